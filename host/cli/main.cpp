@@ -1,0 +1,45 @@
+// sas-host: the SAS integration host. `sas-host help` lists the subcommands.
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include "commands.hpp"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: sas-host COMMAND [OPTIONS]\n"
+    "\n"
+    "commands:\n"
+    "  inspect-plugin PATH [--json]   print a plugin's identity without running its code\n"
+    "  search --plugin PATH --plugin-config S --practitioners ID,... --from T --to T\n"
+    "                                 one slot search straight through the plugin\n"
+    "  serve --config FILE | --plugin PATH --plugin-config S --store URL ...\n"
+    "                                 run the host\n"
+    "\n"
+    "`sas-host COMMAND --help` describes each command's options.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  std::string command = argv[1];
+  sas::host::cli::Args args(argv + 2, argv + argc);
+  try {
+    if (command == "inspect-plugin") return sas::host::cli::inspect_plugin(args);
+    if (command == "search") return sas::host::cli::search(args);
+    if (command == "serve") return sas::host::cli::serve(args);
+    if (command == "help" || command == "--help" || command == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    std::fprintf(stderr, "sas-host: unknown command '%s'\n\n%s", command.c_str(), kUsage);
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sas-host %s: %s\n", command.c_str(), e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,66 @@
+// A loaded plugin instance: the library stays loaded as long as any instance from it lives,
+// and the plugin's declared threading model is honoured on every call.
+#pragma once
+
+#include <sas/plugin/v1/plugin.pb.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <sas/host/plugin_loader/manifest.hpp>
+#include <string>
+
+namespace sas::host {
+
+// What the host lends a plugin: where its log lines go and what time it is.
+struct HostServices {
+  std::function<void(int32_t level, std::string_view message)> log;  // default: stderr
+  std::function<std::chrono::system_clock::time_point()> now;        // default: system clock
+};
+
+struct CallResult {
+  sas_status status = SAS_OK;
+  std::string message;  // the plugin's (or the host's) reason when status != SAS_OK
+  bool ok() const { return status == SAS_OK; }
+};
+
+class LoadedLibrary;
+
+class PluginInstance {
+ public:
+  // Inspects, loads, negotiates and initialises. Throws PluginError with a one-line reason.
+  static std::shared_ptr<PluginInstance> load(const std::filesystem::path& path, const std::string& config,
+                                              HostServices services = {});
+  ~PluginInstance();
+  PluginInstance(const PluginInstance&) = delete;
+  PluginInstance& operator=(const PluginInstance&) = delete;
+
+  const PluginManifest& manifest() const;
+  uint32_t abi_version() const { return abi_version_; }
+  bool free_threaded() const { return free_threaded_; }
+
+  // One request/response through the boundary. `deadline` bounds the plugin's work (it
+  // polls the call context); the host never throws from here.
+  CallResult call(const sas::plugin::v1::PluginRequest& request, sas::plugin::v1::PluginResponse& response,
+                  std::chrono::system_clock::time_point deadline = {});
+
+  // Explicit, idempotent: later calls answer SAS_ERR_UNAVAILABLE.
+  void shutdown();
+
+ private:
+  struct Shared;
+  PluginInstance() = default;
+
+  std::shared_ptr<LoadedLibrary> library_;  // keeps the code mapped while we exist
+  std::unique_ptr<Shared> shared_;          // host_api and services, stable address
+  const sas_plugin_api* api_ = nullptr;
+  sas_plugin_instance* handle_ = nullptr;
+  uint32_t abi_version_ = 0;
+  bool free_threaded_ = false;
+  std::mutex serial_;  // taken around every call of a serialized plugin
+  std::atomic<bool> shut_down_{false};
+};
+
+}  // namespace sas::host

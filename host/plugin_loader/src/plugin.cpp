@@ -1,0 +1,208 @@
+#include <boost/dll/shared_library.hpp>
+#include <cstdio>
+#include <sas/host/plugin_loader/plugin.hpp>
+#include <unordered_map>
+
+namespace sas::host {
+
+namespace v1 = sas::plugin::v1;
+
+// One dlopen'ed library and the identity read from its file before it was opened.
+class LoadedLibrary {
+ public:
+  LoadedLibrary(const std::filesystem::path& path, PluginManifest manifest)
+      : manifest_(std::move(manifest)),
+        library_(boost::dll::fs::path(path.string()),
+                 boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local) {}
+  const PluginManifest& manifest() const { return manifest_; }
+  sas_plugin_negotiate_fn entry() const {
+    return library_.get<sas_status(const sas_negotiate_offer*, sas_negotiate_answer*)>(SAS_PLUGIN_ENTRY_SYMBOL);
+  }
+
+ private:
+  PluginManifest manifest_;
+  boost::dll::shared_library library_;
+};
+
+namespace {
+
+// A serving process never unloads plugin code: some thread, log line or static in the
+// plugin could still refer to it, and unloading buys nothing. Intentionally never freed.
+std::shared_ptr<LoadedLibrary> open_library(const std::filesystem::path& path) {
+  static auto* mutex = new std::mutex;
+  static auto* libraries = new std::unordered_map<std::string, std::shared_ptr<LoadedLibrary>>;
+  PluginManifest manifest = inspect_plugin_file(path);  // throws before any plugin code runs
+  std::error_code ec;
+  std::string key = std::filesystem::weakly_canonical(path, ec).string();
+  std::lock_guard lock(*mutex);
+  if (auto it = libraries->find(key); it != libraries->end()) return it->second;
+  try {
+    auto library = std::make_shared<LoadedLibrary>(path, std::move(manifest));
+    libraries->emplace(key, library);
+    return library;
+  } catch (const std::exception& e) {
+    throw PluginError(SAS_ERR_INVALID_ARGUMENT, path.string() + ": cannot be loaded: " + e.what());
+  }
+}
+
+const char* level_name(int32_t level) {
+  switch (level) {
+    case SAS_LOG_DEBUG:
+      return "debug";
+    case SAS_LOG_INFO:
+      return "info";
+    case SAS_LOG_WARNING:
+      return "warning";
+    default:
+      return "error";
+  }
+}
+
+int32_t never_cancelled(const sas_call_context*) { return 0; }
+
+std::string version_text(uint32_t v) {
+  return std::to_string(SAS_ABI_VERSION_MAJOR_OF(v)) + "." + std::to_string(SAS_ABI_VERSION_MINOR_OF(v));
+}
+
+}  // namespace
+
+// What the plugin's host_api points into; its address must not move while the plugin lives.
+struct PluginInstance::Shared {
+  HostServices services;
+  sas_host_api api{};
+  std::string plugin_name;
+};
+
+std::shared_ptr<PluginInstance> PluginInstance::load(const std::filesystem::path& path, const std::string& config,
+                                                     HostServices services) {
+  auto library = open_library(path);
+  const std::string where = path.string() + ": ";
+  const std::string name = library->manifest().name;
+
+  sas_negotiate_offer offer{sizeof(sas_negotiate_offer), SAS_ABI_VERSION,
+                            SAS_ABI_MAKE_VERSION(SAS_ABI_VERSION_MAJOR, 0)};
+  sas_negotiate_answer answer{};
+  answer.struct_size = sizeof(answer);
+  sas_status status = library->entry()(&offer, &answer);
+  answer.message[sizeof(answer.message) - 1] = '\0';
+  if (status == SAS_ERR_INCOMPATIBLE_VERSION) {
+    throw PluginError(status, where + "incompatible ABI: " + answer.message);
+  }
+  if (status != SAS_OK) {
+    throw PluginError(status, where + "negotiation failed with " + status_name(status) + ": " + answer.message);
+  }
+  if (SAS_ABI_VERSION_MAJOR_OF(answer.abi_version) != SAS_ABI_VERSION_MAJOR ||
+      answer.abi_version < offer.host_version_oldest || answer.abi_version > offer.host_version_newest) {
+    throw PluginError(SAS_ERR_INCOMPATIBLE_VERSION, where + "incompatible ABI: plugin chose " +
+                                                        version_text(answer.abi_version) + ", this host speaks " +
+                                                        version_text(offer.host_version_oldest) + " to " +
+                                                        version_text(offer.host_version_newest));
+  }
+  const sas_plugin_api* api = answer.api;
+  if (api == nullptr) throw PluginError(SAS_ERR_INVALID_ARGUMENT, where + "negotiation returned no function table");
+  if (api->struct_size < SAS_PLUGIN_API_MIN_SIZE_1_0) {
+    throw PluginError(SAS_ERR_INCOMPATIBLE_VERSION,
+                      where + "function table too small: " + std::to_string(api->struct_size) + " bytes, ABI " +
+                          version_text(answer.abi_version) + " needs at least " +
+                          std::to_string(SAS_PLUGIN_API_MIN_SIZE_1_0));
+  }
+  if (api->init == nullptr || api->invoke == nullptr || api->free_bytes == nullptr || api->shutdown == nullptr ||
+      api->destroy == nullptr) {
+    throw PluginError(SAS_ERR_INVALID_ARGUMENT, where + "function table has a null entry");
+  }
+  if (api->threading != SAS_THREADING_SERIALIZED && api->threading != SAS_THREADING_FREE_THREADED) {
+    throw PluginError(SAS_ERR_INVALID_ARGUMENT, where + "unknown threading model " + std::to_string(api->threading));
+  }
+
+  std::shared_ptr<PluginInstance> instance(new PluginInstance());
+  instance->library_ = library;
+  instance->api_ = api;
+  instance->abi_version_ = answer.abi_version;
+  instance->free_threaded_ = api->threading == SAS_THREADING_FREE_THREADED;
+  instance->shared_ = std::make_unique<Shared>();
+  Shared& shared = *instance->shared_;
+  shared.plugin_name = name;
+  shared.services = std::move(services);
+  if (!shared.services.log) {
+    shared.services.log = [plugin = name](int32_t level, std::string_view message) {
+      std::fprintf(stderr, "[plugin %s] %s: %.*s\n", plugin.c_str(), level_name(level),
+                   static_cast<int>(message.size()), message.data());
+    };
+  }
+  if (!shared.services.now) shared.services.now = [] { return std::chrono::system_clock::now(); };
+  shared.api.struct_size = sizeof(sas_host_api);
+  shared.api.abi_version = answer.abi_version;
+  shared.api.host_context = &shared;
+  shared.api.log = [](void* context, int32_t level, const char* message, size_t size) {
+    auto* self = static_cast<Shared*>(context);
+    self->services.log(level, std::string_view(message == nullptr ? "" : message, message == nullptr ? 0 : size));
+  };
+  shared.api.now_unix_micros = [](void* context) -> int64_t {
+    auto* self = static_cast<Shared*>(context);
+    return std::chrono::duration_cast<std::chrono::microseconds>(self->services.now().time_since_epoch()).count();
+  };
+
+  sas_bytes error{nullptr, 0};
+  sas_plugin_instance* handle = nullptr;
+  status = api->init(&shared.api, config.data(), config.size(), &handle, &error);
+  std::string reason(error.data == nullptr ? "" : reinterpret_cast<const char*>(error.data), error.size);
+  api->free_bytes(&error);
+  if (status != SAS_OK || handle == nullptr) {
+    if (handle != nullptr) api->destroy(handle);
+    throw PluginError(status == SAS_OK ? SAS_ERR_INIT_FAILED : status,
+                      where + "plugin '" + name + "' failed to initialise (" + status_name(status) +
+                          "): " + (reason.empty() ? "no reason given" : reason));
+  }
+  instance->handle_ = handle;
+  return instance;
+}
+
+PluginInstance::~PluginInstance() {
+  shutdown();
+  if (handle_ != nullptr) api_->destroy(handle_);
+}
+
+const PluginManifest& PluginInstance::manifest() const { return library_->manifest(); }
+
+void PluginInstance::shutdown() {
+  if (handle_ == nullptr || shut_down_.exchange(true)) return;
+  std::lock_guard lock(serial_);  // waits for a serialized call in flight
+  api_->shutdown(handle_);
+}
+
+CallResult PluginInstance::call(const v1::PluginRequest& request, v1::PluginResponse& response,
+                                std::chrono::system_clock::time_point deadline) {
+  if (shut_down_.load()) return {SAS_ERR_UNAVAILABLE, "plugin is shut down"};
+  std::string request_bytes;
+  if (!request.SerializeToString(&request_bytes)) return {SAS_ERR_INTERNAL, "request could not be serialized"};
+
+  sas_call_context context{};
+  context.struct_size = sizeof(context);
+  context.deadline_unix_micros =
+      deadline == std::chrono::system_clock::time_point{}
+          ? 0
+          : std::chrono::duration_cast<std::chrono::microseconds>(deadline.time_since_epoch()).count();
+  context.is_cancelled = &never_cancelled;
+
+  sas_bytes out{nullptr, 0};
+  sas_status status;
+  {
+    std::unique_lock lock(serial_, std::defer_lock);
+    if (!free_threaded_) lock.lock();
+    status = api_->invoke(handle_, reinterpret_cast<const uint8_t*>(request_bytes.data()), request_bytes.size(),
+                          &context, &out);
+  }
+  CallResult result{status, {}};
+  if (status == SAS_OK) {
+    if (out.size > static_cast<size_t>(INT32_MAX) || !response.ParseFromArray(out.data, static_cast<int>(out.size))) {
+      result = {SAS_ERR_INTERNAL, "plugin '" + manifest().name + "' returned bytes that are not a PluginResponse"};
+    }
+  } else {
+    result.message.assign(out.data == nullptr ? "" : reinterpret_cast<const char*>(out.data), out.size);
+    if (result.message.empty()) result.message = status_name(status);
+  }
+  api_->free_bytes(&out);
+  return result;
+}
+
+}  // namespace sas::host

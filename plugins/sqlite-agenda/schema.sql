@@ -1,0 +1,51 @@
+-- The sqlite-agenda reference schema (version 1), documented in docs/plugins/sqlite-agenda.md.
+-- Lists are stored as text: comma-separated codes, or one free-text item per line.
+PRAGMA user_version = 1;
+
+CREATE TABLE IF NOT EXISTS practitioner (
+  id TEXT PRIMARY KEY,
+  national_id TEXT NOT NULL,            -- RPPS (11 digits) or ADELI (9), with or without prefix
+  family_name TEXT NOT NULL,
+  given_names TEXT NOT NULL DEFAULT '', -- one per line
+  phone TEXT                            -- any French format
+);
+CREATE INDEX IF NOT EXISTS practitioner_by_national_id ON practitioner(national_id);
+
+CREATE TABLE IF NOT EXISTS practitioner_specialty (
+  practitioner_id TEXT NOT NULL REFERENCES practitioner(id),
+  code TEXT,                            -- TRE_R38 code (e.g. SM54) when coded
+  label TEXT,                           -- free text when not coded
+  CHECK (code IS NOT NULL OR label IS NOT NULL)
+);
+CREATE INDEX IF NOT EXISTS specialty_by_practitioner ON practitioner_specialty(practitioner_id);
+
+CREATE TABLE IF NOT EXISTS place (
+  id TEXT PRIMARY KEY,
+  practitioner_id TEXT NOT NULL REFERENCES practitioner(id),
+  name TEXT,
+  address TEXT NOT NULL,                -- one line per line
+  postal_code TEXT NOT NULL,
+  city TEXT NOT NULL,
+  finess TEXT,                          -- structure ids, with or without their 1/3/4 prefix
+  siret TEXT,
+  rpps_rang TEXT,
+  phone TEXT,
+  booking_url TEXT                      -- the doctor's booking page for this place
+);
+CREATE INDEX IF NOT EXISTS place_by_practitioner ON place(practitioner_id);
+
+CREATE TABLE IF NOT EXISTS slot (
+  id INTEGER PRIMARY KEY,
+  place_id TEXT NOT NULL REFERENCES place(id),
+  start_utc INTEGER NOT NULL,           -- seconds since 1970-01-01T00:00:00Z
+  end_utc INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('free', 'busy')),
+  audiences TEXT NOT NULL,              -- comma-separated: PUBLIC, PRO, SNP, CPTS, PATIENTELE
+  cpts TEXT,                            -- comma-separated FINESS of the CPTS that see the slot
+  modes TEXT NOT NULL DEFAULT 'AMB',    -- comma-separated: AMB (practice), HH (home), VR (video)
+  motives TEXT,                         -- one per line
+  walk_in INTEGER NOT NULL DEFAULT 0,   -- 1: without appointment
+  booking_url TEXT,                     -- overrides place.booking_url
+  CHECK (end_utc > start_utc)
+);
+CREATE INDEX IF NOT EXISTS slot_by_place_start ON slot(place_id, start_utc);

@@ -1,0 +1,41 @@
+// sas-sim: the SAS national platform simulator and its test-data tools.
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: sas-sim COMMAND [OPTIONS]\n"
+    "\n"
+    "commands:\n"
+    "  gen-agenda --out FILE --practitioners N --days D --seed S [--start YYYY-MM-DD]\n"
+    "                    write a realistic agenda in the sqlite-agenda schema\n"
+    "\n"
+    "`sas-sim COMMAND --help` describes each command's options.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  std::string command = argv[1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  try {
+    if (command == "gen-agenda") return sas::sim::cli::gen_agenda(args);
+    if (command == "help" || command == "--help" || command == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    std::fprintf(stderr, "sas-sim: unknown command '%s'\n\n%s", command.c_str(), kUsage);
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sas-sim %s: %s\n", command.c_str(), e.what());
+    return 1;
+  }
+}

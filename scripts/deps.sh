@@ -1,0 +1,25 @@
+# Sourced by scripts/test and scripts/demo: installs the Debian packages the build needs,
+# only when one is missing (a no-op on a machine that has them all).
+SAS_PACKAGES=(
+  build-essential cmake pkg-config git ca-certificates openssl tzdata sqlite3
+  libboost1.81-dev libboost-filesystem1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libboost-system1.81-dev libboost-program-options1.81-dev
+  libprotobuf-dev protobuf-compiler libcurl4-openssl-dev libssl-dev
+  libsqlite3-dev libpq-dev libhowardhinnant-date-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+sas_install_deps() {
+  local missing=()
+  for package in "${SAS_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    return 0
+  fi
+  echo "installing: ${missing[*]}"
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}

@@ -1,0 +1,118 @@
+// What a vendor writes: one class derived from sas::sdk::AgendaPlugin, one SAS_PLUGIN line.
+// The SDK turns it into the C boundary of sas/plugin_abi.h (entry point, manifest, tables,
+// buffer ownership, exception firewall), so vendor code never touches the C ABI.
+#pragma once
+
+#include <sas/plugin/v1/plugin.pb.h>
+#include <sas/plugin_abi.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace sas::sdk {
+
+namespace v1 = ::sas::plugin::v1;
+
+// The outcome of a plugin method: a stable code from the ABI plus a message for the log.
+class Status {
+ public:
+  Status() = default;
+  static Status ok() { return {}; }
+  static Status invalid_argument(std::string message) { return {SAS_ERR_INVALID_ARGUMENT, std::move(message)}; }
+  static Status not_found(std::string message) { return {SAS_ERR_NOT_FOUND, std::move(message)}; }
+  static Status already_exists(std::string message) { return {SAS_ERR_ALREADY_EXISTS, std::move(message)}; }
+  static Status unimplemented(std::string message) { return {SAS_ERR_UNIMPLEMENTED, std::move(message)}; }
+  static Status unavailable(std::string message) { return {SAS_ERR_UNAVAILABLE, std::move(message)}; }
+  static Status deadline_exceeded(std::string message) { return {SAS_ERR_DEADLINE_EXCEEDED, std::move(message)}; }
+  static Status internal(std::string message) { return {SAS_ERR_INTERNAL, std::move(message)}; }
+
+  bool is_ok() const { return code_ == SAS_OK; }
+  sas_status code() const { return code_; }
+  const std::string& message() const { return message_; }
+
+ private:
+  Status(sas_status code, std::string message) : code_(code), message_(std::move(message)) {}
+  sas_status code_ = SAS_OK;
+  std::string message_;
+};
+
+enum class LogLevel : int32_t {
+  debug = SAS_LOG_DEBUG,
+  info = SAS_LOG_INFO,
+  warning = SAS_LOG_WARNING,
+  error = SAS_LOG_ERROR,
+};
+
+// The services the host lends the plugin for its whole life.
+class Host {
+ public:
+  explicit Host(const sas_host_api* api) : api_(api) {}
+  void log(LogLevel level, std::string_view message) const;
+  std::chrono::system_clock::time_point now() const;
+
+ private:
+  const sas_host_api* api_;
+};
+
+// The per-call context: poll `should_stop()` in long loops and give up early.
+class CallContext {
+ public:
+  explicit CallContext(const sas_call_context* context) : context_(context) {}
+  bool should_stop() const;
+
+ private:
+  const sas_call_context* context_;
+};
+
+// One virtual per capability. A capability left as is answers SAS_ERR_UNIMPLEMENTED; the
+// manifest's `flows` must list exactly those the class implements.
+class AgendaPlugin {
+ public:
+  virtual ~AgendaPlugin() = default;
+
+  // Called once, before any other method. `config` is --plugin-config, verbatim.
+  virtual Status init(std::string_view config, const Host& host) = 0;
+
+  // INT_R01: free slots of the requested practitioners whose start lies in the window.
+  virtual Status search_slots(const v1::SearchSlotsRequest& request, v1::SearchSlotsResponse& response,
+                              const CallContext& context);
+
+  // Called once; release connections and files here, not in the destructor.
+  virtual void shutdown() {}
+};
+
+namespace detail {
+using PluginFactory = std::unique_ptr<AgendaPlugin> (*)();
+sas_status negotiate(const sas_negotiate_offer* offer, sas_negotiate_answer* answer, PluginFactory factory,
+                     uint32_t threading);
+}  // namespace detail
+
+}  // namespace sas::sdk
+
+#define SAS_PLUGIN_STRINGIFY_(x) #x
+#define SAS_PLUGIN_STRINGIFY(x) SAS_PLUGIN_STRINGIFY_(x)
+
+// Threading models for SAS_PLUGIN: `serialized` (the host never calls one instance from two
+// threads at once) or `free_threaded`.
+#define SAS_PLUGIN_THREADING_serialized SAS_THREADING_SERIALIZED
+#define SAS_PLUGIN_THREADING_free_threaded SAS_THREADING_FREE_THREADED
+#define SAS_PLUGIN_THREADING_NAME_serialized "serialized"
+#define SAS_PLUGIN_THREADING_NAME_free_threaded "free-threaded"
+
+// SAS_PLUGIN(Class, "name", "vendor", "version", "flow,flow", serialized|free_threaded)
+// defines the two exported symbols of the ABI. All arguments but Class are string literals, so
+// the manifest is plain data the host reads without running any code.
+#define SAS_PLUGIN(PluginClass, NAME, VENDOR, VERSION, FLOWS, THREADING)                                              \
+  extern "C" __attribute__((visibility("default"), used, section(SAS_PLUGIN_MANIFEST_SECTION)))                       \
+  const char sas_plugin_manifest[] =                                                                                  \
+      "name=" NAME "\nvendor=" VENDOR "\nversion=" VERSION                                                            \
+      "\nabi=" SAS_PLUGIN_STRINGIFY(SAS_ABI_VERSION_MAJOR) "." SAS_PLUGIN_STRINGIFY(                                  \
+          SAS_ABI_VERSION_MINOR) "\nflows=" FLOWS "\nthreading=" SAS_PLUGIN_THREADING_NAME_##THREADING "\n";          \
+  extern "C" __attribute__((visibility("default"))) sas_status sas_plugin_negotiate(const sas_negotiate_offer* offer, \
+                                                                                    sas_negotiate_answer* answer) {   \
+    return ::sas::sdk::detail::negotiate(                                                                             \
+        offer, answer, []() -> std::unique_ptr<::sas::sdk::AgendaPlugin> { return std::make_unique<PluginClass>(); }, \
+        SAS_PLUGIN_THREADING_##THREADING);                                                                            \
+  }

@@ -1,0 +1,224 @@
+// The C side of a plugin built with the SDK: turns sas_plugin_api calls into AgendaPlugin
+// virtual calls. Every path out of here is a status code; no exception escapes.
+#include <sas/sdk/plugin.hpp>
+
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <new>
+
+namespace sas::sdk {
+
+void Host::log(LogLevel level, std::string_view message) const {
+  if (api_ != nullptr && api_->log != nullptr) {
+    api_->log(api_->host_context, static_cast<int32_t>(level), message.data(), message.size());
+  }
+}
+
+std::chrono::system_clock::time_point Host::now() const {
+  if (api_ != nullptr && api_->now_unix_micros != nullptr) {
+    return std::chrono::system_clock::time_point(std::chrono::microseconds(api_->now_unix_micros(api_->host_context)));
+  }
+  return std::chrono::system_clock::now();
+}
+
+bool CallContext::should_stop() const {
+  if (context_ == nullptr) return false;
+  if (context_->is_cancelled != nullptr && context_->is_cancelled(context_) != 0) return true;
+  if (context_->deadline_unix_micros != 0) {
+    auto now =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    return now >= context_->deadline_unix_micros;
+  }
+  return false;
+}
+
+Status AgendaPlugin::search_slots(const v1::SearchSlotsRequest&, v1::SearchSlotsResponse&, const CallContext&) {
+  return Status::unimplemented("this plugin does not implement slot search");
+}
+
+}  // namespace sas::sdk
+
+// The instance handle the C boundary sees.
+struct sas_plugin_instance {
+  std::unique_ptr<sas::sdk::AgendaPlugin> plugin;
+  sas::sdk::Host host;
+  bool shut_down = false;
+};
+
+namespace sas::sdk::detail {
+namespace {
+
+PluginFactory g_factory = nullptr;
+
+// Copies text into plugin-allocated bytes that the host releases with free_bytes.
+void put_bytes(sas_bytes* out, const void* data, size_t size) {
+  if (out == nullptr) return;
+  out->data = nullptr;
+  out->size = 0;
+  if (size == 0) return;
+  auto* buffer = static_cast<uint8_t*>(std::malloc(size));
+  if (buffer == nullptr) return;
+  std::memcpy(buffer, data, size);
+  out->data = buffer;
+  out->size = size;
+}
+
+void put_text(sas_bytes* out, std::string_view text) { put_bytes(out, text.data(), text.size()); }
+
+sas_status plugin_init(const sas_host_api* host, const char* config, size_t config_size, sas_plugin_instance** instance,
+                       sas_bytes* error) {
+  if (instance == nullptr) return SAS_ERR_INVALID_ARGUMENT;
+  *instance = nullptr;
+  try {
+    auto handle = std::make_unique<sas_plugin_instance>(sas_plugin_instance{g_factory(), Host(host), false});
+    Status status = handle->plugin->init(std::string_view(config == nullptr ? "" : config, config_size), handle->host);
+    if (!status.is_ok()) {
+      put_text(error, status.message());
+      handle->plugin->shutdown();
+      return status.code() == SAS_ERR_INTERNAL ? SAS_ERR_INTERNAL : SAS_ERR_INIT_FAILED;
+    }
+    *instance = handle.release();
+    return SAS_OK;
+  } catch (const std::exception& e) {
+    put_text(error, std::string("plugin init threw: ") + e.what());
+  } catch (...) {
+    put_text(error, "plugin init threw a non-standard exception");
+  }
+  return SAS_ERR_INIT_FAILED;
+}
+
+sas_status dispatch(AgendaPlugin& plugin, const v1::PluginRequest& request, v1::PluginResponse& response,
+                    const CallContext& context, std::string& error) {
+  Status status;
+  switch (request.method_case()) {
+    case v1::PluginRequest::kSearchSlots:
+      status = plugin.search_slots(request.search_slots(), *response.mutable_search_slots(), context);
+      break;
+    case v1::PluginRequest::METHOD_NOT_SET:
+    default:
+      error = "unknown method (request field " + std::to_string(static_cast<int>(request.method_case())) +
+              "): the host is newer than this plugin";
+      return SAS_ERR_UNIMPLEMENTED;
+  }
+  if (!status.is_ok()) {
+    error = status.message();
+    return status.code() == SAS_OK ? SAS_ERR_INTERNAL : status.code();
+  }
+  return SAS_OK;
+}
+
+sas_status plugin_invoke(sas_plugin_instance* instance, const uint8_t* request_data, size_t request_size,
+                         const sas_call_context* context, sas_bytes* response_out) {
+  if (response_out != nullptr) *response_out = sas_bytes{nullptr, 0};
+  if (instance == nullptr || instance->shut_down || response_out == nullptr) return SAS_ERR_INVALID_ARGUMENT;
+  try {
+    v1::PluginRequest request;
+    if (request_size > static_cast<size_t>(INT32_MAX) ||
+        !request.ParseFromArray(request_data, static_cast<int>(request_size))) {
+      put_text(response_out, "request is not a valid sas.plugin.v1.PluginRequest");
+      return SAS_ERR_INVALID_ARGUMENT;
+    }
+    v1::PluginResponse response;
+    std::string error;
+    sas_status status = dispatch(*instance->plugin, request, response, CallContext(context), error);
+    if (status != SAS_OK) {
+      put_text(response_out, error);
+      return status;
+    }
+    std::string bytes;
+    if (!response.SerializeToString(&bytes)) {
+      put_text(response_out, "response could not be serialized (missing UTF-8 validity?)");
+      return SAS_ERR_INTERNAL;
+    }
+    put_bytes(response_out, bytes.data(), bytes.size());
+    if (!bytes.empty() && response_out->data == nullptr) return SAS_ERR_INTERNAL;
+    return SAS_OK;
+  } catch (const std::bad_alloc&) {
+    return SAS_ERR_INTERNAL;
+  } catch (const std::exception& e) {
+    put_text(response_out, std::string("plugin threw: ") + e.what());
+  } catch (...) {
+    put_text(response_out, "plugin threw a non-standard exception");
+  }
+  return SAS_ERR_INTERNAL;
+}
+
+void plugin_free_bytes(sas_bytes* bytes) {
+  if (bytes == nullptr) return;
+  std::free(bytes->data);
+  bytes->data = nullptr;
+  bytes->size = 0;
+}
+
+void plugin_shutdown(sas_plugin_instance* instance) {
+  if (instance == nullptr || instance->shut_down) return;
+  instance->shut_down = true;
+  try {
+    instance->plugin->shutdown();
+  } catch (...) {
+    instance->host.log(LogLevel::error, "plugin shutdown threw; ignored");
+  }
+}
+
+void plugin_destroy(sas_plugin_instance* instance) {
+  if (instance == nullptr) return;
+  plugin_shutdown(instance);
+  try {
+    delete instance;
+  } catch (...) {
+  }
+}
+
+sas_plugin_api make_api(uint32_t threading) {
+  sas_plugin_api api{};
+  api.struct_size = sizeof(sas_plugin_api);
+  api.abi_version = SAS_ABI_VERSION;
+  api.threading = threading;
+  api.init = &plugin_init;
+  api.invoke = &plugin_invoke;
+  api.free_bytes = &plugin_free_bytes;
+  api.shutdown = &plugin_shutdown;
+  api.destroy = &plugin_destroy;
+  return api;
+}
+
+void refuse(sas_negotiate_answer* answer, const std::string& message) {
+  // Write only what fits in the host's answer structure.
+  if (answer->struct_size >= offsetof(sas_negotiate_answer, message) + sizeof(answer->message)) {
+    std::snprintf(answer->message, sizeof(answer->message), "%s", message.c_str());
+  }
+}
+
+}  // namespace
+
+sas_status negotiate(const sas_negotiate_offer* offer, sas_negotiate_answer* answer, PluginFactory factory,
+                     uint32_t threading) {
+  if (offer == nullptr || answer == nullptr || offer->struct_size < sizeof(sas_negotiate_offer) ||
+      answer->struct_size < offsetof(sas_negotiate_answer, message)) {
+    return SAS_ERR_INVALID_ARGUMENT;
+  }
+  const uint32_t host_major = SAS_ABI_VERSION_MAJOR_OF(offer->host_version_newest);
+  const uint32_t oldest_major = SAS_ABI_VERSION_MAJOR_OF(offer->host_version_oldest);
+  if (host_major < SAS_ABI_VERSION_MAJOR || oldest_major > SAS_ABI_VERSION_MAJOR) {
+    refuse(answer, "plugin speaks ABI " + std::to_string(SAS_ABI_VERSION_MAJOR) + "." +
+                       std::to_string(SAS_ABI_VERSION_MINOR) + ", host offers " + std::to_string(oldest_major) +
+                       ".x to " + std::to_string(host_major) + "." +
+                       std::to_string(SAS_ABI_VERSION_MINOR_OF(offer->host_version_newest)));
+    return SAS_ERR_INCOMPATIBLE_VERSION;
+  }
+  // Same major: speak the older of the two minors, so a newer plugin runs on an older host.
+  uint32_t minor = SAS_ABI_VERSION_MINOR;
+  if (host_major == SAS_ABI_VERSION_MAJOR) {
+    minor = std::min<uint32_t>(minor, SAS_ABI_VERSION_MINOR_OF(offer->host_version_newest));
+  }
+  static const sas_plugin_api serialized_api = make_api(SAS_THREADING_SERIALIZED);
+  static const sas_plugin_api free_threaded_api = make_api(SAS_THREADING_FREE_THREADED);
+  g_factory = factory;
+  answer->abi_version = SAS_ABI_MAKE_VERSION(SAS_ABI_VERSION_MAJOR, minor);
+  answer->api = threading == SAS_THREADING_FREE_THREADED ? &free_threaded_api : &serialized_api;
+  return SAS_OK;
+}
+
+}  // namespace sas::sdk::detail

@@ -1,0 +1,106 @@
+// The command-line tools as an operator runs them: exit codes and the words they print.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sas_test/support.hpp>
+#include <thread>
+
+namespace {
+
+namespace fs = std::filesystem;
+using sas::test::run;
+using testing::HasSubstr;
+
+TEST(CliTest, InspectPluginPrintsTheIdentityAndExitsZero) {
+  auto result = run({sas::test::bin("sas-host"), "inspect-plugin", sas::test::plugin("sas-sqlite-agenda")});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("sqlite-agenda 0.1.0"));
+  EXPECT_THAT(result.out, HasSubstr("slot-search"));
+  EXPECT_THAT(result.out, HasSubstr("free-threaded"));
+
+  auto json = run({sas::test::bin("sas-host"), "inspect-plugin", "--json", sas::test::test_plugin("probe")});
+  EXPECT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_THAT(json.out, HasSubstr(R"("name":"probe")"));
+  EXPECT_THAT(json.out, HasSubstr(R"("abi":"1.0")"));
+}
+
+TEST(CliTest, InspectPluginRefusesBadFilesWithOneLineAndNonZero) {
+  for (const auto& [file, words] : std::vector<std::pair<fs::path, std::string>>{
+           {sas::test::test_plugin("no_entry_point"), "does not export the entry point"},
+           {sas::test::test_plugin("abi_major_2"), "incompatible ABI"},
+           {sas::test::bin("sas-sim"), "not a SAS plugin"},  // a PIE executable is ELF ET_DYN too
+           {sas::test::source_dir() / "README.md", "not a shared library"},
+           {"/nonexistent/plugin.so", "no such file"}}) {
+    auto result = run({sas::test::bin("sas-host"), "inspect-plugin", file.string()});
+    EXPECT_NE(result.exit_code, 0) << file;
+    EXPECT_THAT(result.err, HasSubstr(words)) << file;
+    EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
+  }
+}
+
+TEST(CliTest, ServeRefusesABadConfigNamingTheKey) {
+  auto dir = sas::test::make_temp_dir("cli");
+  sas::test::write_file(dir / "host.conf", "plugin = /x.so\nlisten-adress = 127.0.0.1:1\n");
+  auto result = run({sas::test::bin("sas-host"), "serve", "--config", (dir / "host.conf").string()});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("listen-adress"));
+
+  auto missing = run({sas::test::bin("sas-host"), "serve", "--store", "sqlite:" + (dir / "h.db").string()});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_THAT(missing.err, HasSubstr("plugin"));
+
+  auto bad_store = run({sas::test::bin("sas-host"), "serve", "--plugin", sas::test::plugin("sas-sqlite-agenda"),
+                        "--store", "oracle://x"});
+  EXPECT_NE(bad_store.exit_code, 0);
+  EXPECT_THAT(bad_store.err, HasSubstr("--store oracle://x"));
+  fs::remove_all(dir);
+}
+
+TEST(CliTest, ServeLoadsThePluginFromAConfigFileAndStopsOnSigterm) {
+  auto dir = sas::test::make_temp_dir("cli");
+  sas::test::run({sas::test::bin("sas-sim"), "gen-agenda", "--out", (dir / "agenda.db").string(), "--practitioners",
+                  "5", "--days", "2", "--seed", "1"});
+  sas::test::write_file(dir / "host.conf",
+                        "# the host's config\nplugin = " + sas::test::plugin("sas-sqlite-agenda").string() +
+                            "\nplugin-config = db=" + (dir / "agenda.db").string() +
+                            "\nstore = sqlite:" + (dir / "host.db").string() + "\n");
+  sas::test::ChildProcess host({sas::test::bin("sas-host"), "serve", "--config", (dir / "host.conf").string()});
+  for (int i = 0; i < 500 && host.output().find("ready") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_THAT(host.output(), HasSubstr("plugin sqlite-agenda 0.1.0 loaded"));
+  EXPECT_EQ(host.stop(), 0) << host.output();
+  EXPECT_TRUE(fs::exists(dir / "host.db"));
+  fs::remove_all(dir);
+}
+
+TEST(CliTest, GenAgendaAndSearchThroughThePlugin) {
+  auto dir = sas::test::make_temp_dir("cli");
+  auto gen = run({sas::test::bin("sas-sim"), "gen-agenda", "--out", (dir / "agenda.db").string(), "--practitioners",
+                  "30", "--days", "3", "--seed", "9", "--start", "2026-11-23"});
+  ASSERT_EQ(gen.exit_code, 0) << gen.err;
+  EXPECT_THAT(gen.out, HasSubstr("\"practitioners\": 30"));
+
+  auto bad = run({sas::test::bin("sas-sim"), "gen-agenda", "--out", (dir / "x.db").string(), "--start", "2026-13-01"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("--start"));
+
+  // P100000, the first practitioner, has RPPS 11000000007 (stored with or without its prefix);
+  // an unknown id next to it is not an error.
+  auto search =
+      run({sas::test::bin("sas-host"), "search", "--plugin", sas::test::plugin("sas-sqlite-agenda"), "--plugin-config",
+           "db=" + (dir / "agenda.db").string(), "--practitioners", "811000000007,899999999999", "--from",
+           "2026-11-23T00:00:00+01:00", "--to", "2026-11-26T00:00:00+01:00"});
+  EXPECT_EQ(search.exit_code, 0) << search.err;
+  EXPECT_THAT(search.out, HasSubstr("1 practitioner(s)"));
+  EXPECT_THAT(search.out, testing::ContainsRegex("\\(8?11000000007\\)"));
+
+  auto bad_id = run({sas::test::bin("sas-host"), "search", "--plugin", sas::test::plugin("sas-sqlite-agenda"),
+                     "--plugin-config", "db=" + (dir / "agenda.db").string(), "--practitioners", "12AB", "--from",
+                     "2026-11-23T00:00:00+01:00", "--to", "2026-11-26T00:00:00+01:00"});
+  EXPECT_EQ(bad_id.exit_code, 2);
+  EXPECT_THAT(bad_id.err, HasSubstr("--practitioners: '12AB'"));
+  fs::remove_all(dir);
+}
+
+}  // namespace

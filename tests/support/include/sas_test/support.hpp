@@ -1,0 +1,65 @@
+// What every test needs: where things are, a free loopback port, and child processes that
+// are always stopped.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace sas::test {
+
+std::filesystem::path source_dir();
+std::filesystem::path build_dir();                           // mirrors the install tree: bin/, lib/, lib/sas/plugins/
+std::filesystem::path ig_dir();                              // ../shared/ig/ans.fhir.fr.sas-1.2.0
+std::filesystem::path bin(const std::string& tool);          // build_dir()/bin/tool
+std::filesystem::path plugin(const std::string& name);       // lib/sas/plugins/libNAME.so
+std::filesystem::path test_plugin(const std::string& name);  // lib/sas/test-plugins/libNAME.so
+
+// A fresh, empty directory under the system temp dir, removed by the caller if wanted.
+std::filesystem::path make_temp_dir(const std::string& prefix);
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+uint16_t free_port();
+
+std::string read_file(const std::filesystem::path& path);
+void write_file(const std::filesystem::path& path, const std::string& content);
+
+struct RunResult {
+  int exit_code = -1;  // -1: killed or could not start
+  std::string out;
+  std::string err;
+};
+
+// Runs a program to completion (killed after `timeout`), capturing stdout and stderr.
+RunResult run(const std::vector<std::string>& argv, std::chrono::seconds timeout = std::chrono::seconds(120));
+
+// A background process (e.g. a server), stopped by stop() or the destructor.
+class ChildProcess {
+ public:
+  explicit ChildProcess(const std::vector<std::string>& argv);
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  ~ChildProcess();
+
+  pid_t pid() const { return pid_; }
+  bool running();
+  // SIGTERM, then SIGKILL after `grace`; returns the exit status (or -signal).
+  int stop(std::chrono::milliseconds grace = std::chrono::milliseconds(3000));
+  void kill_now();             // SIGKILL
+  std::string output() const;  // stdout+stderr so far
+
+ private:
+  pid_t pid_ = -1;
+  int status_ = 0;
+  bool reaped_ = false;
+  std::filesystem::path log_;
+};
+
+// Polls until a TCP connect to 127.0.0.1:port succeeds or the timeout passes.
+bool wait_for_port(uint16_t port, std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
+
+}  // namespace sas::test

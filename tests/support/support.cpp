@@ -1,0 +1,193 @@
+#include <sas_test/support.hpp>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+extern char** environ;
+
+namespace sas::test {
+namespace fs = std::filesystem;
+
+fs::path source_dir() { return SAS_TEST_SOURCE_DIR; }
+fs::path build_dir() { return SAS_TEST_BINARY_DIR; }
+fs::path ig_dir() { return SAS_TEST_IG_DIR; }
+fs::path bin(const std::string& tool) { return build_dir() / "bin" / tool; }
+fs::path plugin(const std::string& name) { return build_dir() / "lib/sas/plugins" / ("lib" + name + ".so"); }
+fs::path test_plugin(const std::string& name) { return build_dir() / "lib/sas/test-plugins" / ("lib" + name + ".so"); }
+
+fs::path make_temp_dir(const std::string& prefix) {
+  static std::atomic<unsigned> counter{0};
+  std::random_device rd;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    fs::path dir = fs::temp_directory_path() / (prefix + "-" + std::to_string(getpid()) + "-" +
+                                                std::to_string(counter++) + "-" + std::to_string(rd() % 100000));
+    std::error_code ec;
+    if (fs::create_directory(dir, ec)) return dir;
+  }
+  throw std::runtime_error("cannot create a temp dir");
+}
+
+uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("socket() failed");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    throw std::runtime_error("bind() failed");
+  }
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+bool wait_for_port(uint16_t port, std::chrono::milliseconds timeout) {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    if (ok) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path.string());
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void write_file(const fs::path& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) throw std::runtime_error("cannot write " + path.string());
+  out << content;
+}
+
+namespace {
+
+pid_t spawn(const std::vector<std::string>& argv, const fs::path& out, const fs::path& err) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (err == out) {
+    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  } else {
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  }
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error("cannot start " + argv[0]);
+  return pid;
+}
+
+int decode(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return -WTERMSIG(status);
+  return -1;
+}
+
+}  // namespace
+
+RunResult run(const std::vector<std::string>& argv, std::chrono::seconds timeout) {
+  fs::path dir = make_temp_dir("sas-run");
+  RunResult result;
+  pid_t pid = spawn(argv, dir / "out", dir / "err");
+  auto until = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (true) {
+    pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) {
+      result.exit_code = decode(status);
+      break;
+    }
+    if (std::chrono::steady_clock::now() > until) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      result.exit_code = -1;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  result.out = read_file(dir / "out");
+  result.err = read_file(dir / "err");
+  fs::remove_all(dir);
+  return result;
+}
+
+ChildProcess::ChildProcess(const std::vector<std::string>& argv) {
+  log_ = make_temp_dir("sas-child") / "log";
+  pid_ = spawn(argv, log_, log_);
+}
+
+ChildProcess::~ChildProcess() {
+  if (!reaped_) stop(std::chrono::milliseconds(2000));
+  std::error_code ec;
+  fs::remove_all(log_.parent_path(), ec);
+}
+
+bool ChildProcess::running() {
+  if (reaped_) return false;
+  pid_t r = ::waitpid(pid_, &status_, WNOHANG);
+  if (r == pid_) {
+    reaped_ = true;
+    return false;
+  }
+  return true;
+}
+
+int ChildProcess::stop(std::chrono::milliseconds grace) {
+  if (!running()) return decode(status_);
+  ::kill(pid_, SIGTERM);
+  auto until = std::chrono::steady_clock::now() + grace;
+  while (std::chrono::steady_clock::now() < until) {
+    if (!running()) return decode(status_);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  kill_now();
+  return decode(status_);
+}
+
+void ChildProcess::kill_now() {
+  if (reaped_) return;
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, &status_, 0);
+  reaped_ = true;
+}
+
+std::string ChildProcess::output() const {
+  std::ifstream in(log_, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace sas::test
