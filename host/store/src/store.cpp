@@ -17,18 +17,19 @@ static_assert(std::size(kMigrations) == kSchemaVersion);
 class SqliteStore final : public Store {
  public:
   SqliteStore(std::string url, const std::string& path) : url_(std::move(url)) {
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                        nullptr) != SQLITE_OK) {
-      std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
-      sqlite3_close(db_);
-      throw StoreError("--store " + url_ + ": cannot open: " + message);
+    sqlite3* db = nullptr;
+    int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                             nullptr);
+    handle_.reset(db);  // closed on every path out, including a throw below
+    db_ = db;
+    if (rc != SQLITE_OK) {
+      throw StoreError("--store " + url_ + ": cannot open: " + (db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory"));
     }
     sqlite3_busy_timeout(db_, 5000);
     exec("PRAGMA journal_mode=WAL");
     exec("PRAGMA synchronous=FULL");
     migrate();
   }
-  ~SqliteStore() override { sqlite3_close(db_); }
 
   std::string url() const override { return url_; }
   std::string backend() const override { return "sqlite"; }
@@ -71,6 +72,7 @@ class SqliteStore final : public Store {
   }
 
   std::string url_;
+  std::unique_ptr<sqlite3, decltype(&sqlite3_close)> handle_{nullptr, &sqlite3_close};
   sqlite3* db_ = nullptr;
 };
 

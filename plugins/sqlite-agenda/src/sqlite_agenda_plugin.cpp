@@ -98,27 +98,26 @@ class Connection {
       throw std::runtime_error("cannot open agenda database " + path + ": " + message);
     }
     sqlite3_busy_timeout(db_, 2000);
-    practitioner_by_national_id_ = Statement(
-        db_, "SELECT id, national_id, family_name, given_names, phone FROM practitioner WHERE national_id = ?");
-    specialties_ =
-        Statement(db_, "SELECT code, label FROM practitioner_specialty WHERE practitioner_id = ? ORDER BY rowid");
-    places_ = Statement(db_,
-                        "SELECT id, name, address, postal_code, city, finess, siret, rpps_rang, phone, booking_url "
-                        "FROM place WHERE practitioner_id = ? ORDER BY id");
-    free_slots_ = Statement(db_,
-                            "SELECT id, start_utc, end_utc, audiences, cpts, modes, motives, walk_in, booking_url "
-                            "FROM slot WHERE place_id = ? AND start_utc BETWEEN ? AND ? AND status = 'free' "
-                            "ORDER BY start_utc, id");
+    try {
+      practitioner_by_national_id_ = Statement(
+          db_, "SELECT id, national_id, family_name, given_names, phone FROM practitioner WHERE national_id = ?");
+      specialties_ =
+          Statement(db_, "SELECT code, label FROM practitioner_specialty WHERE practitioner_id = ? ORDER BY rowid");
+      places_ = Statement(db_,
+                          "SELECT id, name, address, postal_code, city, finess, siret, rpps_rang, phone, booking_url "
+                          "FROM place WHERE practitioner_id = ? ORDER BY id");
+      free_slots_ = Statement(db_,
+                              "SELECT id, start_utc, end_utc, audiences, cpts, modes, motives, walk_in, booking_url "
+                              "FROM slot WHERE place_id = ? AND start_utc BETWEEN ? AND ? AND status = 'free' "
+                              "ORDER BY start_utc, id");
+    } catch (...) {
+      close();  // the destructor does not run for a throwing constructor
+      throw;
+    }
   }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
-  ~Connection() {
-    practitioner_by_national_id_ = Statement();
-    specialties_ = Statement();
-    places_ = Statement();
-    free_slots_ = Statement();
-    sqlite3_close(db_);
-  }
+  ~Connection() { close(); }
 
   int schema_version() {
     Statement statement(db_, "PRAGMA user_version");
@@ -142,6 +141,15 @@ class Connection {
   }
 
  private:
+  void close() {
+    practitioner_by_national_id_ = Statement();
+    specialties_ = Statement();
+    places_ = Statement();
+    free_slots_ = Statement();
+    sqlite3_close(db_);
+    db_ = nullptr;
+  }
+
   void add_practitioner(sqlite3_stmt* row, const v1::SearchSlotsRequest& request, v1::SearchSlotsResponse& response) {
     v1::Practitioner& practitioner = *response.add_practitioners();
     practitioner.set_id(column_text(row, 0));
