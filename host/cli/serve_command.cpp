@@ -1,8 +1,12 @@
-// sas-host serve: load the plugin, open the store, serve until SIGINT/SIGTERM.
+// sas-host serve: load the plugin, open the store, serve the SAS FHIR endpoint over mutual TLS
+// until SIGINT/SIGTERM. SIGHUP reloads the TLS material (a changed CRL is also picked up by
+// itself).
 #include <signal.h>
 
 #include <iostream>
+#include <sas/host/fhir_server/fhir_endpoint.hpp>
 #include <sas/host/plugin_loader/plugin.hpp>
+#include <sas/host/server/https_server.hpp>
 #include <sas/host/store/store.hpp>
 
 #include "commands.hpp"
@@ -13,33 +17,134 @@ namespace sas::host::cli {
 using sas::cli::parse_options;
 namespace po = sas::cli::po;
 
+namespace {
+
+// "HOST:PORT" or "[v6]:PORT".
+std::pair<std::string, uint16_t> split_listen(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    throw po::error("--listen '" + listen + "': expected HOST:PORT");
+  }
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  unsigned long port = 0;
+  try {
+    size_t used = 0;
+    port = std::stoul(listen.substr(colon + 1), &used);
+    if (used != listen.size() - colon - 1 || port > 65535) throw std::out_of_range("port");
+  } catch (const std::exception&) {
+    throw po::error("--listen '" + listen + "': the port must be a number from 0 to 65535");
+  }
+  return {host, static_cast<uint16_t>(port)};
+}
+
+}  // namespace
+
 int serve(const Args& args) {
   po::options_description options("serve options (each is also a key of the --config file)");
   options.add_options()("config", po::value<std::string>(), "config file of `key = value` lines")(
       "plugin", po::value<std::string>()->required(), "plugin library (.so)")(
       "plugin-config", po::value<std::string>()->default_value(""), "passed verbatim to the plugin")(
-      "store", po::value<std::string>()->default_value("sqlite:sas-host.db"), "the host's own state: sqlite:PATH");
+      "store", po::value<std::string>()->default_value("sqlite:sas-host.db"), "the host's own state: sqlite:PATH")(
+      "listen", po::value<std::string>()->default_value("127.0.0.1:8443"), "HOST:PORT to listen on (port 0: any)")(
+      "base-url", po::value<std::string>(), "the FHIR base the platform calls (default: https://LISTEN)")(
+      "tls-cert", po::value<std::string>(), "server certificate chain (PEM)")(
+      "tls-key", po::value<std::string>(), "server private key (PEM)")("client-ca", po::value<std::string>(),
+                                                                       "CA bundle for client certificates (PEM)")(
+      "client-crl", po::value<std::string>(), "certificate revocation list(s) (PEM); reloaded when it changes")(
+      "allow-client-subject", po::value<std::vector<std::string>>()->composing(),
+      "allowed client subject, e.g. CN=sas.sante.fr,OU=SAS (repeatable)")("allow-plain-http", po::bool_switch(),
+                                                                          "DEVELOPMENT ONLY: also accept plain HTTP")(
+      "max-connections", po::value<size_t>()->default_value(256),
+      "concurrent connections beyond which new ones are closed")(
+      "request-deadline-ms", po::value<unsigned>()->default_value(5000),
+      "time to answer one request (the platform gives up at 7000)")(
+      "place-identifier-system", po::value<std::string>()->default_value(""),
+      "identifier system (your OID or URL) of consultation places; default: the base URL");
   int exit_code = 0;
-  auto vm = parse_options("sas-host serve", "[--config FILE] --plugin PATH [--plugin-config S] [--store URL]", options,
-                          args, exit_code, nullptr, "config");
+  auto vm = parse_options("sas-host serve", "[--config FILE] --plugin PATH --tls-cert F --tls-key F --client-ca F ...",
+                          options, args, exit_code, nullptr, "config");
   if (!vm) return exit_code;
+  const auto& v = *vm;
+
+  server::ServerConfig config;
+  try {
+    std::tie(config.host, config.port) = split_listen(v["listen"].as<std::string>());
+  } catch (const po::error& e) {
+    std::cerr << "sas-host serve: " << e.what() << "\n";
+    return 2;
+  }
+  const bool plain = v["allow-plain-http"].as<bool>();
+  for (const char* key : {"tls-cert", "tls-key", "client-ca"}) {
+    if (v.count(key) == 0U && !plain) {
+      std::cerr << "sas-host serve: --" << key << " is required (mutual TLS); --allow-plain-http is for development\n";
+      return 2;
+    }
+  }
+  if (v.count("tls-cert") != 0U) config.cert_file = v["tls-cert"].as<std::string>();
+  if (v.count("tls-key") != 0U) config.key_file = v["tls-key"].as<std::string>();
+  if (v.count("client-ca") != 0U) config.client_ca_file = v["client-ca"].as<std::string>();
+  if (v.count("client-crl") != 0U) config.crl_file = v["client-crl"].as<std::string>();
+  if (v.count("allow-client-subject") != 0U) {
+    config.allowed_subjects = v["allow-client-subject"].as<std::vector<std::string>>();
+  }
+  config.allow_plain_http = plain;
+  config.max_connections = v["max-connections"].as<size_t>();
+  config.request_deadline = std::chrono::milliseconds(v["request-deadline-ms"].as<unsigned>());
+  config.log = [](std::string_view line) { std::cerr << "sas-host: " << line << std::endl; };
+  if (!config.cert_file.empty() && config.allowed_subjects.empty()) {
+    std::cerr << "sas-host serve: --allow-client-subject is required: with none, every client is refused\n";
+    return 2;
+  }
 
   // Block the stop signals before any thread starts, then wait for them here.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  auto store = Store::open((*vm)["store"].as<std::string>());
-  auto plugin = PluginInstance::load((*vm)["plugin"].as<std::string>(), (*vm)["plugin-config"].as<std::string>());
+  auto store = Store::open(v["store"].as<std::string>());
+  auto plugin = PluginInstance::load(v["plugin"].as<std::string>(), v["plugin-config"].as<std::string>());
   std::cerr << "sas-host: plugin " << plugin->manifest().name << " " << plugin->manifest().version << " loaded (ABI "
             << SAS_ABI_VERSION_MAJOR_OF(plugin->abi_version()) << "." << SAS_ABI_VERSION_MINOR_OF(plugin->abi_version())
             << "), store " << store->url() << " ready" << std::endl;
 
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
-  std::cerr << "sas-host: stopping on signal " << signal_number << std::endl;
+  // The endpoint needs the base URL, which with port 0 is only known once bound.
+  std::shared_ptr<const FhirEndpoint> endpoint;
+  server::HttpsServer server(config, [&endpoint](const server::Request& request) {
+    auto ready = std::atomic_load(&endpoint);
+    if (ready) return ready->handle(request);
+    server::Response starting;
+    starting.status = 503;
+    starting.content_type.clear();
+    return starting;
+  });
+  server.start();
+  const std::string scheme = config.cert_file.empty() ? "http" : "https";
+  const std::string listening = scheme + "://" + config.host + ":" + std::to_string(server.port());
+  FhirEndpointOptions endpoint_options;
+  endpoint_options.base_url = v.count("base-url") != 0U ? v["base-url"].as<std::string>() : listening;
+  endpoint_options.place_identifier_system = v["place-identifier-system"].as<std::string>();
+  endpoint_options.plugin_deadline = config.request_deadline - std::chrono::milliseconds(500);
+  std::atomic_store(&endpoint,
+                    std::shared_ptr<const FhirEndpoint>(std::make_shared<FhirEndpoint>(plugin, endpoint_options)));
+  std::cerr << "sas-host: listening on " << listening << " (FHIR base " << endpoint_options.base_url << ")"
+            << std::endl;
+
+  for (;;) {
+    int signal_number = 0;
+    sigwait(&signals, &signal_number);
+    if (signal_number == SIGHUP) {
+      std::cerr << "sas-host: SIGHUP: TLS material " << (server.reload_tls() ? "reloaded" : "NOT reloaded (kept)")
+                << std::endl;
+      continue;
+    }
+    std::cerr << "sas-host: stopping on signal " << signal_number << std::endl;
+    break;
+  }
+  server.stop();
   plugin->shutdown();
   return 0;
 }

@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS slot (
   motives TEXT,                         -- one per line
   walk_in INTEGER NOT NULL DEFAULT 0,   -- 1: without appointment
   booking_url TEXT,                     -- overrides place.booking_url
+  specialties TEXT,                     -- one per line, TRE_R38 code or text: overrides the practitioner's
   CHECK (end_utc > start_utc)
 );
 CREATE INDEX IF NOT EXISTS slot_by_place_start ON slot(place_id, start_utc);

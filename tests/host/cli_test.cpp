@@ -50,7 +50,7 @@ TEST(CliTest, ServeRefusesABadConfigNamingTheKey) {
   EXPECT_THAT(missing.err, HasSubstr("plugin"));
 
   auto bad_store = run({sas::test::bin("sas-host"), "serve", "--plugin", sas::test::plugin("sas-sqlite-agenda"),
-                        "--store", "oracle://x"});
+                        "--store", "oracle://x", "--allow-plain-http", "--listen", "127.0.0.1:0"});
   EXPECT_NE(bad_store.exit_code, 0);
   EXPECT_THAT(bad_store.err, HasSubstr("--store oracle://x"));
   fs::remove_all(dir);
@@ -62,10 +62,10 @@ TEST(CliTest, ServeLoadsThePluginFromAConfigFileAndStopsOnSigterm) {
                   "5", "--days", "2", "--seed", "1"});
   sas::test::write_file(dir / "host.conf",
                         "# the host's config\nplugin = " + sas::test::plugin("sas-sqlite-agenda").string() +
-                            "\nplugin-config = db=" + (dir / "agenda.db").string() +
-                            "\nstore = sqlite:" + (dir / "host.db").string() + "\n");
+                            "\nplugin-config = db=" + (dir / "agenda.db").string() + "\nstore = sqlite:" +
+                            (dir / "host.db").string() + "\nlisten = 127.0.0.1:0\nallow-plain-http = true\n");
   sas::test::ChildProcess host({sas::test::bin("sas-host"), "serve", "--config", (dir / "host.conf").string()});
-  for (int i = 0; i < 500 && host.output().find("ready") == std::string::npos; ++i) {
+  for (int i = 0; i < 500 && host.output().find("listening") == std::string::npos; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_THAT(host.output(), HasSubstr("plugin sqlite-agenda 0.1.0 loaded"));

@@ -106,10 +106,11 @@ class Connection {
       places_ = Statement(db_,
                           "SELECT id, name, address, postal_code, city, finess, siret, rpps_rang, phone, booking_url "
                           "FROM place WHERE practitioner_id = ? ORDER BY id");
-      free_slots_ = Statement(db_,
-                              "SELECT id, start_utc, end_utc, audiences, cpts, modes, motives, walk_in, booking_url "
-                              "FROM slot WHERE place_id = ? AND start_utc BETWEEN ? AND ? AND status = 'free' "
-                              "ORDER BY start_utc, id");
+      free_slots_ =
+          Statement(db_,
+                    "SELECT id, start_utc, end_utc, audiences, cpts, modes, motives, walk_in, booking_url, specialties "
+                    "FROM slot WHERE place_id = ? AND start_utc BETWEEN ? AND ? AND status = 'free' "
+                    "ORDER BY start_utc, id");
     } catch (...) {
       close();  // the destructor does not run for a throwing constructor
       throw;
@@ -204,7 +205,15 @@ class Connection {
       slot.set_walk_in(sqlite3_column_int(s, 7) != 0);
       std::string url = column_text(s, 8);
       slot.set_booking_url(url.empty() ? place_booking_url : url);
+      for (auto& specialty : split(column_text(s, 9), '\n')) set_specialty(*slot.add_specialties(), specialty);
     }
+  }
+
+  // A line that looks like a TRE_R38 code (SM + digits) is a code, anything else free text.
+  static void set_specialty(v1::Specialty& specialty, const std::string& line) {
+    const bool coded = line.size() > 2 && line.compare(0, 2, "SM") == 0 &&
+                       line.find_first_not_of("0123456789", 2) == std::string::npos;
+    (coded ? specialty.set_code(line) : specialty.set_text(line));
   }
 
   // Unknown codes map to UNSPECIFIED, which the host never publishes: safe by default.

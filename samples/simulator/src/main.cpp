@@ -14,6 +14,11 @@ constexpr const char* kUsage =
     "commands:\n"
     "  gen-agenda --out FILE --practitioners N --days D --seed S [--start YYYY-MM-DD]\n"
     "                    write a realistic agenda in the sqlite-agenda schema\n"
+    "  pki --out DIR     write a throw-away test PKI (CA, server, SAS client, refused clients, CRL)\n"
+    "  search --base URL --cert F --key F --ca F --practitioners ID,... --from T --to T [--raw]\n"
+    "                    one slot search (INT_R01) over mutual TLS, exactly as the platform sends it\n"
+    "  load --base URL --cert F --key F --ca F --agenda FILE [--concurrency C] [--duration S] ...\n"
+    "                    concurrent slot searches for S seconds; prints throughput and latencies as JSON\n"
     "\n"
     "`sas-sim COMMAND --help` describes each command's options.\n";
 
@@ -28,6 +33,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 2, argv + argc);
   try {
     if (command == "gen-agenda") return sas::sim::cli::gen_agenda(args);
+    if (command == "pki") return sas::sim::cli::pki(args);
+    if (command == "search") return sas::sim::cli::search(args);
+    if (command == "load") return sas::sim::cli::load(args);
     if (command == "help" || command == "--help" || command == "-h") {
       std::fputs(kUsage, stdout);
       return 0;

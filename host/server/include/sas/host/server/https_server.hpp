@@ -1,0 +1,141 @@
+// The host's HTTPS server: HTTP/1.1 over mutual TLS, as the SAS platform requires (TLS 1.2 or
+// later, client certificate from a trusted CA, not revoked, subject CN/OU on an allow-list).
+// A client that fails any of these checks is refused during the TLS handshake; the handler
+// only ever sees authenticated requests (or plain-HTTP ones, if explicitly allowed).
+//
+// Threads: network I/O runs on `io_threads` threads; the handler runs on a separate pool of
+// `worker_threads`, so a slow handler never stalls other connections and the server can answer
+// 503 when the handler overruns `request_deadline`.
+//
+// TLS material reload: on a new connection, at most once a second, the server compares the
+// modification time and size of the certificate, key, client CA and CRL files with those of
+// the last load. On a change it builds a new SSL_CTX and swaps it in atomically; connections
+// already established keep the old one, new ones get the new one. A file that fails to load
+// (e.g. half written) keeps the previous context in service and is retried a second later.
+// reload_tls() forces a reload (e.g. on SIGHUP). TLS session resumption is disabled, so every
+// new connection is checked against the current CRL and allow-list.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sas::host::server {
+
+// The authenticated client, from its certificate's subject (empty for plain HTTP).
+struct ClientSubject {
+  std::string cn;
+  std::string ou;  // the OU that matched the allow-list
+};
+
+struct Request {
+  std::string method;                                        // "GET", "POST", ...
+  std::string target;                                        // as received: path + query, not percent-decoded
+  std::vector<std::pair<std::string, std::string>> headers;  // in order, names as received
+  std::string body;
+  bool tls = true;       // false only for plain HTTP (allow_plain_http)
+  ClientSubject client;  // from the verified certificate
+  std::string remote;    // "ip:port" of the peer, for logs
+
+  // First header with this name (case-insensitive).
+  std::optional<std::string_view> header(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/fhir+json";        // no Content-Type header when empty
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers, e.g. Location
+  std::string body;
+};
+
+// Called on a worker thread, possibly concurrently: must be thread-safe. An exception becomes
+// a 500 with an OperationOutcome.
+using Handler = std::function<Response(const Request&)>;
+
+// One allow-list entry. Written "CN=sas.sante.fr,OU=SAS": both CN and OU are required, in any
+// order, keys case-insensitive, values compared exactly (case-sensitive, no wildcards); a value
+// containing ',' or '\' escapes it with '\'. A certificate matches when it has exactly one CN,
+// equal to `cn`, and one of its OUs equals `ou`.
+struct AllowedSubject {
+  std::string cn;
+  std::string ou;
+
+  // Throws std::invalid_argument on a malformed entry.
+  static AllowedSubject parse(std::string_view text);
+  friend bool operator==(const AllowedSubject&, const AllowedSubject&) = default;
+};
+
+struct ServerConfig {
+  std::string host = "127.0.0.1";  // address or name to listen on
+  uint16_t port = 0;               // 0 = ephemeral; see HttpsServer::port()
+
+  std::filesystem::path cert_file;       // server certificate chain (PEM)
+  std::filesystem::path key_file;        // its private key (PEM, unencrypted)
+  std::filesystem::path client_ca_file;  // CAs trusted for client certificates (PEM bundle)
+  // Optional CRLs (PEM, one or more). When set, every client certificate's issuer must have a
+  // CRL in this file, otherwise the certificate is refused ("unable to get certificate CRL"),
+  // and a CRL past its nextUpdate refuses everyone: keep the file fresh (it is reloaded live).
+  std::filesystem::path crl_file;
+  std::vector<std::string> allowed_subjects;  // AllowedSubject syntax; empty = refuse everyone
+
+  // Development only: also serve plain HTTP on the same port (detected from the first bytes);
+  // plain requests carry no client identity. When false, a plain HTTP connection is closed
+  // without an answer. With no cert_file, allow_plain_http gives a plain-HTTP-only server.
+  bool allow_plain_http = false;
+
+  std::size_t max_connections = 256;  // beyond this, new connections are closed at once
+  // Time the handler has to produce a response before the client gets a 503; well under the
+  // SAS platform's 7 s timeout. Also bounds writing the response.
+  std::chrono::milliseconds request_deadline{5000};
+  // Maximum time to receive a whole request, including the wait for it on a kept-alive
+  // connection; a slow or silent client is disconnected after this.
+  std::chrono::milliseconds idle_timeout{15000};
+  std::chrono::milliseconds handshake_timeout{5000};  // TCP accept to end of TLS handshake
+  std::size_t max_body_bytes = 1024 * 1024;           // larger requests get 413
+
+  unsigned worker_threads = 0;  // handler threads; 0 = std::thread::hardware_concurrency()
+  unsigned io_threads = 1;      // network threads (TLS handshakes are cheap at SAS volumes)
+
+  // Diagnostics (refused certificates, reloads, timeouts); called from server threads.
+  std::function<void(std::string_view)> log;
+};
+
+class HttpsServer {
+ public:
+  // Validates the configuration (throws std::invalid_argument); does not bind yet.
+  HttpsServer(ServerConfig config, Handler handler);
+  HttpsServer(const HttpsServer&) = delete;
+  HttpsServer& operator=(const HttpsServer&) = delete;
+  ~HttpsServer();  // stop()
+
+  // Loads the TLS material, binds, listens and starts the threads; returns at once. Throws
+  // std::runtime_error if the files cannot be loaded or the address cannot be bound.
+  void start();
+  // start() if needed, then blocks until stop() is called from another thread.
+  void run();
+  // Graceful stop: stops accepting, closes idle connections, lets in-flight requests finish
+  // (for at most request_deadline + 1 s), then stops the threads. Idempotent; blocks until
+  // done. Must not be called from a handler. A handler that never returns blocks it. The
+  // server cannot be restarted.
+  void stop();
+
+  uint16_t port() const;  // the bound port, after start()
+  bool reload_tls();      // rebuilds the SSL_CTX now; false (and the old one kept) on error
+
+  std::size_t active_connections() const;
+  std::size_t refused_connections() const;  // closed at once because of max_connections
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sas::host::server

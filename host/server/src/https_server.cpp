@@ -1,0 +1,643 @@
+// The only translation unit that includes Beast (a Beast TLS TU is slow and memory-hungry to
+// compile): acceptor, TLS/plain detection, HTTP/1.1 sessions, deadlines, graceful stop.
+#include "sas/host/server/https_server.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/core/detect_ssl.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <type_traits>
+#include <unordered_map>
+
+#include "tls.hpp"
+
+namespace sas::host::server {
+namespace detail {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using namespace std::chrono_literals;
+
+Response error_response(int status, std::string_view code, std::string_view text) {
+  Response r;
+  r.status = status;
+  r.body = std::string(R"({"resourceType":"OperationOutcome","issue":[{"severity":"error","code":")") +
+           std::string(code) + R"(","diagnostics":")" + std::string(text) + R"("}]})";
+  return r;
+}
+
+bool is_http_error(const beast::error_code& ec) {
+  return ec.category() == http::make_error_code(http::error::bad_target).category();
+}
+
+}  // namespace
+
+class Server;
+
+// A live connection, as seen by stop().
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  virtual void shutdown() = 0;     // thread-safe: finish the current exchange, then close
+  virtual void force_close() = 0;  // only once the I/O threads are gone
+};
+
+// One of the max_connections places, held by the connection's session for its lifetime.
+class Slot {
+ public:
+  Slot(Server* server, uint64_t id) : server_(server), id_(id) {}
+  Slot(Slot&& other) noexcept : server_(std::exchange(other.server_, nullptr)), id_(other.id_) {}
+  Slot& operator=(Slot&&) = delete;
+  ~Slot();
+  void attach(std::weak_ptr<SessionBase> session);
+
+ private:
+  Server* server_;
+  uint64_t id_;
+};
+
+class Server {
+ public:
+  Server(ServerConfig config, Handler handler);
+  ~Server() { stop(); }
+
+  void start();
+  void run();
+  void stop();
+  uint16_t port() const { return port_.load(); }
+  bool reload_tls();
+  std::size_t active_connections() const {
+    std::lock_guard lock(sessions_mutex_);
+    return sessions_.size();
+  }
+  std::size_t refused_connections() const { return refused_.load(); }
+
+  // For the sessions.
+  const ServerConfig& config() const { return config_; }
+  const TlsPolicy& policy() const { return policy_; }
+  void log(std::string_view message) const {
+    if (config_.log) config_.log(message);
+  }
+  std::shared_ptr<ssl::context> tls_context();
+  template <class F>
+  void submit(F&& job) {
+    net::post(*pool_, std::forward<F>(job));
+  }
+  Response call_handler(const Request& request) const;
+  void attach(uint64_t id, std::weak_ptr<SessionBase> session) {
+    std::lock_guard lock(sessions_mutex_);
+    if (auto it = sessions_.find(id); it != sessions_.end()) it->second = std::move(session);
+  }
+  void release(uint64_t id) {
+    std::lock_guard lock(sessions_mutex_);
+    sessions_.erase(id);
+    if (sessions_.empty()) sessions_cv_.notify_all();
+  }
+
+ private:
+  enum class State { idle, running, stopped };
+
+  void start_locked();
+  std::optional<Slot> acquire();
+  bool reload_locked(bool force);
+  void do_accept();
+  void on_accept(beast::error_code ec, tcp::socket socket);
+  std::vector<std::shared_ptr<SessionBase>> live_sessions();
+
+  const ServerConfig config_;
+  const Handler handler_;
+  TlsPolicy policy_;  // referenced by every SSL_CTX built below
+
+  // Declared before io_: sessions still queued in io_ when it is destroyed release here.
+  mutable std::mutex sessions_mutex_;
+  std::condition_variable sessions_cv_;
+  std::unordered_map<uint64_t, std::weak_ptr<SessionBase>> sessions_;
+  uint64_t next_id_ = 0;
+  std::atomic<std::size_t> refused_{0};
+
+  std::mutex tls_mutex_;
+  std::shared_ptr<ssl::context> tls_;  // null: plain HTTP only
+  std::vector<FileState> tls_files_;
+  std::chrono::steady_clock::time_point tls_checked_{};
+
+  std::mutex state_mutex_;  // held by start() and stop() throughout
+  std::condition_variable state_cv_;
+  State state_ = State::idle;
+  std::atomic<bool> stopping_{false};
+  std::atomic<uint16_t> port_{0};
+
+  net::io_context io_;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
+  tcp::acceptor acceptor_;
+  net::steady_timer accept_retry_;
+  std::optional<net::thread_pool> pool_;
+  std::vector<std::thread> io_threads_;
+};
+
+Slot::~Slot() {
+  if (server_) server_->release(id_);
+}
+
+void Slot::attach(std::weak_ptr<SessionBase> session) {
+  if (server_) server_->attach(id_, std::move(session));
+}
+
+// HTTP/1.1 over TLS (Stream = TlsStream) or, in development, over plain TCP.
+template <class Stream>
+class HttpSession : public SessionBase, public std::enable_shared_from_this<HttpSession<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+ public:
+  HttpSession(Server& server, beast::tcp_stream&& tcp, std::shared_ptr<ssl::context> ctx, beast::flat_buffer&& buffer,
+              Slot&& slot, std::string remote, std::chrono::steady_clock::time_point handshake_deadline)
+      : server_(server),
+        config_(server.config()),
+        ctx_(std::move(ctx)),
+        stream_(make_stream(std::move(tcp), ctx_.get())),
+        ex_(stream_.get_executor()),
+        buffer_(std::move(buffer)),
+        slot_(std::move(slot)),
+        deadline_(ex_),
+        remote_(std::move(remote)),
+        handshake_deadline_(handshake_deadline) {}
+
+  void run() {
+    slot_.attach(this->weak_from_this());
+    if constexpr (kTls) {
+      lowest().expires_at(handshake_deadline_);  // one budget for detection + handshake
+      // The bytes already read by the TLS detection are the start of the ClientHello.
+      stream_.async_handshake(ssl::stream_base::server, buffer_.data(),
+                              beast::bind_front_handler(&HttpSession::on_handshake, this->shared_from_this()));
+    } else {
+      do_read();
+    }
+  }
+
+  void shutdown() override {
+    net::post(ex_, [self = this->shared_from_this()] {
+      self->closing_ = true;
+      // Idle between requests: close now. Otherwise the current response carries
+      // "Connection: close".
+      if (self->reading_ && !self->parser_->got_some()) self->lowest().cancel();
+    });
+  }
+
+  void force_close() override { lowest().close(); }
+
+ private:
+  static Stream make_stream(beast::tcp_stream&& tcp, ssl::context* ctx) {
+    if constexpr (kTls)
+      return Stream(std::move(tcp), *ctx);
+    else
+      return std::move(tcp);
+  }
+
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  void on_handshake(beast::error_code ec, std::size_t used) {
+    if (ec) {
+      if (ec != net::error::operation_aborted)
+        server_.log("TLS handshake with " + remote_ + " failed: " + ec.message());
+      return;
+    }
+    buffer_.consume(used);
+    if constexpr (kTls) {
+      auto subject = peer_subject(stream_.native_handle(), server_.policy().allowed);
+      if (!subject) return;  // cannot happen: the verify callback checked it
+      client_ = std::move(*subject);
+    }
+    do_read();
+  }
+
+  void do_read() {
+    if (closing_) return do_close();
+    parser_.emplace();
+    parser_->body_limit(config_.max_body_bytes);
+    lowest().expires_after(config_.idle_timeout);
+    reading_ = true;
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&HttpSession::on_header, this->shared_from_this()));
+  }
+
+  // Sorts out read errors; true if the request can go on.
+  bool read_ok(const beast::error_code& ec) {
+    reading_ = false;
+    if (!ec) return true;
+    if (ec == http::error::end_of_stream) {
+      do_close();
+    } else if (ec == beast::error::timeout) {
+      if (parser_->got_some()) server_.log("incomplete request from " + remote_ + " timed out; closing");
+    } else if (ec == http::error::body_limit) {
+      send(error_response(413, "too-costly", "request body too large"), true);
+    } else if (is_http_error(ec)) {
+      server_.log("malformed request from " + remote_ + ": " + ec.message());
+      send(error_response(400, "structure", "malformed HTTP request"), true);
+    }
+    // Otherwise reset, aborted by stop(), TLS truncation: nothing to answer.
+    return false;
+  }
+
+  void on_header(beast::error_code ec, std::size_t) {
+    if (!read_ok(ec)) return;
+    if (parser_->is_done()) return on_read({}, 0);
+    if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
+      // Such a client waits for this before sending the body (curl does, for large bodies).
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
+                       [self = this->shared_from_this()](beast::error_code write_ec, std::size_t) {
+                         if (!write_ec) self->read_body();
+                       });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
+    reading_ = true;
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&HttpSession::on_read, this->shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (!read_ok(ec)) return;
+
+    auto& req = parser_->get();
+    Request request;
+    request.method = std::string(req.method_string());
+    request.target = std::string(req.target());
+    for (const auto& field : req)
+      request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    request.body = std::move(req.body());
+    request.tls = kTls;
+    request.client = client_;
+    request.remote = remote_;
+    keep_alive_ = req.keep_alive();
+    version_ = req.version();
+
+    // The handler runs on the worker pool; whichever of its answer and the deadline comes
+    // first is sent, the other is dropped (seq_ tells stale answers apart).
+    lowest().expires_never();
+    const uint64_t seq = ++seq_;
+    awaiting_ = true;
+    deadline_.expires_after(config_.request_deadline);
+    deadline_.async_wait([self = this->shared_from_this(), seq](beast::error_code wait_ec) {
+      if (!wait_ec) self->on_deadline(seq);
+    });
+    server_.submit([self = this->shared_from_this(), seq, request = std::move(request)] {
+      Response response = self->server_.call_handler(request);
+      net::post(self->ex_, [self, seq, response = std::move(response)]() mutable {
+        self->on_handler_done(seq, std::move(response));
+      });
+    });
+  }
+
+  void on_deadline(uint64_t seq) {
+    if (!awaiting_ || seq != seq_) return;
+    awaiting_ = false;
+    server_.log("handler missed the " + std::to_string(config_.request_deadline.count()) + " ms deadline for " +
+                remote_ + "; answering 503");
+    send(error_response(503, "timeout", "the server could not answer in time"), false);
+  }
+
+  void on_handler_done(uint64_t seq, Response response) {
+    if (!awaiting_ || seq != seq_) return;
+    awaiting_ = false;
+    deadline_.cancel();
+    send(std::move(response), false);
+  }
+
+  void send(Response r, bool close_after) {
+    if (r.status < 100 || r.status > 999) r = error_response(500, "exception", "invalid status from handler");
+    res_ = {};
+    res_.version(version_ != 0 ? version_ : 11);
+    res_.result(static_cast<unsigned>(r.status));
+    if (!r.content_type.empty()) res_.set(http::field::content_type, r.content_type);
+    for (const auto& [name, value] : r.headers) {
+      if (name.find_first_of("\r\n:") != std::string::npos || value.find_first_of("\r\n") != std::string::npos) {
+        server_.log("dropping response header with CR/LF: " + name);
+        continue;
+      }
+      res_.insert(std::string_view(name), std::string_view(value));
+    }
+    res_.body() = std::move(r.body);
+    res_.keep_alive(keep_alive_ && !close_after && !closing_);
+    res_.prepare_payload();
+    lowest().expires_after(config_.request_deadline);
+    http::async_write(stream_, res_, beast::bind_front_handler(&HttpSession::on_write, this->shared_from_this()));
+  }
+
+  void on_write(beast::error_code ec, std::size_t) {
+    if (ec) return;
+    if (!res_.keep_alive()) return do_close();
+    do_read();
+  }
+
+  void do_close() {
+    if constexpr (kTls) {
+      lowest().expires_after(1s);
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {});
+    } else {
+      beast::error_code ignored;
+      lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
+  }
+
+  Server& server_;
+  const ServerConfig& config_;
+  std::shared_ptr<ssl::context> ctx_;  // before stream_: the SSL object must die first
+  Stream stream_;
+  net::any_io_executor ex_;  // the connection's strand
+  beast::flat_buffer buffer_;
+  Slot slot_;
+  net::steady_timer deadline_;
+  std::string remote_;
+  std::chrono::steady_clock::time_point handshake_deadline_;
+  ClientSubject client_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> res_;
+  uint64_t seq_ = 0;
+  unsigned version_ = 11;
+  bool keep_alive_ = false;
+  bool awaiting_ = false;
+  bool reading_ = false;
+  bool closing_ = false;
+};
+
+// Reads the first bytes of a new connection to tell a TLS ClientHello from plain HTTP.
+class Detector : public SessionBase, public std::enable_shared_from_this<Detector> {
+ public:
+  Detector(Server& server, tcp::socket&& socket, Slot&& slot)
+      : server_(server), stream_(std::move(socket)), ex_(stream_.get_executor()), slot_(std::move(slot)) {
+    beast::error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    remote_ = ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
+  }
+
+  void run() {
+    slot_.attach(weak_from_this());
+    handshake_deadline_ = std::chrono::steady_clock::now() + server_.config().handshake_timeout;
+    stream_.expires_at(handshake_deadline_);
+    beast::async_detect_ssl(stream_, buffer_, beast::bind_front_handler(&Detector::on_detect, shared_from_this()));
+  }
+
+  void shutdown() override {
+    net::post(ex_, [self = shared_from_this()] {
+      if (!self->handed_off_) self->stream_.cancel();
+    });
+  }
+
+  void force_close() override {
+    if (!handed_off_) stream_.close();
+  }
+
+ private:
+  void on_detect(beast::error_code ec, bool is_tls) {
+    if (ec) return;  // closed, timed out or stopped before a byte arrived
+    if (is_tls) {
+      auto ctx = server_.tls_context();
+      if (!ctx) return server_.log("TLS connection from " + remote_ + " refused: TLS is not configured");
+      handed_off_ = true;
+      std::make_shared<HttpSession<TlsStream>>(server_, std::move(stream_), std::move(ctx), std::move(buffer_),
+                                               std::move(slot_), remote_, handshake_deadline_)
+          ->run();
+    } else if (server_.config().allow_plain_http) {
+      handed_off_ = true;
+      std::make_shared<HttpSession<beast::tcp_stream>>(server_, std::move(stream_), nullptr, std::move(buffer_),
+                                                       std::move(slot_), remote_, handshake_deadline_)
+          ->run();
+    } else {
+      server_.log("plain HTTP connection from " + remote_ + " refused");
+    }
+  }
+
+  Server& server_;
+  beast::tcp_stream stream_;
+  net::any_io_executor ex_;
+  beast::flat_buffer buffer_;
+  Slot slot_;
+  std::string remote_;
+  std::chrono::steady_clock::time_point handshake_deadline_;
+  bool handed_off_ = false;
+};
+
+Server::Server(ServerConfig config, Handler handler)
+    : config_(std::move(config)),
+      handler_(std::move(handler)),
+      acceptor_(net::make_strand(io_)),
+      accept_retry_(acceptor_.get_executor()) {
+  if (!handler_) throw std::invalid_argument("HttpsServer: no handler");
+  if (config_.cert_file.empty() && !config_.allow_plain_http)
+    throw std::invalid_argument("HttpsServer: cert_file is required unless allow_plain_http is set");
+  if (!config_.cert_file.empty() && (config_.key_file.empty() || config_.client_ca_file.empty()))
+    throw std::invalid_argument("HttpsServer: key_file and client_ca_file are required with cert_file");
+  if (config_.max_connections == 0) throw std::invalid_argument("HttpsServer: max_connections must be positive");
+  for (const auto& entry : config_.allowed_subjects) policy_.allowed.push_back(AllowedSubject::parse(entry));
+  policy_.log = config_.log;
+}
+
+void Server::start() {
+  std::lock_guard state_lock(state_mutex_);
+  if (state_ != State::idle) throw std::logic_error("HttpsServer::start: already started");
+  start_locked();
+}
+
+void Server::start_locked() {
+  if (!config_.cert_file.empty()) {
+    std::lock_guard lock(tls_mutex_);
+    tls_files_ = tls_file_states(config_);
+    tls_ = std::make_shared<ssl::context>(make_server_context(config_, policy_).release());
+    tls_checked_ = std::chrono::steady_clock::now();
+  }
+  try {
+    tcp::resolver resolver(io_);
+    auto results = resolver.resolve(config_.host, std::to_string(config_.port), tcp::resolver::passive);
+    const tcp::endpoint endpoint = results.begin()->endpoint();
+    acceptor_.open(endpoint.protocol());
+    acceptor_.set_option(net::socket_base::reuse_address(true));
+    acceptor_.bind(endpoint);
+    acceptor_.listen(net::socket_base::max_listen_connections);
+    port_ = acceptor_.local_endpoint().port();
+  } catch (const boost::system::system_error& e) {
+    throw std::runtime_error("HttpsServer: cannot listen on " + config_.host + ":" + std::to_string(config_.port) +
+                             ": " + e.code().message());
+  }
+  work_.emplace(io_.get_executor());
+  const unsigned workers =
+      config_.worker_threads != 0 ? config_.worker_threads : std::max(1u, std::thread::hardware_concurrency());
+  pool_.emplace(workers);
+  net::post(acceptor_.get_executor(), [this] { do_accept(); });
+  for (unsigned i = 0; i < std::max(1u, config_.io_threads); ++i)
+    io_threads_.emplace_back([this] {
+      for (;;) {
+        try {
+          io_.run();
+          return;
+        } catch (const std::exception& e) {
+          log(std::string("I/O thread: unexpected exception: ") + e.what());
+        }
+      }
+    });
+  state_ = State::running;
+}
+
+void Server::run() {
+  std::unique_lock lock(state_mutex_);
+  if (state_ == State::idle) start_locked();
+  state_cv_.wait(lock, [this] { return state_ == State::stopped; });
+}
+
+std::vector<std::shared_ptr<SessionBase>> Server::live_sessions() {
+  std::vector<std::shared_ptr<SessionBase>> out;
+  std::lock_guard lock(sessions_mutex_);
+  for (auto& [id, weak] : sessions_)
+    if (auto session = weak.lock()) out.push_back(std::move(session));
+  return out;
+}
+
+void Server::stop() {
+  std::unique_lock state_lock(state_mutex_);
+  if (state_ != State::running) {
+    state_ = State::stopped;
+    state_cv_.notify_all();
+    return;
+  }
+  stopping_ = true;
+  net::post(acceptor_.get_executor(), [this] {
+    beast::error_code ignored;
+    acceptor_.close(ignored);
+    accept_retry_.cancel();
+  });
+  for (auto& session : live_sessions()) session->shutdown();
+  {
+    std::unique_lock lock(sessions_mutex_);
+    sessions_cv_.wait_for(lock, config_.request_deadline + 1s, [this] { return sessions_.empty(); });
+  }
+  work_.reset();
+  io_.stop();
+  for (auto& t : io_threads_) t.join();
+  io_threads_.clear();
+  // Whatever is left waits in io_'s queue until destruction; its sockets close now.
+  for (auto& session : live_sessions()) session->force_close();
+  pool_->stop();
+  pool_->join();
+  state_ = State::stopped;
+  state_cv_.notify_all();
+}
+
+std::optional<Slot> Server::acquire() {
+  std::lock_guard lock(sessions_mutex_);
+  if (sessions_.size() >= config_.max_connections) return std::nullopt;
+  const uint64_t id = ++next_id_;
+  sessions_.emplace(id, std::weak_ptr<SessionBase>{});
+  return std::optional<Slot>(std::in_place, this, id);
+}
+
+void Server::do_accept() {
+  acceptor_.async_accept(net::make_strand(io_), beast::bind_front_handler(&Server::on_accept, this));
+}
+
+void Server::on_accept(beast::error_code ec, tcp::socket socket) {
+  if (stopping_ || !acceptor_.is_open()) return;
+  if (ec) {
+    // E.g. out of file descriptors: retry shortly instead of spinning.
+    log("accept failed: " + ec.message());
+    accept_retry_.expires_after(100ms);
+    accept_retry_.async_wait([this](beast::error_code wait_ec) {
+      if (!wait_ec) do_accept();
+    });
+    return;
+  }
+  if (auto slot = acquire()) {
+    // Responses are written whole; Nagle would hold their last TLS record back for the
+    // client's delayed ACK (~40 ms).
+    beast::error_code nodelay_ec;
+    socket.set_option(tcp::no_delay(true), nodelay_ec);
+    std::make_shared<Detector>(*this, std::move(socket), std::move(*slot))->run();
+  } else {
+    ++refused_;
+    log("connection refused: max_connections (" + std::to_string(config_.max_connections) + ") reached");
+    beast::error_code ignored;
+    socket.close(ignored);
+  }
+  do_accept();
+}
+
+std::shared_ptr<ssl::context> Server::tls_context() {
+  std::lock_guard lock(tls_mutex_);
+  if (!tls_) return nullptr;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - tls_checked_ >= 1s) {
+    tls_checked_ = now;
+    reload_locked(false);
+  }
+  return tls_;
+}
+
+bool Server::reload_tls() {
+  std::lock_guard lock(tls_mutex_);
+  if (config_.cert_file.empty()) return false;
+  return reload_locked(true);
+}
+
+bool Server::reload_locked(bool force) {
+  // Stamped before loading: a change during the load is seen at the next check.
+  auto files = tls_file_states(config_);
+  if (!force && files == tls_files_) return true;
+  try {
+    tls_ = std::make_shared<ssl::context>(make_server_context(config_, policy_).release());
+    tls_files_ = std::move(files);
+    log("TLS material reloaded");
+    return true;
+  } catch (const std::exception& e) {
+    log(std::string("TLS reload failed, keeping the previous configuration: ") + e.what());
+    return false;
+  }
+}
+
+Response Server::call_handler(const Request& request) const {
+  try {
+    return handler_(request);
+  } catch (const std::exception& e) {
+    log("handler failed on " + request.method + " " + request.target + ": " + e.what());
+  } catch (...) {
+    log("handler failed on " + request.method + " " + request.target);
+  }
+  return error_response(500, "exception", "internal server error");
+}
+
+}  // namespace detail
+
+struct HttpsServer::Impl : detail::Server {
+  using Server::Server;
+};
+
+HttpsServer::HttpsServer(ServerConfig config, Handler handler)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(handler))) {}
+HttpsServer::~HttpsServer() = default;
+void HttpsServer::start() { impl_->start(); }
+void HttpsServer::run() { impl_->run(); }
+void HttpsServer::stop() { impl_->stop(); }
+uint16_t HttpsServer::port() const { return impl_->port(); }
+bool HttpsServer::reload_tls() { return impl_->reload_tls(); }
+std::size_t HttpsServer::active_connections() const { return impl_->active_connections(); }
+std::size_t HttpsServer::refused_connections() const { return impl_->refused_connections(); }
+
+}  // namespace sas::host::server

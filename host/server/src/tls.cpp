@@ -1,0 +1,231 @@
+#include "tls.hpp"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+#include <algorithm>
+#include <cctype>
+#include <stdexcept>
+#include <system_error>
+
+namespace sas::host::server {
+
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+  });
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+std::optional<std::string_view> Request::header(std::string_view name) const {
+  for (const auto& [key, value] : headers)
+    if (iequals(key, name)) return std::string_view(value);
+  return std::nullopt;
+}
+
+AllowedSubject AllowedSubject::parse(std::string_view text) {
+  // Splits on unescaped commas, unescaping as it goes.
+  std::vector<std::string> parts(1);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\\') {
+      if (++i == text.size()) throw std::invalid_argument("allowed subject ends with '\\': " + std::string(text));
+      parts.back() += text[i];
+    } else if (text[i] == ',') {
+      parts.emplace_back();
+    } else {
+      parts.back() += text[i];
+    }
+  }
+  std::optional<std::string> cn, ou;
+  for (const std::string& part : parts) {
+    auto eq = part.find('=');
+    if (eq == std::string::npos)
+      throw std::invalid_argument("allowed subject: expected KEY=VALUE in: " + std::string(text));
+    std::string_view key = trim(std::string_view(part).substr(0, eq));
+    std::string value(trim(std::string_view(part).substr(eq + 1)));
+    std::optional<std::string>* slot = iequals(key, "CN") ? &cn : iequals(key, "OU") ? &ou : nullptr;
+    if (slot == nullptr)
+      throw std::invalid_argument("allowed subject: only CN and OU are supported: " + std::string(text));
+    if (slot->has_value())
+      throw std::invalid_argument("allowed subject: duplicate " + std::string(key) + ": " + std::string(text));
+    if (value.empty())
+      throw std::invalid_argument("allowed subject: empty " + std::string(key) + ": " + std::string(text));
+    *slot = std::move(value);
+  }
+  if (!cn || !ou) throw std::invalid_argument("allowed subject needs both CN and OU: " + std::string(text));
+  return {std::move(*cn), std::move(*ou)};
+}
+
+namespace detail {
+namespace {
+
+std::string openssl_error() {
+  std::string out;
+  while (unsigned long e = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    if (!out.empty()) out += "; ";
+    out += buf;
+  }
+  return out.empty() ? "unknown OpenSSL error" : out;
+}
+
+[[noreturn]] void fail(const std::string& what) {
+  throw std::runtime_error("TLS setup: " + what + ": " + openssl_error());
+}
+
+std::vector<std::string> name_entries(X509_NAME* name, int nid) {
+  std::vector<std::string> out;
+  for (int i = X509_NAME_get_index_by_NID(name, nid, -1); i >= 0; i = X509_NAME_get_index_by_NID(name, nid, i)) {
+    ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i));
+    unsigned char* utf8 = nullptr;
+    int len = ASN1_STRING_to_UTF8(&utf8, data);
+    if (len < 0) continue;
+    out.emplace_back(reinterpret_cast<char*>(utf8), static_cast<std::size_t>(len));
+    OPENSSL_free(utf8);
+  }
+  return out;
+}
+
+std::string describe(X509* cert) {
+  if (cert == nullptr) return "(no certificate)";
+  BIO* bio = BIO_new(BIO_s_mem());
+  if (bio == nullptr) return "?";
+  X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253);
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio, &data);
+  std::string out(data, static_cast<std::size_t>(len > 0 ? len : 0));
+  BIO_free(bio);
+  return out;
+}
+
+int policy_index() {
+  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+// Runs for every certificate of the client's chain during the handshake; returning 0 aborts
+// the handshake with an alert, so a refused client never gets to send an HTTP byte.
+int verify_callback(int preverified, X509_STORE_CTX* store) {
+  auto* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  const auto* policy =
+      ssl ? static_cast<const TlsPolicy*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), policy_index())) : nullptr;
+  const int depth = X509_STORE_CTX_get_error_depth(store);
+  X509* cert = X509_STORE_CTX_get_current_cert(store);
+  if (!preverified) {
+    if (policy && policy->log)
+      policy->log("client certificate refused (" + describe(cert) + ", depth " + std::to_string(depth) +
+                  "): " + X509_verify_cert_error_string(X509_STORE_CTX_get_error(store)));
+    return 0;
+  }
+  if (depth != 0) return 1;
+  if (policy == nullptr || !match_subject(cert, policy->allowed)) {
+    X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+    if (policy && policy->log) policy->log("client certificate refused (" + describe(cert) + "): subject not allowed");
+    return 0;
+  }
+  return 1;
+}
+
+void load_crls(SSL_CTX* ctx, const std::filesystem::path& file) {
+  BIO* bio = BIO_new_file(file.c_str(), "r");
+  if (bio == nullptr) fail("cannot read CRL file " + file.string());
+  X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+  int count = 0;
+  while (X509_CRL* crl = PEM_read_bio_X509_CRL(bio, nullptr, nullptr, nullptr)) {
+    const int ok = X509_STORE_add_crl(store, crl);
+    X509_CRL_free(crl);
+    if (!ok) {
+      BIO_free(bio);
+      fail("CRL file " + file.string());
+    }
+    ++count;
+  }
+  BIO_free(bio);
+  // The loop ends on "no start line" at the end of the file; anything else is a broken CRL.
+  const unsigned long last = ERR_peek_last_error();
+  if (count == 0 || ERR_GET_LIB(last) != ERR_LIB_PEM || ERR_GET_REASON(last) != PEM_R_NO_START_LINE)
+    fail("CRL file " + file.string());
+  ERR_clear_error();
+  X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
+}
+
+}  // namespace
+
+SslCtxPtr make_server_context(const ServerConfig& config, const TlsPolicy& policy) {
+  ERR_clear_error();
+  SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
+  if (!ctx) fail("SSL_CTX_new");
+  SSL_CTX* c = ctx.get();
+  if (!SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION)) fail("minimum TLS version");
+  SSL_CTX_set_options(
+      c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
+  // No resumption: every connection is a full handshake, checked against the current CRL and
+  // allow-list (a ticket from before a revocation would otherwise skip the check).
+  SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_num_tickets(c, 0);
+
+  if (SSL_CTX_use_certificate_chain_file(c, config.cert_file.c_str()) != 1)
+    fail("certificate file " + config.cert_file.string());
+  if (SSL_CTX_use_PrivateKey_file(c, config.key_file.c_str(), SSL_FILETYPE_PEM) != 1)
+    fail("key file " + config.key_file.string());
+  if (SSL_CTX_check_private_key(c) != 1) fail("key does not match certificate " + config.cert_file.string());
+
+  if (SSL_CTX_load_verify_locations(c, config.client_ca_file.c_str(), nullptr) != 1)
+    fail("client CA file " + config.client_ca_file.string());
+  // Tells clients which CAs are accepted (helps a client holding several certificates).
+  if (STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(config.client_ca_file.c_str()))
+    SSL_CTX_set_client_CA_list(c, names);
+  ERR_clear_error();
+  if (!config.crl_file.empty()) load_crls(c, config.crl_file);
+
+  // Not SSL_CTX app data: Asio's context destructor interprets that as its own callback.
+  if (!SSL_CTX_set_ex_data(c, policy_index(), const_cast<TlsPolicy*>(&policy))) fail("SSL_CTX_set_ex_data");
+  SSL_CTX_set_verify(c, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_callback);
+  return ctx;
+}
+
+std::optional<ClientSubject> match_subject(X509* cert, const std::vector<AllowedSubject>& allowed) {
+  if (cert == nullptr) return std::nullopt;
+  X509_NAME* name = X509_get_subject_name(cert);
+  const auto cns = name_entries(name, NID_commonName);
+  if (cns.size() != 1) return std::nullopt;
+  const auto ous = name_entries(name, NID_organizationalUnitName);
+  for (const AllowedSubject& a : allowed)
+    if (a.cn == cns.front() && std::find(ous.begin(), ous.end(), a.ou) != ous.end()) return ClientSubject{a.cn, a.ou};
+  return std::nullopt;
+}
+
+std::optional<ClientSubject> peer_subject(SSL* ssl, const std::vector<AllowedSubject>& allowed) {
+  return match_subject(SSL_get0_peer_certificate(ssl), allowed);
+}
+
+std::vector<FileState> tls_file_states(const ServerConfig& config) {
+  std::vector<FileState> out;
+  for (const auto* path : {&config.cert_file, &config.key_file, &config.client_ca_file, &config.crl_file}) {
+    FileState state;
+    std::error_code ec;
+    if (!path->empty()) {
+      state.mtime = std::filesystem::last_write_time(*path, ec);
+      if (!ec) state.size = std::filesystem::file_size(*path, ec);
+      state.exists = !ec;
+    }
+    out.push_back(state);
+  }
+  return out;
+}
+
+}  // namespace detail
+}  // namespace sas::host::server

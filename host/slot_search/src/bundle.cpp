@@ -1,0 +1,497 @@
+#include "sas/host/slot_search/bundle.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+
+#include "sas/host/fhir/builders.hpp"
+#include "sas/host/fhir/constants.hpp"
+#include "sas/host/fhir/json.hpp"
+#include "sas/sdk/datetime.hpp"
+#include "sas/sdk/ids.hpp"
+#include "sas/sdk/phone.hpp"
+
+namespace sas::host::slot_search {
+
+namespace json = boost::json;
+namespace fhir = sas::host::fhir;
+namespace pb = sas::plugin::v1;
+namespace ids = sas::sdk::ids;
+
+namespace {
+
+constexpr std::string_view kContainedLocationId = "location";
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+// Slot types, in the order they are written to meta.security.
+enum SlotType : unsigned { kPublic = 1, kPro = 2, kSnp = 4 };
+
+unsigned slot_types(const pb::Slot& slot) {
+  unsigned types = 0;
+  for (const int a : slot.audiences()) {
+    switch (a) {
+      case pb::AUDIENCE_PUBLIC:
+        types |= kPublic;
+        break;
+      case pb::AUDIENCE_PROFESSIONALS:
+        types |= kPro;
+        break;
+      case pb::AUDIENCE_SNP:
+        types |= kSnp;
+        break;
+      case pb::AUDIENCE_CPTS:
+        // INT_R01 binds meta.security to JDV_J165 (PUBLIC, PRO, SNP): a CPTS audience is for
+        // the INT_R04 answer, with its HealthcareService chain, not for this one.
+        break;
+      default:  // PATIENTELE_ONLY never leaves; unknown values are not guessed at
+        break;
+    }
+  }
+  return types;
+}
+
+json::array security_labels(unsigned types, const json::storage_ptr& sp) {
+  json::array labels(sp);
+  const std::pair<unsigned, std::string_view> order[] = {
+      {kPublic, fhir::code::kSlotPublic}, {kPro, fhir::code::kSlotPro}, {kSnp, fhir::code::kSlotSnp}};
+  for (const auto& [bit, code] : order) {
+    if (types & bit) labels.emplace_back(fhir::coding(fhir::kSlotTypeSystem, code, {}, sp));
+  }
+  return labels;
+}
+
+std::string_view mode_code(int mode) {
+  switch (mode) {
+    case pb::MODE_AT_PRACTICE:
+      return fhir::code::kModeAmbulatory;
+    case pb::MODE_AT_HOME:
+      return fhir::code::kModeHome;
+    case pb::MODE_TELECONSULTATION:
+      return fhir::code::kModeVirtual;
+    default:
+      return {};
+  }
+}
+
+// Modes as v3-ActCode codings, then each motive as text (error 5 of the FAQ: both are needed).
+json::array service_types(const pb::Slot& slot, const json::storage_ptr& sp) {
+  json::array out(sp);
+  std::vector<std::string_view> seen;
+  for (const int mode : slot.modes()) {
+    const std::string_view code = mode_code(mode);
+    if (code.empty() || std::find(seen.begin(), seen.end(), code) != seen.end()) continue;
+    seen.push_back(code);
+    out.emplace_back(fhir::codeable_concept(fhir::kActCodeSystem, code, {}, sp));
+  }
+  seen.clear();
+  for (const auto& motive : slot.motives()) {
+    const std::string_view text = trim(motive);
+    if (text.empty() || std::find(seen.begin(), seen.end(), text) != seen.end()) continue;
+    seen.push_back(text);
+    out.emplace_back(fhir::codeable_text(text, sp));
+  }
+  return out;
+}
+
+// TRE_R38 coding when coded (with the vendor's label as text), else the text alone (error 3 of
+// the FAQ: never drop a specialty).
+json::array specialties(const google::protobuf::RepeatedPtrField<pb::Specialty>& list, const json::storage_ptr& sp) {
+  json::array out(sp);
+  for (const auto& s : list) {
+    const std::string_view code = trim(s.code());
+    const std::string_view text = trim(s.text());
+    json::object cc =
+        code.empty() ? fhir::codeable_text(text, sp) : fhir::codeable_concept(fhir::kSpecialtySystem, code, text, sp);
+    if (!cc.empty() && std::find(out.begin(), out.end(), json::value(cc)) == out.end()) out.emplace_back(std::move(cc));
+  }
+  return out;
+}
+
+struct PractitionerInfo {
+  const pb::Practitioner* data = nullptr;
+  std::string resource_id;
+  std::string national_id;  // prefixed; empty when invalid
+  std::string error;        // why national_id is empty
+  bool requested = false;
+  std::optional<json::array> specialties;  // built on first use, in the bundle's storage
+  bool emitted = false;
+};
+
+struct PlaceInfo {
+  const pb::Place* data = nullptr;
+  PractitionerInfo* practitioner = nullptr;  // null: unknown practitioner
+  std::string resource_id;                   // Schedule and PractitionerRole
+  bool schedule_emitted = false;
+  bool role_emitted = false;
+};
+
+struct Match {
+  const pb::Slot* slot;
+  PlaceInfo* place;
+  Instant start;
+  Instant end;
+  unsigned types;
+  std::string id;
+};
+
+class Builder {
+ public:
+  Builder(const ParsedSlotQuery& query, const pb::SearchSlotsResponse& response, const BundleOptions& options,
+          BuildReport& report)
+      : query_(query), response_(response), options_(options), report_(report) {
+    base_ = options.base_url;
+    while (!base_.empty() && base_.back() == '/') base_.pop_back();
+    place_system_ = options.place_identifier_system.empty() ? base_ : options.place_identifier_system;
+  }
+
+  json::object build() {
+    index();
+    collect();
+    std::sort(matches_.begin(), matches_.end(),
+              [](const Match& a, const Match& b) { return a.start != b.start ? a.start < b.start : a.id < b.id; });
+    report_.matches = matches_.size();
+    const std::size_t shown = query_.count ? std::min<std::size_t>(*query_.count, matches_.size()) : matches_.size();
+    report_.emitted = shown;
+
+    json::array entries(sp_);
+    entries.reserve(shown * 2);
+    for (std::size_t i = 0; i < shown; ++i) {
+      const Match& m = matches_[i];
+      entries.emplace_back(entry("Slot", m.id, slot(m), "match"));
+      if (!query_.include_schedule) continue;
+      PlaceInfo& place = *m.place;
+      if (!place.schedule_emitted) {
+        place.schedule_emitted = true;
+        entries.emplace_back(entry("Schedule", place.resource_id, schedule(place), "include"));
+      }
+      if (!query_.include_actors) continue;
+      PractitionerInfo& practitioner = *place.practitioner;
+      if (!practitioner.emitted) {
+        practitioner.emitted = true;
+        entries.emplace_back(
+            entry("Practitioner", practitioner.resource_id, practitioner_resource(practitioner), "include"));
+      }
+      if (!place.role_emitted) {
+        place.role_emitted = true;
+        entries.emplace_back(entry("PractitionerRole", place.resource_id, role(place), "include"));
+      }
+    }
+
+    json::object bundle(sp_);
+    bundle.reserve(6);
+    bundle["resourceType"] = "Bundle";
+    bundle["meta"] = fhir::meta(fhir::profile::kBundle, json::array(sp_), sp_);
+    bundle["type"] = "searchset";
+    bundle["total"] = static_cast<std::int64_t>(matches_.size());
+    json::object self(sp_);
+    self["relation"] = "self";
+    self["url"] = self_link(query_, base_);
+    json::array links(sp_);
+    links.emplace_back(std::move(self));
+    bundle["link"] = std::move(links);
+    fhir::put(bundle, "entry", std::move(entries));
+    // No prune here: the builders omit empties themselves (the tests check that), and
+    // fhir::serialize prunes once more before anything is sent.
+    return bundle;
+  }
+
+ private:
+  void warn(std::string message) {
+    if (warned_.insert(message).second) report_.warnings.push_back(std::move(message));
+  }
+
+  void index() {
+    for (const auto& p : response_.practitioners()) {
+      if (p.id().empty()) {
+        warn("a practitioner has an empty id and is ignored");
+        continue;
+      }
+      const auto [it, inserted] = practitioners_.try_emplace(p.id());
+      if (inserted) {
+        it->second.data = &p;
+      } else {
+        warn("practitioner id \"" + p.id() + "\" appears more than once; the first is used");
+      }
+    }
+    for (const auto& place : response_.places()) {
+      if (place.id().empty()) {
+        warn("a place has an empty id and is ignored");
+        continue;
+      }
+      const auto [it, inserted] = places_.try_emplace(place.id());
+      if (inserted) {
+        it->second.data = &place;
+      } else {
+        warn("place id \"" + place.id() + "\" appears more than once; the first is used");
+      }
+    }
+    for (auto& [id, info] : practitioners_) {
+      std::string error;
+      if (auto n = ids::normalize_practitioner_id(info.data->national_id(), &error)) {
+        info.national_id = std::move(n->prefixed);
+        const auto& asked = query_.practitioner_ids;
+        info.requested = std::find(asked.begin(), asked.end(), info.national_id) != asked.end();
+      }
+      info.resource_id = fhir::resource_id(id);
+      info.error = std::move(error);
+    }
+    for (auto& [id, info] : places_) {
+      info.resource_id = fhir::resource_id(id);
+      const auto it = practitioners_.find(info.data->practitioner_id());
+      if (it != practitioners_.end()) info.practitioner = &it->second;
+    }
+  }
+
+  // The place of a slot, when the slot may leave: known place, known practitioner, asked for.
+  PlaceInfo* owner(const pb::Slot& s) {
+    const auto it = places_.find(s.place_id());
+    if (it == places_.end()) {
+      warn("slot \"" + s.id() + "\" refers to unknown place \"" + s.place_id() + "\"");
+      return nullptr;
+    }
+    PlaceInfo& place = it->second;
+    if (place.practitioner == nullptr) {
+      warn("place \"" + place.data->id() + "\" refers to unknown practitioner \"" + place.data->practitioner_id() +
+           "\"");
+      return nullptr;
+    }
+    PractitionerInfo& p = *place.practitioner;
+    if (p.national_id.empty()) {
+      warn("practitioner \"" + p.data->id() + "\" has an invalid national id: " + p.error);
+      return nullptr;
+    }
+    if (!p.requested) {
+      warn("practitioner \"" + p.data->id() + "\" (" + p.national_id + ") was not asked for; the plugin returned it");
+      return nullptr;
+    }
+    return &place;
+  }
+
+  void collect() {
+    std::unordered_set<std::string> ids;
+    matches_.reserve(static_cast<std::size_t>(response_.slots_size()));
+    for (const auto& s : response_.slots()) {
+      if (s.status() != pb::SLOT_FREE) {
+        ++report_.dropped_not_free;
+        continue;
+      }
+      const Instant start{std::chrono::seconds{s.start()}};
+      const Instant end{std::chrono::seconds{s.end()}};
+      if (start < query_.start_from || start > query_.start_to) {
+        ++report_.dropped_outside_window;
+        continue;
+      }
+      const unsigned types = slot_types(s);
+      if (types == 0) {
+        ++report_.dropped_no_audience;
+        continue;
+      }
+      if (s.id().empty() || end <= start) {
+        ++report_.dropped_invalid;
+        warn(s.id().empty() ? std::string("a slot has an empty id")
+                            : "slot \"" + s.id() + "\" does not end after it starts");
+        continue;
+      }
+      PlaceInfo* place = owner(s);
+      if (place == nullptr) {
+        ++report_.dropped_not_requested;
+        continue;
+      }
+      std::string id = fhir::resource_id(s.id());
+      if (!ids.insert(id).second) {
+        ++report_.dropped_invalid;
+        warn("slot id \"" + s.id() + "\" appears more than once; the first is used");
+        continue;
+      }
+      matches_.push_back(Match{&s, place, start, end, types, std::move(id)});
+    }
+  }
+
+  json::object entry(std::string_view type, std::string_view id, json::object resource, std::string_view mode) const {
+    json::object e(sp_);
+    e.reserve(3);
+    e["fullUrl"] = fhir::full_url(base_, type, id);
+    e["resource"] = std::move(resource);
+    json::object search(sp_);
+    search["mode"] = mode;
+    e["search"] = std::move(search);
+    return e;
+  }
+
+  std::string when(Instant t) const {
+    return options_.paris_offsets ? sas::sdk::datetime::format_paris(t) : sas::sdk::datetime::format_utc(t);
+  }
+
+  json::object slot(const Match& m) {
+    PractitionerInfo& p = *m.place->practitioner;
+    if (!p.specialties && m.slot->specialties().empty()) p.specialties.emplace(specialties(p.data->specialties(), sp_));
+    json::object r(sp_);
+    r.reserve(12);
+    r["resourceType"] = "Slot";
+    r["id"] = m.id;
+    r["meta"] = fhir::meta(fhir::profile::kSlot, security_labels(m.types, sp_), sp_);
+    fhir::put(r, "serviceType", service_types(*m.slot, sp_));
+    if (m.slot->specialties().empty()) {
+      fhir::put(r, "specialty", *p.specialties);
+    } else {
+      fhir::put(r, "specialty", specialties(m.slot->specialties(), sp_));
+    }
+    r["appointmentType"] = fhir::codeable_concept(
+        fhir::kAppointmentTypeSystem, m.slot->walk_in() ? fhir::code::kWalkIn : fhir::code::kRoutine, {}, sp_);
+    r["schedule"] = fhir::reference("Schedule", m.place->resource_id, sp_);
+    r["status"] = "free";
+    r["start"] = when(m.start);
+    r["end"] = when(m.end);
+    fhir::put(r, "comment", trim(m.slot->booking_url()));
+    return r;
+  }
+
+  json::object schedule(const PlaceInfo& place) const {
+    json::object r(sp_);
+    r["resourceType"] = "Schedule";
+    r["id"] = place.resource_id;
+    r["meta"] = fhir::meta(fhir::profile::kSchedule, json::array(sp_), sp_);
+    json::array actors(sp_);
+    actors.emplace_back(fhir::reference("Practitioner", place.practitioner->resource_id, sp_));
+    actors.emplace_back(fhir::reference("PractitionerRole", place.resource_id, sp_));
+    r["actor"] = std::move(actors);
+    return r;
+  }
+
+  json::object practitioner_resource(const PractitionerInfo& p) {
+    json::object r(sp_);
+    r["resourceType"] = "Practitioner";
+    r["id"] = p.resource_id;
+    r["meta"] = fhir::meta(fhir::profile::kPractitioner, json::array(sp_), sp_);
+    r["identifier"] = one(fhir::practitioner_national_identifier(p.national_id, sp_));
+    json::object name(sp_);
+    fhir::put(name, "family", trim(p.data->family_name()));
+    json::array given(sp_);
+    for (const auto& g : p.data->given_names()) {
+      if (!trim(g).empty()) given.emplace_back(trim(g));
+    }
+    fhir::put(name, "given", std::move(given));
+    if (name.empty()) {
+      warn("practitioner \"" + p.data->id() + "\" has no name");
+    } else {
+      r["name"] = one(std::move(name));
+    }
+    return r;
+  }
+
+  // FINESS, else SIRET, else RPPS-rang; invalid stored values are skipped with a warning.
+  std::optional<std::string> structure_id(const pb::Place& place) {
+    const std::pair<ids::StructureIdKind, const std::string*> candidates[] = {
+        {ids::StructureIdKind::finess, &place.finess()},
+        {ids::StructureIdKind::siret, &place.siret()},
+        {ids::StructureIdKind::rpps_rang, &place.rpps_rang()}};
+    for (const auto& [kind, raw] : candidates) {
+      if (trim(*raw).empty()) continue;
+      std::string error;
+      if (auto id = ids::normalize_structure_id(kind, *raw, &error)) return id;
+      warn("place \"" + place.id() + "\": " + error);
+    }
+    warn("place \"" + place.id() + "\" has no valid FINESS, SIRET or RPPS-rang: organization omitted");
+    return std::nullopt;
+  }
+
+  std::optional<std::string> phone(const PlaceInfo& place) {
+    for (const std::string* raw : {&place.data->phone(), &place.practitioner->data->phone()}) {
+      if (trim(*raw).empty()) continue;
+      std::string error;
+      if (auto p = sas::sdk::phone::to_plus33(*raw, &error)) return p;
+      warn("place \"" + place.data->id() + "\": phone not sent: " + error);
+    }
+    return std::nullopt;
+  }
+
+  json::object location(const pb::Place& place) {
+    json::object r(sp_);
+    r["resourceType"] = "Location";
+    r["id"] = kContainedLocationId;
+    r["meta"] = fhir::meta(fhir::profile::kLocation, json::array(sp_), sp_);
+    r["identifier"] =
+        one(fhir::identifier(fhir::kLocationIdentifierTypeSystem, fhir::code::kIntrn, place_system_, place.id(), sp_));
+    fhir::put(r, "name", trim(place.name()));
+    // FrLocationAgregateur allows one address line: several vendor lines are joined.
+    std::string line;
+    for (const auto& l : place.address_lines()) {
+      const std::string_view part = trim(l);
+      if (part.empty()) continue;
+      if (!line.empty()) line += ", ";
+      line += part;
+    }
+    json::object address(sp_);
+    if (!line.empty()) address["line"] = one(json::string(line, sp_));
+    fhir::put(address, "city", trim(place.city()));
+    fhir::put(address, "postalCode", trim(place.postal_code()));
+    if (line.empty() || trim(place.city()).empty() || trim(place.postal_code()).empty()) {
+      warn("place \"" + place.id() + "\": address line, city and postal code are all required by FrLocationAgregateur");
+    }
+    fhir::put(r, "address", std::move(address));
+    return r;
+  }
+
+  json::object role(const PlaceInfo& place) {
+    json::object r(sp_);
+    r["resourceType"] = "PractitionerRole";
+    r["id"] = place.resource_id;
+    r["meta"] = fhir::meta(fhir::profile::kPractitionerRole, json::array(sp_), sp_);
+    r["contained"] = one(location(*place.data));
+    r["practitioner"] = fhir::reference("Practitioner", place.practitioner->resource_id, sp_);
+    if (auto structure = structure_id(*place.data)) {
+      r["organization"] = fhir::identifier_reference(fhir::structure_national_identifier(*structure, sp_), sp_);
+    }
+    r["location"] = one(fhir::contained_reference(kContainedLocationId, sp_));
+    if (auto p = phone(place)) r["telecom"] = one(fhir::phone_contact(*p, sp_));
+    return r;
+  }
+
+  // [item], in the bundle's storage.
+  json::array one(json::value item) const {
+    json::array a(sp_);
+    a.emplace_back(std::move(item));
+    return a;
+  }
+
+  // One arena per bundle: thousands of small objects, freed in one go with the bundle.
+  json::storage_ptr sp_ = json::make_shared_resource<json::monotonic_resource>();
+  const ParsedSlotQuery& query_;
+  const pb::SearchSlotsResponse& response_;
+  const BundleOptions& options_;
+  BuildReport& report_;
+  std::string base_;
+  std::string place_system_;
+  std::unordered_map<std::string_view, PractitionerInfo> practitioners_;
+  std::unordered_map<std::string_view, PlaceInfo> places_;
+  std::vector<Match> matches_;
+  std::set<std::string> warned_;
+};
+
+}  // namespace
+
+json::object build_search_bundle(const ParsedSlotQuery& query, const pb::SearchSlotsResponse& response,
+                                 const BundleOptions& options, BuildReport* report) {
+  BuildReport local;
+  BuildReport& out = report != nullptr ? *report : local;
+  out = BuildReport{};
+  Builder builder(query, response, options, out);
+  return builder.build();
+}
+
+}  // namespace sas::host::slot_search

@@ -1,0 +1,209 @@
+// sas-sim load: the platform's slot searches at a chosen concurrency, for a fixed time, against
+// one vendor base URL; prints one JSON object of throughput and client-side latencies.
+#include <algorithm>
+#include <atomic>
+#include <boost/json.hpp>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <options.hpp>
+#include <random>
+#include <sas/sdk/datetime.hpp>
+#include <sas/sim/agenda_generator.hpp>
+#include <thread>
+
+#include "commands.hpp"
+#include "platform_client.hpp"
+
+namespace sas::sim::cli {
+
+namespace po = sas::cli::po;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// Requests still running this long after the end are cut short and not counted.
+constexpr std::chrono::milliseconds kDrain{2000};
+
+struct WorkerStats {
+  std::vector<double> latencies_ms;  // measured requests only
+  uint64_t requests = 0;
+  uint64_t transport_errors = 0;
+  uint64_t http_errors = 0;  // answered, but not 200
+  uint64_t aborted_at_end = 0;
+  uint64_t bytes = 0;
+  uint64_t connections = 0;
+  std::string first_error;
+};
+
+struct Plan {
+  std::string base;
+  const std::vector<std::string>* ids = nullptr;
+  size_t per_search = 1;
+  std::chrono::milliseconds window{};
+  Clock::time_point measure_from;  // end of warm-up
+  Clock::time_point measure_to;
+  Clock::time_point hard_stop;  // measure_to + drain
+};
+
+void work(PlatformClient& client, const Plan& plan, uint64_t seed, WorkerStats& stats) {
+  std::mt19937_64 random(seed);
+  std::vector<std::string> chosen;
+  for (;;) {
+    const auto started = Clock::now();
+    if (started >= plan.measure_to) break;
+    chosen.clear();
+    std::sample(plan.ids->begin(), plan.ids->end(), std::back_inserter(chosen), plan.per_search, random);
+    std::shuffle(chosen.begin(), chosen.end(), random);  // the platform's order is not the agenda's
+    const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    const std::string url = slot_search_url(plan.base, chosen, sas::sdk::datetime::format_paris(now),
+                                            sas::sdk::datetime::format_paris(now + plan.window));
+    const auto budget = std::min<Clock::duration>(kPlatformTimeout, plan.hard_stop - started);
+    const bool shortened = budget < kPlatformTimeout;
+    HttpResult result = client.get(url, std::chrono::duration_cast<std::chrono::milliseconds>(budget));
+    const auto elapsed = Clock::now() - started;
+    stats.connections += static_cast<uint64_t>(result.new_connections);
+    if (started < plan.measure_from) continue;                          // warm-up: connections and caches only
+    if (shortened && !result.transport_ok && result.curl_code == 28) {  // CURLE_OPERATION_TIMEDOUT by the drain
+      ++stats.aborted_at_end;
+      continue;
+    }
+    ++stats.requests;
+    stats.bytes += result.body.size();
+    stats.latencies_ms.push_back(std::chrono::duration<double, std::milli>(elapsed).count());
+    if (!result.transport_ok) {
+      ++stats.transport_errors;
+      if (stats.first_error.empty()) stats.first_error = result.error;
+    } else if (result.status != 200) {
+      ++stats.http_errors;
+      if (stats.first_error.empty()) {
+        stats.first_error = "HTTP " + std::to_string(result.status) + ": " + result.body.substr(0, 300);
+      }
+    }
+  }
+}
+
+// Nearest-rank percentile of sorted values.
+double percentile(const std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  auto rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(sorted.size())));
+  return sorted[std::clamp<size_t>(rank, 1, sorted.size()) - 1];
+}
+
+std::string fixed(double value, int decimals = 3) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
+  return buffer;
+}
+
+}  // namespace
+
+int load(const std::vector<std::string>& args) {
+  po::options_description options("load options");
+  options.add_options()("base", po::value<std::string>()->required(), "the vendor's FHIR base URL (https://...)")(
+      "cert", po::value<std::string>()->required(), "platform client certificate (PEM)")(
+      "key", po::value<std::string>()->required(), "its private key (PEM)")(
+      "ca", po::value<std::string>()->required(), "CA bundle that signed the vendor's server certificate (PEM)")(
+      "agenda", po::value<std::string>()->required(), "agenda file (sas-sim gen-agenda) to draw practitioners from")(
+      "practitioners-per-search", po::value<int>()->default_value(10), "ids per search, drawn at random")(
+      "window-hours", po::value<double>()->default_value(48), "search window [now, now + H hours]")(
+      "concurrency", po::value<int>()->default_value(4), "parallel connections, one thread each")(
+      "duration", po::value<double>()->default_value(10), "measured seconds")(
+      "seed", po::value<uint64_t>()->default_value(1), "random seed of the practitioner draws")(
+      "warmup", po::value<double>()->default_value(0), "seconds of unmeasured searches first");
+  int exit_code = 0;
+  auto vm = sas::cli::parse_options("sas-sim load",
+                                    "--base URL --cert F --key F --ca F --agenda FILE [--practitioners-per-search N] "
+                                    "[--window-hours H] [--concurrency C] [--duration S] [--seed S] [--warmup S]",
+                                    options, args, exit_code);
+  if (!vm) return exit_code;
+  const auto& v = *vm;
+
+  const int per_search = v["practitioners-per-search"].as<int>();
+  const int concurrency = v["concurrency"].as<int>();
+  const double hours = v["window-hours"].as<double>();
+  const double duration = v["duration"].as<double>();
+  const double warmup = v["warmup"].as<double>();
+  if (per_search < 1 || concurrency < 1 || concurrency > 1024 || !(hours > 0) || !(duration > 0) || !(warmup >= 0) ||
+      duration > 86400 || warmup > 86400) {
+    std::cerr << "sas-sim load: need --practitioners-per-search >= 1, --concurrency 1..1024, --window-hours > 0, "
+                 "--duration in (0, 86400], --warmup in [0, 86400]\n";
+    return 2;
+  }
+  for (const char* key : {"cert", "key", "ca", "agenda"}) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(v[key].as<std::string>(), ec)) {
+      std::cerr << "sas-sim load: --" << key << " " << v[key].as<std::string>() << ": no such file\n";
+      return 1;
+    }
+  }
+  const std::vector<std::string> ids = practitioner_ids(v["agenda"].as<std::string>());
+  if (ids.size() < static_cast<size_t>(per_search)) {
+    std::cerr << "sas-sim load: the agenda has " << ids.size() << " practitioner(s), fewer than "
+              << "--practitioners-per-search " << per_search << "\n";
+    return 2;
+  }
+
+  const ClientTls tls{v["cert"].as<std::string>(), v["key"].as<std::string>(), v["ca"].as<std::string>()};
+  std::vector<std::unique_ptr<PlatformClient>> clients;  // built here: curl_global_init before any thread
+  for (int i = 0; i < concurrency; ++i) clients.push_back(std::make_unique<PlatformClient>(tls));
+
+  Plan plan;
+  plan.base = v["base"].as<std::string>();
+  plan.ids = &ids;
+  plan.per_search = static_cast<size_t>(per_search);
+  plan.window = std::chrono::milliseconds(static_cast<int64_t>(hours * 3600.0 * 1000.0));
+  const auto start = Clock::now();
+  plan.measure_from = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(warmup));
+  plan.measure_to =
+      plan.measure_from + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(duration));
+  plan.hard_stop = plan.measure_to + kDrain;
+
+  const uint64_t seed = v["seed"].as<uint64_t>();
+  std::vector<WorkerStats> stats(static_cast<size_t>(concurrency));
+  {
+    std::vector<std::jthread> threads;
+    for (size_t i = 0; i < clients.size(); ++i) {
+      threads.emplace_back([&, i] { work(*clients[i], plan, seed * 1000003ULL + i, stats[i]); });
+    }
+  }  // joined here
+  const double measured =
+      std::chrono::duration<double>(std::min(Clock::now(), plan.measure_to) - plan.measure_from).count();
+
+  WorkerStats total;
+  for (auto& s : stats) {
+    total.requests += s.requests;
+    total.transport_errors += s.transport_errors;
+    total.http_errors += s.http_errors;
+    total.aborted_at_end += s.aborted_at_end;
+    total.bytes += s.bytes;
+    total.connections += s.connections;
+    if (total.first_error.empty()) total.first_error = s.first_error;
+    total.latencies_ms.insert(total.latencies_ms.end(), s.latencies_ms.begin(), s.latencies_ms.end());
+  }
+  std::sort(total.latencies_ms.begin(), total.latencies_ms.end());
+  double sum = 0;
+  for (double l : total.latencies_ms) sum += l;
+  const auto& l = total.latencies_ms;
+
+  std::cout << "{\"requests\": " << total.requests << ", \"errors\": " << total.transport_errors + total.http_errors
+            << ", \"searches_per_s\": " << fixed(measured > 0 ? static_cast<double>(total.requests) / measured : 0, 2)
+            << ", \"latency_ms\": {\"p50\": " << fixed(percentile(l, 50)) << ", \"p90\": " << fixed(percentile(l, 90))
+            << ", \"p99\": " << fixed(percentile(l, 99)) << ", \"max\": " << fixed(l.empty() ? 0 : l.back())
+            << ", \"mean\": " << fixed(l.empty() ? 0 : sum / static_cast<double>(l.size())) << "}"
+            << ", \"transport_errors\": " << total.transport_errors << ", \"non_200\": " << total.http_errors
+            << ", \"aborted_at_end\": " << total.aborted_at_end << ", \"connections\": " << total.connections
+            << ", \"bytes\": " << total.bytes << ", \"concurrency\": " << concurrency
+            << ", \"practitioners_per_search\": " << per_search << ", \"window_hours\": " << fixed(hours, 2)
+            << ", \"duration_s\": " << fixed(measured) << ", \"warmup_s\": " << fixed(warmup);
+  if (!total.first_error.empty()) {
+    std::cout << ", \"first_error\": " << boost::json::serialize(boost::json::string(total.first_error));
+  }
+  std::cout << "}\n";
+  return 0;
+}
+
+}  // namespace sas::sim::cli

@@ -1,0 +1,755 @@
+// The mutual-TLS HTTPS server against real certificates (samples/pki), with libcurl as the
+// SAS platform would connect, and with raw OpenSSL to prove that refusals happen during the
+// TLS handshake, before any HTTP byte.
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sas/host/server/https_server.hpp"
+#include "sas/pki/test_pki.hpp"
+#include "sas_test/support.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using sas::host::server::AllowedSubject;
+using sas::host::server::HttpsServer;
+using sas::host::server::Request;
+using sas::host::server::Response;
+using sas::host::server::ServerConfig;
+using ::testing::AnyOf;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+const char* const kSasSubject = "CN=sas.sante.fr,OU=SAS";
+
+// ---- libcurl client ---------------------------------------------------------------------
+
+struct CurlResult {
+  CURLcode code = CURLE_OK;
+  long status = 0;
+  std::string body;
+  long new_connections = -1;
+  std::string error;
+};
+
+size_t collect(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+struct CurlDeleter {
+  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+};
+using CurlPtr = std::unique_ptr<CURL, CurlDeleter>;
+
+// One request; pass the same handle twice to reuse its connection.
+CurlResult curl_get(CURL* curl, const fs::path& pki, uint16_t port, const std::optional<std::string>& client,
+                    const std::string& path = "/metadata", bool tls = true) {
+  CurlResult r;
+  char error[CURL_ERROR_SIZE] = {};
+  const std::string url = (tls ? "https://localhost:" : "http://localhost:") + std::to_string(port) + path;
+  const std::string resolve_entry = "localhost:" + std::to_string(port) + ":127.0.0.1";
+  curl_slist* resolve = curl_slist_append(nullptr, resolve_entry.c_str());
+  const std::string ca = (pki / "ca.pem").string();
+  const std::string cert = client ? (pki / (*client + ".pem")).string() : "";
+  const std::string key = client ? (pki / (*client + "-key.pem")).string() : "";
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_RESOLVE, resolve);
+  curl_easy_setopt(curl, CURLOPT_CAINFO, ca.c_str());
+  curl_easy_setopt(curl, CURLOPT_SSLCERT, client ? cert.c_str() : nullptr);
+  curl_easy_setopt(curl, CURLOPT_SSLKEY, client ? key.c_str() : nullptr);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 10000L);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r.body);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  r.code = curl_easy_perform(curl);
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
+  curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &r.new_connections);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
+  curl_easy_setopt(curl, CURLOPT_RESOLVE, nullptr);
+  curl_slist_free_all(resolve);
+  r.error = error;
+  return r;
+}
+
+CurlResult curl_get(const fs::path& pki, uint16_t port, const std::optional<std::string>& client,
+                    const std::string& path = "/metadata", bool tls = true) {
+  CurlPtr curl(curl_easy_init());
+  return curl_get(curl.get(), pki, port, client, path, tls);
+}
+
+// A refused client certificate: a handshake error, or with TLS 1.3 a receive error (the
+// server's alert arrives after the client considers the handshake done).
+MATCHER(IsTlsRefusal, "") { return arg.code == CURLE_SSL_CONNECT_ERROR || arg.code == CURLE_RECV_ERROR; }
+
+// ---- raw OpenSSL client -------------------------------------------------------------------
+
+std::string ssl_errors() {
+  std::string out;
+  while (unsigned long e = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    out += buf;
+    out += ' ';
+  }
+  return out;
+}
+
+struct TlsOptions {
+  std::optional<std::string> client = "client";
+  int min_version = 0;
+  int max_version = TLS1_2_VERSION;  // 1.2 by default: a refusal then fails SSL_connect itself
+  int security_level = -1;           // -1: OpenSSL's default
+};
+
+class TlsClient {
+ public:
+  TlsClient(const fs::path& pki, uint16_t port, const TlsOptions& options = {}) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    timeval tv{5, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ctx_ = SSL_CTX_new(TLS_client_method());
+    if (options.security_level >= 0) SSL_CTX_set_security_level(ctx_, options.security_level);
+    SSL_CTX_set_min_proto_version(ctx_, options.min_version);
+    SSL_CTX_set_max_proto_version(ctx_, options.max_version);
+    SSL_CTX_load_verify_locations(ctx_, (pki / "ca.pem").c_str(), nullptr);
+    SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
+    if (options.client) {
+      SSL_CTX_use_certificate_chain_file(ctx_, (pki / (*options.client + ".pem")).c_str());
+      SSL_CTX_use_PrivateKey_file(ctx_, (pki / (*options.client + "-key.pem")).c_str(), SSL_FILETYPE_PEM);
+    }
+    ssl_ = SSL_new(ctx_);
+    SSL_set_fd(ssl_, fd_);
+    SSL_set_tlsext_host_name(ssl_, "localhost");
+  }
+  TlsClient(const TlsClient&) = delete;
+  TlsClient& operator=(const TlsClient&) = delete;
+  ~TlsClient() {
+    SSL_free(ssl_);
+    SSL_CTX_free(ctx_);
+    ::close(fd_);
+  }
+
+  bool connected() const { return connected_; }
+  // True if the handshake completed; error() says why not.
+  bool handshake() {
+    ERR_clear_error();
+    if (SSL_connect(ssl_) == 1) return true;
+    error_ += ssl_errors();
+    return false;
+  }
+  bool send(const std::string& data) {
+    return SSL_write(ssl_, data.data(), static_cast<int>(data.size())) == static_cast<int>(data.size());
+  }
+  // Reads until the peer closes, fails or `stop_after` bytes arrived.
+  std::string receive(std::size_t stop_after = SIZE_MAX) {
+    std::string out;
+    char buf[4096];
+    while (out.size() < stop_after) {
+      const int n = SSL_read(ssl_, buf, sizeof buf);
+      if (n <= 0) {
+        error_ += ssl_errors();
+        break;
+      }
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+    return out;
+  }
+  // One whole response (Content-Length framed).
+  std::string receive_response() {
+    std::string out;
+    char buf[4096];
+    for (;;) {
+      auto header_end = out.find("\r\n\r\n");
+      if (header_end != std::string::npos) {
+        auto cl = out.find("Content-Length: ");
+        std::size_t length = cl == std::string::npos ? 0 : std::stoul(out.substr(cl + 16));
+        if (out.size() >= header_end + 4 + length) return out;
+      }
+      const int n = SSL_read(ssl_, buf, sizeof buf);
+      if (n <= 0) return out;
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  const std::string& error() const { return error_; }
+  std::string version() const { return SSL_get_version(ssl_); }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+  SSL_CTX* ctx_ = nullptr;
+  SSL* ssl_ = nullptr;
+  std::string error_;
+};
+
+// What a refused client sees over raw TLS: the handshake (TLS 1.2) or the first read (TLS 1.3)
+// fails, and not one byte of HTTP arrives.
+struct RawOutcome {
+  bool handshake_ok = false;
+  std::string received;
+  std::string error;
+};
+
+RawOutcome raw_get(const fs::path& pki, uint16_t port, const TlsOptions& options) {
+  TlsClient c(pki, port, options);
+  RawOutcome out;
+  if (!c.connected()) return {false, "", "connect failed"};
+  out.handshake_ok = c.handshake();
+  if (out.handshake_ok && c.send("GET /metadata HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"))
+    out.received = c.receive();
+  out.error = c.error();
+  return out;
+}
+
+bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 5000ms) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
+// ---- fixture ------------------------------------------------------------------------------
+
+class HttpsServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    // The raw clients write to sockets the server may already have closed.
+    std::signal(SIGPIPE, SIG_IGN);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    pki_ = new fs::path(sas::test::make_temp_dir("sas-server-pki"));
+    sas::pki::write_test_pki(*pki_);
+  }
+  static void TearDownTestSuite() {
+    std::error_code ec;
+    fs::remove_all(*pki_, ec);
+    delete pki_;
+    curl_global_cleanup();
+  }
+  void TearDown() override {
+    if (server_) server_->stop();
+  }
+
+  static const fs::path& pki() { return *pki_; }
+
+  ServerConfig config(const fs::path& dir = pki()) {
+    ServerConfig c;
+    c.host = "127.0.0.1";
+    c.port = 0;
+    c.cert_file = dir / "server.pem";
+    c.key_file = dir / "server-key.pem";
+    c.client_ca_file = dir / "ca.pem";
+    c.crl_file = dir / "crl.pem";
+    c.allowed_subjects = {kSasSubject};
+    c.worker_threads = 2;
+    c.log = [this](std::string_view line) {
+      std::lock_guard lock(log_mutex_);
+      log_.emplace_back(line);
+    };
+    return c;
+  }
+
+  uint16_t start(ServerConfig c) {
+    server_ = std::make_unique<HttpsServer>(std::move(c), [this](const Request& r) { return handle(r); });
+    server_->start();
+    return server_->port();
+  }
+
+  Response handle(const Request& r) {
+    ++calls_;
+    {
+      std::lock_guard lock(log_mutex_);
+      last_ = r;
+    }
+    if (r.target == "/slow") std::this_thread::sleep_for(1500ms);
+    if (r.target == "/throw") throw std::runtime_error("boom");
+    Response res;
+    res.body = R"({"resourceType":"CapabilityStatement"})";
+    res.headers = {{"Location", "/Practitioner/1/_history/1"}};
+    return res;
+  }
+
+  std::string logs() {
+    std::lock_guard lock(log_mutex_);
+    std::string all;
+    for (const auto& l : log_) all += l + "\n";
+    return all;
+  }
+  Request last() {
+    std::lock_guard lock(log_mutex_);
+    return last_;
+  }
+
+  static fs::path* pki_;
+  std::unique_ptr<HttpsServer> server_;
+  std::atomic<int> calls_{0};
+  std::mutex log_mutex_;
+  std::vector<std::string> log_;
+  Request last_;
+};
+
+fs::path* HttpsServerTest::pki_ = nullptr;
+
+// ---- accepted client ----------------------------------------------------------------------
+
+TEST_F(HttpsServerTest, SasClientGets200) {
+  const uint16_t port = start(config());
+  const auto r = curl_get(pki(), port, "client");
+  ASSERT_EQ(r.code, CURLE_OK) << r.error;
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, R"({"resourceType":"CapabilityStatement"})");
+  EXPECT_EQ(calls_, 1);
+  const Request seen = last();
+  EXPECT_TRUE(seen.tls);
+  EXPECT_EQ(seen.client.cn, "sas.sante.fr");
+  EXPECT_EQ(seen.client.ou, "SAS");
+  EXPECT_EQ(seen.method, "GET");
+  EXPECT_EQ(seen.target, "/metadata");
+}
+
+TEST_F(HttpsServerTest, RequestIsPassedRawAndResponseHeadersAreSent) {
+  const uint16_t port = start(config());
+  TlsClient c(pki(), port);
+  ASSERT_TRUE(c.handshake()) << c.error();
+  // The SAS platform sends '|' raw or as %7C; the handler must see the target untouched.
+  const std::string target = "/Practitioner?identifier=urn:oid:1.2.250.1.71.4.2.1|810000000000&x=a%7Cb%2B";
+  ASSERT_TRUE(c.send("POST " + target +
+                     " HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: abc\r\nContent-Type: application/fhir+json\r\n"
+                     "Content-Length: 5\r\nConnection: close\r\n\r\nhello"));
+  const std::string response = c.receive();
+  EXPECT_THAT(response, HasSubstr("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(response, HasSubstr("Location: /Practitioner/1/_history/1\r\n"));
+  EXPECT_THAT(response, HasSubstr("Content-Type: application/fhir+json\r\n"));
+  const Request seen = last();
+  EXPECT_EQ(seen.method, "POST");
+  EXPECT_EQ(seen.target, target);
+  EXPECT_EQ(seen.body, "hello");
+  EXPECT_EQ(seen.header("x-request-id"), "abc");
+  EXPECT_EQ(seen.header("Missing"), std::nullopt);
+  EXPECT_THAT(seen.remote, HasSubstr("127.0.0.1:"));
+}
+
+TEST_F(HttpsServerTest, ExpectContinueIsAnswered) {
+  const uint16_t port = start(config());
+  TlsClient c(pki(), port);
+  ASSERT_TRUE(c.handshake()) << c.error();
+  ASSERT_TRUE(
+      c.send("POST /Practitioner HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n"
+             "Expect: 100-continue\r\n\r\n"));
+  EXPECT_EQ(c.receive(25), "HTTP/1.1 100 Continue\r\n\r\n");
+  ASSERT_TRUE(c.send("hello"));
+  EXPECT_THAT(c.receive_response(), HasSubstr("HTTP/1.1 200 OK\r\n"));
+  EXPECT_EQ(last().body, "hello");
+}
+
+TEST_F(HttpsServerTest, OversizedBodyGets413) {
+  auto cfg = config();
+  cfg.max_body_bytes = 10;
+  const uint16_t port = start(cfg);
+  TlsClient c(pki(), port);
+  ASSERT_TRUE(c.handshake()) << c.error();
+  ASSERT_TRUE(c.send("POST /Practitioner HTTP/1.1\r\nHost: localhost\r\nContent-Length: 11\r\n\r\nhello world"));
+  const std::string response = c.receive();  // then the server closes
+  EXPECT_THAT(response, HasSubstr("HTTP/1.1 413 Payload Too Large\r\n"));
+  EXPECT_THAT(response, HasSubstr("Connection: close\r\n"));
+  EXPECT_EQ(calls_, 0);
+}
+
+TEST_F(HttpsServerTest, MalformedRequestGets400) {
+  const uint16_t port = start(config());
+  TlsClient c(pki(), port);
+  ASSERT_TRUE(c.handshake()) << c.error();
+  ASSERT_TRUE(c.send("NOT HTTP AT ALL\r\n\r\n"));
+  EXPECT_THAT(c.receive(), HasSubstr("HTTP/1.1 400 Bad Request\r\n"));
+  EXPECT_EQ(calls_, 0);
+}
+
+// ---- refused clients ----------------------------------------------------------------------
+
+struct RefusalCase {
+  const char* name;
+  std::optional<std::string> client;
+  const char* server_log;  // why the server refused, as it logs it
+  const char* alert12;     // the alert the client receives, TLS 1.2
+  const char* alert13;     // and TLS 1.3
+};
+
+void PrintTo(const RefusalCase& c, std::ostream* os) { *os << c.name; }
+
+class RefusedClientTest : public HttpsServerTest, public ::testing::WithParamInterface<RefusalCase> {};
+
+TEST_P(RefusedClientTest, RefusedByCurl) {
+  const uint16_t port = start(config());
+  const auto r = curl_get(pki(), port, GetParam().client);
+  EXPECT_THAT(r, IsTlsRefusal()) << r.code << " " << r.error;
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(calls_, 0);
+  EXPECT_TRUE(wait_until([&] { return logs().find(GetParam().server_log) != std::string::npos; })) << logs();
+}
+
+TEST_P(RefusedClientTest, RefusedDuringTls12Handshake) {
+  const uint16_t port = start(config());
+  TlsOptions options;
+  options.client = GetParam().client;
+  const auto r = raw_get(pki(), port, options);
+  EXPECT_FALSE(r.handshake_ok) << "SSL_connect succeeded";
+  EXPECT_EQ(r.received, "");
+  EXPECT_THAT(r.error, HasSubstr(GetParam().alert12)) << "the server must answer with a TLS alert";
+  EXPECT_EQ(calls_, 0);
+}
+
+TEST_P(RefusedClientTest, RefusedBeforeAnyHttpByteWithTls13) {
+  const uint16_t port = start(config());
+  TlsOptions options;
+  options.client = GetParam().client;
+  options.max_version = TLS1_3_VERSION;
+  const auto r = raw_get(pki(), port, options);
+  EXPECT_EQ(r.received, "");
+  EXPECT_THAT(r.error, HasSubstr(GetParam().alert13));
+  EXPECT_EQ(calls_, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Clients, RefusedClientTest,
+    ::testing::Values(RefusalCase{"NoCertificate", std::nullopt, "peer did not return a certificate",
+                                  "alert handshake failure", "alert certificate required"},
+                      RefusalCase{"OtherCa", "client-other-ca", "unable to get local issuer certificate",
+                                  "alert unknown ca", "alert unknown ca"},
+                      RefusalCase{"Revoked", "client-revoked", "certificate revoked", "alert certificate revoked",
+                                  "alert certificate revoked"},
+                      RefusalCase{"Expired", "client-expired", "certificate has expired", "alert certificate expired",
+                                  "alert certificate expired"},
+                      RefusalCase{"WrongCn", "client-wrong-cn",
+                                  "CN=other.example.fr,OU=SAS,O=SAS SDK Test PKI,C=FR): subject not allowed",
+                                  "alert handshake failure", "alert handshake failure"},
+                      RefusalCase{"WrongOu", "client-wrong-ou",
+                                  "CN=sas.sante.fr,OU=OTHER,O=SAS SDK Test PKI,C=FR): subject not allowed",
+                                  "alert handshake failure", "alert handshake failure"}),
+    [](const ::testing::TestParamInfo<RefusalCase>& param_info) { return std::string(param_info.param.name); });
+
+TEST_F(HttpsServerTest, Tls11ClientRefusedByServer) {
+  const uint16_t port = start(config());
+  TlsOptions options;
+  options.max_version = TLS1_1_VERSION;
+  options.security_level = 0;  // so that the client itself is willing to speak TLS 1.1
+  const auto r = raw_get(pki(), port, options);
+  EXPECT_FALSE(r.handshake_ok);
+  EXPECT_EQ(r.received, "");
+  // The server's protocol_version alert, not a local "no protocols available".
+  EXPECT_THAT(r.error, HasSubstr("alert protocol version"));
+  EXPECT_EQ(calls_, 0);
+}
+
+TEST_F(HttpsServerTest, Tls12AndTls13Accepted) {
+  const uint16_t port = start(config());
+  for (int version : {TLS1_2_VERSION, TLS1_3_VERSION}) {
+    TlsOptions options;
+    options.min_version = version;
+    options.max_version = version;
+    const auto r = raw_get(pki(), port, options);
+    EXPECT_TRUE(r.handshake_ok) << r.error;
+    EXPECT_THAT(r.received, HasSubstr("HTTP/1.1 200 OK"));
+  }
+  EXPECT_EQ(calls_, 2);
+}
+
+TEST_F(HttpsServerTest, NobodyAllowedWithEmptyAllowList) {
+  auto c = config();
+  c.allowed_subjects.clear();
+  const uint16_t port = start(c);
+  EXPECT_THAT(curl_get(pki(), port, "client"), IsTlsRefusal());
+  EXPECT_EQ(calls_, 0);
+}
+
+// ---- plain HTTP ---------------------------------------------------------------------------
+
+TEST_F(HttpsServerTest, PlainHttpRefusedByDefault) {
+  const uint16_t port = start(config());
+  const auto r = curl_get(pki(), port, std::nullopt, "/metadata", false);
+  EXPECT_NE(r.code, CURLE_OK);
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(calls_, 0);
+  EXPECT_TRUE(wait_until([&] { return logs().find("plain HTTP connection") != std::string::npos; })) << logs();
+}
+
+TEST_F(HttpsServerTest, PlainHttpAcceptedWhenAllowedNextToTls) {
+  auto c = config();
+  c.allow_plain_http = true;
+  const uint16_t port = start(c);
+  const auto plain = curl_get(pki(), port, std::nullopt, "/metadata", false);
+  ASSERT_EQ(plain.code, CURLE_OK) << plain.error;
+  EXPECT_EQ(plain.status, 200);
+  EXPECT_FALSE(last().tls);
+  EXPECT_EQ(last().client.cn, "");
+  // The same port still speaks mutual TLS, with the same checks.
+  const auto tls = curl_get(pki(), port, "client");
+  ASSERT_EQ(tls.code, CURLE_OK) << tls.error;
+  EXPECT_TRUE(last().tls);
+  EXPECT_THAT(curl_get(pki(), port, "client-wrong-ou"), IsTlsRefusal());
+}
+
+TEST_F(HttpsServerTest, PlainHttpOnlyServerWithoutCertificate) {
+  ServerConfig c;
+  c.allow_plain_http = true;
+  c.worker_threads = 1;
+  const uint16_t port = start(c);
+  const auto r = curl_get(pki(), port, std::nullopt, "/metadata", false);
+  ASSERT_EQ(r.code, CURLE_OK) << r.error;
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(curl_get(pki(), port, "client").code, CURLE_OK);
+}
+
+// ---- CRL reload ---------------------------------------------------------------------------
+
+TEST_F(HttpsServerTest, CrlReloadedWithoutRestart) {
+  const fs::path dir = sas::test::make_temp_dir("sas-server-crl");
+  sas::pki::write_test_pki(dir);
+  const uint16_t port = start(config(dir));
+  const auto before = curl_get(dir, port, "client");
+  ASSERT_EQ(before.code, CURLE_OK) << before.error;
+  EXPECT_EQ(before.status, 200);
+
+  sas::pki::write_crl(dir, {dir / "client.pem"});
+  std::this_thread::sleep_for(1100ms);  // the files are checked at most once a second
+  EXPECT_THAT(curl_get(dir, port, "client"), IsTlsRefusal());
+  EXPECT_THAT(logs(), HasSubstr("TLS material reloaded"));
+  EXPECT_THAT(logs(), HasSubstr("certificate revoked"));
+  TlsOptions options;
+  const auto raw = raw_get(dir, port, options);
+  EXPECT_FALSE(raw.handshake_ok);
+  EXPECT_THAT(raw.error, HasSubstr("certificate revoked"));
+
+  // Un-revoked again: accepted again, still without a restart.
+  sas::pki::write_crl(dir);
+  std::this_thread::sleep_for(1100ms);
+  const auto after = curl_get(dir, port, "client");
+  EXPECT_EQ(after.code, CURLE_OK) << after.error;
+  EXPECT_EQ(calls_, 2);
+  fs::remove_all(dir);
+}
+
+TEST_F(HttpsServerTest, BrokenCrlKeepsPreviousContext) {
+  const fs::path dir = sas::test::make_temp_dir("sas-server-crl");
+  sas::pki::write_test_pki(dir);
+  const uint16_t port = start(config(dir));
+  sas::test::write_file(dir / "crl.pem", "-----BEGIN X509 CRL-----\ngarbage\n");
+  std::this_thread::sleep_for(1100ms);
+  const auto r = curl_get(dir, port, "client");
+  EXPECT_EQ(r.code, CURLE_OK) << r.error;
+  EXPECT_THAT(logs(), HasSubstr("TLS reload failed"));
+  EXPECT_FALSE(server_->reload_tls());
+  EXPECT_THAT(curl_get(dir, port, "client-revoked"), IsTlsRefusal());  // the old CRL is still in force
+  fs::remove_all(dir);
+}
+
+// ---- connections --------------------------------------------------------------------------
+
+TEST_F(HttpsServerTest, KeepAliveReusesConnection) {
+  const uint16_t port = start(config());
+  CurlPtr curl(curl_easy_init());
+  const auto first = curl_get(curl.get(), pki(), port, "client");
+  ASSERT_EQ(first.code, CURLE_OK) << first.error;
+  EXPECT_EQ(first.new_connections, 1);
+  const auto second = curl_get(curl.get(), pki(), port, "client");
+  ASSERT_EQ(second.code, CURLE_OK) << second.error;
+  EXPECT_EQ(second.status, 200);
+  EXPECT_EQ(second.new_connections, 0);
+  EXPECT_EQ(calls_, 2);
+}
+
+TEST_F(HttpsServerTest, ConcurrentClients) {
+  auto c = config();
+  c.io_threads = 2;
+  c.worker_threads = 4;
+  const uint16_t port = start(c);
+  std::vector<std::future<int>> clients;
+  for (int i = 0; i < 6; ++i)
+    clients.push_back(std::async(std::launch::async, [&] {
+      CurlPtr curl(curl_easy_init());  // keep-alive within a client, several connections overall
+      int ok = 0;
+      for (int j = 0; j < 5; ++j) ok += curl_get(curl.get(), pki(), port, "client").status == 200 ? 1 : 0;
+      return ok;
+    }));
+  int total = 0;
+  for (auto& f : clients) total += f.get();
+  EXPECT_EQ(total, 30);
+  EXPECT_EQ(calls_, 30);
+}
+
+TEST_F(HttpsServerTest, MaxConnectionsBound) {
+  auto c = config();
+  c.max_connections = 2;
+  const uint16_t port = start(c);
+  auto held1 = std::make_unique<TlsClient>(pki(), port);
+  TlsClient held2(pki(), port);
+  ASSERT_TRUE(held1->handshake()) << held1->error();
+  ASSERT_TRUE(held2.handshake()) << held2.error();
+  ASSERT_TRUE(wait_until([&] { return server_->active_connections() == 2; }));
+
+  const auto refused = raw_get(pki(), port, {});
+  EXPECT_FALSE(refused.handshake_ok);
+  EXPECT_EQ(refused.received, "");
+  EXPECT_EQ(server_->refused_connections(), 1u);
+  EXPECT_THAT(curl_get(pki(), port, "client").code, Not(CURLE_OK));
+
+  held1.reset();  // frees a place
+  ASSERT_TRUE(wait_until([&] { return server_->active_connections() == 1; }));
+  const auto r = curl_get(pki(), port, "client");
+  EXPECT_EQ(r.code, CURLE_OK) << r.error;
+  EXPECT_EQ(r.status, 200);
+}
+
+TEST_F(HttpsServerTest, SlowHandlerGets503BeforeDeadline) {
+  auto c = config();
+  c.request_deadline = 300ms;
+  const uint16_t port = start(c);
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto r = curl_get(pki(), port, "client", "/slow");
+  const auto elapsed = std::chrono::steady_clock::now() - t0;
+  ASSERT_EQ(r.code, CURLE_OK) << r.error;
+  EXPECT_EQ(r.status, 503);
+  EXPECT_THAT(r.body, HasSubstr("OperationOutcome"));
+  EXPECT_LT(elapsed, 1400ms);
+}
+
+TEST_F(HttpsServerTest, HandlerExceptionGives500) {
+  const uint16_t port = start(config());
+  const auto r = curl_get(pki(), port, "client", "/throw");
+  ASSERT_EQ(r.code, CURLE_OK) << r.error;
+  EXPECT_EQ(r.status, 500);
+  EXPECT_THAT(r.body, HasSubstr("OperationOutcome"));
+  EXPECT_THAT(r.body, Not(HasSubstr("boom")));
+  EXPECT_THAT(logs(), HasSubstr("boom"));
+}
+
+TEST_F(HttpsServerTest, SlowClientIsDisconnected) {
+  auto c = config();
+  c.idle_timeout = 300ms;
+  const uint16_t port = start(c);
+  TlsClient client(pki(), port);
+  ASSERT_TRUE(client.handshake()) << client.error();
+  ASSERT_TRUE(client.send("GET /metadata HTTP/1.1\r\nHost: local"));  // and never the rest
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(client.receive(), "");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
+  EXPECT_EQ(calls_, 0);
+  EXPECT_TRUE(wait_until([&] { return server_->active_connections() == 0; }));
+}
+
+TEST_F(HttpsServerTest, SilentConnectionClosedAfterHandshakeTimeout) {
+  auto c = config();
+  c.handshake_timeout = 300ms;
+  const uint16_t port = start(c);
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  char byte;
+  EXPECT_EQ(::recv(fd, &byte, 1, 0), 0);  // orderly close by the server
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
+  ::close(fd);
+}
+
+// ---- lifecycle ----------------------------------------------------------------------------
+
+TEST_F(HttpsServerTest, StopLetsInFlightRequestFinishAndClosesIdleConnections) {
+  const uint16_t port = start(config());
+  CurlPtr idle(curl_easy_init());
+  ASSERT_EQ(curl_get(idle.get(), pki(), port, "client").code, CURLE_OK);  // stays open, idle
+
+  auto in_flight = std::async(std::launch::async, [&] { return curl_get(pki(), port, "client", "/slow"); });
+  ASSERT_TRUE(wait_until([&] { return calls_ == 2; }));
+  const auto t0 = std::chrono::steady_clock::now();
+  server_->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
+  const auto r = in_flight.get();
+  EXPECT_EQ(r.code, CURLE_OK) << r.error;
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(server_->active_connections(), 0u);
+  // Nothing listens any more.
+  EXPECT_EQ(curl_get(pki(), port, "client").code, CURLE_COULDNT_CONNECT);
+}
+
+TEST_F(HttpsServerTest, RunBlocksUntilStop) {
+  auto c = config();
+  c.port = sas::test::free_port();
+  const uint16_t port = c.port;
+  server_ = std::make_unique<HttpsServer>(std::move(c), [this](const Request& r) { return handle(r); });
+  std::thread runner([&] { server_->run(); });
+  ASSERT_TRUE(sas::test::wait_for_port(port));
+  EXPECT_EQ(server_->port(), port);
+  EXPECT_EQ(curl_get(pki(), port, "client").status, 200);
+  server_->stop();
+  runner.join();
+}
+
+TEST_F(HttpsServerTest, StartFailsOnMissingFiles) {
+  auto c = config();
+  c.crl_file = pki() / "missing-crl.pem";
+  HttpsServer server(c, [](const Request&) { return Response{}; });
+  EXPECT_THROW(server.start(), std::runtime_error);
+  c = config();
+  c.key_file = pki() / "client-key.pem";  // does not match server.pem
+  HttpsServer mismatched(c, [](const Request&) { return Response{}; });
+  EXPECT_THROW(mismatched.start(), std::runtime_error);
+}
+
+TEST_F(HttpsServerTest, InvalidConfigurationRejected) {
+  auto handler = [](const Request&) { return Response{}; };
+  auto c = config();
+  c.allowed_subjects = {"CN=sas.sante.fr"};
+  EXPECT_THROW(HttpsServer(c, handler), std::invalid_argument);
+  ServerConfig no_cert;
+  EXPECT_THROW(HttpsServer(no_cert, handler), std::invalid_argument);
+  EXPECT_THROW(HttpsServer(config(), nullptr), std::invalid_argument);
+}
+
+// ---- allow-list syntax --------------------------------------------------------------------
+
+TEST(AllowedSubject, Parses) {
+  EXPECT_EQ(AllowedSubject::parse("CN=sas.sante.fr,OU=SAS"), (AllowedSubject{"sas.sante.fr", "SAS"}));
+  EXPECT_EQ(AllowedSubject::parse(" ou = SAS , cn = sas.sante.fr "), (AllowedSubject{"sas.sante.fr", "SAS"}));
+  EXPECT_EQ(AllowedSubject::parse(R"(CN=a\,b,OU=c\\d)"), (AllowedSubject{"a,b", R"(c\d)"}));
+}
+
+TEST(AllowedSubject, RejectsIncompleteOrUnknown) {
+  for (const char* bad : {"", "CN=sas.sante.fr", "OU=SAS", "CN=a,OU=b,O=c", "CN=a,CN=b,OU=c", "CN=,OU=SAS",
+                          "sas.sante.fr", "CN=a,OU=b\\"})
+    EXPECT_THROW(AllowedSubject::parse(bad), std::invalid_argument) << bad;
+}
+
+}  // namespace

@@ -1,0 +1,350 @@
+// sas-sim search and load as the SAS platform uses them: against the real sas-host over
+// mutual TLS, with a test PKI and a generated agenda.
+#include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <memory>
+#include <sas/sdk/datetime.hpp>
+#include <sas/sim/agenda_generator.hpp>
+#include <sas_test/support.hpp>
+#include <sstream>
+#include <thread>
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using sas::test::bin;
+using sas::test::run;
+using testing::HasSubstr;
+
+std::string join(const std::vector<std::string>& ids, size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n && i < ids.size(); ++i) out += (i ? "," : "") + ids[i];
+  return out;
+}
+
+std::string paris(std::chrono::system_clock::time_point t) {
+  return sas::sdk::datetime::format_paris(std::chrono::time_point_cast<std::chrono::milliseconds>(t));
+}
+
+// One PKI, one agenda and one sas-host serve for the whole suite: starting the host is the slow part.
+class SimulatorTest : public testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new fs::path(sas::test::make_temp_dir("simulator"));
+    auto pki = run({bin("sas-sim"), "pki", "--out", (*dir_ / "pki").string()});
+    ASSERT_EQ(pki.exit_code, 0) << pki.err;
+    // Starts today (Europe/Paris): load searches [now, now + H].
+    auto gen = run({bin("sas-sim"), "gen-agenda", "--out", agenda().string(), "--practitioners", "40", "--days", "7",
+                    "--seed", "7"});
+    ASSERT_EQ(gen.exit_code, 0) << gen.err;
+    ids_ = new std::vector<std::string>(sas::sim::practitioner_ids(agenda()));
+    ASSERT_GE(ids_->size(), 40U);
+
+    port_ = sas::test::free_port();
+    host_ = new sas::test::ChildProcess({bin("sas-host"),
+                                         "serve",
+                                         "--plugin",
+                                         sas::test::plugin("sas-sqlite-agenda").string(),
+                                         "--plugin-config",
+                                         "db=" + agenda().string(),
+                                         "--store",
+                                         "sqlite:" + (*dir_ / "host.db").string(),
+                                         "--listen",
+                                         "127.0.0.1:" + std::to_string(port_),
+                                         "--tls-cert",
+                                         pki_file("server.pem"),
+                                         "--tls-key",
+                                         pki_file("server-key.pem"),
+                                         "--client-ca",
+                                         pki_file("ca.pem"),
+                                         "--client-crl",
+                                         pki_file("crl.pem"),
+                                         "--allow-client-subject",
+                                         "CN=sas.sante.fr,OU=SAS"});
+    for (int i = 0; i < 1000 && host_->output().find("listening on") == std::string::npos; ++i) {
+      ASSERT_TRUE(host_->running()) << host_->output();
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_THAT(host_->output(), HasSubstr("listening on")) << host_->output();
+  }
+
+  static void TearDownTestSuite() {
+    delete host_;  // stops the server
+    host_ = nullptr;
+    delete ids_;
+    ids_ = nullptr;
+    if (dir_ != nullptr) fs::remove_all(*dir_);
+    delete dir_;
+    dir_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(host_, nullptr);
+    ASSERT_TRUE(host_->running()) << host_->output();
+  }
+
+  static fs::path agenda() { return *dir_ / "agenda.db"; }
+  static std::string pki_file(const std::string& name) { return (*dir_ / "pki" / name).string(); }
+  static std::string base() { return "https://localhost:" + std::to_string(port_); }
+  static std::vector<std::string> tls(const std::string& cert = "client.pem",
+                                      const std::string& key = "client-key.pem") {
+    return {"--cert", pki_file(cert), "--key", pki_file(key), "--ca", pki_file("ca.pem")};
+  }
+
+  // search over the next 7 days for the first `n` practitioners of the agenda
+  static sas::test::RunResult search(size_t n, bool raw) {
+    const auto now = std::chrono::system_clock::now();
+    std::vector<std::string> argv = {bin("sas-sim"), "search", "--base", base()};
+    for (auto& a : tls()) argv.push_back(a);
+    for (auto& a : std::vector<std::string>{"--practitioners", join(*ids_, n), "--from", paris(now), "--to",
+                                            paris(now + std::chrono::hours(24 * 7))}) {
+      argv.push_back(a);
+    }
+    if (raw) argv.push_back("--raw");
+    return run(argv);
+  }
+
+  static inline fs::path* dir_ = nullptr;
+  static inline std::vector<std::string>* ids_ = nullptr;
+  static inline uint16_t port_ = 0;
+  static inline sas::test::ChildProcess* host_ = nullptr;
+};
+
+TEST_F(SimulatorTest, SearchRawPrintsABundleWhoseTotalCountsItsSlots) {
+  auto result = search(10, true);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  json::value bundle = json::parse(result.out);
+  EXPECT_EQ(bundle.at("resourceType"), "Bundle");
+  EXPECT_EQ(bundle.at("type"), "searchset");
+  int64_t slots = 0;
+  for (const auto& entry : bundle.at("entry").as_array()) {
+    if (entry.at("resource").at("resourceType") == "Slot") ++slots;
+  }
+  EXPECT_GT(slots, 0) << "10 practitioners over 7 days and no free slot: the agenda changed?";
+  EXPECT_EQ(bundle.at("total").to_number<int64_t>(), slots);
+  EXPECT_NE(result.out.find("\n  \"resourceType\": \"Bundle\""), std::string::npos) << "not pretty-printed";
+}
+
+TEST_F(SimulatorTest, SearchSummaryShowsEachPractitionersSlots) {
+  auto raw = search(10, true);
+  ASSERT_EQ(raw.exit_code, 0) << raw.err;
+  json::value bundle = json::parse(raw.out);
+  const int64_t total = bundle.at("total").to_number<int64_t>();
+  ASSERT_GT(total, 0);
+
+  auto summary = search(10, false);
+  ASSERT_EQ(summary.exit_code, 0) << summary.err;
+  EXPECT_THAT(summary.out, HasSubstr("HTTP 200, total " + std::to_string(total) + " free slot(s)"));
+  int practitioners = 0;
+  for (const auto& entry : bundle.at("entry").as_array()) {
+    const auto& r = entry.at("resource").as_object();
+    if (r.at("resourceType") == "Practitioner") {
+      ++practitioners;
+      const std::string family(r.at("name").at(0).at("family").as_string());
+      const std::string id(r.at("identifier").at(0).at("value").as_string());
+      EXPECT_THAT(summary.out, HasSubstr(family));
+      EXPECT_THAT(summary.out, HasSubstr("(" + id + ")"));
+    }
+    if (r.at("resourceType") == "PractitionerRole") {
+      EXPECT_THAT(summary.out, HasSubstr(std::string(r.at("contained").at(0).at("address").at("city").as_string())));
+    }
+  }
+  EXPECT_GT(practitioners, 0);
+  // One line per slot: "      2026-11-23 08:00  PUBLIC,SNP  AMB ..."
+  std::istringstream lines(summary.out);
+  int64_t slot_lines = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("      2", 0) == 0) ++slot_lines;
+  }
+  EXPECT_EQ(slot_lines, total) << summary.out;
+}
+
+TEST_F(SimulatorTest, SearchPrintsTheOperationOutcomeOfARefusalAndExitsOne) {
+  const auto now = std::chrono::system_clock::now();
+  std::vector<std::string> argv = {bin("sas-sim"), "search", "--base", base()};
+  for (auto& a : tls()) argv.push_back(a);
+  for (auto& a : std::vector<std::string>{"--practitioners", "12AB", "--from", paris(now), "--to",
+                                          paris(now + std::chrono::hours(48))}) {
+    argv.push_back(a);
+  }
+  auto result = run(argv);
+  EXPECT_EQ(result.exit_code, 1) << result.out;
+  EXPECT_THAT(result.err, HasSubstr("HTTP 4"));
+  EXPECT_THAT(result.err, HasSubstr("error "));  // an issue line: severity code: diagnostics
+}
+
+TEST_F(SimulatorTest, SearchRefusesAnInvalidDateTimeWithoutSending) {
+  std::vector<std::string> argv = {bin("sas-sim"), "search", "--base", base()};
+  for (auto& a : tls()) argv.push_back(a);
+  for (auto& a : std::vector<std::string>{"--practitioners", ids_->front(), "--from", "2026-11-23T08:00:00", "--to",
+                                          "2026-11-24T08:00:00+01:00"}) {
+    argv.push_back(a);
+  }
+  auto result = run(argv);
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("--from"));
+}
+
+TEST_F(SimulatorTest, SearchWithABadClientCertificateFailsClearly) {
+  const auto now = std::chrono::system_clock::now();
+  auto attempt = [&](const std::vector<std::string>& tls_args, const std::string& url) {
+    std::vector<std::string> argv = {bin("sas-sim"), "search", "--base", url};
+    for (auto& a : tls_args) argv.push_back(a);
+    for (auto& a : std::vector<std::string>{"--practitioners", ids_->front(), "--from", paris(now), "--to",
+                                            paris(now + std::chrono::hours(48))}) {
+      argv.push_back(a);
+    }
+    return run(argv);
+  };
+
+  auto missing = attempt(
+      {"--cert", (*dir_ / "nope.pem").string(), "--key", pki_file("client-key.pem"), "--ca", pki_file("ca.pem")},
+      base());
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("--cert " + (*dir_ / "nope.pem").string() + ": no such file"));
+
+  // A file that is not a certificate: libcurl's own refusal, with what to check.
+  auto garbage =
+      attempt({"--cert", agenda().string(), "--key", pki_file("client-key.pem"), "--ca", pki_file("ca.pem")}, base());
+  EXPECT_EQ(garbage.exit_code, 1);
+  EXPECT_THAT(garbage.err, HasSubstr("check --cert and --key"));
+
+  // A well-formed certificate the server refuses (wrong OU).
+  auto refused = attempt(tls("client-wrong-ou.pem", "client-wrong-ou-key.pem"), base());
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_THAT(refused.err, HasSubstr("no answer from " + base()));
+  EXPECT_THAT(refused.err, HasSubstr("may have refused the client certificate"));  // CURLcode 35 or 56
+
+  auto nobody = attempt(tls(), "https://localhost:" + std::to_string(sas::test::free_port()));
+  EXPECT_EQ(nobody.exit_code, 1);
+  EXPECT_THAT(nobody.err, HasSubstr("is the server running"));
+}
+
+// A one-request plain-HTTP server that records what arrives on the wire.
+class WireRecorder {
+ public:
+  explicit WireRecorder(std::string response) : response_(std::move(response)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&address), length) != 0 || ::listen(fd_, 1) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+      throw std::runtime_error("WireRecorder: cannot listen");
+    }
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~WireRecorder() {
+    thread_.join();
+    ::close(fd_);
+  }
+  uint16_t port() const { return port_; }
+  std::string request() {
+    thread_.join();
+    thread_ = std::thread([] {});
+    return request_;
+  }
+
+ private:
+  void serve() {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, 20000) != 1) return;
+    int client = ::accept(fd_, nullptr, nullptr);
+    if (client < 0) return;
+    char buffer[4096];
+    while (request_.find("\r\n\r\n") == std::string::npos) {
+      auto n = ::read(client, buffer, sizeof buffer);
+      if (n <= 0) break;
+      request_.append(buffer, static_cast<size_t>(n));
+    }
+    (void)!::write(client, response_.data(), response_.size());
+    ::close(client);
+  }
+
+  std::string response_;
+  std::string request_;
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+TEST(SimulatorWireTest, SearchSendsThePlatformsExactQuery) {
+  const std::string body = R"({"resourceType":"Bundle","type":"searchset","total":0})";
+  WireRecorder recorder("HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json\r\nContent-Length: " +
+                        std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+  // TLS files must exist but plain HTTP does not use them.
+  const std::string any_file = (sas::test::source_dir() / "README.md").string();
+  auto result =
+      run({bin("sas-sim"), "search", "--base", "http://127.0.0.1:" + std::to_string(recorder.port()) + "/fhir/",
+           "--cert", any_file, "--key", any_file, "--ca", any_file, "--practitioners", "811000000007, 899999999999",
+           "--from", "2026-11-23T08:00:00.000+01:00", "--to", "2026-11-24T08:00:00.000+01:00"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("HTTP 200, total 0"));
+  const std::string request = recorder.request();
+  EXPECT_EQ(request.substr(0, request.find("\r\n")),
+            "GET /fhir/Slot?_include=Slot:schedule&_include:iterate=Schedule:actor"
+            "&start=ge2026-11-23T08:00:00.000%2B01:00&start=le2026-11-24T08:00:00.000%2B01:00"
+            "&schedule.actor:Practitioner.identifier=urn:oid:1.2.250.1.71.4.2.1|811000000007,"
+            "urn:oid:1.2.250.1.71.4.2.1|899999999999&status=free HTTP/1.1");
+  EXPECT_THAT(request, HasSubstr("\r\nAccept: application/fhir+json\r\n"));
+}
+
+TEST_F(SimulatorTest, LoadPrintsOneJsonObjectWithRequestsAndNoErrors) {
+  std::vector<std::string> argv = {bin("sas-sim"), "load", "--base", base()};
+  for (auto& a : tls()) argv.push_back(a);
+  for (auto& a :
+       std::vector<std::string>{"--agenda", agenda().string(), "--practitioners-per-search", "10", "--window-hours",
+                                "48", "--concurrency", "4", "--duration", "2", "--seed", "3", "--warmup", "0.5"}) {
+    argv.push_back(a);
+  }
+  const auto started = std::chrono::steady_clock::now();
+  auto result = run(argv, std::chrono::seconds(60));
+  const auto took = std::chrono::steady_clock::now() - started;
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_LT(took, std::chrono::seconds(2 + 1 + 5)) << "duration + warm-up + drain, with slack";
+  EXPECT_EQ(std::count(result.out.begin(), result.out.end(), '\n'), 1) << result.out;
+  json::object report = json::parse(result.out).as_object();
+  EXPECT_GT(report.at("requests").to_number<int64_t>(), 0) << result.out;
+  EXPECT_EQ(report.at("errors").to_number<int64_t>(), 0) << result.out;
+  EXPECT_GT(report.at("searches_per_s").to_number<double>(), 0);
+  const auto& latency = report.at("latency_ms").as_object();
+  const double p50 = latency.at("p50").to_number<double>(), p90 = latency.at("p90").to_number<double>(),
+               p99 = latency.at("p99").to_number<double>(), max = latency.at("max").to_number<double>();
+  EXPECT_GT(p50, 0);
+  EXPECT_LE(p50, p90);
+  EXPECT_LE(p90, p99);
+  EXPECT_LE(p99, max);
+  // Keep-alive: one connection per thread for the whole run.
+  EXPECT_EQ(report.at("connections").to_number<int64_t>(), 4) << result.out;
+}
+
+TEST_F(SimulatorTest, LoadRefusesImpossibleSettings) {
+  std::vector<std::string> argv = {bin("sas-sim"), "load", "--base", base()};
+  for (auto& a : tls()) argv.push_back(a);
+  for (auto& a :
+       std::vector<std::string>{"--agenda", agenda().string(), "--practitioners-per-search", "41", "--duration", "1"}) {
+    argv.push_back(a);
+  }
+  auto too_many = run(argv);
+  EXPECT_EQ(too_many.exit_code, 2);
+  EXPECT_THAT(too_many.err, HasSubstr("fewer than --practitioners-per-search 41"));
+
+  argv.back() = "0";
+  argv[argv.size() - 3] = "5";
+  auto no_time = run(argv);
+  EXPECT_EQ(no_time.exit_code, 2);
+  EXPECT_THAT(no_time.err, HasSubstr("--duration"));
+}
+
+}  // namespace
