@@ -6,6 +6,7 @@
 // Agenda: SAS_BENCH_PRACTITIONERS (default 50000) x 7 days, generated once into
 // SAS_BENCH_AGENDA (default /tmp/sas-bench-agenda-<N>.db) and reused.
 #include <benchmark/benchmark.h>
+#include <malloc.h>
 
 #include <cstdlib>
 #include <random>
@@ -63,6 +64,11 @@ struct Fixture {
 };
 
 Fixture& fixture() {
+  static const bool heap_like_the_host = [] {  // the same allocator settings as sas-host's main()
+    mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024);
+    return mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024) != 0;
+  }();
+  (void)heap_like_the_host;
   static Fixture instance;
   return instance;
 }

@@ -1,4 +1,6 @@
 // sas-host: the SAS integration host. `sas-host help` lists the subcommands.
+#include <malloc.h>
+
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -22,6 +24,11 @@ constexpr const char* kUsage =
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A search answer is built in a few MB that are freed right after. Keep that memory in the
+  // heap instead of mapping and faulting it in again for every request (measured: Bundle
+  // building 3.9 -> 2.4 ms for 25 practitioners x 7 days, docs/performance.md).
+  mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
   if (argc < 2) {
     std::fputs(kUsage, stderr);
     return 2;
