@@ -114,26 +114,31 @@ sas_status plugin_invoke(sas_plugin_instance* instance, const uint8_t* request_d
   if (response_out != nullptr) *response_out = sas_bytes{nullptr, 0};
   if (instance == nullptr || instance->shut_down || response_out == nullptr) return SAS_ERR_INVALID_ARGUMENT;
   try {
-    v1::PluginRequest request;
+    // One arena per call: a search answer is hundreds of small messages, freed at once.
+    google::protobuf::Arena arena;
+    auto& request = *google::protobuf::Arena::CreateMessage<v1::PluginRequest>(&arena);
     if (request_size > static_cast<size_t>(INT32_MAX) ||
         !request.ParseFromArray(request_data, static_cast<int>(request_size))) {
       put_text(response_out, "request is not a valid sas.plugin.v1.PluginRequest");
       return SAS_ERR_INVALID_ARGUMENT;
     }
-    v1::PluginResponse response;
+    auto& response = *google::protobuf::Arena::CreateMessage<v1::PluginResponse>(&arena);
     std::string error;
     sas_status status = dispatch(*instance->plugin, request, response, CallContext(context), error);
     if (status != SAS_OK) {
       put_text(response_out, error);
       return status;
     }
-    std::string bytes;
-    if (!response.SerializeToString(&bytes)) {
-      put_text(response_out, "response could not be serialized (missing UTF-8 validity?)");
+    // Serialized straight into the buffer the host will release with free_bytes.
+    const size_t size = response.ByteSizeLong();
+    if (size > static_cast<size_t>(INT32_MAX)) {
+      put_text(response_out, "response exceeds 2 GiB");
       return SAS_ERR_INTERNAL;
     }
-    put_bytes(response_out, bytes.data(), bytes.size());
-    if (!bytes.empty() && response_out->data == nullptr) return SAS_ERR_INTERNAL;
+    auto* buffer = static_cast<uint8_t*>(std::malloc(size == 0 ? 1 : size));
+    if (buffer == nullptr) return SAS_ERR_INTERNAL;
+    response.SerializeWithCachedSizesToArray(buffer);
+    *response_out = sas_bytes{buffer, size};
     return SAS_OK;
   } catch (const std::bad_alloc&) {
     return SAS_ERR_INTERNAL;

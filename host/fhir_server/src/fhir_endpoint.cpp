@@ -73,7 +73,8 @@ server::Response FhirEndpoint::search_slots(const server::Request& request) cons
 
   v1::PluginRequest plugin_request;
   *plugin_request.mutable_search_slots() = slot_search::to_plugin_request(query);
-  v1::PluginResponse plugin_response;
+  google::protobuf::Arena arena;  // the plugin's answer is hundreds of small messages
+  auto& plugin_response = *google::protobuf::Arena::CreateMessage<v1::PluginResponse>(&arena);
   CallResult result =
       plugin_->call(plugin_request, plugin_response, std::chrono::system_clock::now() + options_.plugin_deadline);
   if (!result.ok()) {
@@ -91,7 +92,9 @@ server::Response FhirEndpoint::search_slots(const server::Request& request) cons
   slot_search::BundleOptions options;
   options.base_url = options_.base_url;
   options.place_identifier_system = options_.place_identifier_system;
-  return json_response(200, slot_search::build_search_bundle(query, plugin_response.search_slots(), options));
+  server::Response response;
+  response.body = slot_search::serialize_search_bundle(query, plugin_response.search_slots(), options);
+  return response;
 }
 
 server::Response FhirEndpoint::metadata() const {

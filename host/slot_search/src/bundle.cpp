@@ -152,8 +152,8 @@ struct Match {
 class Builder {
  public:
   Builder(const ParsedSlotQuery& query, const pb::SearchSlotsResponse& response, const BundleOptions& options,
-          BuildReport& report)
-      : query_(query), response_(response), options_(options), report_(report) {
+          BuildReport& report, json::storage_ptr storage)
+      : sp_(std::move(storage)), query_(query), response_(response), options_(options), report_(report) {
     base_ = options.base_url;
     while (!base_.empty() && base_.back() == '/') base_.pop_back();
     place_system_ = options.place_identifier_system.empty() ? base_ : options.place_identifier_system;
@@ -469,8 +469,7 @@ class Builder {
     return a;
   }
 
-  // One arena per bundle: thousands of small objects, freed in one go with the bundle.
-  json::storage_ptr sp_ = json::make_shared_resource<json::monotonic_resource>();
+  json::storage_ptr sp_;  // every element of the bundle lives here
   const ParsedSlotQuery& query_;
   const pb::SearchSlotsResponse& response_;
   const BundleOptions& options_;
@@ -486,12 +485,27 @@ class Builder {
 }  // namespace
 
 json::object build_search_bundle(const ParsedSlotQuery& query, const pb::SearchSlotsResponse& response,
-                                 const BundleOptions& options, BuildReport* report) {
+                                 const BundleOptions& options, BuildReport* report, json::storage_ptr storage) {
   BuildReport local;
   BuildReport& out = report != nullptr ? *report : local;
   out = BuildReport{};
-  Builder builder(query, response, options, out);
+  Builder builder(query, response, options, out, std::move(storage));
   return builder.build();
+}
+
+json::object build_search_bundle(const ParsedSlotQuery& query, const pb::SearchSlotsResponse& response,
+                                 const BundleOptions& options, BuildReport* report) {
+  // One arena per bundle: thousands of small objects, freed in one go with the bundle.
+  return build_search_bundle(query, response, options, report, json::make_shared_resource<json::monotonic_resource>());
+}
+
+std::string serialize_search_bundle(const ParsedSlotQuery& query, const pb::SearchSlotsResponse& response,
+                                    const BundleOptions& options, BuildReport* report) {
+  // A non-owning pointer to a monotonic resource: Boost.JSON then skips walking the tree to
+  // free it (a third of the build time with a shared resource, measured).
+  json::monotonic_resource resource(256 * 1024);
+  return sas::host::fhir::serialize(
+      build_search_bundle(query, response, options, report, json::storage_ptr(&resource)));
 }
 
 }  // namespace sas::host::slot_search

@@ -63,4 +63,14 @@ boost::json::object build_search_bundle(const ParsedSlotQuery& query,
                                         const sas::plugin::v1::SearchSlotsResponse& response,
                                         const BundleOptions& options, BuildReport* report = nullptr);
 
+// The same, with every element allocated from `storage` (which must outlive the result).
+boost::json::object build_search_bundle(const ParsedSlotQuery& query,
+                                        const sas::plugin::v1::SearchSlotsResponse& response,
+                                        const BundleOptions& options, BuildReport* report,
+                                        boost::json::storage_ptr storage);
+
+// The Bundle as application/fhir+json, built in a scratch arena: what the endpoint sends.
+std::string serialize_search_bundle(const ParsedSlotQuery& query, const sas::plugin::v1::SearchSlotsResponse& response,
+                                    const BundleOptions& options, BuildReport* report = nullptr);
+
 }  // namespace sas::host::slot_search
