@@ -50,3 +50,38 @@ CREATE TABLE IF NOT EXISTS slot (
   CHECK (end_utc > start_utc)
 );
 CREATE INDEX IF NOT EXISTS slot_by_place_start ON slot(place_id, start_utc);
+
+-- INT_R02: SAS regulator accounts in the vendor's user base. An account is found by either
+-- identifier; a national id (IDNPS) is unique among active accounts only, so one freed by a
+-- deactivation can be given to another account.
+CREATE TABLE IF NOT EXISTS regulator_account (
+  id TEXT PRIMARY KEY,                  -- the vendor's account id (a UUID)
+  national_id TEXT,                     -- IDNPS, prefixed (8+RPPS / 0+ADELI); NULL when none
+  sas_id TEXT,                          -- INTRN: the SAS platform's technical id (a UUID)
+  family_name TEXT NOT NULL,
+  given_names TEXT NOT NULL,            -- one per line
+  email TEXT NOT NULL,
+  active INTEGER NOT NULL DEFAULT 1,    -- 0: habilitation withdrawn
+  password_hash TEXT,                   -- generated at creation; the regulator sets their own later
+  terms_accepted_at INTEGER,            -- the vendor's terms, accepted at first login
+  created_at INTEGER NOT NULL,          -- seconds since the epoch, UTC
+  updated_at INTEGER NOT NULL,
+  CHECK (national_id IS NOT NULL OR sas_id IS NOT NULL)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS regulator_by_active_national_id
+  ON regulator_account(national_id) WHERE active = 1 AND national_id IS NOT NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS regulator_by_sas_id ON regulator_account(sas_id) WHERE sas_id IS NOT NULL;
+
+-- Bookings made in the agenda. A SAS-origin booking carries the regulator who made it and when.
+CREATE TABLE IF NOT EXISTS appointment (
+  id TEXT PRIMARY KEY,                  -- the vendor's appointment id (a UUID)
+  slot_id INTEGER NOT NULL REFERENCES slot(id),
+  sas_origin INTEGER NOT NULL DEFAULT 0,
+  regulator_account_id TEXT REFERENCES regulator_account(id),
+  regulator_id_system TEXT,             -- urn:oid:1.2.250.1.71.4.2.1 (IDNPS) or urn:oid:1.2.250.1.213.3.6 (INTRN)
+  regulator_id_value TEXT,
+  patient_label TEXT,                   -- what the booking form asked; never sent by search
+  booked_at INTEGER NOT NULL,           -- seconds since the epoch, UTC
+  status TEXT NOT NULL DEFAULT 'booked' CHECK (status IN ('booked', 'cancelled', 'fulfilled', 'noshow'))
+);
+CREATE INDEX IF NOT EXISTS appointment_by_slot ON appointment(slot_id);
