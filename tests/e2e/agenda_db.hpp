@@ -1,0 +1,28 @@
+// A plugin response (sas.plugin.v1.SearchSlotsResponse, as the tests write agendas by hand)
+// written as rows of the sqlite-agenda reference schema, so that the real plugin reads it back.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sas/plugin/v1/plugin.pb.h"
+
+namespace sas::e2e {
+
+struct AgendaDbReport {
+  // slot.id is INTEGER in the schema: the agenda's string slot ids, numbered 1, 2, ... in order.
+  std::map<std::string, int64_t> slot_ids;
+  // What the schema cannot hold and was therefore not written, one line each (e.g. the label of
+  // a coded per-slot specialty: slot.specialties holds one code OR one text per line).
+  std::vector<std::string> lost;
+};
+
+// Creates `path` (replacing any file there) with sas::sqlite_agenda::schema_sql() and the rows.
+// Lists go as the schema says: given names, address lines, motives and specialties one per line;
+// audiences and modes as comma-separated codes; empty strings as NULL. Throws on SQLite errors.
+AgendaDbReport write_agenda_db(const sas::plugin::v1::SearchSlotsResponse& agenda, const std::filesystem::path& path);
+
+}  // namespace sas::e2e
