@@ -105,7 +105,7 @@ int serve(const Args& args) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  auto store = Store::open(v["store"].as<std::string>());
+  std::shared_ptr<Store> store = Store::open(v["store"].as<std::string>());
   auto plugin = PluginInstance::load(v["plugin"].as<std::string>(), v["plugin-config"].as<std::string>());
   std::cerr << "sas-host: plugin " << plugin->manifest().name << " " << plugin->manifest().version << " loaded (ABI "
             << SAS_ABI_VERSION_MAJOR_OF(plugin->abi_version()) << "." << SAS_ABI_VERSION_MINOR_OF(plugin->abi_version())
@@ -128,6 +128,8 @@ int serve(const Args& args) {
   endpoint_options.base_url = v.count("base-url") != 0U ? v["base-url"].as<std::string>() : listening;
   endpoint_options.place_identifier_system = v["place-identifier-system"].as<std::string>();
   endpoint_options.plugin_deadline = config.request_deadline - std::chrono::milliseconds(500);
+  endpoint_options.store = store;
+  endpoint_options.log = [](std::string_view line) { std::cerr << "sas-host: " << line << std::endl; };
   std::atomic_store(&endpoint,
                     std::shared_ptr<const FhirEndpoint>(std::make_shared<FhirEndpoint>(plugin, endpoint_options)));
   std::cerr << "sas-host: listening on " << listening << " (FHIR base " << endpoint_options.base_url << ")"

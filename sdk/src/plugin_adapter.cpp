@@ -38,6 +38,11 @@ Status AgendaPlugin::search_slots(const v1::SearchSlotsRequest&, v1::SearchSlots
   return Status::unimplemented("this plugin does not implement slot search");
 }
 
+Status AgendaPlugin::write_regulator_account(const v1::WriteRegulatorAccountRequest&,
+                                             v1::WriteRegulatorAccountResponse&, const CallContext&) {
+  return Status::unimplemented("this plugin does not implement regulator accounts (INT_R02)");
+}
+
 }  // namespace sas::sdk
 
 // The instance handle the C boundary sees.
@@ -95,6 +100,10 @@ sas_status dispatch(AgendaPlugin& plugin, const v1::PluginRequest& request, v1::
   switch (request.method_case()) {
     case v1::PluginRequest::kSearchSlots:
       status = plugin.search_slots(request.search_slots(), *response.mutable_search_slots(), context);
+      break;
+    case v1::PluginRequest::kWriteRegulatorAccount:
+      status = plugin.write_regulator_account(request.write_regulator_account(),
+                                              *response.mutable_write_regulator_account(), context);
       break;
     case v1::PluginRequest::METHOD_NOT_SET:
     default:

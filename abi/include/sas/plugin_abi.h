@@ -1,5 +1,5 @@
 /*
- * The SAS agenda plugin boundary, version 1.0.
+ * The SAS agenda plugin boundary, version 1.1 (1.1 adds the INT_R02 account messages).
  *
  * One exported C entry point (sas_plugin_negotiate), one exported manifest (sas_plugin_manifest),
  * two function tables that only ever grow at the end, and protobuf bytes
@@ -20,7 +20,7 @@ extern "C" {
  * A version is major << 16 | minor. Same major = compatible: a newer minor only appends
  * fields to the tables and messages. A different major is a new boundary. */
 #define SAS_ABI_VERSION_MAJOR 1
-#define SAS_ABI_VERSION_MINOR 0
+#define SAS_ABI_VERSION_MINOR 1
 #define SAS_ABI_MAKE_VERSION(major, minor) ((((uint32_t)(major)) << 16) | ((uint32_t)(minor)))
 #define SAS_ABI_VERSION_MAJOR_OF(v) ((uint32_t)(v) >> 16)
 #define SAS_ABI_VERSION_MINOR_OF(v) ((uint32_t)(v)&0xFFFFu)
@@ -135,7 +135,7 @@ typedef sas_status (*sas_plugin_negotiate_fn)(const sas_negotiate_offer* offer, 
 /* ---- The manifest -----------------------------------------------------------------------
  * A NUL-terminated UTF-8 text in section SAS_PLUGIN_MANIFEST_SECTION, exported as
  * SAS_PLUGIN_MANIFEST_SYMBOL, one `key=value` per line. Keys: name, vendor, version, abi
- * (major.minor), flows (comma-separated: slot-search, ...), threading (serialized or
+ * (major.minor), flows (comma-separated: slot-search, regulator-accounts, ...), threading (serialized or
  * free-threaded). The host reads it from the file without running any plugin code. */
 
 #ifdef __cplusplus

@@ -1,29 +1,122 @@
 #include <sqlite3.h>
 
 #include <sas/host/store/store.hpp>
+#include <string_view>
 
 namespace sas::host {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 // Migrations in order; entry i brings the schema from version i to i+1. Only ever append.
 constexpr const char* kMigrations[] = {
     "CREATE TABLE host_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "INSERT INTO host_meta VALUES ('created_by', 'sas-host');",
+    // 2: INT_R02 audit, one row per account request (Store::record_account_request). Times are
+    // microseconds since the epoch, UTC; finished_at NULL = the host never finished it.
+    "CREATE TABLE regulator_account_request ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  received_at INTEGER NOT NULL,"
+    "  method TEXT NOT NULL,"
+    "  target TEXT NOT NULL,"
+    "  client TEXT NOT NULL,"
+    "  remote TEXT NOT NULL,"
+    "  content_type TEXT NOT NULL,"
+    "  body BLOB NOT NULL,"
+    "  finished_at INTEGER,"
+    "  operation TEXT,"
+    "  national_id TEXT,"
+    "  sas_id TEXT,"
+    "  active INTEGER,"
+    "  outcome TEXT,"
+    "  http_status INTEGER,"
+    "  account_id TEXT,"
+    "  plugin_status TEXT,"
+    "  diagnostics TEXT);"
+    "CREATE INDEX regulator_account_request_by_national_id ON regulator_account_request(national_id);"
+    "CREATE INDEX regulator_account_request_by_sas_id ON regulator_account_request(sas_id);",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
+
+int64_t to_micros(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+std::chrono::system_clock::time_point from_micros(int64_t micros) {
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::microseconds(micros)));
+}
+
+// One prepared statement, finalized on every path out.
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql, const std::string& url) : db_(db), url_(url) {
+    if (sqlite3_prepare_v2(db, sql, -1, &statement_, nullptr) != SQLITE_OK) fail("cannot prepare");
+  }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement() { sqlite3_finalize(statement_); }
+
+  Statement& bind(int index, std::string_view text) {
+    check(sqlite3_bind_text(statement_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT));
+    return *this;
+  }
+  Statement& bind_blob(int index, std::string_view bytes) {
+    check(sqlite3_bind_blob(statement_, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT));
+    return *this;
+  }
+  // NULL for an empty text: "none" reads better in an audit than "".
+  Statement& bind_or_null(int index, std::string_view text) {
+    if (text.empty()) {
+      check(sqlite3_bind_null(statement_, index));
+      return *this;
+    }
+    return bind(index, text);
+  }
+  Statement& bind(int index, int64_t value) {
+    check(sqlite3_bind_int64(statement_, index, value));
+    return *this;
+  }
+  Statement& bind_null(int index) {
+    check(sqlite3_bind_null(statement_, index));
+    return *this;
+  }
+  bool step() {
+    int rc = sqlite3_step(statement_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    fail("query failed");
+  }
+  bool is_null(int column) const { return sqlite3_column_type(statement_, column) == SQLITE_NULL; }
+  int64_t integer(int column) const { return sqlite3_column_int64(statement_, column); }
+  std::string text(int column) const {
+    const void* data = sqlite3_column_blob(statement_, column);
+    const int size = sqlite3_column_bytes(statement_, column);
+    return data == nullptr ? std::string() : std::string(static_cast<const char*>(data), static_cast<size_t>(size));
+  }
+
+ private:
+  void check(int rc) {
+    if (rc != SQLITE_OK) fail("cannot bind");
+  }
+  [[noreturn]] void fail(const char* what) {
+    throw StoreError("--store " + url_ + ": " + what + ": " + sqlite3_errmsg(db_));
+  }
+  sqlite3* db_;
+  const std::string& url_;
+  sqlite3_stmt* statement_ = nullptr;
+};
 
 class SqliteStore final : public Store {
  public:
   SqliteStore(std::string url, const std::string& path) : url_(std::move(url)) {
     sqlite3* db = nullptr;
-    int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                             nullptr);
+    int rc =
+        sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
     handle_.reset(db);  // closed on every path out, including a throw below
     db_ = db;
     if (rc != SQLITE_OK) {
-      throw StoreError("--store " + url_ + ": cannot open: " + (db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory"));
+      throw StoreError("--store " + url_ +
+                       ": cannot open: " + (db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory"));
     }
     sqlite3_busy_timeout(db_, 5000);
     exec("PRAGMA journal_mode=WAL");
@@ -39,6 +132,70 @@ class SqliteStore final : public Store {
     int version = sqlite3_step(statement) == SQLITE_ROW ? sqlite3_column_int(statement, 0) : -1;
     sqlite3_finalize(statement);
     return version;
+  }
+
+  int64_t record_account_request(const AccountRequest& r) override {
+    Statement insert(db_,
+                     "INSERT INTO regulator_account_request (received_at, method, target, client, remote, "
+                     "content_type, body) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                     url_);
+    insert.bind(1, to_micros(r.received_at)).bind(2, r.method).bind(3, r.target).bind(4, r.client);
+    insert.bind(5, r.remote).bind(6, r.content_type).bind_blob(7, r.body);
+    if (!insert.step()) throw StoreError("--store " + url_ + ": the account request was not recorded");
+    return insert.integer(0);
+  }
+
+  void record_account_outcome(int64_t id, const AccountRequestOutcome& o) override {
+    Statement update(db_,
+                     "UPDATE regulator_account_request SET finished_at = ?, operation = ?, national_id = ?, "
+                     "sas_id = ?, active = ?, outcome = ?, http_status = ?, account_id = ?, plugin_status = ?, "
+                     "diagnostics = ? WHERE id = ? RETURNING id",
+                     url_);
+    update.bind(1, to_micros(o.finished_at)).bind_or_null(2, o.operation).bind_or_null(3, o.national_id);
+    update.bind_or_null(4, o.sas_id);
+    if (o.active) {
+      update.bind(5, int64_t{*o.active ? 1 : 0});
+    } else {
+      update.bind_null(5);
+    }
+    update.bind(6, o.outcome).bind(7, int64_t{o.http_status}).bind_or_null(8, o.account_id);
+    update.bind_or_null(9, o.plugin_status).bind_or_null(10, o.diagnostics).bind(11, id);
+    if (!update.step()) throw StoreError("--store " + url_ + ": no account request " + std::to_string(id));
+  }
+
+  std::vector<AccountRequestRecord> account_requests(int64_t after_id, std::size_t limit) override {
+    Statement select(db_,
+                     "SELECT id, received_at, method, target, client, remote, content_type, body, finished_at, "
+                     "operation, national_id, sas_id, active, outcome, http_status, account_id, plugin_status, "
+                     "diagnostics FROM regulator_account_request WHERE id > ? ORDER BY id LIMIT ?",
+                     url_);
+    select.bind(1, after_id).bind(2, static_cast<int64_t>(limit));
+    std::vector<AccountRequestRecord> records;
+    while (select.step()) {
+      AccountRequestRecord& record = records.emplace_back();
+      record.id = select.integer(0);
+      AccountRequest& r = record.request;
+      r.received_at = from_micros(select.integer(1));
+      r.method = select.text(2);
+      r.target = select.text(3);
+      r.client = select.text(4);
+      r.remote = select.text(5);
+      r.content_type = select.text(6);
+      r.body = select.text(7);
+      if (select.is_null(8)) continue;
+      AccountRequestOutcome& o = record.outcome.emplace();
+      o.finished_at = from_micros(select.integer(8));
+      o.operation = select.text(9);
+      o.national_id = select.text(10);
+      o.sas_id = select.text(11);
+      if (!select.is_null(12)) o.active = select.integer(12) != 0;
+      o.outcome = select.text(13);
+      o.http_status = static_cast<int>(select.integer(14));
+      o.account_id = select.text(15);
+      o.plugin_status = select.text(16);
+      o.diagnostics = select.text(17);
+    }
+    return records;
   }
 
  private:

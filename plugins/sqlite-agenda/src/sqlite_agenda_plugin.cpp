@@ -1,9 +1,13 @@
 // The reference agenda plugin: reads practitioners, places and slots from a SQLite file in
-// the schema of schema.sql. Vendors copy its shape: parse config in init, hand back data as
+// the schema of schema.sql, and keeps SAS regulator accounts (INT_R02) in its
+// regulator_account table. Vendors copy its shape: parse config in init, hand back data as
 // stored, let the host normalise ids, phones and times.
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <sqlite3.h>
 
 #include <mutex>
+#include <optional>
 #include <sas/sdk/ids.hpp>
 #include <sas/sdk/plugin.hpp>
 #include <sas/sqlite_agenda/schema.hpp>
@@ -103,6 +107,95 @@ class ReadTransaction {
   sqlite3* db_;
 };
 
+// BEGIN IMMEDIATE ... COMMIT around a write: the checks and the write see one state, and
+// concurrent writers queue on the busy timeout. Rolls back unless committed.
+class WriteTransaction {
+ public:
+  explicit WriteTransaction(sqlite3* db) : db_(db) {
+    if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      throw std::runtime_error(std::string("cannot begin a write transaction: ") + sqlite3_errmsg(db_));
+    }
+  }
+  WriteTransaction(const WriteTransaction&) = delete;
+  WriteTransaction& operator=(const WriteTransaction&) = delete;
+  ~WriteTransaction() {
+    if (!committed_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  void commit() {
+    if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      throw std::runtime_error(std::string("cannot commit: ") + sqlite3_errmsg(db_));
+    }
+    committed_ = true;
+  }
+
+ private:
+  sqlite3* db_;
+  bool committed_ = false;
+};
+
+std::string hex(const unsigned char* data, size_t size) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < size; ++i) {
+    out += kDigits[data[i] >> 4];
+    out += kDigits[data[i] & 0xF];
+  }
+  return out;
+}
+
+void random_bytes(unsigned char* out, int size) {
+  if (RAND_bytes(out, size) != 1) throw std::runtime_error("no random bytes from OpenSSL");
+}
+
+// A random (version 4) UUID: the vendor's account id.
+std::string new_account_id() {
+  unsigned char b[16];
+  random_bytes(b, sizeof b);
+  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);
+  b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);
+  const std::string h = hex(b, sizeof b);
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
+}
+
+// The guide: no e-mail verification, a password generated automatically. The password is
+// random and thrown away (the regulator arrives through SAS); only its PBKDF2 hash is kept, in
+// the common pbkdf2_sha256$iterations$salt$hash form, so that a vendor's usual login code
+// treats the account like any other until the regulator sets a password of their own.
+std::string generated_password_hash() {
+  constexpr int kIterations = 100000;
+  unsigned char password[32];
+  unsigned char salt[16];
+  unsigned char hash[32];
+  random_bytes(password, sizeof password);
+  random_bytes(salt, sizeof salt);
+  const std::string secret = hex(password, sizeof password);
+  if (PKCS5_PBKDF2_HMAC(secret.data(), static_cast<int>(secret.size()), salt, sizeof salt, kIterations, EVP_sha256(),
+                        sizeof hash, hash) != 1) {
+    throw std::runtime_error("PBKDF2 failed");
+  }
+  return "pbkdf2_sha256$" + std::to_string(kIterations) + "$" + hex(salt, sizeof salt) + "$" + hex(hash, sizeof hash);
+}
+
+// One regulator_account row.
+struct AccountRow {
+  std::string id;
+  std::string national_id;  // "" for NULL
+  std::string sas_id;
+  std::string family_name;
+  std::string given_name;
+  std::string email;
+  bool active = true;
+};
+
+// NULL for "": the table has no empty identifiers, so its unique indexes only see real ones.
+void bind_or_null(sqlite3_stmt* statement, int index, const std::string& text) {
+  if (text.empty()) {
+    sqlite3_bind_null(statement, index);
+  } else {
+    sqlite3_bind_text(statement, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  }
+}
+
 // One connection and its prepared statements; used by one call at a time.
 class Connection {
  public:
@@ -145,6 +238,110 @@ class Connection {
     return query.next() ? sqlite3_column_int(query.row(), 0) : 0;
   }
 
+  // INT_R02, with the matching rules of plugin.proto (WriteRegulatorAccountRequest).
+  Status write_account(const v1::WriteRegulatorAccountRequest& request, v1::WriteRegulatorAccountResponse& response,
+                       int64_t now) {
+    const v1::RegulatorAccount& wanted = request.account();
+    if (wanted.national_id().empty() && wanted.sas_id().empty()) {
+      return Status::invalid_argument("an account needs a national id or a SAS id");
+    }
+    WriteTransaction transaction(db_);
+    std::optional<AccountRow> target;
+    switch (request.mode()) {
+      case v1::ACCOUNT_CREATE:
+        if (!wanted.sas_id().empty()) {
+          if (auto holder = account_by_sas_id(wanted.sas_id())) {
+            return Status::already_exists("INTRN " + wanted.sas_id() + " is the SAS id of account " + holder->id);
+          }
+        }
+        if (!wanted.national_id().empty()) {
+          if (auto holder = active_holder(wanted.national_id(), "")) {
+            return Status::already_exists("IDNPS " + wanted.national_id() + " is held by active account " + *holder);
+          }
+        }
+        break;
+      case v1::ACCOUNT_CREATE_OR_UPDATE:
+        if (!request.match_sas_id().empty()) {
+          target = account_by_sas_id(request.match_sas_id());
+        } else if (!request.match_national_id().empty()) {
+          target = account_by_national_id(request.match_national_id(), wanted.sas_id());
+        }
+        // Not found by the URL: the body's own identifiers, so that a PUT naming the national id
+        // of an account known by its SAS id updates it instead of making a second account.
+        if (!target && !wanted.sas_id().empty()) target = account_by_sas_id(wanted.sas_id());
+        if (!target && !wanted.national_id().empty()) {
+          target = account_by_national_id(wanted.national_id(), wanted.sas_id());
+        }
+        break;
+      case v1::ACCOUNT_UPDATE:
+        target = account_by_id(request.match_account_id());
+        if (!target) return Status::not_found("no account " + request.match_account_id());
+        break;
+      default:
+        return Status::invalid_argument("unknown account write mode " + std::to_string(request.mode()));
+    }
+
+    // The new state: identifiers are added or replaced, never removed.
+    AccountRow next = target ? *target : AccountRow{new_account_id(), "", "", "", "", "", true};
+    if (!wanted.national_id().empty()) next.national_id = wanted.national_id();
+    if (!wanted.sas_id().empty()) {
+      if (!next.sas_id.empty() && next.sas_id != wanted.sas_id()) {
+        return Status::invalid_argument("account " + next.id + " has the SAS id " + next.sas_id + ", not " +
+                                        wanted.sas_id() + ": a SAS technical id never changes");
+      }
+      next.sas_id = wanted.sas_id();
+    }
+    next.family_name = wanted.family_name();
+    next.given_name = wanted.given_name();
+    next.email = wanted.email();
+    next.active = wanted.active();
+    if (!next.sas_id.empty()) {
+      if (auto holder = account_by_sas_id(next.sas_id); holder && holder->id != next.id) {
+        return Status::already_exists("INTRN " + next.sas_id + " is the SAS id of account " + holder->id);
+      }
+    }
+    // A national id is unique among active accounts only: one freed by a deactivation may move.
+    if (next.active && !next.national_id.empty()) {
+      if (auto holder = active_holder(next.national_id, next.id)) {
+        return Status::already_exists("IDNPS " + next.national_id + " is held by active account " + *holder);
+      }
+    }
+    if (target) {
+      Statement update(db_,
+                       "UPDATE regulator_account SET national_id = ?, sas_id = ?, family_name = ?, given_names = ?, "
+                       "email = ?, active = ?, updated_at = ? WHERE id = ?");
+      Query q(update);
+      bind_or_null(update.get(), 1, next.national_id);
+      bind_or_null(update.get(), 2, next.sas_id);
+      q.bind(3, next.family_name).bind(4, next.given_name).bind(5, next.email);
+      q.bind(6, int64_t{next.active ? 1 : 0}).bind(7, now).bind(8, next.id);
+      q.next();
+    } else {
+      Statement insert(db_,
+                       "INSERT INTO regulator_account (id, national_id, sas_id, family_name, given_names, email, "
+                       "active, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      Query q(insert);
+      q.bind(1, next.id);
+      bind_or_null(insert.get(), 2, next.national_id);
+      bind_or_null(insert.get(), 3, next.sas_id);
+      q.bind(4, next.family_name).bind(5, next.given_name).bind(6, next.email);
+      q.bind(7, int64_t{next.active ? 1 : 0}).bind(8, generated_password_hash()).bind(9, now).bind(10, now);
+      q.next();
+    }
+    transaction.commit();
+
+    v1::RegulatorAccount& stored = *response.mutable_account();
+    stored.set_account_id(next.id);
+    stored.set_national_id(next.national_id);
+    stored.set_sas_id(next.sas_id);
+    stored.set_family_name(next.family_name);
+    stored.set_given_name(next.given_name);
+    stored.set_email(next.email);
+    stored.set_active(next.active);
+    response.set_created(!target);
+    return Status::ok();
+  }
+
   Status search(const v1::SearchSlotsRequest& request, v1::SearchSlotsResponse& response,
                 const sas::sdk::CallContext& context) {
     // One read transaction for the whole search: a consistent snapshot of the agenda, and one
@@ -171,6 +368,48 @@ class Connection {
     free_slots_ = Statement();
     sqlite3_close(db_);
     db_ = nullptr;
+  }
+
+  static constexpr const char* kAccountColumns =
+      "SELECT id, national_id, sas_id, family_name, given_names, email, active FROM regulator_account ";
+
+  std::optional<AccountRow> one_account(const std::string& where, const std::vector<std::string>& values) {
+    Statement statement(db_, (kAccountColumns + where).c_str());
+    Query query(statement);
+    for (size_t i = 0; i < values.size(); ++i) query.bind(static_cast<int>(i + 1), values[i]);
+    if (!query.next()) return std::nullopt;
+    sqlite3_stmt* row = query.row();
+    AccountRow account;
+    account.id = column_text(row, 0);
+    account.national_id = column_text(row, 1);
+    account.sas_id = column_text(row, 2);
+    account.family_name = column_text(row, 3);
+    account.given_name = column_text(row, 4);
+    account.email = column_text(row, 5);
+    account.active = sqlite3_column_int(row, 6) != 0;
+    // given_names holds one per line; the guide's regulator has one.
+    account.given_name = account.given_name.substr(0, account.given_name.find('\n'));
+    return account;
+  }
+  std::optional<AccountRow> account_by_id(const std::string& id) { return one_account("WHERE id = ?", {id}); }
+  std::optional<AccountRow> account_by_sas_id(const std::string& sas_id) {
+    return one_account("WHERE sas_id = ?", {sas_id});
+  }
+  // The active holder, else the most recently updated inactive one, skipping an inactive one
+  // with a SAS id other than `sas_id`: the national id was freed from that other SAS account.
+  std::optional<AccountRow> account_by_national_id(const std::string& national_id, const std::string& sas_id) {
+    return one_account(
+        "WHERE national_id = ? AND (active = 1 OR sas_id IS NULL OR ?2 = '' OR sas_id = ?2) "
+        "ORDER BY active DESC, updated_at DESC, rowid DESC LIMIT 1",
+        {national_id, sas_id});
+  }
+  // The id of the active account holding `national_id`, other than `except_id`.
+  std::optional<std::string> active_holder(const std::string& national_id, const std::string& except_id) {
+    Statement statement(db_, "SELECT id FROM regulator_account WHERE national_id = ? AND active = 1 AND id <> ?");
+    Query query(statement);
+    query.bind(1, national_id).bind(2, except_id);
+    if (!query.next()) return std::nullopt;
+    return column_text(query.row(), 0);
   }
 
   void add_practitioner(sqlite3_stmt* row, const v1::SearchSlotsRequest& request, v1::SearchSlotsResponse& response) {
@@ -287,6 +526,7 @@ class SqliteAgendaPlugin final : public sas::sdk::AgendaPlugin {
     } catch (const std::exception& e) {
       return Status::invalid_argument(e.what());
     }
+    host_ = &host;  // lent by the SDK until shutdown
     host.log(sas::sdk::LogLevel::info, "sqlite-agenda reading " + path_);
     return Status::ok();
   }
@@ -296,6 +536,19 @@ class SqliteAgendaPlugin final : public sas::sdk::AgendaPlugin {
     try {
       std::unique_ptr<Connection> connection = acquire();
       Status status = connection->search(request, response, context);
+      release(std::move(connection));
+      return status;
+    } catch (const std::exception& e) {
+      return Status::unavailable(e.what());  // a broken connection is dropped, not reused
+    }
+  }
+
+  Status write_regulator_account(const v1::WriteRegulatorAccountRequest& request,
+                                 v1::WriteRegulatorAccountResponse& response, const sas::sdk::CallContext&) override {
+    try {
+      std::unique_ptr<Connection> connection = acquire();
+      const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(host_->now().time_since_epoch()).count();
+      Status status = connection->write_account(request, response, now);
       release(std::move(connection));
       return status;
     } catch (const std::exception& e) {
@@ -326,10 +579,12 @@ class SqliteAgendaPlugin final : public sas::sdk::AgendaPlugin {
   }
 
   std::string path_;
+  const sas::sdk::Host* host_ = nullptr;
   std::mutex mutex_;
   std::vector<std::unique_ptr<Connection>> idle_;
 };
 
 }  // namespace
 
-SAS_PLUGIN(SqliteAgendaPlugin, "sqlite-agenda", "SAS SDK reference", "0.1.0", "slot-search", free_threaded)
+SAS_PLUGIN(SqliteAgendaPlugin, "sqlite-agenda", "SAS SDK reference", "0.1.0", "slot-search,regulator-accounts",
+           free_threaded)

@@ -79,6 +79,13 @@ class AgendaPlugin {
   virtual Status search_slots(const v1::SearchSlotsRequest& request, v1::SearchSlotsResponse& response,
                               const CallContext& context);
 
+  // INT_R02 (ABI 1.1, flow "regulator-accounts"): create or update a SAS regulator account in
+  // the vendor's user base. The host has validated and normalised the account; the matching
+  // rules and statuses are in plugin.proto (WriteRegulatorAccountRequest). Fill
+  // response.account with the account as stored, including its account_id.
+  virtual Status write_regulator_account(const v1::WriteRegulatorAccountRequest& request,
+                                         v1::WriteRegulatorAccountResponse& response, const CallContext& context);
+
   // Called once; release connections and files here, not in the destructor.
   virtual void shutdown() {}
 };

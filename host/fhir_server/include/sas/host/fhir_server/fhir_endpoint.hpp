@@ -1,12 +1,16 @@
 // The FHIR REST endpoint the SAS platform calls: routes requests under the base URL to the
-// flows (INT_R01 slot search, /metadata) and turns every failure into an OperationOutcome.
+// flows (INT_R01 slot search, INT_R02 regulator accounts, /metadata) and turns every failure
+// into an OperationOutcome.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <sas/host/plugin_loader/plugin.hpp>
 #include <sas/host/server/https_server.hpp>
+#include <sas/host/store/store.hpp>
 #include <string>
+#include <string_view>
 
 namespace sas::host {
 
@@ -18,7 +22,15 @@ struct FhirEndpointOptions {
   std::chrono::milliseconds plugin_deadline{4000};
   // Identifier system of each place's INTRN identifier: the vendor's OID or URL.
   std::string place_identifier_system;
+  // The host's store, where INT_R02 account requests are recorded; without one they are refused.
+  std::shared_ptr<Store> store;
+  // One line per account request; none when empty.
+  std::function<void(std::string_view)> log;
 };
+
+namespace regulator_accounts {
+class AccountEndpoint;
+}
 
 class FhirEndpoint {
  public:
@@ -29,9 +41,11 @@ class FhirEndpoint {
 
  private:
   server::Response search_slots(const server::Request& request) const;
+  server::Response practitioner(const server::Request& request, std::string_view path) const;
   server::Response metadata() const;
 
   std::shared_ptr<PluginInstance> plugin_;
+  std::shared_ptr<const regulator_accounts::AccountEndpoint> accounts_;
   FhirEndpointOptions options_;
   std::string base_path_;  // "" or "/sas"
 };
