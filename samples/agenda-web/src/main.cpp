@@ -1,0 +1,154 @@
+// sas-sample-agenda: a minimal agenda web app showing the origin=sas booking path of a SAS
+// regulator (development sample: plain HTTP on loopback only).
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <options.hpp>
+#include <sas/host/server/https_server.hpp>
+#include <string>
+#include <vector>
+
+#include "agenda_store.hpp"
+#include "password.hpp"
+#include "web_app.hpp"
+
+namespace {
+
+namespace po = sas::cli::po;
+namespace web = sas::sample::agenda_web;
+
+constexpr const char* kUsage =
+    "usage: sas-sample-agenda COMMAND [OPTIONS]\n"
+    "\n"
+    "commands:\n"
+    "  serve --agenda FILE [--listen 127.0.0.1:8080] [--session-seconds N]\n"
+    "                    the agenda's booking pages over plain HTTP on loopback (development sample)\n"
+    "  set-password --agenda FILE --email E --password P [--account ID]\n"
+    "                    set a regulator account's password (PBKDF2-HMAC-SHA256, salted)\n"
+    "\n"
+    "`sas-sample-agenda COMMAND --help` describes each command's options.\n";
+
+// Loopback only: this sample has no TLS.
+bool loopback(const std::string& host) { return host == "127.0.0.1" || host == "::1" || host == "localhost"; }
+
+int serve(const std::vector<std::string>& args) {
+  po::options_description options("serve options");
+  options.add_options()("agenda", po::value<std::string>()->required(), "agenda file (sqlite-agenda schema)")(
+      "listen", po::value<std::string>()->default_value("127.0.0.1:8080"), "HOST:PORT, loopback only (port 0: any)")(
+      "session-seconds", po::value<unsigned>()->default_value(1800), "lifetime of a login session, from login");
+  int exit_code = 0;
+  auto vm = sas::cli::parse_options("sas-sample-agenda serve", "--agenda FILE [--listen HOST:PORT]", options, args,
+                                    exit_code);
+  if (!vm) return exit_code;
+  const auto listen = (*vm)["listen"].as<std::string>();
+  sas::host::server::ServerConfig config;
+  auto colon = listen.rfind(':');
+  unsigned long port = 70000;
+  if (colon != std::string::npos && colon + 1 < listen.size() &&
+      listen.find_first_not_of("0123456789", colon + 1) == std::string::npos && listen.size() - colon <= 6) {
+    port = std::stoul(listen.substr(colon + 1));
+  }
+  if (port > 65535) {
+    std::cerr << "sas-sample-agenda serve: --listen '" << listen << "': expected HOST:PORT\n";
+    return 2;
+  }
+  config.host = listen.substr(0, colon);
+  if (config.host.size() > 2 && config.host.front() == '[' && config.host.back() == ']') {
+    config.host = config.host.substr(1, config.host.size() - 2);
+  }
+  if (!loopback(config.host)) {
+    std::cerr << "sas-sample-agenda serve: --listen must be a loopback address (plain HTTP sample)\n";
+    return 2;
+  }
+  config.port = static_cast<uint16_t>(port);
+  config.allow_plain_http = true;
+  config.worker_threads = 4;
+  config.log = [](std::string_view line) { std::cerr << "sas-sample-agenda: " << line << std::endl; };
+
+  web::WebAppOptions app_options;
+  app_options.agenda = (*vm)["agenda"].as<std::string>();
+  app_options.session_lifetime = std::chrono::seconds((*vm)["session-seconds"].as<unsigned>());
+  app_options.log = config.log;
+  {
+    web::AgendaStore db(app_options.agenda);  // fails early on a missing file
+    db.ensure_schema();
+  }
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  web::WebApp app(app_options);
+  sas::host::server::HttpsServer server(config, [&app](const sas::host::server::Request& r) { return app.handle(r); });
+  server.start();
+  std::cerr << "sas-sample-agenda: listening on http://" << config.host << ":" << server.port() << std::endl;
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  std::cerr << "sas-sample-agenda: stopping on signal " << signal_number << std::endl;
+  server.stop();
+  return 0;
+}
+
+int set_password(const std::vector<std::string>& args) {
+  po::options_description options("set-password options");
+  options.add_options()("agenda", po::value<std::string>()->required(), "agenda file (sqlite-agenda schema)")(
+      "email", po::value<std::string>()->required(), "the regulator account's e-mail")(
+      "password", po::value<std::string>()->required(), "the new password (at least 8 characters)")(
+      "account", po::value<std::string>(), "the account id, when several accounts share the e-mail");
+  int exit_code = 0;
+  auto vm = sas::cli::parse_options("sas-sample-agenda set-password", "--agenda FILE --email E --password P", options,
+                                    args, exit_code);
+  if (!vm) return exit_code;
+  const auto email = (*vm)["email"].as<std::string>();
+  const auto password = (*vm)["password"].as<std::string>();
+  if (password.size() < 8) {
+    std::cerr << "sas-sample-agenda set-password: the password must have at least 8 characters\n";
+    return 2;
+  }
+  web::AgendaStore db((*vm)["agenda"].as<std::string>());
+  db.ensure_schema();
+  auto accounts = db.accounts_by_email(email);
+  if (vm->count("account") != 0U) {
+    const auto id = (*vm)["account"].as<std::string>();
+    std::erase_if(accounts, [&id](const web::RegulatorAccountRow& a) { return a.id != id; });
+  }
+  if (accounts.size() != 1) {
+    std::cerr << "sas-sample-agenda set-password: " << accounts.size() << " regulator accounts match '" << email << "'"
+              << (accounts.size() > 1 ? " (choose one with --account ID)" : "") << "\n";
+    return 1;
+  }
+  const auto now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  db.set_password_hash(accounts.front().id, web::hash_password(password), now);
+  std::cout << "password set for regulator account " << accounts.front().id << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  const std::string command = argv[1];
+  const std::vector<std::string> args(argv + 2, argv + argc);
+  try {
+    if (command == "serve") return serve(args);
+    if (command == "set-password") return set_password(args);
+    if (command == "help" || command == "--help" || command == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    std::fprintf(stderr, "sas-sample-agenda: unknown command '%s'\n\n%s", command.c_str(), kUsage);
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sas-sample-agenda %s: %s\n", command.c_str(), e.what());
+    return 1;
+  }
+}
