@@ -1,7 +1,7 @@
 # Sourced by scripts/test and scripts/demo: installs the Debian packages the build needs,
 # only when one is missing (a no-op on a machine that has them all).
 SAS_PACKAGES=(
-  build-essential cmake pkg-config git ca-certificates openssl tzdata sqlite3
+  build-essential cmake pkg-config git ca-certificates openssl tzdata sqlite3 curl python3
   libboost1.81-dev libboost-filesystem1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libboost-system1.81-dev libboost-program-options1.81-dev
   libprotobuf-dev protobuf-compiler libcurl4-openssl-dev libssl-dev
