@@ -4,7 +4,6 @@
 #include <curl/curl.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
-#include <sqlite3.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -223,30 +222,7 @@ std::string raw_tcp_exchange(uint16_t port, const std::string& request) {
 }
 
 std::vector<std::vector<std::string>> sql(const fs::path& db, const std::string& query) {
-  sqlite3* connection = nullptr;
-  if (sqlite3_open_v2(db.c_str(), &connection, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    sqlite3_close(connection);
-    throw std::runtime_error("cannot open " + db.string());
-  }
-  sqlite3_stmt* statement = nullptr;
-  if (sqlite3_prepare_v2(connection, query.c_str(), -1, &statement, nullptr) != SQLITE_OK) {
-    const std::string message = sqlite3_errmsg(connection);
-    sqlite3_close(connection);
-    throw std::runtime_error("bad SQL (" + message + "): " + query);
-  }
-  std::vector<std::vector<std::string>> rows;
-  int rc = SQLITE_OK;
-  while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
-    auto& row = rows.emplace_back();
-    for (int i = 0; i < sqlite3_column_count(statement); ++i) {
-      const auto* text = sqlite3_column_text(statement, i);
-      row.emplace_back(text == nullptr ? "" : reinterpret_cast<const char*>(text));
-    }
-  }
-  sqlite3_finalize(statement);
-  sqlite3_close(connection);
-  if (rc != SQLITE_DONE) throw std::runtime_error("SQL failed: " + query);
-  return rows;
+  return sas::test::sqlite_rows(db, query);
 }
 
 std::string identifier_list(const std::vector<std::string>& ids, const std::string& bar, const std::string& separator) {

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sqlite3.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -188,6 +189,36 @@ std::string ChildProcess::output() const {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+std::vector<std::vector<std::string>> sqlite_rows(const std::filesystem::path& db, const std::string& query,
+                                                  const std::string& null_text) {
+  sqlite3* connection = nullptr;
+  if (sqlite3_open_v2(db.c_str(), &connection, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(connection);
+    throw std::runtime_error("cannot open " + db.string());
+  }
+  sqlite3_busy_timeout(connection, 5000);
+  sqlite3_stmt* statement = nullptr;
+  if (sqlite3_prepare_v2(connection, query.c_str(), -1, &statement, nullptr) != SQLITE_OK) {
+    const std::string message = sqlite3_errmsg(connection);
+    sqlite3_close(connection);
+    throw std::runtime_error("bad SQL (" + message + "): " + query);
+  }
+  std::vector<std::vector<std::string>> rows;
+  int rc = SQLITE_OK;
+  while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+    auto& row = rows.emplace_back();
+    for (int i = 0; i < sqlite3_column_count(statement); ++i) {
+      const auto* text = sqlite3_column_text(statement, i);
+      row.emplace_back(text == nullptr ? null_text : reinterpret_cast<const char*>(text));
+    }
+  }
+  const std::string message = sqlite3_errmsg(sqlite3_db_handle(statement));
+  sqlite3_finalize(statement);
+  sqlite3_close(connection);
+  if (rc != SQLITE_DONE) throw std::runtime_error("SQL failed (" + message + "): " + query);
+  return rows;
 }
 
 }  // namespace sas::test

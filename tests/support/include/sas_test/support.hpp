@@ -59,6 +59,11 @@ class ChildProcess {
   std::filesystem::path log_;
 };
 
+// Reads an SQLite file (read-only, waiting up to 5 s on a writer's lock): every row of `query`,
+// each column as text, SQL NULL as `null_text`. Throws with the SQL error on failure.
+std::vector<std::vector<std::string>> sqlite_rows(const std::filesystem::path& db, const std::string& query,
+                                                  const std::string& null_text = "");
+
 // Polls until a TCP connect to 127.0.0.1:port succeeds or the timeout passes.
 bool wait_for_port(uint16_t port, std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
 
