@@ -11,5 +11,6 @@ using Args = std::vector<std::string>;  // the arguments after the subcommand na
 int inspect_plugin(const Args& args);
 int search(const Args& args);
 int serve(const Args& args);
+int accounts(const Args& args);
 
 }  // namespace sas::host::cli

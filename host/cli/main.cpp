@@ -18,6 +18,7 @@ constexpr const char* kUsage =
     "                                 one slot search straight through the plugin\n"
     "  serve --config FILE | --plugin PATH --plugin-config S --store URL ...\n"
     "                                 run the host\n"
+    "  accounts audit --store URL     the INT_R02 account requests and what was done, as JSON lines\n"
     "\n"
     "`sas-host COMMAND --help` describes each command's options.\n";
 
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
     if (command == "inspect-plugin") return sas::host::cli::inspect_plugin(args);
     if (command == "search") return sas::host::cli::search(args);
     if (command == "serve") return sas::host::cli::serve(args);
+    if (command == "accounts") return sas::host::cli::accounts(args);
     if (command == "help" || command == "--help" || command == "-h") {
       std::fputs(kUsage, stdout);
       return 0;

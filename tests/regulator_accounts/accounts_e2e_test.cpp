@@ -2,10 +2,12 @@
 // examples and their variants over mutual TLS; the accounts read straight from the agenda file,
 // the audit straight from the host's store file.
 #include <gmock/gmock.h>
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <functional>
+#include <sstream>
 #include <thread>
 
 #include "accounts_harness.hpp"
@@ -282,6 +284,49 @@ TEST_F(AccountsE2e, AReplayedPostIsRefusedAndChangesNothing) {
     EXPECT_EQ(log[i].at("plugin_status"), "SAS_ERR_ALREADY_EXISTS");
     EXPECT_THAT(log[i].at("diagnostics"), HasSubstr("already exists"));
   }
+}
+
+TEST_F(AccountsE2e, TheAuditCommandShowsWhatWasAskedAndWhatWasDone) {
+  expect_written(post(*host_, example(2)), 201);
+  const std::string replayed = boost::json::serialize(example(2));
+  expect_refused(send(*host_, Request{.body = replayed}), 422, "Practitioner.identifier", "already exists");
+
+  const std::string store = "sqlite:" + host_->store().string();
+  auto lines = [](const std::string& out) {
+    std::vector<boost::json::object> rows;
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);) rows.push_back(boost::json::parse(line).as_object());
+    return rows;
+  };
+  const auto all = sas::test::run({sas::test::bin("sas-host").string(), "accounts", "audit", "--store", store});
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  const auto rows = lines(all.out);
+  ASSERT_EQ(rows.size(), 2U) << all.out;
+  EXPECT_EQ(rows[0].at("method"), "POST");
+  EXPECT_EQ(rows[0].at("client"), "CN=sas.sante.fr,OU=SAS");
+  EXPECT_FALSE(rows[0].contains("body"));
+  const auto& created = rows[0].at("outcome").as_object();
+  EXPECT_EQ(created.at("outcome"), "created");
+  EXPECT_EQ(created.at("http_status"), 201);
+  EXPECT_EQ(created.at("national_id"), "810002673899");
+  EXPECT_EQ(created.at("active"), true);
+  const auto& refused = rows[1].at("outcome").as_object();
+  EXPECT_EQ(refused.at("outcome"), "refused");
+  EXPECT_EQ(refused.at("http_status"), 422);
+  EXPECT_EQ(refused.at("account_id"), "");
+
+  // Paging, and the verbatim body for a replay.
+  const auto after = sas::test::run({sas::test::bin("sas-host").string(), "accounts", "audit", "--store", store,
+                                     "--after", std::to_string(rows[0].at("id").as_int64()), "--with-body"});
+  ASSERT_EQ(after.exit_code, 0) << after.err;
+  const auto later = lines(after.out);
+  ASSERT_EQ(later.size(), 1U);
+  EXPECT_EQ(later[0].at("id"), rows[1].at("id"));
+  EXPECT_EQ(later[0].at("body").as_string(), replayed);
+
+  const auto missing = sas::test::run({sas::test::bin("sas-host").string(), "accounts", "audit"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_THAT(missing.err, HasSubstr("store"));
 }
 
 TEST_F(AccountsE2e, ANationalIdFreedByADeactivationCanBeGivenToAnotherAccount) {
