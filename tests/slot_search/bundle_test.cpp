@@ -498,8 +498,9 @@ TEST(SlotBundle, ServiceTypeModesDedupedThenMotives) {
   EXPECT_EQ(st[3].at("text").as_string(), "Renouvellement");
 }
 
-// 25 practitioners x 2 places x 7 days x 20 slots, plus as many the host must drop.
-TEST(SlotBundle, ThousandsOfSlotsAreCheap) {
+// 25 practitioners x 2 places x 7 days x 20 free slots, plus as many busy ones the host must
+// drop: every free slot reaches the Bundle once. (How fast: benchmarks/slot_search.)
+TEST(SlotBundle, ThousandsOfSlotsAllReachTheBundle) {
   pb::SearchSlotsResponse r;
   std::string ids;
   const auto day0 = epoch("2026-01-12T08:00:00+01:00");
@@ -528,25 +529,20 @@ TEST(SlotBundle, ThousandsOfSlotsAreCheap) {
     }
   }
   const auto q = query("_include=Slot:schedule&_include:iterate=Schedule:actor", ids);
-  using us = std::chrono::microseconds;
-  us build_time{0}, serialize_time{0};
-  std::size_t bytes = 0;
-  constexpr int kRuns = 5;
-  for (int i = 0; i < kRuns; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    auto bundle = ss::build_search_bundle(q, r, options());
-    const auto t1 = std::chrono::steady_clock::now();
-    bytes = sas::host::fhir::serialize(std::move(bundle)).size();
-    const auto t2 = std::chrono::steady_clock::now();
-    build_time += std::chrono::duration_cast<us>(t1 - t0);
-    serialize_time += std::chrono::duration_cast<us>(t2 - t1);
-  }
-  const auto per_run = (build_time + serialize_time) / kRuns;
   const auto b = ss::build_search_bundle(q, r, options());
   EXPECT_EQ(b.at("total").as_int64(), 25 * 2 * 7 * 20);
-  RecordProperty("microseconds_per_search", static_cast<int>(per_run.count()));
-  std::cout << "[ perf ] " << b.at("total").as_int64() << " slots (" << r.slots_size() << " from the plugin), " << bytes
-            << " bytes: build " << (build_time / kRuns).count() << " us + serialize "
-            << (serialize_time / kRuns).count() << " us\n";
-  EXPECT_LT(per_run, std::chrono::milliseconds(1000));  // the platform's whole budget is 7 s
+  std::set<std::string> slot_ids;
+  std::size_t schedules = 0;
+  for (const auto& entry : b.at("entry").as_array()) {
+    const auto& resource = entry.at("resource").as_object();
+    if (resource.at("resourceType") == "Slot") {
+      EXPECT_EQ(entry.at("search").at("mode"), "match");
+      slot_ids.insert(std::string(resource.at("id").as_string()));
+    }
+    if (resource.at("resourceType") == "Schedule") ++schedules;
+  }
+  EXPECT_EQ(slot_ids.size(), 25U * 2 * 7 * 20);
+  EXPECT_EQ(schedules, 25U * 2);  // one per consultation place
+  const std::string json = sas::host::fhir::serialize(boost::json::object(b));
+  EXPECT_EQ(boost::json::parse(json).at("total").as_int64(), 25 * 2 * 7 * 20);
 }

@@ -66,6 +66,9 @@ int serve(const std::vector<std::string>& args) {
   config.port = static_cast<uint16_t>(port);
   config.allow_plain_http = true;
   config.worker_threads = 4;
+  // A browser waits longer than the platform's 7 s, and a login is slow on purpose (PBKDF2,
+  // 600,000 rounds: seconds on a loaded machine or under a sanitizer).
+  config.request_deadline = std::chrono::seconds(30);
   config.log = [](std::string_view line) { std::cerr << "sas-sample-agenda: " << line << std::endl; };
 
   web::WebAppOptions app_options;
