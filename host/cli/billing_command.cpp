@@ -45,8 +45,8 @@ int explain(const Args& args) {
       "rules", po::value<std::string>()->default_value(""),
       "rule file (default: share/sas/billing/rules.json of this installation)");
   int exit_code = 0;
-  auto vm = parse_options("sas-host billing explain", "--json CONSULTATION.json [--store URL] [--rules FILE]",
-                          options, args, exit_code);
+  auto vm = parse_options("sas-host billing explain", "--json CONSULTATION.json [--store URL] [--rules FILE]", options,
+                          args, exit_code);
   if (!vm) return exit_code;
   const auto& v = *vm;
   try {

@@ -56,8 +56,7 @@ Status Host::call(const v1::HostRequest& request, v1::HostResponse& response) co
   return Status::ok();
 }
 
-Status Host::report_consultation(const v1::Consultation& consultation,
-                                 v1::ReportConsultationResponse& response) const {
+Status Host::report_consultation(const v1::Consultation& consultation, v1::ReportConsultationResponse& response) const {
   v1::HostRequest request;
   *request.mutable_report_consultation()->mutable_consultation() = consultation;
   v1::HostResponse answer;

@@ -170,10 +170,10 @@ class BillingE2e : public testing::Test {
     app_port_ = sas::test::free_port();
     app_ = new sas::test::ChildProcess({bin("sas-sample-agenda"), "serve", "--agenda", agenda().string(), "--listen",
                                         "127.0.0.1:" + std::to_string(app_port_)});
-    host_ = new sas::test::ChildProcess(
-        {bin("sas-host"), "serve", "--plugin", sas::test::plugin("sas-sqlite-agenda").string(), "--plugin-config",
-         "db=" + agenda().string() + ";report_interval_ms=100", "--store", store_url(), "--listen", "127.0.0.1:0",
-         "--allow-plain-http"});
+    host_ = new sas::test::ChildProcess({bin("sas-host"), "serve", "--plugin",
+                                         sas::test::plugin("sas-sqlite-agenda").string(), "--plugin-config",
+                                         "db=" + agenda().string() + ";report_interval_ms=100", "--store", store_url(),
+                                         "--listen", "127.0.0.1:0", "--allow-plain-http"});
     for (int i = 0; i < 1000 && (app_->output().find("listening on") == std::string::npos ||
                                  host_->output().find("listening on") == std::string::npos);
          ++i) {
@@ -272,7 +272,8 @@ TEST_F(BillingE2e, BookedThroughTheSamplePageHonouredReportedAndCoded) {
 
   // The doctor's page shows the codes; the consultations were reported once each.
   Page page = browser.get(base() + "/consultations");
-  EXPECT_THAT(page.body, HasSubstr("id=\"appointment-" + snp + "\" data-status=\"fulfilled\" data-code=\"SNP\" "
+  EXPECT_THAT(page.body, HasSubstr("id=\"appointment-" + snp +
+                                   "\" data-status=\"fulfilled\" data-code=\"SNP\" "
                                    "data-parcours=\"U\" data-amount-cents=\"1500\""));
   EXPECT_THAT(page.body, HasSubstr("data-code=\"MRT\""));
   EXPECT_EQ(Db(agenda()).row("SELECT count(*) FROM consultation WHERE reported_at IS NOT NULL")[0], "3");
@@ -283,8 +284,8 @@ TEST_F(BillingE2e, BookedThroughTheSamplePageHonouredReportedAndCoded) {
   auto text = [](local_days d) {
     const year_month_day ymd{d};
     char out[16];
-    std::snprintf(out, sizeof(out), "%04d-%02u-%02u", static_cast<int>(ymd.year()),
-                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+    std::snprintf(out, sizeof(out), "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                  static_cast<unsigned>(ymd.day()));
     return std::string(out);
   };
   auto json = sas::test::run({bin("sas-host"), "report", "snp", "--store", store_url(), "--practitioner", kDoctor,
@@ -296,7 +297,8 @@ TEST_F(BillingE2e, BookedThroughTheSamplePageHonouredReportedAndCoded) {
   auto csv = sas::test::run({bin("sas-host"), "report", "snp", "--store", store_url(), "--practitioner", kDoctor,
                              "--from", text(day - days(7)), "--to", text(day + days(7)), "--format", "csv"});
   ASSERT_EQ(csv.exit_code, 0) << csv.err;
-  EXPECT_THAT(csv.out, HasSubstr(snp + "," + sas::sdk::datetime::format_paris(*when - seconds(0), false).substr(0, 16)));
+  EXPECT_THAT(csv.out,
+              HasSubstr(snp + "," + sas::sdk::datetime::format_paris(*when - seconds(0), false).substr(0, 16)));
   EXPECT_THAT(csv.out, HasSubstr(",SNP,U,15.00,"));
   EXPECT_THAT(csv.out, HasSubstr(",MRT,,15.00,"));
   EXPECT_THAT(csv.out, HasSubstr(",none,,0.00,"));
@@ -312,12 +314,11 @@ TEST_F(BillingE2e, ExplainTakesTheWeeklyCountFromTheStoreNotTheFile) {
   const fs::path file = *dir_ / "what-if.json";
   sas::test::write_file(file, std::string("{\"consultation_id\":\"what-if\",\"practitioner\":\"") + kDoctor +
                                   "\",\"consulted_at\":\"" + sas::sdk::datetime::format_paris(*when, false) +
-                                  "\",\"regulated_at\":\"" +
-                                  sas::sdk::datetime::format_paris(*when - hours(1), false) +
+                                  "\",\"regulated_at\":\"" + sas::sdk::datetime::format_paris(*when - hours(1), false) +
                                   "\",\"medecin_traitant\":false,\"specialty\":\"SM54\",\"opposable_tariff\":true,"
                                   "\"snp_count_this_week\":20}");
-  auto with_store = sas::test::run(
-      {bin("sas-host"), "billing", "explain", "--json", file.string(), "--store", store_url()});
+  auto with_store =
+      sas::test::run({bin("sas-host"), "billing", "explain", "--json", file.string(), "--store", store_url()});
   ASSERT_EQ(with_store.exit_code, 0) << with_store.err;
   EXPECT_THAT(with_store.out, HasSubstr("\"code\":\"SNP\""));
   EXPECT_THAT(with_store.out, testing::Not(HasSubstr("\"snp_count_this_week\":20")));

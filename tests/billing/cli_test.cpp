@@ -47,16 +47,16 @@ TEST_F(BillingCli, AMalformedConsultationNamesTheField) {
 
 TEST_F(BillingCli, ABadRuleFileNamesTheKey) {
   auto rules = file("rules.json", R"({"format":"sas-billing-rules/1","versions":[{"id":"x"}]})");
-  auto r = sas::test::run({bin("sas-host"), "billing", "explain", "--json", file("c.json", kGood).string(), "--rules",
-                           rules.string()});
+  auto r = sas::test::run(
+      {bin("sas-host"), "billing", "explain", "--json", file("c.json", kGood).string(), "--rules", rules.string()});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("versions[0].effective_from: missing"));
 }
 
 TEST_F(BillingCli, ExplainWithAStoreWritesNothing) {
   const std::string url = "sqlite:" + (dir_ / "host.db").string();
-  auto r = sas::test::run(
-      {bin("sas-host"), "billing", "explain", "--json", file("c.json", kGood).string(), "--store", url});
+  auto r =
+      sas::test::run({bin("sas-host"), "billing", "explain", "--json", file("c.json", kGood).string(), "--store", url});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto store = sas::host::Store::open(url);
   EXPECT_EQ(store->schema_version(), 3);

@@ -102,12 +102,16 @@ TEST_P(RuleFileErrors, NameTheKey) {
 INSTANTIATE_TEST_SUITE_P(
     Billing, RuleFileErrors,
     ::testing::ValuesIn(std::vector<BadField>{
-        {R"("amount_cents": 1500,)", R"("amount_cents": "15 euros",)", "versions[0].snp.amount_cents: expected an integer"},
+        {R"("amount_cents": 1500,)", R"("amount_cents": "15 euros",)",
+         "versions[0].snp.amount_cents: expected an integer"},
         {R"("max_per_week": 20,)", "", "(no error)"},  // optional: no cap
-        {R"("effective_from": "2023-01-01")", R"("effective_from": "2023-02-30")", "versions[0].effective_from: no such date"},
+        {R"("effective_from": "2023-01-01")", R"("effective_from": "2023-02-30")",
+         "versions[0].effective_from: no such date"},
         {R"("from": "20:00")", R"("from": "8pm")", "versions[0].pdsa.nights.from: expected a time"},
-        {R"x("reference": "NGAP art. 14.1.3 (majoration SNP)")x", R"("ref": "x")", "versions[0].snp.reference: missing"},
-        {R"({"name": "Ascension", "easter_offset": 39})", R"({"name": "Ascension"})", "versions[0].holidays[4]: give exactly one"},
+        {R"x("reference": "NGAP art. 14.1.3 (majoration SNP)")x", R"("ref": "x")",
+         "versions[0].snp.reference: missing"},
+        {R"({"name": "Ascension", "easter_offset": 39})", R"({"name": "Ascension"})",
+         "versions[0].holidays[4]: give exactly one"},
         {R"("date": "12-25")", R"("date": "12-32")", "versions[0].holidays[10].date: no such day"},
         {R"("day": "saturday")", R"("day": "samedi")", "versions[0].regions.samedi-apres-midi.pdsa[0].day"},
         {R"("format": "sas-billing-rules/1")", R"("format": "v2")", "format: expected \"sas-billing-rules/1\""},
@@ -125,9 +129,11 @@ TEST(RuleFile, VersionsInDateOrder) {
   std::ifstream in(SAS_TEST_TWO_VERSIONS_FILE);
   std::ostringstream text;
   text << in.rdbuf();
-  const std::string swapped = replace(text.str(), R"("effective_from": "2027-01-01")", R"("effective_from": "2022-01-01")");
-  EXPECT_NE(error_of([&] { RuleBook::parse(swapped); }).find("versions[1].effective_from: versions must be in increasing"),
-            std::string::npos);
+  const std::string swapped =
+      replace(text.str(), R"("effective_from": "2027-01-01")", R"("effective_from": "2022-01-01")");
+  EXPECT_NE(
+      error_of([&] { RuleBook::parse(swapped); }).find("versions[1].effective_from: versions must be in increasing"),
+      std::string::npos);
 }
 
 TEST(Decision, JsonForm) {

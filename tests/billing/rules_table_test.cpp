@@ -43,9 +43,9 @@ struct Case {
   bool opposable;
   std::vector<std::string> codes;
   const char* region;
-  int snp_before;         // SNP the doctor already billed this calendar week
-  const char* expected;   // "SNP", "MRT" or "" (none)
-  const char* refused_by; // the one condition not met, "" when granted
+  int snp_before;          // SNP the doctor already billed this calendar week
+  const char* expected;    // "SNP", "MRT" or "" (none)
+  const char* refused_by;  // the one condition not met, "" when granted
 };
 
 // Tuesday 24 November 2026 10:00: an ordinary weekday morning; 18 h after the regulation.
@@ -93,9 +93,29 @@ std::vector<Case> cases() {
       // ---- Saturday: ordinary by day, PDSA in the afternoon only where the region has it ----
       {"saturday_morning", "2026-11-28 10:00", kDelay, false, "SM54", true, {}, "", 0, "SNP", ""},
       {"saturday_afternoon_national", "2026-11-28 12:00", kDelay, false, "SM54", true, {}, "", 0, "SNP", ""},
-      {"saturday_12h00_region", "2026-11-28 12:00", kDelay, false, "SM54", true, {}, "samedi-apres-midi", 0, "", "pdsa"},
+      {"saturday_12h00_region",
+       "2026-11-28 12:00",
+       kDelay,
+       false,
+       "SM54",
+       true,
+       {},
+       "samedi-apres-midi",
+       0,
+       "",
+       "pdsa"},
       {"saturday_11h59_region", "2026-11-28 11:59", kDelay, false, "SM54", true, {}, "samedi-apres-midi", 0, "SNP", ""},
-      {"saturday_19h59_region", "2026-11-28 19:59", kDelay, false, "SM54", true, {}, "samedi-apres-midi", 0, "", "pdsa"},
+      {"saturday_19h59_region",
+       "2026-11-28 19:59",
+       kDelay,
+       false,
+       "SM54",
+       true,
+       {},
+       "samedi-apres-midi",
+       0,
+       "",
+       "pdsa"},
       {"saturday_20h00", "2026-11-28 20:00", kDelay, false, "SM54", true, {}, "", 0, "", "pdsa"},
       // ---- Sundays 08:00-20:00 (and the nights around them) ----
       {"sunday_07h59", "2026-11-29 07:59", kDelay, false, "SM54", true, {}, "", 0, "", "pdsa"},
@@ -232,21 +252,22 @@ TEST_P(RuleSetByDate, JudgedByTheVersionInForceOnItsDate) {
   EXPECT_EQ(d.rule_set, c.rule_set);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Billing, RuleSetByDate,
-    ::testing::ValuesIn(std::vector<DatedCase>{
-        {"last_day_of_v1", "2026-12-31 10:00", 60, false, 0, "SNP", 1500, "2023-01-snp-mrt"},
-        {"first_weekday_of_v2", "2027-01-04 10:00", 60, false, 0, "SNP", 2000, "test-2027-01"},
-        {"v1_refuses_60h", "2026-12-30 10:00", 60 * 60, false, 0, "", 0, "2023-01-snp-mrt"},
-        {"v2_accepts_60h", "2027-01-04 10:00", 60 * 60, false, 0, "SNP", 2000, "test-2027-01"},
-        {"v2_refuses_72h01", "2027-01-05 10:00", 72 * 60 + 1, false, 0, "", 0, "test-2027-01"},
-        {"v1_refuses_21st", "2026-12-30 10:00", 60, false, 20, "", 0, "2023-01-snp-mrt"},
-        {"v2_accepts_21st", "2027-01-06 10:00", 60, false, 20, "SNP", 2000, "test-2027-01"},
-        {"v2_refuses_26th", "2027-01-06 10:00", 60, false, 25, "", 0, "test-2027-01"},
-        {"v1_mrt", "2026-12-30 10:00", 60, true, 0, "MRT", 1500, "2023-01-snp-mrt"},
-        {"v2_mrt", "2027-01-06 10:00", 60, true, 0, "MRT", 1800, "test-2027-01"},
-    }),
-    [](const ::testing::TestParamInfo<DatedCase>& param) { return std::string(param.param.name); });
+INSTANTIATE_TEST_SUITE_P(Billing, RuleSetByDate,
+                         ::testing::ValuesIn(std::vector<DatedCase>{
+                             {"last_day_of_v1", "2026-12-31 10:00", 60, false, 0, "SNP", 1500, "2023-01-snp-mrt"},
+                             {"first_weekday_of_v2", "2027-01-04 10:00", 60, false, 0, "SNP", 2000, "test-2027-01"},
+                             {"v1_refuses_60h", "2026-12-30 10:00", 60 * 60, false, 0, "", 0, "2023-01-snp-mrt"},
+                             {"v2_accepts_60h", "2027-01-04 10:00", 60 * 60, false, 0, "SNP", 2000, "test-2027-01"},
+                             {"v2_refuses_72h01", "2027-01-05 10:00", 72 * 60 + 1, false, 0, "", 0, "test-2027-01"},
+                             {"v1_refuses_21st", "2026-12-30 10:00", 60, false, 20, "", 0, "2023-01-snp-mrt"},
+                             {"v2_accepts_21st", "2027-01-06 10:00", 60, false, 20, "SNP", 2000, "test-2027-01"},
+                             {"v2_refuses_26th", "2027-01-06 10:00", 60, false, 25, "", 0, "test-2027-01"},
+                             {"v1_mrt", "2026-12-30 10:00", 60, true, 0, "MRT", 1500, "2023-01-snp-mrt"},
+                             {"v2_mrt", "2027-01-06 10:00", 60, true, 0, "MRT", 1800, "test-2027-01"},
+                         }),
+                         [](const ::testing::TestParamInfo<DatedCase>& param) {
+                           return std::string(param.param.name);
+                         });
 
 TEST(RuleSetByDate, NoRulesBeforeTheFirstVersion) {
   Consultation consultation;
@@ -270,8 +291,7 @@ class WeekStart : public ::testing::TestWithParam<WeekCase> {};
 
 TEST_P(WeekStart, IsMondayMidnightParis) {
   const Instant t = paris(GetParam().time);
-  const local_days start =
-      week_start(floor<minutes>(sas::sdk::datetime::to_paris_local(t)));
+  const local_days start = week_start(floor<minutes>(sas::sdk::datetime::to_paris_local(t)));
   const year_month_day ymd{start};
   char text[16];
   std::snprintf(text, sizeof(text), "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
@@ -292,10 +312,9 @@ INSTANTIATE_TEST_SUITE_P(Billing, WeekStart,
 // ---- Easter, computed, against the published dates ----
 TEST(Holidays, EasterSundayMatchesThePublishedDates) {
   const std::vector<std::pair<int, year_month_day>> published = {
-      {1818, 1818y / March / 22}, {2000, 2000y / April / 23}, {2019, 2019y / April / 21},
-      {2024, 2024y / March / 31}, {2025, 2025y / April / 20}, {2026, 2026y / April / 5},
-      {2027, 2027y / March / 28}, {2028, 2028y / April / 16}, {2038, 2038y / April / 25},
-      {2285, 2285y / March / 22}};
+      {1818, 1818y / March / 22}, {2000, 2000y / April / 23}, {2019, 2019y / April / 21}, {2024, 2024y / March / 31},
+      {2025, 2025y / April / 20}, {2026, 2026y / April / 5},  {2027, 2027y / March / 28}, {2028, 2028y / April / 16},
+      {2038, 2038y / April / 25}, {2285, 2285y / March / 22}};
   for (const auto& [y, date] : published) EXPECT_EQ(easter_sunday(year(y)), date) << y;
 }
 

@@ -5,8 +5,7 @@ namespace {
 
 using namespace std::chrono;
 
-std::optional<std::string> find_holiday(const std::vector<Holiday>& holidays, year_month_day date,
-                                        sys_days easter) {
+std::optional<std::string> find_holiday(const std::vector<Holiday>& holidays, year_month_day date, sys_days easter) {
   const sys_days day{date};
   for (const auto& holiday : holidays) {
     if (holiday.fixed && holiday.fixed->month() == date.month() && holiday.fixed->day() == date.day()) {
@@ -56,19 +55,20 @@ std::optional<std::string> holiday_on(const RuleSet& rules, const std::string& r
   return std::nullopt;
 }
 
-std::optional<PdsaPeriod> pdsa_period(const RuleSet& rules, const std::string& region,
-                                      local_time<minutes> paris_time) {
+std::optional<PdsaPeriod> pdsa_period(const RuleSet& rules, const std::string& region, local_time<minutes> paris_time) {
   const local_days day = floor<days>(paris_time);
   const minutes time_of_day = paris_time - day;
   const year_month_day date{day};
   const weekday wd{day};
   if (rules.pdsa.nights.contains(time_of_day)) {
-    return PdsaPeriod{"nuit (" + window_text(rules.pdsa.nights) + ")", "night (" + window_text(rules.pdsa.nights) + ")"};
+    return PdsaPeriod{"nuit (" + window_text(rules.pdsa.nights) + ")",
+                      "night (" + window_text(rules.pdsa.nights) + ")"};
   }
   if (rules.pdsa.sundays_and_holidays.contains(time_of_day)) {
     const std::string hours = window_text(rules.pdsa.sundays_and_holidays);
     if (auto holiday = holiday_on(rules, region, date)) {
-      return PdsaPeriod{"jour férié, " + *holiday + " (" + hours + ")", "public holiday, " + *holiday + " (" + hours + ")"};
+      return PdsaPeriod{"jour férié, " + *holiday + " (" + hours + ")",
+                        "public holiday, " + *holiday + " (" + hours + ")"};
     }
     if (wd == Sunday) return PdsaPeriod{"dimanche (" + hours + ")", "Sunday (" + hours + ")"};
   }

@@ -32,7 +32,11 @@ std::string date_text(local_days day) {
 std::string ordinal_fr(int n) { return std::to_string(n) + (n == 1 ? "er" : "e"); }
 std::string ordinal_en(int n) {
   const int tens = n % 100;
-  const char* suffix = (tens >= 11 && tens <= 13) ? "th" : n % 10 == 1 ? "st" : n % 10 == 2 ? "nd" : n % 10 == 3 ? "rd" : "th";
+  const char* suffix = (tens >= 11 && tens <= 13) ? "th"
+                       : n % 10 == 1              ? "st"
+                       : n % 10 == 2              ? "nd"
+                       : n % 10 == 3              ? "rd"
+                                                  : "th";
   return std::to_string(n) + suffix;
 }
 
@@ -64,11 +68,14 @@ Reason medecin_traitant_reason(const Majoration& m, const Consultation& c, bool 
                  : "You are the patient's regular doctor (médecin traitant): " + m.code + " is for other doctors.";
   } else {
     r.met = c.medecin_traitant;
-    r.fr = r.met ? "Vous êtes le médecin traitant du patient et le recevez à la demande de la régulation : c'est le cas "
-                   "de la " + m.code + "."
-                 : "Vous n'êtes pas le médecin traitant du patient : la " + m.code + " lui est réservée.";
+    r.fr = r.met
+               ? "Vous êtes le médecin traitant du patient et le recevez à la demande de la régulation : c'est le cas "
+                 "de la " +
+                     m.code + "."
+               : "Vous n'êtes pas le médecin traitant du patient : la " + m.code + " lui est réservée.";
     r.en = r.met ? "You are the patient's regular doctor (médecin traitant), seeing them at the regulation's request: "
-                   "this is what " + m.code + " is for."
+                   "this is what " +
+                       m.code + " is for."
                  : "You are not the patient's regular doctor (médecin traitant): " + m.code + " is reserved to them.";
   }
   return r;
@@ -93,19 +100,18 @@ Reason tariff_reason(const Majoration& m, const Consultation& c) {
   r.fr = c.opposable_tariff ? "Consultation au tarif opposable : condition remplie pour la " + m.code + "."
                             : "Consultation hors tarif opposable (dépassement) : la " + m.code +
                                   " n'est possible qu'au tarif opposable.";
-  r.en = c.opposable_tariff ? "Consultation at the agreed (opposable) tariff: as " + m.code + " requires."
-                            : "Consultation above the agreed (opposable) tariff: " + m.code +
-                                  " is only for the agreed tariff.";
+  r.en = c.opposable_tariff
+             ? "Consultation at the agreed (opposable) tariff: as " + m.code + " requires."
+             : "Consultation above the agreed (opposable) tariff: " + m.code + " is only for the agreed tariff.";
   return r;
 }
 
-Reason pdsa_reason(const RuleSet& rules, const Majoration& m, const Consultation& c,
-                   local_time<minutes> paris_time) {
+Reason pdsa_reason(const RuleSet& rules, const Majoration& m, const Consultation& c, local_time<minutes> paris_time) {
   Reason r{"pdsa", true, "", "", rules.pdsa.reference};
   if (auto period = pdsa_period(rules, c.region, paris_time)) {
     r.met = false;
-    r.fr = "La consultation a eu lieu pendant les heures de permanence des soins (PDSA) : " + period->fr +
-           ". Pas de " + m.code + " ; les majorations de la PDSA s'appliquent.";
+    r.fr = "La consultation a eu lieu pendant les heures de permanence des soins (PDSA) : " + period->fr + ". Pas de " +
+           m.code + " ; les majorations de la PDSA s'appliquent.";
     r.en = "The consultation took place during out-of-hours service (PDSA) hours: " + period->en + ". No " + m.code +
            "; the PDSA majorations apply instead.";
   } else {
@@ -151,8 +157,8 @@ Reason weekly_cap_reason(const Majoration& m, int before, local_days week) {
     r.en = ordinal_en(rank) + " " + m.code + " of the week starting Monday " + week_text + " (at most " +
            std::to_string(cap) + " a week).";
   } else {
-    r.fr = "Ce serait le " + ordinal_fr(rank) + " " + m.code + " de la semaine du lundi " + week_text +
-           " : au plus " + std::to_string(cap) + " par médecin et par semaine.";
+    r.fr = "Ce serait le " + ordinal_fr(rank) + " " + m.code + " de la semaine du lundi " + week_text + " : au plus " +
+           std::to_string(cap) + " par médecin et par semaine.";
     r.en = "This would be the " + ordinal_en(rank) + " " + m.code + " of the week starting Monday " + week_text +
            ": at most " + std::to_string(cap) + " per doctor per week.";
   }
@@ -165,8 +171,7 @@ std::string format_euros(int64_t cents) {
   const bool negative = cents < 0;
   const int64_t magnitude = negative ? -cents : cents;
   const int64_t rest = magnitude % 100;
-  return (negative ? "-" : "") + std::to_string(magnitude / 100) + "." + (rest < 10 ? "0" : "") +
-         std::to_string(rest);
+  return (negative ? "-" : "") + std::to_string(magnitude / 100) + "." + (rest < 10 ? "0" : "") + std::to_string(rest);
 }
 
 Decision decide(const RuleBook& book, const Consultation& c, int snp_before) {

@@ -52,8 +52,8 @@ HostCalls::~HostCalls() { stop(); }
 
 CallResult HostCalls::handle(const v1::HostRequest& request, v1::HostResponse& response) {
   if (request.method_case() != v1::HostRequest::kReportConsultation) {
-    return {SAS_ERR_UNIMPLEMENTED, "this host does not answer host method " +
-                                       std::to_string(static_cast<int>(request.method_case()))};
+    return {SAS_ERR_UNIMPLEMENTED,
+            "this host does not answer host method " + std::to_string(static_cast<int>(request.method_case()))};
   }
   try {
     const Consultation consultation = consultation_from_message(request.report_consultation().consultation());
@@ -100,7 +100,8 @@ void HostCalls::deliver() {
     lock.unlock();
     if (auto plugin = plugin_.lock()) {
       v1::PluginResponse response;
-      const CallResult result = plugin->call(request, response, std::chrono::system_clock::now() + std::chrono::seconds(30));
+      const CallResult result =
+          plugin->call(request, response, std::chrono::system_clock::now() + std::chrono::seconds(30));
       if (!result.ok()) {
         std::fprintf(stderr, "sas-host: apply_billing_decision for consultation %s failed: %s\n",
                      request.apply_billing_decision().decision().consultation_id().c_str(), result.message.c_str());

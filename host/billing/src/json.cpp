@@ -106,8 +106,8 @@ json::object consultation_to_json(const Consultation& c) {
 json::object decision_to_json(const Decision& d) {
   json::array reasons;
   for (const auto& r : d.reasons) {
-    reasons.push_back(json::object{
-        {"rule", r.rule}, {"met", r.met}, {"fr", r.fr}, {"en", r.en}, {"reference", r.reference}});
+    reasons.push_back(
+        json::object{{"rule", r.rule}, {"met", r.met}, {"fr", r.fr}, {"en", r.en}, {"reference", r.reference}});
   }
   return json::object{{"code", d.code.empty() ? std::string("none") : d.code},
                       {"candidate", d.candidate},

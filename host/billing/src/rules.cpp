@@ -137,8 +137,7 @@ std::vector<Holiday> read_holidays(const Reader& r, const json::value& value, co
 }
 
 std::chrono::weekday read_weekday(const Reader& r, const json::object& o, const std::string& path) {
-  static const char* const kNames[] = {"sunday",   "monday", "tuesday", "wednesday",
-                                       "thursday", "friday", "saturday"};
+  static const char* const kNames[] = {"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"};
   const std::string name = r.string(o, path, "day");
   for (unsigned i = 0; i < 7; ++i) {
     if (name == kNames[i]) return std::chrono::weekday(i);

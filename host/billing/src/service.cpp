@@ -157,8 +157,8 @@ std::string report_csv(Store& store, const ReportOptions& o) {
     const Decision d = decision_from_json(record.decision);
     auto count = week_counts.find(record.week_start);
     if (count == week_counts.end()) {
-      count = week_counts.emplace(record.week_start, store.count_snp_in_week(o.practitioner_id, record.week_start))
-                  .first;
+      count =
+          week_counts.emplace(record.week_start, store.count_snp_in_week(o.practitioner_id, record.week_start)).first;
     }
     out += csv_field(record.consultation_id) + "," +
            sas::sdk::datetime::format_paris(from_system(record.consulted_at), false) + "," +

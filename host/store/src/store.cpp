@@ -127,8 +127,8 @@ class Statement {
   sqlite3_stmt* statement_ = nullptr;
 };
 
-#define CONSULTATION_COLUMNS                                                                                   \
-  "id, consultation_id, practitioner_id, consulted_at, regulated_at, week_start, consultation, code, "          \
+#define CONSULTATION_COLUMNS                                                                           \
+  "id, consultation_id, practitioner_id, consulted_at, regulated_at, week_start, consultation, code, " \
   "parcours_indicator, amount_cents, rule_set, decision, recorded_at"
 
 class SqliteStore final : public Store {
@@ -225,46 +225,35 @@ class SqliteStore final : public Store {
 
   std::pair<ConsultationRecord, bool> record_consultation(
       const ConsultationRecord& facts, const std::function<void(int, ConsultationRecord&)>& decide) override {
-    // One writer at a time on this connection: the count and the insert belong together.
+    // The count and the insert belong together: every consultation write of this store goes
+    // through this lock (one host process per SQLite store). No explicit transaction: the
+    // connection is shared with the other flows' single-statement writes, which must not
+    // become part of this one; the insert is one statement, and the unique key keeps a row
+    // from being written twice.
     std::lock_guard<std::mutex> lock(consultation_mutex_);
-    exec("BEGIN IMMEDIATE");
-    try {
-      std::pair<ConsultationRecord, bool> result;
-      auto existing = find_consultation(facts.practitioner_id, facts.consultation_id);
-      if (existing) {
-        result = {std::move(*existing), false};
-      } else {
-        ConsultationRecord record = facts;
-        decide(count_snp_in_week(facts.practitioner_id, facts.week_start, facts.consultation_id), record);
-        Statement insert(db_,
-                         "INSERT INTO sas_consultation (consultation_id, practitioner_id, consulted_at, regulated_at, "
-                         "week_start, consultation, code, parcours_indicator, amount_cents, rule_set, decision, "
-                         "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                         url_);
-        insert.bind(1, record.consultation_id).bind(2, record.practitioner_id).bind(3, to_micros(record.consulted_at));
-        insert.bind(4, to_micros(record.regulated_at)).bind(5, record.week_start).bind(6, record.consultation);
-        insert.bind(7, record.code).bind(8, record.parcours_indicator).bind(9, record.amount_cents);
-        insert.bind(10, record.rule_set).bind(11, record.decision).bind(12, to_micros(record.recorded_at));
-        if (!insert.step()) throw StoreError("--store " + url_ + ": the consultation was not recorded");
-        record.id = insert.integer(0);
-        result = {std::move(record), true};
-      }
-      exec("COMMIT");
-      return result;
-    } catch (...) {
-      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-      throw;
+    if (auto existing = find_consultation(facts.practitioner_id, facts.consultation_id)) {
+      return {std::move(*existing), false};
     }
+    ConsultationRecord record = facts;
+    decide(count_snp_unlocked(facts.practitioner_id, facts.week_start, facts.consultation_id), record);
+    Statement insert(db_,
+                     "INSERT INTO sas_consultation (consultation_id, practitioner_id, consulted_at, regulated_at, "
+                     "week_start, consultation, code, parcours_indicator, amount_cents, rule_set, decision, "
+                     "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                     url_);
+    insert.bind(1, record.consultation_id).bind(2, record.practitioner_id).bind(3, to_micros(record.consulted_at));
+    insert.bind(4, to_micros(record.regulated_at)).bind(5, record.week_start).bind(6, record.consultation);
+    insert.bind(7, record.code).bind(8, record.parcours_indicator).bind(9, record.amount_cents);
+    insert.bind(10, record.rule_set).bind(11, record.decision).bind(12, to_micros(record.recorded_at));
+    if (!insert.step()) throw StoreError("--store " + url_ + ": the consultation was not recorded");
+    record.id = insert.integer(0);
+    return {std::move(record), true};
   }
 
   int count_snp_in_week(const std::string& practitioner_id, const std::string& week_start,
                         const std::string& except_consultation_id) override {
-    Statement count(db_,
-                    "SELECT count(*) FROM sas_consultation WHERE practitioner_id = ? AND week_start = ? AND "
-                    "code = 'SNP' AND consultation_id <> ?",
-                    url_);
-    count.bind(1, practitioner_id).bind(2, week_start).bind(3, except_consultation_id);
-    return count.step() ? static_cast<int>(count.integer(0)) : 0;
+    std::lock_guard<std::mutex> lock(consultation_mutex_);
+    return count_snp_unlocked(practitioner_id, week_start, except_consultation_id);
   }
 
   std::vector<ConsultationRecord> consultations(const std::string& practitioner_id,
@@ -282,12 +271,21 @@ class SqliteStore final : public Store {
   }
 
  private:
+  int count_snp_unlocked(const std::string& practitioner_id, const std::string& week_start,
+                         const std::string& except_consultation_id) {
+    Statement count(db_,
+                    "SELECT count(*) FROM sas_consultation WHERE practitioner_id = ? AND week_start = ? AND "
+                    "code = 'SNP' AND consultation_id <> ?",
+                    url_);
+    count.bind(1, practitioner_id).bind(2, week_start).bind(3, except_consultation_id);
+    return count.step() ? static_cast<int>(count.integer(0)) : 0;
+  }
+
   std::optional<ConsultationRecord> find_consultation(const std::string& practitioner_id,
                                                       const std::string& consultation_id) {
-    Statement select(db_,
-                     "SELECT " CONSULTATION_COLUMNS
-                     " FROM sas_consultation WHERE practitioner_id = ? AND consultation_id = ?",
-                     url_);
+    Statement select(
+        db_, "SELECT " CONSULTATION_COLUMNS " FROM sas_consultation WHERE practitioner_id = ? AND consultation_id = ?",
+        url_);
     select.bind(1, practitioner_id).bind(2, consultation_id);
     if (!select.step()) return std::nullopt;
     return read_consultation(select);

@@ -1,8 +1,8 @@
 // The reference agenda plugin: reads practitioners, places and slots from a SQLite file in
 // the schema of schema.sql, keeps SAS regulator accounts (INT_R02) in its regulator_account
 // table, reports the consultations of honoured SAS-origin appointments to the host and keeps
-// the host's SNP / MRT decisions in billing_decision (ABI 1.2). Vendors copy its shape: parse config in init, hand back data as
-// stored, let the host normalise ids, phones and times.
+// the host's SNP / MRT decisions in billing_decision (ABI 1.2). Vendors copy its shape: parse config in init, hand back
+// data as stored, let the host normalise ids, phones and times.
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <sqlite3.h>
@@ -10,12 +10,12 @@
 #include <condition_variable>
 #include <mutex>
 #include <optional>
-#include <thread>
 #include <sas/sdk/ids.hpp>
 #include <sas/sdk/plugin.hpp>
 #include <sas/sqlite_agenda/schema.hpp>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -745,5 +745,4 @@ class SqliteAgendaPlugin final : public sas::sdk::AgendaPlugin {
 }  // namespace
 
 SAS_PLUGIN(SqliteAgendaPlugin, "sqlite-agenda", "SAS SDK reference", "0.1.0",
-           "slot-search,regulator-accounts,sas-billing",
-           free_threaded)
+           "slot-search,regulator-accounts,sas-billing", free_threaded)

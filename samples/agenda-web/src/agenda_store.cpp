@@ -308,7 +308,8 @@ std::vector<SasAppointmentView> AgendaStore::sas_appointments(int limit) {
 std::string AgendaStore::honour(const std::string& appointment_id, const ConsultationInput& input) {
   Transaction transaction(db_);
   {
-    Statement s(db_, "UPDATE appointment SET status = 'fulfilled' WHERE id = ? AND sas_origin = 1 AND status = 'booked'");
+    Statement s(db_,
+                "UPDATE appointment SET status = 'fulfilled' WHERE id = ? AND sas_origin = 1 AND status = 'booked'");
     s.bind(1, appointment_id);
     s.step();
     if (sqlite3_changes(db_) != 1) return "no SAS-origin appointment " + appointment_id + " waiting to be honoured";

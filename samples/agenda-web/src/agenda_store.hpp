@@ -66,7 +66,7 @@ struct SasAppointmentView {
   std::string practitioner_name;
   int64_t start_utc = 0;
   int64_t booked_at = 0;
-  std::string status;        // booked, fulfilled, ...
+  std::string status;         // booked, fulfilled, ...
   bool consultation = false;  // a consultation row exists
   std::optional<std::string> report_error;
   std::optional<std::string> code;  // SNP, MRT, "" (neither); nullopt: no decision yet

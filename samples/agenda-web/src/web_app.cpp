@@ -316,7 +316,8 @@ Response WebApp::honour(const Request& request, const std::string& appointment) 
   }
   AgendaStore db(options_.agenda);
   const std::string error = db.honour(appointment, input);
-  if (!error.empty()) return html(409, "Rendez-vous non modifié", "<p class=\"error\">" + html_escape(error) + "</p>\n");
+  if (!error.empty())
+    return html(409, "Rendez-vous non modifié", "<p class=\"error\">" + html_escape(error) + "</p>\n");
   log("SAS appointment " + appointment + " honoured; consultation recorded for the plugin to report");
   return consultations(db);
 }

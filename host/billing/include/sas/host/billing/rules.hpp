@@ -58,9 +58,9 @@ struct Exclusion {
 
 // One majoration (SNP or MRT) as one rule-set version defines it.
 struct Majoration {
-  std::string code;                // "SNP" or "MRT"
-  std::string parcours_indicator;  // "U" for SNP, "" when none
-  int64_t amount_cents = 0;        // euro cents, never floating point
+  std::string code;                   // "SNP" or "MRT"
+  std::string parcours_indicator;     // "U" for SNP, "" when none
+  int64_t amount_cents = 0;           // euro cents, never floating point
   std::chrono::minutes max_delay{0};  // after the regulation, inclusive
   std::optional<int> max_per_week;    // per doctor and calendar week (Monday 00:00 Paris)
   bool requires_opposable_tariff = false;

@@ -62,8 +62,8 @@ struct ConsultationRecord {
   std::string practitioner_id;  // prefixed IDNPS
   std::chrono::system_clock::time_point consulted_at;
   std::chrono::system_clock::time_point regulated_at;  // the regulator's booking
-  std::string week_start;                               // Monday of its calendar week, Europe/Paris, "YYYY-MM-DD"
-  std::string consultation;                             // the consultation as JSON (docs/billing.md)
+  std::string week_start;                              // Monday of its calendar week, Europe/Paris, "YYYY-MM-DD"
+  std::string consultation;                            // the consultation as JSON (docs/billing.md)
   // The decision: code "SNP", "MRT" or "none"; amount in euro cents; the JSON with every reason.
   std::string code;
   std::string parcours_indicator;
@@ -88,7 +88,7 @@ class Store {
   // Records with id > after_id, oldest first, at most `limit`.
   virtual std::vector<AccountRequestRecord> account_requests(int64_t after_id = 0, std::size_t limit = 1000) = 0;
 
-  // Consultations (schema 3). Thread-safe. Counts, in one transaction with the insert, the SNP
+  // Consultations (schema 3). Thread-safe. Counts, under one lock with the insert, the SNP
   // already recorded for the practitioner in `facts.week_start`, lets `decide` fill the decision
   // fields from that count, and records the row. A consultation already recorded (same
   // practitioner and consultation_id) is returned as it was, without deciding again.
