@@ -88,9 +88,10 @@ Reason specialty_reason(const Majoration& m, const Consultation& c) {
   r.met = !excluded;
   const std::string shown = c.specialty.empty() ? "non précisée" : c.specialty;
   const std::string shown_en = c.specialty.empty() ? "not given" : c.specialty;
-  r.fr = excluded ? "Votre spécialité (" + shown + ", psychiatrie) a sa propre valorisation : pas de " + m.code + "."
+  r.fr = excluded ? "Votre spécialité (" + shown +
+                        ") a sa propre valorisation (c'est le cas de la psychiatrie) : pas de " + m.code + "."
                   : "Votre spécialité (" + shown + ") permet le " + m.code + ".";
-  r.en = excluded ? "Your specialty (" + shown_en + ", psychiatry) has its own valuation: no " + m.code + "."
+  r.en = excluded ? "Your specialty (" + shown_en + ") has its own valuation (as psychiatry does): no " + m.code + "."
                   : "Your specialty (" + shown_en + ") allows " + m.code + ".";
   return r;
 }
