@@ -1,8 +1,13 @@
 // The subcommands of sas-host. Each returns the process exit code.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
+
+namespace sas::host::billing {
+class RuleBook;
+}
 
 namespace sas::host::cli {
 
@@ -12,5 +17,10 @@ int inspect_plugin(const Args& args);
 int search(const Args& args);
 int serve(const Args& args);
 int accounts(const Args& args);
+int billing_command(const Args& args);  // billing explain
+int report(const Args& args);           // report snp
+
+// The rule file: `path`, or share/sas/billing/rules.json of this installation when empty.
+std::shared_ptr<const sas::host::billing::RuleBook> load_rules(const std::string& path);
 
 }  // namespace sas::host::cli

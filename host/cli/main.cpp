@@ -19,6 +19,10 @@ constexpr const char* kUsage =
     "  serve --config FILE | --plugin PATH --plugin-config S --store URL ...\n"
     "                                 run the host\n"
     "  accounts audit --store URL     the INT_R02 account requests and what was done, as JSON lines\n"
+    "  billing explain --json CONSULTATION.json [--store URL] [--rules FILE]\n"
+    "                                 the SNP / MRT decision for one consultation, with its reasons\n"
+    "  report snp --store URL --practitioner ID --from D --to D [--format json|csv]\n"
+    "                                 a doctor's SAS consultations, codes, amounts and refusals\n"
     "\n"
     "`sas-host COMMAND --help` describes each command's options.\n";
 
@@ -41,6 +45,8 @@ int main(int argc, char** argv) {
     if (command == "search") return sas::host::cli::search(args);
     if (command == "serve") return sas::host::cli::serve(args);
     if (command == "accounts") return sas::host::cli::accounts(args);
+    if (command == "billing") return sas::host::cli::billing_command(args);
+    if (command == "report") return sas::host::cli::report(args);
     if (command == "help" || command == "--help" || command == "-h") {
       std::fputs(kUsage, stdout);
       return 0;

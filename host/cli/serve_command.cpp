@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <iostream>
+#include <sas/host/billing/host_calls.hpp>
 #include <sas/host/fhir_server/fhir_endpoint.hpp>
 #include <sas/host/plugin_loader/plugin.hpp>
 #include <sas/host/server/https_server.hpp>
@@ -46,6 +47,8 @@ int serve(const Args& args) {
       "plugin", po::value<std::string>()->required(), "plugin library (.so)")(
       "plugin-config", po::value<std::string>()->default_value(""), "passed verbatim to the plugin")(
       "store", po::value<std::string>()->default_value("sqlite:sas-host.db"), "the host's own state: sqlite:PATH")(
+      "rules", po::value<std::string>()->default_value(""),
+      "SNP / MRT rule file (default: share/sas/billing/rules.json of this installation)")(
       "listen", po::value<std::string>()->default_value("127.0.0.1:8443"), "HOST:PORT to listen on (port 0: any)")(
       "base-url", po::value<std::string>(), "the FHIR base the platform calls (default: https://LISTEN)")(
       "tls-cert", po::value<std::string>(), "server certificate chain (PEM)")(
@@ -106,7 +109,27 @@ int serve(const Args& args) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   std::shared_ptr<Store> store = Store::open(v["store"].as<std::string>());
-  auto plugin = PluginInstance::load(v["plugin"].as<std::string>(), v["plugin-config"].as<std::string>());
+  // Consultations the plugin reports (ABI 1.2 host calls) are judged and recorded here.
+  // Without --rules, a missing shipped rule file does not stop the other flows: host calls
+  // then answer SAS_ERR_UNAVAILABLE with the reason.
+  std::shared_ptr<billing::HostCalls> host_calls;
+  std::string no_billing;
+  try {
+    host_calls = std::make_shared<billing::HostCalls>(
+        std::make_shared<const billing::BillingService>(load_rules(v["rules"].as<std::string>()), store));
+  } catch (const billing::BillingError& e) {
+    if (!v["rules"].as<std::string>().empty()) throw;
+    no_billing = e.what();
+    std::cerr << "sas-host: warning: consultations cannot be judged: " << no_billing << std::endl;
+  }
+  HostServices services;
+  services.handle_request = [host_calls, no_billing](const sas::plugin::v1::HostRequest& request,
+                                                     sas::plugin::v1::HostResponse& response) {
+    if (!host_calls) return CallResult{SAS_ERR_UNAVAILABLE, "no SNP / MRT rule file: " + no_billing};
+    return host_calls->handle(request, response);
+  };
+  auto plugin = PluginInstance::load(v["plugin"].as<std::string>(), v["plugin-config"].as<std::string>(), services);
+  if (host_calls) host_calls->attach(plugin);
   std::cerr << "sas-host: plugin " << plugin->manifest().name << " " << plugin->manifest().version << " loaded (ABI "
             << SAS_ABI_VERSION_MAJOR_OF(plugin->abi_version()) << "." << SAS_ABI_VERSION_MINOR_OF(plugin->abi_version())
             << "), store " << store->url() << " ready" << std::endl;
@@ -147,6 +170,7 @@ int serve(const Args& args) {
     break;
   }
   server.stop();
+  if (host_calls) host_calls->stop();
   plugin->shutdown();
   return 0;
 }

@@ -85,3 +85,32 @@ CREATE TABLE IF NOT EXISTS appointment (
   status TEXT NOT NULL DEFAULT 'booked' CHECK (status IN ('booked', 'cancelled', 'fulfilled', 'noshow'))
 );
 CREATE INDEX IF NOT EXISTS appointment_by_slot ON appointment(slot_id);
+
+-- A consultation the doctor gave after an honoured (fulfilled) SAS-origin appointment, to report
+-- to the host (ABI 1.2 report_consultation). The plugin reports each row once (reported_at).
+CREATE TABLE IF NOT EXISTS consultation (
+  id TEXT PRIMARY KEY,                  -- the vendor's consultation id (the sample uses the appointment id)
+  appointment_id TEXT NOT NULL REFERENCES appointment(id),
+  consulted_at INTEGER NOT NULL,        -- seconds since the epoch, UTC
+  medecin_traitant INTEGER NOT NULL DEFAULT 0,  -- 1: the doctor is the patient's médecin traitant
+  specialty TEXT,                       -- TRE_R38 code; NULL: the practitioner's first coded specialty
+  opposable_tariff INTEGER NOT NULL DEFAULT 1,  -- 1: billed at the agreed (opposable) tariff
+  tariff_sector TEXT,                   -- 1, 2, 2-OPTAM...: informative
+  other_codes TEXT,                     -- comma-separated NGAP codes billed with it (G, MCG, ...)
+  region TEXT,                          -- a region of the host's rule file (alsace-moselle), NULL: none
+  reported_at INTEGER,                  -- when the host recorded it; NULL: still to report
+  report_error TEXT                     -- the host's refusal, when it refused the report
+);
+CREATE INDEX IF NOT EXISTS consultation_to_report ON consultation(reported_at);
+
+-- The host's SNP / MRT decision per consultation, for the invoicing module to pre-fill the codes.
+CREATE TABLE IF NOT EXISTS billing_decision (
+  consultation_id TEXT PRIMARY KEY,
+  code TEXT NOT NULL,                   -- SNP, MRT, or '' (neither)
+  parcours_indicator TEXT NOT NULL,     -- U with SNP
+  amount_cents INTEGER NOT NULL,        -- euro cents
+  rule_set TEXT NOT NULL,               -- the host's rule-file version
+  reasons_fr TEXT NOT NULL,             -- every reason, one per line, "+ " met / "- " not met
+  reasons_en TEXT NOT NULL,
+  decided_at INTEGER NOT NULL           -- seconds since the epoch, UTC
+);

@@ -22,6 +22,51 @@ std::chrono::system_clock::time_point Host::now() const {
   return std::chrono::system_clock::now();
 }
 
+bool Host::has_host_calls() const {
+  return api_ != nullptr && api_->struct_size >= SAS_HOST_API_MIN_SIZE_1_2 && api_->call_host != nullptr &&
+         api_->free_bytes != nullptr;
+}
+
+Status Host::call(const v1::HostRequest& request, v1::HostResponse& response) const {
+  if (!has_host_calls()) return Status::unimplemented("the host is older than ABI 1.2: no host calls");
+  std::string bytes;
+  if (!request.SerializeToString(&bytes)) return Status::internal("host request could not be serialized");
+  sas_bytes out{nullptr, 0};
+  const sas_status status =
+      api_->call_host(api_->host_context, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &out);
+  // The host's bytes go back to the host's free_bytes, whatever happens below.
+  std::unique_ptr<sas_bytes, void (*)(sas_bytes*)> owned(&out, api_->free_bytes);
+  if (status != SAS_OK) {
+    std::string message(out.data == nullptr ? "" : reinterpret_cast<const char*>(out.data), out.size);
+    if (message.empty()) message = "host call failed with status " + std::to_string(status);
+    switch (status) {
+      case SAS_ERR_INVALID_ARGUMENT:
+        return Status::invalid_argument(message);
+      case SAS_ERR_UNIMPLEMENTED:
+        return Status::unimplemented(message);
+      case SAS_ERR_UNAVAILABLE:
+        return Status::unavailable(message);
+      default:
+        return Status::internal(message);
+    }
+  }
+  if (out.size > static_cast<size_t>(INT32_MAX) || !response.ParseFromArray(out.data, static_cast<int>(out.size))) {
+    return Status::internal("the host answered bytes that are not a HostResponse");
+  }
+  return Status::ok();
+}
+
+Status Host::report_consultation(const v1::Consultation& consultation, v1::ReportConsultationResponse& response) const {
+  v1::HostRequest request;
+  *request.mutable_report_consultation()->mutable_consultation() = consultation;
+  v1::HostResponse answer;
+  Status status = call(request, answer);
+  if (!status.is_ok()) return status;
+  if (!answer.has_report_consultation()) return Status::internal("the host answered another method");
+  response = std::move(*answer.mutable_report_consultation());
+  return Status::ok();
+}
+
 bool CallContext::should_stop() const {
   if (context_ == nullptr) return false;
   if (context_->is_cancelled != nullptr && context_->is_cancelled(context_) != 0) return true;
@@ -41,6 +86,11 @@ Status AgendaPlugin::search_slots(const v1::SearchSlotsRequest&, v1::SearchSlots
 Status AgendaPlugin::write_regulator_account(const v1::WriteRegulatorAccountRequest&,
                                              v1::WriteRegulatorAccountResponse&, const CallContext&) {
   return Status::unimplemented("this plugin does not implement regulator accounts (INT_R02)");
+}
+
+Status AgendaPlugin::apply_billing_decision(const v1::ApplyBillingDecisionRequest&, v1::ApplyBillingDecisionResponse&,
+                                            const CallContext&) {
+  return Status::unimplemented("this plugin does not implement billing decisions (sas-billing)");
 }
 
 }  // namespace sas::sdk
@@ -104,6 +154,10 @@ sas_status dispatch(AgendaPlugin& plugin, const v1::PluginRequest& request, v1::
     case v1::PluginRequest::kWriteRegulatorAccount:
       status = plugin.write_regulator_account(request.write_regulator_account(),
                                               *response.mutable_write_regulator_account(), context);
+      break;
+    case v1::PluginRequest::kApplyBillingDecision:
+      status = plugin.apply_billing_decision(request.apply_billing_decision(),
+                                             *response.mutable_apply_billing_decision(), context);
       break;
     case v1::PluginRequest::METHOD_NOT_SET:
     default:

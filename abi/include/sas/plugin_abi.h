@@ -1,5 +1,6 @@
 /*
- * The SAS agenda plugin boundary, version 1.1 (1.1 adds the INT_R02 account messages).
+ * The SAS agenda plugin boundary, version 1.2 (1.1 adds the INT_R02 account messages; 1.2 adds
+ * the host calls of sas_host_api, call_host and free_bytes, and the billing messages).
  *
  * One exported C entry point (sas_plugin_negotiate), one exported manifest (sas_plugin_manifest),
  * two function tables that only ever grow at the end, and protobuf bytes
@@ -20,7 +21,7 @@ extern "C" {
  * A version is major << 16 | minor. Same major = compatible: a newer minor only appends
  * fields to the tables and messages. A different major is a new boundary. */
 #define SAS_ABI_VERSION_MAJOR 1
-#define SAS_ABI_VERSION_MINOR 1
+#define SAS_ABI_VERSION_MINOR 2
 #define SAS_ABI_MAKE_VERSION(major, minor) ((((uint32_t)(major)) << 16) | ((uint32_t)(minor)))
 #define SAS_ABI_VERSION_MAJOR_OF(v) ((uint32_t)(v) >> 16)
 #define SAS_ABI_VERSION_MINOR_OF(v) ((uint32_t)(v)&0xFFFFu)
@@ -48,8 +49,12 @@ typedef int32_t sas_status;
 
 /* ---- Bytes ------------------------------------------------------------------------------
  * Bytes given to a callee are borrowed for the duration of the call only.
- * Bytes returned in a sas_bytes were allocated by the plugin and are released by the host
- * through sas_plugin_api.free_bytes, never with its own allocator. */
+ * Bytes a sas_bytes returns belong to the side that allocated them and go back to it:
+ * - from the plugin (invoke's response, init's error): the host releases them with
+ *   sas_plugin_api.free_bytes;
+ * - from the host (call_host's response, since 1.2): the plugin releases them with
+ *   sas_host_api.free_bytes.
+ * Never with one's own allocator. */
 typedef struct sas_bytes {
   uint8_t* data;
   size_t size;
@@ -69,8 +74,21 @@ typedef struct sas_host_api {
   void (*log)(void* host_context, int32_t level, const char* message, size_t message_size);
   /* The host's clock: microseconds since 1970-01-01T00:00:00Z. Tests may fix it. */
   int64_t (*now_unix_micros)(void* host_context);
+  /* ---- Since 1.2: present only when struct_size >= SAS_HOST_API_MIN_SIZE_1_2. ----
+   * One request from the plugin to the host: `request` is a serialized
+   * sas.plugin.v1.HostRequest, borrowed for the call. On SAS_OK *response holds a serialized
+   * sas.plugin.v1.HostResponse; otherwise it may hold a UTF-8 message. Either way the bytes
+   * belong to the host: the plugin releases them with free_bytes below (NULL data allowed).
+   * Thread-safe: callable from any plugin thread, including from inside invoke, between init
+   * and shutdown. The host never calls back into the plugin before it returns. */
+  sas_status (*call_host)(void* host_context, const uint8_t* request, size_t request_size, sas_bytes* response);
+  /* Releases bytes the host returned (call_host's response). NULL data is allowed. */
+  void (*free_bytes)(sas_bytes* bytes);
   /* Entries added by later minor versions go here, at the end. */
 } sas_host_api;
+
+/* Smallest host table that has the 1.2 entries: check struct_size against it before use. */
+#define SAS_HOST_API_MIN_SIZE_1_2 (offsetof(sas_host_api, free_bytes) + sizeof(void (*)(void)))
 
 /* Per-call context: the deadline and cancellation check the plugin polls in long work. */
 typedef struct sas_call_context {
@@ -135,7 +153,7 @@ typedef sas_status (*sas_plugin_negotiate_fn)(const sas_negotiate_offer* offer, 
 /* ---- The manifest -----------------------------------------------------------------------
  * A NUL-terminated UTF-8 text in section SAS_PLUGIN_MANIFEST_SECTION, exported as
  * SAS_PLUGIN_MANIFEST_SYMBOL, one `key=value` per line. Keys: name, vendor, version, abi
- * (major.minor), flows (comma-separated: slot-search, regulator-accounts, ...), threading (serialized or
+ * (major.minor), flows (comma-separated: slot-search, regulator-accounts, sas-billing, ...), threading (serialized or
  * free-threaded). The host reads it from the file without running any plugin code. */
 
 #ifdef __cplusplus

@@ -1,5 +1,7 @@
 #include <boost/dll/shared_library.hpp>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <sas/host/plugin_loader/plugin.hpp>
 #include <unordered_map>
 
@@ -60,6 +62,23 @@ const char* level_name(int32_t level) {
 
 int32_t never_cancelled(const sas_call_context*) { return 0; }
 
+// Bytes the host hands the plugin (call_host's response): malloc'd here, freed by free_host_bytes.
+void put_host_bytes(sas_bytes* out, const std::string& bytes) {
+  *out = sas_bytes{nullptr, 0};
+  if (bytes.empty()) return;
+  auto* buffer = static_cast<uint8_t*>(std::malloc(bytes.size()));
+  if (buffer == nullptr) return;
+  std::memcpy(buffer, bytes.data(), bytes.size());
+  *out = sas_bytes{buffer, bytes.size()};
+}
+
+void free_host_bytes(sas_bytes* bytes) {
+  if (bytes == nullptr) return;
+  std::free(bytes->data);
+  bytes->data = nullptr;
+  bytes->size = 0;
+}
+
 std::string version_text(uint32_t v) {
   return std::to_string(SAS_ABI_VERSION_MAJOR_OF(v)) + "." + std::to_string(SAS_ABI_VERSION_MINOR_OF(v));
 }
@@ -72,6 +91,49 @@ struct PluginInstance::Shared {
   sas_host_api api{};
   std::string plugin_name;
 };
+
+namespace {
+
+// sas_host_api.call_host: parse, answer through HostServices::handle_request, serialize. No
+// exception crosses back into the plugin.
+sas_status call_host(void* context, const uint8_t* request_data, size_t request_size, sas_bytes* response_out) {
+  if (response_out == nullptr) return SAS_ERR_INVALID_ARGUMENT;
+  *response_out = sas_bytes{nullptr, 0};
+  auto* self = static_cast<PluginInstance::Shared*>(context);
+  try {
+    v1::HostRequest request;
+    if (self == nullptr || request_size > static_cast<size_t>(INT32_MAX) ||
+        !request.ParseFromArray(request_data, static_cast<int>(request_size))) {
+      put_host_bytes(response_out, "request is not a valid sas.plugin.v1.HostRequest");
+      return SAS_ERR_INVALID_ARGUMENT;
+    }
+    if (request.method_case() == v1::HostRequest::METHOD_NOT_SET) {
+      put_host_bytes(response_out, "unknown host method (HostRequest field not known to this host)");
+      return SAS_ERR_UNIMPLEMENTED;
+    }
+    if (!self->services.handle_request) {
+      put_host_bytes(response_out, "this host does not answer host calls here");
+      return SAS_ERR_UNIMPLEMENTED;
+    }
+    v1::HostResponse response;
+    CallResult result = self->services.handle_request(request, response);
+    if (!result.ok()) {
+      put_host_bytes(response_out, result.message);
+      return result.status;
+    }
+    std::string bytes;
+    if (!response.SerializeToString(&bytes)) return SAS_ERR_INTERNAL;
+    put_host_bytes(response_out, bytes);
+    return SAS_OK;
+  } catch (const std::exception& e) {
+    put_host_bytes(response_out, std::string("host call failed: ") + e.what());
+  } catch (...) {
+    put_host_bytes(response_out, "host call failed");
+  }
+  return SAS_ERR_INTERNAL;
+}
+
+}  // namespace
 
 std::shared_ptr<PluginInstance> PluginInstance::load(const std::filesystem::path& path, const std::string& config,
                                                      HostServices services) {
@@ -141,6 +203,8 @@ std::shared_ptr<PluginInstance> PluginInstance::load(const std::filesystem::path
     auto* self = static_cast<Shared*>(context);
     return std::chrono::duration_cast<std::chrono::microseconds>(self->services.now().time_since_epoch()).count();
   };
+  shared.api.call_host = &call_host;
+  shared.api.free_bytes = &free_host_bytes;
 
   sas_bytes error{nullptr, 0};
   sas_plugin_instance* handle = nullptr;

@@ -1,12 +1,13 @@
 #include <sqlite3.h>
 
+#include <mutex>
 #include <sas/host/store/store.hpp>
 #include <string_view>
 
 namespace sas::host {
 namespace {
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 // Migrations in order; entry i brings the schema from version i to i+1. Only ever append.
 constexpr const char* kMigrations[] = {
@@ -35,6 +36,26 @@ constexpr const char* kMigrations[] = {
     "  diagnostics TEXT);"
     "CREATE INDEX regulator_account_request_by_national_id ON regulator_account_request(national_id);"
     "CREATE INDEX regulator_account_request_by_sas_id ON regulator_account_request(sas_id);",
+    // 3: SAS-origin consultations and their SNP / MRT decision (Store::record_consultation).
+    // Times in microseconds UTC; week_start is the Europe/Paris Monday of consulted_at;
+    // consultation and decision are the JSON forms of docs/billing.md; code is SNP, MRT or none.
+    "CREATE TABLE sas_consultation ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  consultation_id TEXT NOT NULL,"
+    "  practitioner_id TEXT NOT NULL,"
+    "  consulted_at INTEGER NOT NULL,"
+    "  regulated_at INTEGER NOT NULL,"
+    "  week_start TEXT NOT NULL,"
+    "  consultation TEXT NOT NULL,"
+    "  code TEXT NOT NULL,"
+    "  parcours_indicator TEXT NOT NULL,"
+    "  amount_cents INTEGER NOT NULL,"
+    "  rule_set TEXT NOT NULL,"
+    "  decision TEXT NOT NULL,"
+    "  recorded_at INTEGER NOT NULL,"
+    "  UNIQUE (practitioner_id, consultation_id));"
+    "CREATE INDEX sas_consultation_by_week ON sas_consultation(practitioner_id, week_start, code);"
+    "CREATE INDEX sas_consultation_by_time ON sas_consultation(practitioner_id, consulted_at);",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
@@ -105,6 +126,10 @@ class Statement {
   const std::string& url_;
   sqlite3_stmt* statement_ = nullptr;
 };
+
+#define CONSULTATION_COLUMNS                                                                           \
+  "id, consultation_id, practitioner_id, consulted_at, regulated_at, week_start, consultation, code, " \
+  "parcours_indicator, amount_cents, rule_set, decision, recorded_at"
 
 class SqliteStore final : public Store {
  public:
@@ -198,7 +223,92 @@ class SqliteStore final : public Store {
     return records;
   }
 
+  std::pair<ConsultationRecord, bool> record_consultation(
+      const ConsultationRecord& facts, const std::function<void(int, ConsultationRecord&)>& decide) override {
+    // The count and the insert belong together: every consultation write of this store goes
+    // through this lock (one host process per SQLite store). No explicit transaction: the
+    // connection is shared with the other flows' single-statement writes, which must not
+    // become part of this one; the insert is one statement, and the unique key keeps a row
+    // from being written twice.
+    std::lock_guard<std::mutex> lock(consultation_mutex_);
+    if (auto existing = find_consultation(facts.practitioner_id, facts.consultation_id)) {
+      return {std::move(*existing), false};
+    }
+    ConsultationRecord record = facts;
+    decide(count_snp_unlocked(facts.practitioner_id, facts.week_start, facts.consultation_id), record);
+    Statement insert(db_,
+                     "INSERT INTO sas_consultation (consultation_id, practitioner_id, consulted_at, regulated_at, "
+                     "week_start, consultation, code, parcours_indicator, amount_cents, rule_set, decision, "
+                     "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                     url_);
+    insert.bind(1, record.consultation_id).bind(2, record.practitioner_id).bind(3, to_micros(record.consulted_at));
+    insert.bind(4, to_micros(record.regulated_at)).bind(5, record.week_start).bind(6, record.consultation);
+    insert.bind(7, record.code).bind(8, record.parcours_indicator).bind(9, record.amount_cents);
+    insert.bind(10, record.rule_set).bind(11, record.decision).bind(12, to_micros(record.recorded_at));
+    if (!insert.step()) throw StoreError("--store " + url_ + ": the consultation was not recorded");
+    record.id = insert.integer(0);
+    return {std::move(record), true};
+  }
+
+  int count_snp_in_week(const std::string& practitioner_id, const std::string& week_start,
+                        const std::string& except_consultation_id) override {
+    std::lock_guard<std::mutex> lock(consultation_mutex_);
+    return count_snp_unlocked(practitioner_id, week_start, except_consultation_id);
+  }
+
+  std::vector<ConsultationRecord> consultations(const std::string& practitioner_id,
+                                                std::chrono::system_clock::time_point from,
+                                                std::chrono::system_clock::time_point to) override {
+    Statement select(db_,
+                     "SELECT " CONSULTATION_COLUMNS
+                     " FROM sas_consultation WHERE practitioner_id = ? AND consulted_at >= ? AND consulted_at < ? "
+                     "ORDER BY consulted_at, id",
+                     url_);
+    select.bind(1, practitioner_id).bind(2, to_micros(from)).bind(3, to_micros(to));
+    std::vector<ConsultationRecord> records;
+    while (select.step()) records.push_back(read_consultation(select));
+    return records;
+  }
+
  private:
+  int count_snp_unlocked(const std::string& practitioner_id, const std::string& week_start,
+                         const std::string& except_consultation_id) {
+    Statement count(db_,
+                    "SELECT count(*) FROM sas_consultation WHERE practitioner_id = ? AND week_start = ? AND "
+                    "code = 'SNP' AND consultation_id <> ?",
+                    url_);
+    count.bind(1, practitioner_id).bind(2, week_start).bind(3, except_consultation_id);
+    return count.step() ? static_cast<int>(count.integer(0)) : 0;
+  }
+
+  std::optional<ConsultationRecord> find_consultation(const std::string& practitioner_id,
+                                                      const std::string& consultation_id) {
+    Statement select(
+        db_, "SELECT " CONSULTATION_COLUMNS " FROM sas_consultation WHERE practitioner_id = ? AND consultation_id = ?",
+        url_);
+    select.bind(1, practitioner_id).bind(2, consultation_id);
+    if (!select.step()) return std::nullopt;
+    return read_consultation(select);
+  }
+
+  static ConsultationRecord read_consultation(const Statement& row) {
+    ConsultationRecord r;
+    r.id = row.integer(0);
+    r.consultation_id = row.text(1);
+    r.practitioner_id = row.text(2);
+    r.consulted_at = from_micros(row.integer(3));
+    r.regulated_at = from_micros(row.integer(4));
+    r.week_start = row.text(5);
+    r.consultation = row.text(6);
+    r.code = row.text(7);
+    r.parcours_indicator = row.text(8);
+    r.amount_cents = row.integer(9);
+    r.rule_set = row.text(10);
+    r.decision = row.text(11);
+    r.recorded_at = from_micros(row.integer(12));
+    return r;
+  }
+
   void exec(const std::string& sql) {
     char* error = nullptr;
     if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
@@ -229,6 +339,7 @@ class SqliteStore final : public Store {
   }
 
   std::string url_;
+  std::mutex consultation_mutex_;
   std::unique_ptr<sqlite3, decltype(&sqlite3_close)> handle_{nullptr, &sqlite3_close};
   sqlite3* db_ = nullptr;
 };

@@ -1,11 +1,13 @@
 // The reference agenda plugin: reads practitioners, places and slots from a SQLite file in
-// the schema of schema.sql, and keeps SAS regulator accounts (INT_R02) in its
-// regulator_account table. Vendors copy its shape: parse config in init, hand back data as
-// stored, let the host normalise ids, phones and times.
+// the schema of schema.sql, keeps SAS regulator accounts (INT_R02) in its regulator_account
+// table, reports the consultations of honoured SAS-origin appointments to the host and keeps
+// the host's SNP / MRT decisions in billing_decision (ABI 1.2). Vendors copy its shape: parse config in init, hand back
+// data as stored, let the host normalise ids, phones and times.
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <sqlite3.h>
 
+#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <sas/sdk/ids.hpp>
@@ -13,6 +15,7 @@
 #include <sas/sqlite_agenda/schema.hpp>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -231,6 +234,82 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
   ~Connection() { close(); }
+
+  // Adds the tables of later features (consultation, billing_decision) to an older file.
+  void ensure_billing_tables() {
+    Statement check(db_, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'billing_decision'");
+    Query query(check);
+    if (query.next() && sqlite3_column_int(query.row(), 0) == 1) return;
+    char* error = nullptr;
+    if (sqlite3_exec(db_, sas::sqlite_agenda::schema_sql(), nullptr, nullptr, &error) != SQLITE_OK) {
+      std::string message = error != nullptr ? error : "unknown error";
+      sqlite3_free(error);
+      throw std::runtime_error("cannot add the consultation tables: " + message);
+    }
+  }
+
+  // The consultations of honoured SAS-origin appointments not reported yet, oldest first.
+  std::vector<v1::Consultation> consultations_to_report(int limit) {
+    Statement select(db_,
+                     "SELECT c.id, c.consulted_at, c.medecin_traitant, COALESCE(c.specialty, (SELECT ps.code FROM "
+                     "practitioner_specialty ps WHERE ps.practitioner_id = p.id AND ps.code IS NOT NULL ORDER BY "
+                     "ps.rowid LIMIT 1), ''), c.opposable_tariff, COALESCE(c.tariff_sector, ''), "
+                     "COALESCE(c.other_codes, ''), COALESCE(c.region, ''), a.booked_at, p.national_id "
+                     "FROM consultation c JOIN appointment a ON a.id = c.appointment_id "
+                     "JOIN slot s ON s.id = a.slot_id JOIN place pl ON pl.id = s.place_id "
+                     "JOIN practitioner p ON p.id = pl.practitioner_id "
+                     "WHERE c.reported_at IS NULL AND a.sas_origin = 1 AND a.status = 'fulfilled' "
+                     "ORDER BY c.consulted_at, c.id LIMIT ?");
+    Query query(select);
+    query.bind(1, int64_t{limit});
+    std::vector<v1::Consultation> out;
+    while (query.next()) {
+      sqlite3_stmt* row = query.row();
+      v1::Consultation& c = out.emplace_back();
+      c.set_consultation_id(column_text(row, 0));
+      c.set_consulted_at(sqlite3_column_int64(row, 1));
+      c.set_medecin_traitant(sqlite3_column_int(row, 2) != 0);
+      c.set_specialty(column_text(row, 3));
+      c.set_opposable_tariff(sqlite3_column_int(row, 4) != 0);
+      c.set_tariff_sector(column_text(row, 5));
+      for (auto& code : split(column_text(row, 6), ',')) c.add_other_codes(std::move(code));
+      c.set_region(column_text(row, 7));
+      c.set_regulated_at(sqlite3_column_int64(row, 8));  // the regulation: the regulator's booking
+      c.set_practitioner_national_id(column_text(row, 9));
+    }
+    return out;
+  }
+
+  // The host has the consultation (error ""), or refused it for good (error: its reason).
+  void mark_reported(const std::string& consultation_id, int64_t now, const std::string& error) {
+    Statement update(db_, "UPDATE consultation SET reported_at = ?, report_error = ? WHERE id = ?");
+    Query query(update);
+    query.bind(1, now);
+    bind_or_null(update.get(), 2, error);
+    query.bind(3, consultation_id);
+    query.next();
+  }
+
+  // Upserts the host's decision for the invoicing module.
+  void store_decision(const v1::BillingDecision& d, int64_t now) {
+    std::string fr;
+    std::string en;
+    for (const auto& r : d.reasons()) {
+      fr += (r.met() ? "+ " : "- ") + r.fr() + " [" + r.reference() + "]\n";
+      en += (r.met() ? "+ " : "- ") + r.en() + " [" + r.reference() + "]\n";
+    }
+    Statement upsert(db_,
+                     "INSERT INTO billing_decision (consultation_id, code, parcours_indicator, amount_cents, rule_set, "
+                     "reasons_fr, reasons_en, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                     "ON CONFLICT (consultation_id) DO UPDATE SET code = excluded.code, parcours_indicator = "
+                     "excluded.parcours_indicator, amount_cents = excluded.amount_cents, rule_set = excluded.rule_set, "
+                     "reasons_fr = excluded.reasons_fr, reasons_en = excluded.reasons_en, decided_at = "
+                     "excluded.decided_at");
+    Query query(upsert);
+    query.bind(1, d.consultation_id()).bind(2, d.code()).bind(3, d.parcours_indicator()).bind(4, d.amount_cents());
+    query.bind(5, d.rule_set()).bind(6, fr).bind(7, en).bind(8, now);
+    query.next();
+  }
 
   int schema_version() {
     Statement statement(db_, "PRAGMA user_version");
@@ -510,8 +589,15 @@ class SqliteAgendaPlugin final : public sas::sdk::AgendaPlugin {
       std::string value = eq == std::string::npos ? std::string() : entry.substr(eq + 1);
       if (key == "db") {
         path_ = value;
+      } else if (key == "report_interval_ms") {
+        try {
+          report_interval_ = std::chrono::milliseconds(std::stol(value));
+        } catch (const std::exception&) {
+          return Status::invalid_argument("--plugin-config report_interval_ms: expected milliseconds, got '" + value +
+                                          "'");
+        }
       } else {
-        return Status::invalid_argument("unknown --plugin-config key '" + key + "' (known: db)");
+        return Status::invalid_argument("unknown --plugin-config key '" + key + "' (known: db, report_interval_ms)");
       }
     }
     if (path_.empty()) return Status::invalid_argument("--plugin-config needs db=PATH (the agenda SQLite file)");
@@ -522,13 +608,33 @@ class SqliteAgendaPlugin final : public sas::sdk::AgendaPlugin {
         return Status::invalid_argument("agenda database " + path_ + " has schema version " + std::to_string(version) +
                                         ", this plugin reads version " + std::to_string(kSchemaVersion));
       }
+      if (host.has_host_calls() && report_interval_.count() > 0) connection->ensure_billing_tables();
       idle_.push_back(std::move(connection));
     } catch (const std::exception& e) {
       return Status::invalid_argument(e.what());
     }
     host_ = &host;  // lent by the SDK until shutdown
     host.log(sas::sdk::LogLevel::info, "sqlite-agenda reading " + path_);
+    // ABI 1.2: a thread reports the consultations of honoured SAS-origin appointments.
+    if (host.has_host_calls() && report_interval_.count() > 0) {
+      reporter_ = std::thread([this] { report_loop(); });
+    }
     return Status::ok();
+  }
+
+  // ABI 1.2 (flow sas-billing): the host's decision, for the invoicing module.
+  Status apply_billing_decision(const v1::ApplyBillingDecisionRequest& request, v1::ApplyBillingDecisionResponse&,
+                                const sas::sdk::CallContext&) override {
+    if (request.decision().consultation_id().empty()) return Status::invalid_argument("decision without consultation");
+    try {
+      std::unique_ptr<Connection> connection = acquire();
+      connection->ensure_billing_tables();
+      connection->store_decision(request.decision(), now_seconds());
+      release(std::move(connection));
+      return Status::ok();
+    } catch (const std::exception& e) {
+      return Status::unavailable(e.what());
+    }
   }
 
   Status search_slots(const v1::SearchSlotsRequest& request, v1::SearchSlotsResponse& response,
@@ -557,11 +663,58 @@ class SqliteAgendaPlugin final : public sas::sdk::AgendaPlugin {
   }
 
   void shutdown() override {
+    {
+      std::lock_guard lock(report_mutex_);
+      stopping_ = true;
+    }
+    report_wake_.notify_all();
+    if (reporter_.joinable()) reporter_.join();
     std::lock_guard lock(mutex_);
     idle_.clear();
   }
 
  private:
+  int64_t now_seconds() const {
+    return std::chrono::duration_cast<std::chrono::seconds>(host_->now().time_since_epoch()).count();
+  }
+
+  // Every report_interval_ms: report what is pending; the host's answer is the decision, kept
+  // at once (apply_billing_decision may bring it again: both write the same row).
+  void report_loop() {
+    std::unique_lock lock(report_mutex_);
+    while (!stopping_) {
+      lock.unlock();
+      try {
+        report_pending();
+      } catch (const std::exception& e) {
+        host_->log(sas::sdk::LogLevel::warning, std::string("consultation reports: ") + e.what());
+      }
+      lock.lock();
+      report_wake_.wait_for(lock, report_interval_, [this] { return stopping_; });
+    }
+  }
+
+  void report_pending() {
+    std::unique_ptr<Connection> connection = acquire();
+    for (const auto& consultation : connection->consultations_to_report(100)) {
+      v1::ReportConsultationResponse response;
+      Status status = host_->report_consultation(consultation, response);
+      if (status.is_ok()) {
+        connection->store_decision(response.decision(), now_seconds());
+        connection->mark_reported(consultation.consultation_id(), now_seconds(), "");
+      } else if (status.code() == SAS_ERR_INVALID_ARGUMENT) {
+        // The host will never take it as it is: keep its reason and do not retry.
+        connection->mark_reported(consultation.consultation_id(), now_seconds(), status.message());
+        host_->log(sas::sdk::LogLevel::warning,
+                   "consultation " + consultation.consultation_id() + " refused by the host: " + status.message());
+      } else {
+        host_->log(sas::sdk::LogLevel::warning, "consultation reports paused: " + status.message());
+        break;  // retried at the next round
+      }
+    }
+    release(std::move(connection));
+  }
+
   std::unique_ptr<Connection> acquire() {
     {
       std::lock_guard lock(mutex_);
@@ -582,9 +735,14 @@ class SqliteAgendaPlugin final : public sas::sdk::AgendaPlugin {
   const sas::sdk::Host* host_ = nullptr;
   std::mutex mutex_;
   std::vector<std::unique_ptr<Connection>> idle_;
+  std::chrono::milliseconds report_interval_{2000};  // 0: never report consultations
+  std::mutex report_mutex_;
+  std::condition_variable report_wake_;
+  bool stopping_ = false;
+  std::thread reporter_;
 };
 
 }  // namespace
 
-SAS_PLUGIN(SqliteAgendaPlugin, "sqlite-agenda", "SAS SDK reference", "0.1.0", "slot-search,regulator-accounts",
-           free_threaded)
+SAS_PLUGIN(SqliteAgendaPlugin, "sqlite-agenda", "SAS SDK reference", "0.1.0",
+           "slot-search,regulator-accounts,sas-billing", free_threaded)

@@ -279,4 +279,52 @@ BookingOutcome AgendaStore::book_as_regulator(int64_t slot_id, const std::string
   return outcome;
 }
 
+std::vector<SasAppointmentView> AgendaStore::sas_appointments(int limit) {
+  Statement s(db_,
+              "SELECT a.id, p.given_names || ' ' || p.family_name, sl.start_utc, a.booked_at, a.status, c.id IS NOT "
+              "NULL, c.report_error, b.code, b.parcours_indicator, b.amount_cents, b.reasons_fr FROM appointment a "
+              "JOIN slot sl ON sl.id = a.slot_id JOIN place pl ON pl.id = sl.place_id JOIN practitioner p ON p.id = "
+              "pl.practitioner_id LEFT JOIN consultation c ON c.appointment_id = a.id LEFT JOIN billing_decision b ON "
+              "b.consultation_id = c.id WHERE a.sas_origin = 1 ORDER BY a.booked_at DESC, a.id LIMIT ?");
+  s.bind(1, int64_t{limit});
+  std::vector<SasAppointmentView> out;
+  while (s.step()) {
+    SasAppointmentView& v = out.emplace_back();
+    v.id = s.text(0);
+    v.practitioner_name = s.text(1);
+    v.start_utc = s.integer(2);
+    v.booked_at = s.integer(3);
+    v.status = s.text(4);
+    v.consultation = s.integer(5) != 0;
+    v.report_error = s.optional_text(6);
+    v.code = s.optional_text(7);
+    v.parcours_indicator = s.text(8);
+    v.amount_cents = s.integer(9);
+    v.reasons_fr = s.text(10);
+  }
+  return out;
+}
+
+std::string AgendaStore::honour(const std::string& appointment_id, const ConsultationInput& input) {
+  Transaction transaction(db_);
+  {
+    Statement s(db_,
+                "UPDATE appointment SET status = 'fulfilled' WHERE id = ? AND sas_origin = 1 AND status = 'booked'");
+    s.bind(1, appointment_id);
+    s.step();
+    if (sqlite3_changes(db_) != 1) return "no SAS-origin appointment " + appointment_id + " waiting to be honoured";
+  }
+  {
+    Statement s(db_,
+                "INSERT INTO consultation (id, appointment_id, consulted_at, medecin_traitant, opposable_tariff, "
+                "other_codes) VALUES (?, ?, ?, ?, ?, ?)");
+    s.bind(1, appointment_id).bind(2, appointment_id).bind(3, input.consulted_at);
+    s.bind(4, int64_t{input.medecin_traitant ? 1 : 0}).bind(5, int64_t{input.opposable_tariff ? 1 : 0});
+    s.bind(6, input.other_codes);
+    s.step();
+  }
+  transaction.commit();
+  return "";
+}
+
 }  // namespace sas::sample::agenda_web

@@ -59,6 +59,30 @@ struct BookingOutcome {
   std::string error;  // why not, for the user
 };
 
+// A SAS-origin appointment as the doctor's screen shows it, with the host's billing decision
+// once the plugin has it (billing_decision).
+struct SasAppointmentView {
+  std::string id;
+  std::string practitioner_name;
+  int64_t start_utc = 0;
+  int64_t booked_at = 0;
+  std::string status;         // booked, fulfilled, ...
+  bool consultation = false;  // a consultation row exists
+  std::optional<std::string> report_error;
+  std::optional<std::string> code;  // SNP, MRT, "" (neither); nullopt: no decision yet
+  std::string parcours_indicator;
+  int64_t amount_cents = 0;
+  std::string reasons_fr;
+};
+
+// What the doctor declares when marking a SAS-origin appointment honoured.
+struct ConsultationInput {
+  int64_t consulted_at = 0;  // seconds UTC
+  bool medecin_traitant = false;
+  bool opposable_tariff = true;
+  std::string other_codes;  // comma-separated NGAP codes
+};
+
 class AgendaStore {
  public:
   // Opens an existing agenda file read-write (never creates one). Throws std::runtime_error.
@@ -84,6 +108,13 @@ class AgendaStore {
   // not started; it becomes busy and an appointment tagged SAS-origin records the regulator.
   BookingOutcome book_as_regulator(int64_t slot_id, const std::string& place_id, const RegulatorAccountRow& account,
                                    const std::string& patient_label, int64_t now);
+
+  // The SAS-origin appointments, most recent booking first.
+  std::vector<SasAppointmentView> sas_appointments(int limit);
+  // In one transaction: the SAS-origin appointment becomes fulfilled (honoured) and a
+  // consultation row (id = the appointment id) is written for the plugin to report. Returns ""
+  // or why not.
+  std::string honour(const std::string& appointment_id, const ConsultationInput& input);
 
  private:
   sqlite3* db_ = nullptr;

@@ -248,7 +248,78 @@ Response WebApp::route(const Request& request) {
     if (!post) return not_allowed("POST");
     return book(request, s[1], s[2]);
   }
+  if (s.size() == 1 && s[0] == "consultations") {
+    if (!get) return not_allowed("GET");
+    AgendaStore db(options_.agenda);
+    return consultations(db);
+  }
+  if (s.size() == 3 && s[0] == "consultations" && s[2] == "honour") {
+    if (!post) return not_allowed("POST");
+    return honour(request, s[1]);
+  }
   return html(404, "Page introuvable", "<p>Cette page n'existe pas.</p>\n");
+}
+
+// The doctor's side. This sample has no doctor login: the page stands for the doctor's own
+// screen in the vendor's software (loopback development only, like the whole sample).
+Response WebApp::consultations(AgendaStore& db) {
+  std::string body =
+      "<p>Rendez-vous d'origine SAS. Une fois le patient vu, marquez le rendez-vous honoré : la consultation est "
+      "déclarée à l'hôte SAS, qui renvoie le code à facturer (SNP avec l'indicateur de parcours U, MRT, ou "
+      "aucun) et ses raisons.</p>\n<table id=\"sas-appointments\">\n";
+  for (const auto& a : db.sas_appointments(200)) {
+    body += "<tr id=\"appointment-" + html_escape(a.id) + "\" data-status=\"" + html_escape(a.status) + "\"";
+    if (a.code) {
+      body += " data-code=\"" + html_escape(*a.code) + "\" data-parcours=\"" + html_escape(a.parcours_indicator) +
+              "\" data-amount-cents=\"" + std::to_string(a.amount_cents) + "\"";
+    }
+    body += "><td>" + html_escape(a.practitioner_name) + "</td><td>" +
+            html_escape(sas::sdk::datetime::format_paris(sas::sdk::datetime::Instant(std::chrono::seconds(a.start_utc)),
+                                                         false)) +
+            "</td><td>" + html_escape(a.status) + "</td><td>";
+    if (a.status == "booked") {
+      body += "<form id=\"honour-" + html_escape(a.id) + "\" method=\"post\" action=\"/consultations/" +
+              html_escape(url_encode(a.id)) +
+              "/honour\"><label><input type=\"checkbox\" name=\"medecin_traitant\" value=\"1\"> médecin traitant du "
+              "patient</label> <label><input type=\"checkbox\" name=\"opposable\" value=\"1\" checked> tarif "
+              "opposable</label> <label>autres codes <input name=\"codes\" value=\"G\"></label> <button "
+              "type=\"submit\">Honoré : déclarer la consultation</button></form>";
+    } else if (a.code) {
+      const std::string code = a.code->empty() ? "aucune majoration" : *a.code;
+      body += "<strong>" + html_escape(code) + (a.parcours_indicator.empty() ? "" : " + " + a.parcours_indicator) +
+              "</strong> <pre>" + html_escape(a.reasons_fr) + "</pre>";
+    } else if (a.report_error) {
+      body += "refusé par l'hôte : " + html_escape(*a.report_error);
+    } else if (a.consultation) {
+      body += "consultation déclarée, en attente de la décision de l'hôte";
+    }
+    body += "</td></tr>\n";
+  }
+  return html(200, "Consultations SAS", body + "</table>\n");
+}
+
+Response WebApp::honour(const Request& request, const std::string& appointment) {
+  auto form = parse_form(request.body);
+  ConsultationInput input;
+  input.consulted_at = seconds(Clock::now());
+  if (auto when = first(form, "consulted_at"); when && !when->empty()) {
+    std::string error;
+    auto t = sas::sdk::datetime::parse_fhir(*when, &error);
+    if (!t) return html(400, "Date invalide", "<p class=\"error\">consulted_at : " + html_escape(error) + "</p>\n");
+    input.consulted_at = std::chrono::duration_cast<std::chrono::seconds>(t->time_since_epoch()).count();
+  }
+  input.medecin_traitant = first(form, "medecin_traitant").value_or("") == "1";
+  input.opposable_tariff = first(form, "opposable").value_or("") == "1";
+  input.other_codes = first(form, "codes").value_or("");
+  for (char& ch : input.other_codes) {
+    if (ch == ' ') ch = ',';
+  }
+  AgendaStore db(options_.agenda);
+  const std::string error = db.honour(appointment, input);
+  if (!error.empty())
+    return html(409, "Rendez-vous non modifié", "<p class=\"error\">" + html_escape(error) + "</p>\n");
+  log("SAS appointment " + appointment + " honoured; consultation recorded for the plugin to report");
+  return consultations(db);
 }
 
 WebApp::Context WebApp::evaluate(const Request& request, AgendaStore& db, Clock::time_point now) {

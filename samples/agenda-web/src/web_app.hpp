@@ -8,6 +8,8 @@
 //   GET|POST /login?[origin=sas&]return=PATH       email, password
 //   GET|POST /terms?origin=sas&return=PATH         accept=yes, csrf
 //   POST /logout
+//   GET  /consultations           the doctor's side: SAS-origin appointments and their billing codes
+//   POST /consultations/APPOINTMENT/honour   consulted_at (optional), medecin_traitant, opposable, codes
 #pragma once
 
 #include <chrono>
@@ -50,6 +52,8 @@ class WebApp {
   sas::host::server::Response login(const sas::host::server::Request& request);
   sas::host::server::Response terms(const sas::host::server::Request& request);
   sas::host::server::Response logout(const sas::host::server::Request& request);
+  sas::host::server::Response consultations(AgendaStore& db);
+  sas::host::server::Response honour(const sas::host::server::Request& request, const std::string& appointment);
   void log(const std::string& line) const;
 
   WebAppOptions options_;

@@ -45,14 +45,26 @@ enum class LogLevel : int32_t {
   error = SAS_LOG_ERROR,
 };
 
-// The services the host lends the plugin for its whole life.
+// The services the host lends the plugin for its whole life (from init to shutdown). Every
+// method is thread-safe: a plugin may call them from its own threads.
 class Host {
  public:
   explicit Host(const sas_host_api* api) : api_(api) {}
   void log(LogLevel level, std::string_view message) const;
   std::chrono::system_clock::time_point now() const;
 
+  // ABI 1.2: reports a consultation given after an honoured SAS-origin booking; the host
+  // judges it (SNP with parcours indicator U, MRT or none), records it, and answers with the
+  // decision to pre-fill the invoice. Reporting the same consultation_id again returns the
+  // first decision. A host older than 1.2 answers SAS_ERR_UNIMPLEMENTED. The host never calls
+  // back into the plugin before answering, so any thread may call it, even inside a method.
+  Status report_consultation(const v1::Consultation& consultation, v1::ReportConsultationResponse& response) const;
+
+  // True when the host offers host calls (ABI 1.2 or later).
+  bool has_host_calls() const;
+
  private:
+  Status call(const v1::HostRequest& request, v1::HostResponse& response) const;
   const sas_host_api* api_;
 };
 
@@ -85,6 +97,11 @@ class AgendaPlugin {
   // response.account with the account as stored, including its account_id.
   virtual Status write_regulator_account(const v1::WriteRegulatorAccountRequest& request,
                                          v1::WriteRegulatorAccountResponse& response, const CallContext& context);
+
+  // ABI 1.2 (flow "sas-billing"): the host's SNP / MRT decision for a consultation the plugin
+  // reported; store it where the invoicing module pre-fills the codes. Idempotent.
+  virtual Status apply_billing_decision(const v1::ApplyBillingDecisionRequest& request,
+                                        v1::ApplyBillingDecisionResponse& response, const CallContext& context);
 
   // Called once; release connections and files here, not in the destructor.
   virtual void shutdown() {}

@@ -14,16 +14,21 @@
 
 namespace sas::host {
 
-// What the host lends a plugin: where its log lines go and what time it is.
-struct HostServices {
-  std::function<void(int32_t level, std::string_view message)> log;  // default: stderr
-  std::function<std::chrono::system_clock::time_point()> now;        // default: system clock
-};
-
 struct CallResult {
   sas_status status = SAS_OK;
   std::string message;  // the plugin's (or the host's) reason when status != SAS_OK
   bool ok() const { return status == SAS_OK; }
+};
+
+// What the host lends a plugin: where its log lines go, what time it is, and (ABI 1.2) who
+// answers its host calls.
+struct HostServices {
+  std::function<void(int32_t level, std::string_view message)> log;  // default: stderr
+  std::function<std::chrono::system_clock::time_point()> now;        // default: system clock
+  // sas_host_api.call_host, from any plugin thread at once; must not call back into the plugin
+  // synchronously. Default: SAS_ERR_UNIMPLEMENTED for every method.
+  std::function<CallResult(const sas::plugin::v1::HostRequest& request, sas::plugin::v1::HostResponse& response)>
+      handle_request;
 };
 
 class LoadedLibrary;
@@ -49,8 +54,9 @@ class PluginInstance {
   // Explicit, idempotent: later calls answer SAS_ERR_UNAVAILABLE.
   void shutdown();
 
+  struct Shared;  // what the plugin's sas_host_api points into (plugin.cpp)
+
  private:
-  struct Shared;
   PluginInstance() = default;
 
   std::shared_ptr<LoadedLibrary> library_;  // keeps the code mapped while we exist

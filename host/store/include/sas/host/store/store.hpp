@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -53,6 +54,25 @@ struct AccountRequestRecord {
   std::optional<AccountRequestOutcome> outcome;
 };
 
+// A SAS-origin consultation the vendor reported once the appointment was honoured, and the
+// SNP / MRT decision the host gave it (host/billing). One row per (practitioner, consultation).
+struct ConsultationRecord {
+  int64_t id = 0;
+  std::string consultation_id;  // the vendor's id
+  std::string practitioner_id;  // prefixed IDNPS
+  std::chrono::system_clock::time_point consulted_at;
+  std::chrono::system_clock::time_point regulated_at;  // the regulator's booking
+  std::string week_start;                              // Monday of its calendar week, Europe/Paris, "YYYY-MM-DD"
+  std::string consultation;                            // the consultation as JSON (docs/billing.md)
+  // The decision: code "SNP", "MRT" or "none"; amount in euro cents; the JSON with every reason.
+  std::string code;
+  std::string parcours_indicator;
+  int64_t amount_cents = 0;
+  std::string rule_set;
+  std::string decision;
+  std::chrono::system_clock::time_point recorded_at;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -67,6 +87,21 @@ class Store {
   virtual void record_account_outcome(int64_t id, const AccountRequestOutcome& outcome) = 0;
   // Records with id > after_id, oldest first, at most `limit`.
   virtual std::vector<AccountRequestRecord> account_requests(int64_t after_id = 0, std::size_t limit = 1000) = 0;
+
+  // Consultations (schema 3). Thread-safe. Counts, under one lock with the insert, the SNP
+  // already recorded for the practitioner in `facts.week_start`, lets `decide` fill the decision
+  // fields from that count, and records the row. A consultation already recorded (same
+  // practitioner and consultation_id) is returned as it was, without deciding again.
+  // Returns the row and whether it is new. Throws StoreError.
+  virtual std::pair<ConsultationRecord, bool> record_consultation(
+      const ConsultationRecord& facts, const std::function<void(int snp_before, ConsultationRecord&)>& decide) = 0;
+  // SNP recorded for `practitioner_id` in the week starting `week_start`, except `consultation_id`.
+  virtual int count_snp_in_week(const std::string& practitioner_id, const std::string& week_start,
+                                const std::string& except_consultation_id = "") = 0;
+  // The practitioner's consultations with consulted_at in [from, to), oldest first.
+  virtual std::vector<ConsultationRecord> consultations(const std::string& practitioner_id,
+                                                        std::chrono::system_clock::time_point from,
+                                                        std::chrono::system_clock::time_point to) = 0;
 
   // `sqlite:PATH` (created if missing). Throws StoreError naming what is wrong.
   static std::unique_ptr<Store> open(const std::string& url);

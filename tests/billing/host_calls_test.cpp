@@ -1,0 +1,204 @@
+// The ABI 1.2 host calls through the real loader and the real reference plugin: the plugin
+// reports an honoured SAS-origin consultation with call_host, keeps the answer, and takes
+// apply_billing_decision; the host side (HostCalls) judges with the rules and the store.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <atomic>
+#include <mutex>
+#include <sas/host/billing/host_calls.hpp>
+#include <sas/sqlite_agenda/schema.hpp>
+#include <sas_test/support.hpp>
+#include <thread>
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace v1 = sas::plugin::v1;
+using namespace std::chrono;
+
+// 2026-11-23T15:00:00Z (Monday, 16:00 Paris) and the next day 10:00 Paris.
+constexpr int64_t kBookedAt = 1795446000;
+constexpr int64_t kConsultedAt = 1795510800;
+
+std::string query(const fs::path& file, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open(file.c_str(), &db);
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt* s = nullptr;
+  std::string out = "<none>";
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
+    auto* text = sqlite3_column_text(s, 0);
+    out = text != nullptr ? reinterpret_cast<const char*>(text) : "NULL";
+  }
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return out;
+}
+
+void exec(const fs::path& file, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open(file.c_str(), &db);
+  sqlite3_busy_timeout(db, 5000);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  const std::string message = error != nullptr ? error : "";
+  sqlite3_free(error);
+  sqlite3_close(db);
+  if (rc != SQLITE_OK) throw std::runtime_error(message + " in " + sql);
+}
+
+class HostCallsTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = sas::test::make_temp_dir("host-calls");
+    exec(agenda(), sas::sqlite_agenda::schema_sql());
+    exec(agenda(),
+         "INSERT INTO practitioner (id, national_id, family_name) VALUES ('P1', '10100050075', 'Durand');"
+         "INSERT INTO practitioner_specialty (practitioner_id, code) VALUES ('P1', 'SM54');"
+         "INSERT INTO place (id, practitioner_id, address, postal_code, city) VALUES ('L1', 'P1', 'x', '75002', "
+         "'Paris');"
+         "INSERT INTO slot (id, place_id, start_utc, end_utc, status, audiences) VALUES (1, 'L1', 1795510800, "
+         "1795512000, 'busy', 'SNP'), (2, 'L1', 1795514400, 1795515600, 'busy', 'SNP'), (3, 'L1', 1795518000, "
+         "1795519200, 'busy', 'PUBLIC');"
+         "INSERT INTO appointment (id, slot_id, sas_origin, booked_at, status) VALUES "
+         "('A1', 1, 1, 1795446000, 'fulfilled'), ('A2', 2, 1, 1795446000, 'booked'), "
+         "('A3', 3, 0, 1795446000, 'fulfilled');"
+         "INSERT INTO consultation (id, appointment_id, consulted_at, other_codes) VALUES "
+         "('A1', 'A1', 1795510800, 'G'), ('A2', 'A2', 1795510800, 'G'), ('A3', 'A3', 1795510800, 'G');");
+  }
+  void TearDown() override {
+    plugin_.reset();
+    fs::remove_all(dir_);
+  }
+  fs::path agenda() const { return dir_ / "agenda.db"; }
+
+  void load(sas::host::HostServices services) {
+    plugin_ = sas::host::PluginInstance::load(sas::test::plugin("sas-sqlite-agenda"),
+                                              "db=" + agenda().string() + ";report_interval_ms=20", services);
+  }
+
+  // Waits until `sql` answers `expected` (or 10 s).
+  bool wait_for(const std::string& sql, const std::string& expected) {
+    for (int i = 0; i < 1000; ++i) {
+      if (query(agenda(), sql) == expected) return true;
+      std::this_thread::sleep_for(milliseconds(10));
+    }
+    return false;
+  }
+
+  fs::path dir_;
+  std::shared_ptr<sas::host::PluginInstance> plugin_;
+};
+
+TEST_F(HostCallsTest, ThePluginReportsOnlyHonouredSasOriginConsultationsAndKeepsTheAnswer) {
+  std::mutex mutex;
+  std::vector<v1::Consultation> seen;
+  sas::host::HostServices services;
+  services.handle_request = [&](const v1::HostRequest& request, v1::HostResponse& response) {
+    std::lock_guard lock(mutex);
+    seen.push_back(request.report_consultation().consultation());
+    auto& d = *response.mutable_report_consultation()->mutable_decision();
+    d.set_consultation_id(request.report_consultation().consultation().consultation_id());
+    d.set_code("SNP");
+    d.set_parcours_indicator("U");
+    d.set_amount_cents(1500);
+    d.set_rule_set("test");
+    auto& reason = *d.add_reasons();
+    reason.set_rule("delay");
+    reason.set_met(true);
+    reason.set_fr("dans le délai");
+    reason.set_en("within the delay");
+    reason.set_reference("NGAP art. 14.1.3");
+    return sas::host::CallResult{};
+  };
+  load(services);
+  ASSERT_TRUE(wait_for("SELECT count(*) FROM consultation WHERE reported_at IS NOT NULL", "1"));
+  EXPECT_EQ(query(agenda(), "SELECT id FROM consultation WHERE reported_at IS NOT NULL"), "A1");
+  EXPECT_EQ(query(agenda(),
+                  "SELECT code || '+' || parcours_indicator || ' ' || amount_cents || ' ' || rule_set FROM "
+                  "billing_decision WHERE consultation_id = 'A1'"),
+            "SNP+U 1500 test");
+  EXPECT_EQ(query(agenda(), "SELECT reasons_fr FROM billing_decision"), "+ dans le délai [NGAP art. 14.1.3]\n");
+  std::this_thread::sleep_for(milliseconds(100));  // a few more rounds: reported once, never again
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(seen.size(), 1U);
+  const v1::Consultation& c = seen.front();
+  EXPECT_EQ(c.consultation_id(), "A1");
+  EXPECT_EQ(c.practitioner_national_id(), "10100050075");  // as stored; the host normalises
+  EXPECT_EQ(c.regulated_at(), kBookedAt);                  // the regulation is the booking
+  EXPECT_EQ(c.consulted_at(), kConsultedAt);
+  EXPECT_EQ(c.specialty(), "SM54");  // the practitioner's, none given on the row
+  EXPECT_TRUE(c.opposable_tariff());
+  EXPECT_FALSE(c.medecin_traitant());
+  ASSERT_EQ(c.other_codes_size(), 1);
+  EXPECT_EQ(c.other_codes(0), "G");
+}
+
+TEST_F(HostCallsTest, ARefusalIsKeptAndNotRetriedAnOutageIsRetried) {
+  std::atomic<int> calls{0};
+  std::atomic<bool> available{false};
+  sas::host::HostServices services;
+  services.handle_request = [&](const v1::HostRequest& request, v1::HostResponse& response) {
+    ++calls;
+    if (!available) return sas::host::CallResult{SAS_ERR_UNAVAILABLE, "store busy"};
+    (void)request;
+    (void)response;
+    return sas::host::CallResult{SAS_ERR_INVALID_ARGUMENT, "consultation: field \"specialty\": no"};
+  };
+  load(services);
+  for (int i = 0; i < 500 && calls < 3; ++i) std::this_thread::sleep_for(milliseconds(10));
+  EXPECT_GE(calls.load(), 3);  // retried while unavailable
+  EXPECT_EQ(query(agenda(), "SELECT reported_at IS NULL FROM consultation WHERE id = 'A1'"), "1");
+  available = true;
+  ASSERT_TRUE(
+      wait_for("SELECT report_error FROM consultation WHERE id = 'A1'", "consultation: field \"specialty\": no"));
+  const int after = calls.load();
+  std::this_thread::sleep_for(milliseconds(100));
+  EXPECT_EQ(calls.load(), after);  // a refusal is final
+  EXPECT_EQ(query(agenda(), "SELECT count(*) FROM billing_decision"), "0");
+}
+
+TEST_F(HostCallsTest, WithTheRealRulesTheDecisionAlsoComesBackAsApplyBillingDecision) {
+  auto rules = std::make_shared<const sas::host::billing::RuleBook>(
+      sas::host::billing::RuleBook::load(sas::test::build_dir() / "share/sas/billing/rules.json"));
+  std::shared_ptr<sas::host::Store> store = sas::host::Store::open("sqlite:" + (dir_ / "host.db").string());
+  auto calls = std::make_shared<sas::host::billing::HostCalls>(
+      std::make_shared<const sas::host::billing::BillingService>(rules, store));
+  sas::host::HostServices services;
+  services.handle_request = [calls](const v1::HostRequest& request, v1::HostResponse& response) {
+    return calls->handle(request, response);
+  };
+  load(services);
+  calls->attach(plugin_);
+  ASSERT_TRUE(
+      wait_for("SELECT code || '+' || parcours_indicator FROM billing_decision WHERE consultation_id = 'A1'", "SNP+U"));
+  // Remove the row the synchronous answer wrote; the apply_billing_decision delivery writes it.
+  calls->drain();
+  exec(agenda(), "DELETE FROM billing_decision");
+  v1::PluginRequest request;
+  auto& decision = *request.mutable_apply_billing_decision()->mutable_decision();
+  decision.set_consultation_id("A1");
+  decision.set_code("SNP");
+  decision.set_parcours_indicator("U");
+  decision.set_amount_cents(1500);
+  decision.set_rule_set("2023-01-snp-mrt");
+  v1::PluginResponse response;
+  ASSERT_TRUE(plugin_->call(request, response).ok());
+  EXPECT_EQ(query(agenda(), "SELECT amount_cents FROM billing_decision WHERE consultation_id = 'A1'"), "1500");
+  // And the host store has the consultation, judged by the shipped rules.
+  auto rows = store->consultations("810100050075", system_clock::time_point(seconds(kConsultedAt - 10)),
+                                   system_clock::time_point(seconds(kConsultedAt + 10)));
+  ASSERT_EQ(rows.size(), 1U);
+  EXPECT_EQ(rows[0].code, "SNP");
+  EXPECT_EQ(rows[0].week_start, "2026-11-23");
+  calls->stop();
+}
+
+TEST_F(HostCallsTest, AHostWithoutAHandlerAnswersUnimplementedAndNothingIsLost) {
+  load({});
+  std::this_thread::sleep_for(milliseconds(100));
+  EXPECT_EQ(query(agenda(), "SELECT count(*) FROM consultation WHERE reported_at IS NULL"), "3");
+}
+
+}  // namespace
