@@ -69,7 +69,8 @@ Context load_context(const po::variables_map& vm) {
   Context c;
   c.ig_dir = vm["ig"].as<std::string>();
   c.requirements_csv = vm["requirements"].as<std::string>();
-  if (c.requirements_csv.empty()) c.requirements_csv = c.ig_dir.parent_path() / "ans-test-kit" / "sas_test_kit_requirements.csv";
+  if (c.requirements_csv.empty())
+    c.requirements_csv = c.ig_dir.parent_path() / "ans-test-kit" / "sas_test_kit_requirements.csv";
   c.profiles = std::make_unique<ProfileSet>(ProfileSet::load(c.ig_dir));
   c.catalogue = std::make_unique<Catalogue>(Catalogue::build(*c.profiles));
   if (fs::exists(c.requirements_csv)) c.requirements = load_requirements(c.requirements_csv);
@@ -77,15 +78,16 @@ Context load_context(const po::variables_map& vm) {
 }
 
 void add_run_options(po::options_description& options) {
-  options.add_options()("practitioners", po::value<std::vector<std::string>>()->multitoken(),
-                        "1 to 25 RPPS/ADELI ids of the test data, each with free slots in the window (comma-separated)")(
+  options.add_options()(
+      "practitioners", po::value<std::vector<std::string>>()->multitoken(),
+      "1 to 25 RPPS/ADELI ids of the test data, each with free slots in the window (comma-separated)")(
       "now", po::value<std::string>(), "the suite's clock, FHIR dateTime (default: the current minute)")(
       "window-hours", po::value<int>()->default_value(48), "search window from --now")(
       "only", po::value<std::vector<std::string>>()->multitoken(), "run only these check ids (or prefixes: R01-FAQ-*)")(
       "skip", po::value<std::vector<std::string>>()->multitoken(), "do not run these check ids (or prefixes)")(
       "json", po::value<std::string>(), "write the JSON report (schema sas-conformance-report/1)")(
-      "junit", po::value<std::string>(), "write a JUnit XML report")(
-      "html", po::value<std::string>(), "write a self-contained HTML report")(
+      "junit", po::value<std::string>(), "write a JUnit XML report")("html", po::value<std::string>(),
+                                                                     "write a self-contained HTML report")(
       "perf-searches", po::value<int>()->default_value(20), "measured searches (PERF-*)")(
       "perf-warmup", po::value<int>()->default_value(3), "searches before measuring")(
       "budget-ms", po::value<double>()->default_value(1000), "advisory latency budget (PERF-002, p95)")(
@@ -128,7 +130,10 @@ std::unique_ptr<Run> make_run(const po::variables_map& vm, const Context& contex
     for (const auto& id : list)
       if (!id.ends_with('*') && !id.ends_with('-') && !context.catalogue->find(id))
         throw std::invalid_argument("unknown check id '" + id + "' (sas-conformance catalogue lists them)");
-  return std::make_unique<Run>(*context.catalogue, only, skip);
+  auto run = std::make_unique<Run>(*context.catalogue, only, skip);
+  for (const auto& c : context.catalogue->checks())
+    if (c.modes == "files") run->note(c.id, "applies to documents given to sas-conformance validate");
+  return run;
 }
 
 int finish(const po::variables_map& vm, const Context& context, Run& run) {
@@ -163,9 +168,13 @@ int catalogue(const Args& args) {
     for (const auto& c : context.catalogue->checks()) {
       json::array reqs;
       for (const auto& r : c.requirements) reqs.push_back(json::value(r));
-      checks.push_back(json::object{{"id", c.id},       {"title", c.title}, {"reference", c.reference},
-                                    {"severity", to_string(c.severity)}, {"modes", c.modes},
-                                    {"flow", c.flow},   {"requirements", std::move(reqs)}});
+      checks.push_back(json::object{{"id", c.id},
+                                    {"title", c.title},
+                                    {"reference", c.reference},
+                                    {"severity", to_string(c.severity)},
+                                    {"modes", c.modes},
+                                    {"flow", c.flow},
+                                    {"requirements", std::move(reqs)}});
     }
     std::cout << json::serialize(checks) << "\n";
     return 0;

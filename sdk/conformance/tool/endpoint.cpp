@@ -242,7 +242,8 @@ void run_tls_checks(Run& run, const std::string& base, const std::string& ca, co
   if (!run.any_selected("TLS-")) return;
   if (pki.empty()) {
     for (const auto& c : run.catalogue().checks())
-      if (c.group == "TLS") run.note(c.id, "needs --pki DIR (sas-conformance pki --out DIR, installed on the endpoint)");
+      if (c.group == "TLS")
+        run.note(c.id, "needs --pki DIR (sas-conformance pki --out DIR, installed on the endpoint)");
     return;
   }
   if (options.progress) options.progress("mTLS: refusals during the handshake");
@@ -252,7 +253,7 @@ void run_tls_checks(Run& run, const std::string& base, const std::string& ca, co
     const char* client;  // "" = no certificate
     bool tls11;
   };
-  const Case cases[] = {{"TLS-001", "client", false},        {"TLS-002", "", false},
+  const Case cases[] = {{"TLS-001", "client", false},          {"TLS-002", "", false},
                         {"TLS-003", "client-other-ca", false}, {"TLS-004", "client-revoked", false},
                         {"TLS-005", "client-expired", false},  {"TLS-006", "client-wrong-cn", false},
                         {"TLS-007", "client-wrong-ou", false}, {"TLS-008", "client", true}};
@@ -262,8 +263,8 @@ void run_tls_checks(Run& run, const std::string& base, const std::string& ca, co
     const std::string cert = name.empty() ? std::string() : (pki / (name + ".pem")).string();
     const std::string key = name.empty() ? std::string() : (pki / (name + "-key.pem")).string();
     Probe p = probe(url, ca, cert, key, c.tls11);
-    const std::string who = std::string(c.id) + " (" + (name.empty() ? "no certificate" : name) +
-                            (c.tls11 ? ", TLS 1.1" : "") + ")";
+    const std::string who =
+        std::string(c.id) + " (" + (name.empty() ? "no certificate" : name) + (c.tls11 ? ", TLS 1.1" : "") + ")";
     if (p.outcome == Outcome::cannot_connect || p.outcome == Outcome::server_untrusted) {
       run.fail({c.id, who, "", p.detail});
     } else if (std::string_view(c.id) == "TLS-001") {
@@ -318,7 +319,7 @@ int endpoint(const Args& args) {
   {
     CurlTransport transport(base, files);
     run_search_scenarios(*run, transport, *context.profiles, scenario);
-    run_account_scenarios(*run, transport, scenario);
+    run_account_scenarios(*run, transport, *context.profiles, scenario);
     run_tls_checks(*run, base, files.ca, pki, scenario);
     run_latency(*run, transport, scenario);
   }

@@ -32,7 +32,8 @@ constexpr const char* kBase = "https://sas-conformance.invalid/sas";
 // The host's FhirEndpoint, called as its HTTPS server calls it for an authenticated platform.
 class InProcessTransport : public Transport {
  public:
-  explicit InProcessTransport(std::shared_ptr<const sas::host::FhirEndpoint> endpoint) : endpoint_(std::move(endpoint)) {}
+  explicit InProcessTransport(std::shared_ptr<const sas::host::FhirEndpoint> endpoint)
+      : endpoint_(std::move(endpoint)) {}
 
   HttpReply send(const std::string& method, const std::string& target, const std::string& body) override {
     sas::host::server::Request request;
@@ -160,8 +161,8 @@ int plugin(const Args& args) {
     sas::host::HostServices services;
     services.log = [](int32_t, std::string_view) {};
     services.now = [now = scenario.now] { return std::chrono::system_clock::time_point(now); };
-    auto plugin = sas::host::PluginInstance::load(v["plugin"].as<std::string>(), v["plugin-config"].as<std::string>(),
-                                                  services);
+    auto plugin =
+        sas::host::PluginInstance::load(v["plugin"].as<std::string>(), v["plugin-config"].as<std::string>(), services);
     run->info("mode", "plugin");
     run->info("plugin", plugin->manifest().name + " " + plugin->manifest().version);
     run->info("now", sas::sdk::datetime::format_utc(scenario.now));
@@ -175,7 +176,7 @@ int plugin(const Args& args) {
     InProcessTransport transport(endpoint);
     run_search_scenarios(*run, transport, *context.profiles, scenario);
     if (run->selected("R01-FAQ-10") || run->any_selected("R01-FAQ-")) check_plugin_answer(*run, *plugin, scenario);
-    run_account_scenarios(*run, transport, scenario);
+    run_account_scenarios(*run, transport, *context.profiles, scenario);
     run_latency(*run, transport, scenario);
     run->timing("run.seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     code = finish(v, context, *run);

@@ -25,14 +25,26 @@ std::string xml_escape(std::string_view text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') out += ' ';
-        else out += c;
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t')
+          out += ' ';
+        else
+          out += c;
     }
   }
   return out;
@@ -86,10 +98,14 @@ std::string format_number(double v) {
 
 std::string_view to_string(Status status) {
   switch (status) {
-    case Status::passed: return "passed";
-    case Status::failed: return "failed";
-    case Status::skipped: return "skipped";
-    case Status::not_run: return "not-run";
+    case Status::passed:
+      return "passed";
+    case Status::failed:
+      return "failed";
+    case Status::skipped:
+      return "skipped";
+    case Status::not_run:
+      return "not-run";
   }
   return "not-run";
 }
@@ -191,8 +207,9 @@ void Run::write_summary(std::ostream& out) const {
   std::size_t errors = 0, warnings = 0;
   for (const auto& r : results)
     if (r.status == Status::failed) (r.check->severity == Severity::error ? errors : warnings)++;
-  out << "\n" << count(Status::passed) << " passed, " << errors << " failed (error), " << warnings
-      << " failed (warning), " << count(Status::not_run) << " not run, " << count(Status::skipped) << " skipped\n";
+  out << "\n"
+      << count(Status::passed) << " passed, " << errors << " failed (error), " << warnings << " failed (warning), "
+      << count(Status::not_run) << " not run, " << count(Status::skipped) << " skipped\n";
   for (const auto& [key, value] : timings_) out << "  " << key << ": " << format_number(value) << "\n";
   out << "verdict: " << (passed() ? "PASS" : "FAIL") << "\n";
 }
@@ -256,7 +273,8 @@ std::string Run::to_junit() const {
     out << ">\n";
     if (r.status == Status::failed) {
       std::string text;
-      for (const auto& f : r.findings) text += f.document + (f.path.empty() ? "" : " at " + f.path) + ": " + f.message + "\n";
+      for (const auto& f : r.findings)
+        text += f.document + (f.path.empty() ? "" : " at " + f.path) + ": " + f.message + "\n";
       if (r.check->severity == Severity::error) {
         out << "      <failure message=\"" << xml_escape(r.findings.front().message) << "\">" << xml_escape(text)
             << "</failure>\n";
@@ -285,10 +303,12 @@ std::string Run::to_html() const {
          "outline:2px solid #b00}</style></head><body>\n";
   out << "<h1>SAS conformance report</h1>\n<div class=\"verdict " << (ok ? "pass\">PASS" : "fail\">FAIL") << "</div>\n";
   out << "<table>";
-  for (const auto& [key, value] : info_) out << "<tr><th>" << xml_escape(key) << "</th><td>" << xml_escape(value) << "</td></tr>";
+  for (const auto& [key, value] : info_)
+    out << "<tr><th>" << xml_escape(key) << "</th><td>" << xml_escape(value) << "</td></tr>";
   out << "</table>\n<p>" << count(Status::passed) << " passed, " << count(Status::failed) << " failed, "
       << count(Status::not_run) << " not run, " << count(Status::skipped) << " skipped.</p>\n";
-  out << "<h2>Checks</h2>\n<table><tr><th>id</th><th>check</th><th>severity</th><th>status</th><th>ANS</th><th>note</th></tr>\n";
+  out << "<h2>Checks</h2>\n<table><tr><th>id</th><th>check</th><th>severity</th><th>status</th><th>ANS</th><th>note</"
+         "th></tr>\n";
   for (const auto& r : results) {
     const std::string status(to_string(r.status));
     out << "<tr><td><a href=\"" << xml_escape(r.check->reference) << "\">" << xml_escape(r.check->id) << "</a></td><td>"
@@ -306,8 +326,8 @@ std::string Run::to_html() const {
   std::map<std::string, std::set<std::string>> highlighted;  // document → paths
   for (const auto& r : results) {
     if (r.status != Status::failed) continue;
-    out << "<h3 id=\"" << xml_escape(r.check->id) << "\">" << xml_escape(r.check->id) << " — " << xml_escape(r.check->title)
-        << "</h3>\n<ul>\n";
+    out << "<h3 id=\"" << xml_escape(r.check->id) << "\">" << xml_escape(r.check->id) << " — "
+        << xml_escape(r.check->title) << "</h3>\n<ul>\n";
     std::size_t shown = 0;
     for (const auto& f : r.findings) {
       if (++shown > kMaxFindingsShown) {
@@ -334,7 +354,8 @@ std::string Run::to_html() const {
   }
   if (!timings_.empty()) {
     out << "<h2>Timings (not part of the verdict's determinism)</h2>\n<table>";
-    for (const auto& [key, value] : timings_) out << "<tr><th>" << xml_escape(key) << "</th><td>" << format_number(value) << "</td></tr>";
+    for (const auto& [key, value] : timings_)
+      out << "<tr><th>" << xml_escape(key) << "</th><td>" << format_number(value) << "</td></tr>";
     out << "</table>\n";
   }
   out << "</body></html>\n";

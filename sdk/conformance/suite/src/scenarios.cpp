@@ -79,6 +79,7 @@ std::optional<json::value> search(Run& run, Transport& transport, const ProfileS
     return std::nullopt;
   }
   run.ran(id);
+  for (const auto& check : search_bundle_check_ids(run.catalogue())) run.ran(check);
   run.document(label, *body);
   run.add(check_search_bundle(run.catalogue(), profiles, *body, label, context));
   return body;
@@ -189,7 +190,7 @@ void run_search_scenarios(Run& run, Transport& transport, const ProfileSet& prof
     // The practitioners the test data declares are found with the prefixed ids the platform sends.
     std::set<std::string> found;
     for (const auto& e : canonical->as_object().at("entry").is_array() ? canonical->as_object().at("entry").as_array()
-                                                                        : json::array{}) {
+                                                                       : json::array{}) {
       const auto* r = e.is_object() ? e.as_object().if_contains("resource") : nullptr;
       if (!r || resource_type(*r) != "Practitioner") continue;
       if (const auto* list = r->as_object().if_contains("identifier"); list && list->is_array())
@@ -211,12 +212,9 @@ void run_search_scenarios(Run& run, Transport& transport, const ProfileSet& prof
     QueryForm form;
   };
   std::vector<Variant> variants = {
-      {"R01-QUERY-002", QueryForm{.bar = "%7C"}},
-      {"R01-QUERY-003", QueryForm{.plus = "+"}},
-      {"R01-QUERY-004", QueryForm{.millis = false}},
-      {"R01-QUERY-005", QueryForm{.separator = ",%20"}},
-      {"R01-QUERY-006", QueryForm{.reordered = true}},
-      {"R01-QUERY-008", QueryForm{.unprefixed = true}},
+      {"R01-QUERY-002", QueryForm{.bar = "%7C"}},      {"R01-QUERY-003", QueryForm{.plus = "+"}},
+      {"R01-QUERY-004", QueryForm{.millis = false}},   {"R01-QUERY-005", QueryForm{.separator = ",%20"}},
+      {"R01-QUERY-006", QueryForm{.reordered = true}}, {"R01-QUERY-008", QueryForm{.unprefixed = true}},
   };
   progress(options, "INT_R01: the other query forms");
   for (const auto& v : variants) {
@@ -234,7 +232,8 @@ void run_search_scenarios(Run& run, Transport& transport, const ProfileSet& prof
     auto answer = search(run, transport, profiles, "R01-QUERY-007", "R01-QUERY-007 answer", target, counted);
     if (answer && canonical) {
       auto [slot_ids, total] = slots_of(*answer);
-      if (slot_ids.size() > 1) run.fail({"R01-QUERY-007", "R01-QUERY-007 answer", "entry", "_count=1 but more than one Slot"});
+      if (slot_ids.size() > 1)
+        run.fail({"R01-QUERY-007", "R01-QUERY-007 answer", "entry", "_count=1 but more than one Slot"});
       if (total != reference.second)
         run.fail({"R01-QUERY-007", "R01-QUERY-007 answer", "total", "_count changed total (it caps the entries only)"});
     }
@@ -293,7 +292,8 @@ void run_search_scenarios(Run& run, Transport& transport, const ProfileSet& prof
           if (const auto* resources = server.is_object() ? server.as_object().if_contains("resource") : nullptr;
               resources && resources->is_array())
             for (const auto& res : resources->as_array()) {
-              if (!res.is_object() || !res.as_object().contains("type") || res.as_object().at("type") != "Slot") continue;
+              if (!res.is_object() || !res.as_object().contains("type") || res.as_object().at("type") != "Slot")
+                continue;
               if (const auto* inter = res.as_object().if_contains("interaction"); inter && inter->is_array())
                 for (const auto& i : inter->as_array())
                   if (i.is_object() && i.as_object().contains("code") && i.as_object().at("code") == "search-type")
@@ -306,7 +306,7 @@ void run_search_scenarios(Run& run, Transport& transport, const ProfileSet& prof
   }
 }
 
-void run_account_scenarios(Run& run, Transport& transport, const ScenarioOptions& options) {
+void run_account_scenarios(Run& run, Transport& transport, const ProfileSet& profiles, const ScenarioOptions& options) {
   if (!run.any_selected("R02-")) return;
   progress(options, "INT_R02: regulator accounts");
   // Only when the server says it manages accounts.
@@ -336,14 +336,29 @@ void run_account_scenarios(Run& run, Transport& transport, const ScenarioOptions
   if (r1.transport_ok && r1.status == 201 && !r1.header("location").empty())
     run.ran("R02-001");
   else
-    run.fail({"R02-001", "R02-001", "", "POST /Practitioner (Regul4 example, fresh INTRN): " + describe(r1) +
-                                            (r1.header("location").empty() ? ", no Location header" : "") +
-                                            ", expected 201 with a Location"});
+    run.fail({"R02-001", "R02-001", "",
+              "POST /Practitioner (Regul4 example, fresh INTRN): " + describe(r1) +
+                  (r1.header("location").empty() ? ", no Location header" : "") + ", expected 201 with a Location"});
+  // The account as the server answers it (R4's default return=representation), when it does.
+  if (auto answered = r1.transport_ok ? parse(r1.body) : std::nullopt;
+      answered && resource_type(*answered) == "Practitioner") {
+    run.document("R02-001 answer", *answered);
+    for (const auto& c : run.catalogue().checks())
+      if (c.flow == "INT_R02" && c.group == "PROFILE") run.ran(c.id);
+    json::value declared = *answered;
+    auto& declared_meta = declared.as_object()["meta"];
+    if (!declared_meta.is_object()) declared_meta = json::object{};
+    if (!declared_meta.as_object().contains("profile"))
+      declared_meta.as_object()["profile"] =
+          json::array{"https://interop.esante.gouv.fr/ig/fhir/sas/StructureDefinition/FrPractitionerRegul"};
+    run.add(check_profiles(run.catalogue(), profiles, declared, "R02-001 answer"));
+  }
   HttpReply r2 = transport.send("POST", post_target, created_body);
   if (refused_with_outcome(r2, 400, 499))
     run.ran("R02-002");
   else
-    run.fail({"R02-002", "R02-002", "", "the same POST replayed: " + describe(r2) + ", expected a 4xx OperationOutcome"});
+    run.fail(
+        {"R02-002", "R02-002", "", "the same POST replayed: " + describe(r2) + ", expected a 4xx OperationOutcome"});
   // R02-003/004/005: conditional PUT that creates, the same again, then active false.
   const std::string national = rpps_with_key("7" + fresh_digits(random, 9));
   const std::string put_target = "/Practitioner?identifier=" + std::string(kIdnps) + "%7C" + national;
@@ -354,28 +369,31 @@ void run_account_scenarios(Run& run, Transport& transport, const ScenarioOptions
   if (p1.transport_ok && (p1.status == 201 || p1.status == 200) && !p1.header("location").empty())
     run.ran("R02-003");
   else
-    run.fail({"R02-003", "R02-003", "", "conditional PUT of a new regulator (Regul2 example, fresh IDNPS): " +
-                                            describe(p1) + ", expected 201 (or 200) with a Location"});
+    run.fail({"R02-003", "R02-003", "",
+              "conditional PUT of a new regulator (Regul2 example, fresh IDNPS): " + describe(p1) +
+                  ", expected 201 (or 200) with a Location"});
   HttpReply p2 = transport.send("PUT", put_target, upserted_body);
   if (p2.transport_ok && p2.status == 200 && p1.header("location") == p2.header("location"))
     run.ran("R02-004");
   else
-    run.fail({"R02-004", "R02-004", "", "the same conditional PUT again: " + describe(p2) +
-                                            ", expected 200 with the same Location as the first"});
+    run.fail(
+        {"R02-004", "R02-004", "",
+         "the same conditional PUT again: " + describe(p2) + ", expected 200 with the same Location as the first"});
   json::object withdrawn = load_example(options.ig_dir, "Practitioner-ExamplePractitionerRegul3.json");
   set_identifier(withdrawn, national);
   HttpReply p3 = transport.send("PUT", put_target, json::serialize(withdrawn));
   if (p3.transport_ok && p3.status == 200)
     run.ran("R02-005");
   else
-    run.fail({"R02-005", "R02-005", "", "conditional PUT with active false (Regul3 example): " + describe(p3) +
-                                            ", expected 200"});
+    run.fail({"R02-005", "R02-005", "",
+              "conditional PUT with active false (Regul3 example): " + describe(p3) + ", expected 200"});
   // R02-006/007: refusals.
   HttpReply bad = transport.send("POST", post_target, "{\"resourceType\": \"Practitioner\", ");
   if (refused_with_outcome(bad, 400, 400))
     run.ran("R02-006");
   else
-    run.fail({"R02-006", "R02-006", "", "POST of truncated JSON: " + describe(bad) + ", expected 400 OperationOutcome"});
+    run.fail(
+        {"R02-006", "R02-006", "", "POST of truncated JSON: " + describe(bad) + ", expected 400 OperationOutcome"});
   json::object nameless = load_example(options.ig_dir, "Practitioner-ExamplePractitionerRegul4.json");
   set_identifier(nameless, fresh_uuid(random));
   nameless.erase("name");
@@ -383,8 +401,8 @@ void run_account_scenarios(Run& run, Transport& transport, const ScenarioOptions
   if (refused_with_outcome(invalid, 422, 422))
     run.ran("R02-007");
   else
-    run.fail({"R02-007", "R02-007", "", "POST of a Practitioner without name: " + describe(invalid) +
-                                            ", expected 422 OperationOutcome"});
+    run.fail({"R02-007", "R02-007", "",
+              "POST of a Practitioner without name: " + describe(invalid) + ", expected 422 OperationOutcome"});
 }
 
 void run_latency(Run& run, Transport& transport, const ScenarioOptions& options) {
@@ -417,8 +435,9 @@ void run_latency(Run& run, Transport& transport, const ScenarioOptions& options)
   else
     run.ran("PERF-001");
   if (p95 > options.budget_ms)
-    run.fail({"PERF-002", "latency", "", "p95 above the advisory budget of " + std::to_string(static_cast<int>(options.budget_ms)) +
-                                             " ms (see timings)"});
+    run.fail({"PERF-002", "latency", "",
+              "p95 above the advisory budget of " + std::to_string(static_cast<int>(options.budget_ms)) +
+                  " ms (see timings)"});
   else
     run.ran("PERF-002");
 }

@@ -26,9 +26,9 @@ struct Check {
   std::string title;      // one line
   std::string reference;  // IG page, FAQ item or spec URL
   Severity severity = Severity::error;
-  std::string modes;  // "plugin endpoint" | "endpoint" | "files": where the suite can run it
-  std::string flow;   // "INT_R01", "INT_R02", "INT_R03", "INT_R04", "SOS", "mTLS", "performance"
-  std::string group;  // QUERY | BUNDLE | PROFILE | FAQ | R02 | TLS | PERF
+  std::string modes;                      // "plugin endpoint" | "endpoint" | "files": where the suite can run it
+  std::string flow;                       // "INT_R01", "INT_R02", "INT_R03", "INT_R04", "SOS", "mTLS", "performance"
+  std::string group;                      // QUERY | BUNDLE | PROFILE | FAQ | R02 | TLS | PERF
   std::vector<std::string> requirements;  // "agg-psindiv@9", ...
   // Profile checks only: the validator constraint this check numbers.
   std::string profile_url;
@@ -72,6 +72,6 @@ std::vector<Requirement> load_requirements(const std::filesystem::path& csv);
 
 // Requirement → ids of the checks that cite it, for every requirement of the list (empty: uncovered).
 std::vector<std::pair<Requirement, std::vector<std::string>>> coverage(const Catalogue& catalogue,
-                                                                        const std::vector<Requirement>& requirements);
+                                                                       const std::vector<Requirement>& requirements);
 
 }  // namespace sas::conformance

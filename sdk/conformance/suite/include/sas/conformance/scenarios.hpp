@@ -37,31 +37,32 @@ class Transport {
 struct ScenarioOptions {
   // Prefixed national ids (1 to 25) the vendor's test data holds, each with free slots in the window.
   std::vector<std::string> practitioners;
-  Instant now{};                              // every query window is computed from it
-  std::chrono::hours window{48};              // the platform searches 48 h ahead
-  std::filesystem::path ig_dir;               // the official Practitioner-ExamplePractitionerRegul*.json
-  int perf_warmup = 3;                        // searches before measuring
-  int perf_searches = 20;                     // measured searches
-  double budget_ms = 1000;                    // PERF-002's advisory budget
+  Instant now{};                                   // every query window is computed from it
+  std::chrono::hours window{48};                   // the platform searches 48 h ahead
+  std::filesystem::path ig_dir;                    // the official Practitioner-ExamplePractitionerRegul*.json
+  int perf_warmup = 3;                             // searches before measuring
+  int perf_searches = 20;                          // measured searches
+  double budget_ms = 1000;                         // PERF-002's advisory budget
   std::function<void(std::string_view)> progress;  // one line per step; none when empty
 };
 
 // The platform's search URL target ("/Slot?...") in one of its forms.
 struct QueryForm {
-  std::string bar = "|";         // "|" or "%7C"
-  std::string plus = "%2B";      // "%2B" or "+"
-  bool millis = true;            // dates with milliseconds
-  std::string separator = ",";   // "," or ",%20"
-  bool reordered = false;        // status and _include first
-  int count = -1;                // _count when >= 0
-  bool unprefixed = false;       // ids without their 8/0 prefix
+  std::string bar = "|";        // "|" or "%7C"
+  std::string plus = "%2B";     // "%2B" or "+"
+  bool millis = true;           // dates with milliseconds
+  std::string separator = ",";  // "," or ",%20"
+  bool reordered = false;       // status and _include first
+  int count = -1;               // _count when >= 0
+  bool unprefixed = false;      // ids without their 8/0 prefix
 };
 std::string slot_query(const std::vector<std::string>& ids, Instant from, Instant to, const QueryForm& form = {});
 
 // R01-QUERY-*, and R01-BUNDLE/PROFILE/FAQ on every answer.
 void run_search_scenarios(Run& run, Transport& transport, const ProfileSet& profiles, const ScenarioOptions& options);
 // R02-*: when the CapabilityStatement declares Practitioner (else "not run").
-void run_account_scenarios(Run& run, Transport& transport, const ScenarioOptions& options);
+// The account the server answers (if any) gets the INT_R02 profile checks.
+void run_account_scenarios(Run& run, Transport& transport, const ProfileSet& profiles, const ScenarioOptions& options);
 // PERF-*: warm-up, then options.perf_searches searches.
 void run_latency(Run& run, Transport& transport, const ScenarioOptions& options);
 
