@@ -294,6 +294,17 @@ bool mutate_for(const Check& check, json::value& bundle) {
         (*resource)["notAnElement"] = "x";
         return true;
       }
+      if (check.constraint_kind == "type") {
+        (*resource)["id"] = 42;  // a string element sent as a number
+        return true;
+      }
+      const std::string type(resource->at("resourceType").as_string());
+      if (check.constraint_kind == "contained" && type != "Bundle" && type != "Location") {
+        auto& contained = (*resource)["contained"];
+        if (!contained.is_array()) contained = json::array{};
+        contained.as_array().push_back(json::object{{"resourceType", "Location"}, {"id", "orphan"}});
+        return true;
+      }
       return false;
     }
     json::value* parent = walk(holder, parts, 1);

@@ -6,6 +6,9 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
 #include <google/protobuf/reflection.h>
+#include <google/protobuf/util/json_util.h>
+
+#include <boost/json.hpp>
 
 #include <chrono>
 #include <iostream>
@@ -118,6 +121,12 @@ void check_plugin_answer(Run& run, sas::host::PluginInstance& plugin, const Scen
     run.fail({"R01-QUERY-001", label, "", "the plugin answered an error: " + result.message});
     return;
   }
+  // The answer as JSON (proto field names: the same paths as the findings), for the HTML report.
+  std::string answer_json;
+  google::protobuf::util::JsonPrintOptions print;
+  print.preserve_proto_field_names = true;
+  if (google::protobuf::util::MessageToJsonString(response.search_slots(), &answer_json, print).ok())
+    run.document(label, boost::json::parse(answer_json));
   std::vector<std::string> blanks;
   blank_strings(response.search_slots(), "", blanks);
   for (const auto& path : blanks)
