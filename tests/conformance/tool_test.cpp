@@ -109,6 +109,17 @@ TEST(ConformancePlugin, BrokenPluginFailsWithTheRightIds) {
   EXPECT_THAT(sas::test::read_file(html), testing::HasSubstr("id=\"R01-FAQ-10\""));
 }
 
+TEST(ConformancePlugin, TemplatePluginPasses) {
+  const fs::path out = agenda().dir / "template.json";
+  auto r = run({bin("sas-conformance").string(), "plugin", sas::test::test_plugin("template_agenda").string(),
+                "--plugin-config", "demo", "--practitioners", "810002673899", "--now", kNow, "--json", out.string()});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto json_report = report(out);
+  EXPECT_EQ(json_report.at("verdict"), "pass") << failures(json_report);
+  EXPECT_TRUE(with_status(json_report, "passed").contains("R01-FAQ-02"));
+  EXPECT_TRUE(with_status(json_report, "not-run").contains("R02-001"));  // slot search only
+}
+
 struct Endpoint {
   fs::path pki;
   std::unique_ptr<sas::e2e::Host> host;

@@ -314,10 +314,23 @@ void run_account_scenarios(Run& run, Transport& transport, const ProfileSet& pro
   auto capability = meta.transport_ok ? parse(meta.body) : std::nullopt;
   bool accounts = false;
   if (capability && resource_type(*capability) == "CapabilityStatement")
-    accounts = json::serialize(*capability).find("\"type\":\"Practitioner\"") != std::string::npos;
+    if (const auto* rest = capability->as_object().if_contains("rest"); rest && rest->is_array())
+      for (const auto& server : rest->as_array())
+        if (const auto* resources = server.is_object() ? server.as_object().if_contains("resource") : nullptr;
+            resources && resources->is_array())
+          for (const auto& res : resources->as_array()) {
+            if (!res.is_object() || !res.as_object().contains("type") || res.as_object().at("type") != "Practitioner")
+              continue;
+            if (const auto* inter = res.as_object().if_contains("interaction"); inter && inter->is_array())
+              for (const auto& i : inter->as_array())
+                if (i.is_object() && i.as_object().contains("code") &&
+                    (i.as_object().at("code") == "create" || i.as_object().at("code") == "update"))
+                  accounts = true;
+          }
   if (!accounts) {
     for (const auto& c : run.catalogue().checks())
-      if (c.group == "R02") run.note(c.id, "the CapabilityStatement declares no Practitioner interaction");
+      if (c.group == "R02" || (c.flow == "INT_R02" && c.group == "PROFILE"))
+        run.note(c.id, "the CapabilityStatement declares no Practitioner create/update (INT_R02 not offered)");
     return;
   }
   // Fresh identifiers every run (an endpoint keeps its accounts); they never appear in the report.
