@@ -153,6 +153,10 @@ std::vector<Mutation> written_mutations() {
        }},
       {"R01-BUNDLE-006", psindiv, [](json::value& b) { first(b, "Slot")["comment"] = "call the practice"; }},
       {"R01-BUNDLE-007", psindiv, [](json::value& b) { first(b, "Slot")["start"] = "2021-11-05T09:00:00+00:00"; }},
+      {"R01-BUNDLE-008", psindiv,
+       [](json::value& b) {
+         first(b, "Slot")["appointmentType"].as_object()["coding"].as_array()[0].as_object()["code"] = "EMERGENCY";
+       }},
       {"R01-FAQ-01", psindiv,
        [](json::value& b) {
          first(b, "Practitioner")["identifier"].as_array()[0].as_object()["value"] = "10100050075";

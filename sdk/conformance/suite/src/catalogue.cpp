@@ -80,6 +80,7 @@ std::vector<Check> written_checks() {
   b("005", "no resource appears twice in the Bundle", E, reqs({42, 44}));
   b("006", "`Slot.comment` is the booking page, an absolute https URL", E, reqs({25}));
   b("007", "`Slot.start`/`end` written as YYYY-MM-DDThh:mm:ss.sss+hh:mm", W, reqs({45}));
+  b("008", "`Slot.appointmentType` says how to come: v2-0276 ROUTINE (appointment) or WALKIN", E, reqs({49}));
   // --- The eleven errors of the IG's FAQ --------------------------------------------------------
   auto f = [&](const char* n, const char* title, std::vector<std::string> r) {
     c.push_back(check(std::string("R01-FAQ-") + n, title, faq, E, kBoth, "INT_R01", "FAQ", std::move(r)));

@@ -20,6 +20,7 @@ constexpr std::string_view kSlotTypes = "https://mos.esante.gouv.fr/NOS/TRE_R314
 constexpr std::string_view kSpecialties =
     "https://mos.esante.gouv.fr/NOS/TRE_R38-SpecialiteOrdinale/FHIR/TRE-R38-SpecialiteOrdinale";
 constexpr std::string_view kActCode = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
+constexpr std::string_view kAppointmentTypes = "http://terminology.hl7.org/CodeSystem/v2-0276";
 constexpr std::string_view kServiceTypeExtension =
     "http://hl7.org/fhir/5.0/StructureDefinition/extension-Slot.serviceType";
 
@@ -158,6 +159,18 @@ void check_bundle_structure(Checker& c, const json::object& bundle, const Bundle
     if (auto comment = r.if_contains("comment"); comment && comment->is_string() && !blank(comment->as_string()) &&
                                                  !std::regex_match(std::string(comment->as_string()), url_format))
       c.fail("R01-BUNDLE-006", s->path + ".comment", "Slot.comment is not an absolute http(s) URL");
+    if (const auto* type = obj(r, "appointmentType")) {
+      bool known = false;
+      if (const auto* codings = arr(*type, "coding"))
+        for (const auto& coding : *codings)
+          if (coding.is_object() && str(coding.as_object(), "system") == kAppointmentTypes) {
+            const std::string code = str(coding.as_object(), "code");
+            known |= code == "ROUTINE" || code == "WALKIN";
+          }
+      if (!known)
+        c.fail("R01-BUNDLE-008", s->path + ".appointmentType",
+               "appointmentType is not v2-0276 ROUTINE (with appointment) or WALKIN (without)");
+    }
     for (const auto& [key, value] : {std::pair{"start", start}, std::pair{"end", end}})
       if (!value.empty() && !std::regex_match(value, instant_format))
         c.fail("R01-BUNDLE-007", s->path + "." + key,
