@@ -107,6 +107,8 @@ TEST(ConformancePlugin, BrokenPluginFailsWithTheRightIds) {
     EXPECT_TRUE(failed.contains(id)) << id << "\n" << failures(json_report);
   EXPECT_THAT(r.out, testing::HasSubstr("FAIL R01-FAQ-02"));
   EXPECT_THAT(sas::test::read_file(html), testing::HasSubstr("id=\"R01-FAQ-10\""));
+  // The offending element of the plugin's answer, highlighted at its path (a blank given name).
+  EXPECT_THAT(sas::test::read_file(html), testing::HasSubstr("<mark>&quot; &quot;</mark>"));
 }
 
 TEST(ConformancePlugin, TemplatePluginPasses) {
