@@ -1,0 +1,77 @@
+// The catalogue of the certification suite (sas-conformance): numbered checks with stable ids, each
+// with a title, the IG page or FAQ item it comes from, a severity, what it needs (mode, flow) and
+// the ANS test-kit requirements (agg-psindiv@N) it covers.
+//
+// Two sources, one catalogue:
+// - the protocol, structure and FAQ checks below are written in catalogue.cpp;
+// - the profile checks are generated from the IG package's StructureDefinitions through the
+//   profile validator (ProfileSet::constraints): one check per enforced constraint, numbered in
+//   snapshot order per profile, e.g. R01-PROFILE-SLOT-012. A new IG version is a data update.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <sas/conformance/profile_validator.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sas::conformance {
+
+enum class Severity { error, warning };
+std::string_view to_string(Severity severity);
+
+struct Check {
+  std::string id;         // "R01-QUERY-007", "R01-PROFILE-SLOT-012", "TLS-003"
+  std::string title;      // one line
+  std::string reference;  // IG page, FAQ item or spec URL
+  Severity severity = Severity::error;
+  std::string modes;                      // "plugin endpoint" | "endpoint" | "files": where the suite can run it
+  std::string flow;                       // "INT_R01", "INT_R02", "INT_R03", "INT_R04", "SOS", "mTLS", "performance"
+  std::string group;                      // QUERY | BUNDLE | PROFILE | FAQ | R02 | TLS | PERF
+  std::vector<std::string> requirements;  // "agg-psindiv@9", ...
+  // Profile checks only: the validator constraint this check numbers.
+  std::string profile_url;
+  std::string element_id;
+  std::string constraint_kind;
+  std::string expected;
+};
+
+// One entry of ANS's test-kit requirement list (sas_test_kit_requirements.csv).
+struct Requirement {
+  std::string id;  // "agg-psindiv@17"
+  std::string text;
+  std::string url;
+  std::string not_tested_reason;  // ANS's own "Not Tested Reason" (e.g. "Not Verifiable")
+};
+
+class Catalogue {
+ public:
+  // The hand-written checks plus the profile checks generated from `profiles`.
+  static Catalogue build(const ProfileSet& profiles);
+
+  const std::vector<Check>& checks() const { return checks_; }
+  const Check* find(std::string_view id) const;
+
+  // The check a validator issue belongs to: the constraint with the same (profile, element, kind),
+  // else the profile's root constraint of that kind. Issues of kind "empty" belong to R01-FAQ-10.
+  // nullptr when the profile is not in the catalogue.
+  const Check* for_issue(const Issue& issue) const;
+
+  // docs/certification.md's catalogue section (deterministic for one IG package).
+  std::string markdown(const std::vector<Requirement>& requirements) const;
+
+ private:
+  std::vector<Check> checks_;
+  std::map<std::string, std::size_t, std::less<>> by_id_;
+  std::map<std::string, std::size_t, std::less<>> by_constraint_;  // "url|element|kind"
+};
+
+// Reads ANS's requirement list (CSV with a header line). Throws std::runtime_error.
+std::vector<Requirement> load_requirements(const std::filesystem::path& csv);
+
+// Requirement → ids of the checks that cite it, for every requirement of the list (empty: uncovered).
+std::vector<std::pair<Requirement, std::vector<std::string>>> coverage(const Catalogue& catalogue,
+                                                                       const std::vector<Requirement>& requirements);
+
+}  // namespace sas::conformance

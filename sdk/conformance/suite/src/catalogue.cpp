@@ -1,0 +1,407 @@
+// The hand-written checks, and the profile checks generated from the IG package.
+#include <sas/conformance/catalogue.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace sas::conformance {
+namespace {
+
+constexpr const char* kIg = "https://interop.esante.gouv.fr/ig/fhir/sas/";
+constexpr const char* kSearchPage =
+    "https://interop.esante.gouv.fr/ig/fhir/sas/specifications_techniques-ps-recherche_creneaux.html";
+constexpr const char* kAccountsPage =
+    "https://interop.esante.gouv.fr/ig/fhir/sas/specifications_techniques-ps-gestion_regulateur.html";
+constexpr const char* kFaqPage = "https://interop.esante.gouv.fr/ig/fhir/sas/faq.html";
+constexpr const char* kSecurityPage = "https://interop.esante.gouv.fr/ig/fhir/sas/securite.html";
+constexpr const char* kMtlsSpec =
+    "https://esante.gouv.fr/sites/default/files/media/document/"
+    "SAS_SPEC_Securisation-des-echanges-par-mTLS_20240524_V3.2.pdf";
+constexpr const char* kBoth = "plugin endpoint";
+
+std::vector<std::string> reqs(std::initializer_list<int> numbers) {
+  std::vector<std::string> out;
+  for (int n : numbers) out.push_back("agg-psindiv@" + std::to_string(n));
+  return out;
+}
+
+Check check(std::string id, std::string title, std::string reference, Severity severity, std::string modes,
+            std::string flow, std::string group, std::vector<std::string> requirements) {
+  Check c;
+  c.id = std::move(id);
+  c.title = std::move(title);
+  c.reference = std::move(reference);
+  c.severity = severity;
+  c.modes = std::move(modes);
+  c.flow = std::move(flow);
+  c.group = std::move(group);
+  c.requirements = std::move(requirements);
+  return c;
+}
+
+std::vector<Check> written_checks() {
+  const auto E = Severity::error;
+  const auto W = Severity::warning;
+  const std::string faq = kFaqPage;
+  std::vector<Check> c;
+  // --- INT_R01 queries: every form the platform sends, and the refusals -------------------------
+  auto q = [&](const char* n, const char* title, Severity s, std::vector<std::string> r) {
+    c.push_back(check(std::string("R01-QUERY-") + n, title, kSearchPage, s, kBoth, "INT_R01", "QUERY", std::move(r)));
+  };
+  q("001", "the platform's query (`|` raw, `+` as %2B, milliseconds) is answered 200 with a searchset Bundle", E,
+    reqs({4, 6, 26, 27, 28, 29, 30}));
+  q("002", "`|` sent as %7C gives the same answer", E, reqs({29}));
+  q("003", "`+` of the offsets sent raw gives the same answer", E, reqs({26}));
+  q("004", "dates without milliseconds give the same answer", E, reqs({26}));
+  q("005", "spaces after the commas of the identifier list give the same answer", E, reqs({29}));
+  q("006", "the parameters in another order (`status` and `_include`s first) give the same answer", E, reqs({28, 30}));
+  q("007", "`_count` caps the entries, not `total`", E, {});
+  q("008", "unprefixed RPPS ids in the query find the same slots", E, reqs({16}));
+  q("009", "an unknown practitioner is answered 200 with an empty Bundle, `total: 0`", E, reqs({8}));
+  q("010", "`start=ge` missing: 400 with an OperationOutcome", E, {});
+  q("011", "`start=le` missing: 400 with an OperationOutcome", E, {});
+  q("012", "a malformed date: 400 with an OperationOutcome", E, {});
+  q("013", "`le` before `ge`: 400 with an OperationOutcome", E, {});
+  q("014", "more than 25 practitioner ids: 400 with an OperationOutcome", E, {});
+  q("015", "an identifier system other than urn:oid:1.2.250.1.71.4.2.1: 400 with an OperationOutcome", E, {});
+  q("016", "`status` missing: 400 with an OperationOutcome", W, reqs({27}));
+  q("017", "`GET [base]/metadata` answers a CapabilityStatement with the Slot search", E, reqs({4}));
+  // --- INT_R01 answers: what the profiles cannot say --------------------------------------------
+  auto b = [&](const char* n, const char* title, Severity s, std::vector<std::string> r) {
+    c.push_back(check(std::string("R01-BUNDLE-") + n, title, kSearchPage, s, kBoth, "INT_R01", "BUNDLE", std::move(r)));
+  };
+  b("001", "`total` is the number of Slot matches", E, reqs({13}));
+  b("002", "`search.mode` is `match` for Slots and `include` for the other resources", E, reqs({13}));
+  b("003", "every Slot starts inside the requested window", E, reqs({5, 6, 7}));
+  b("004", "every Slot ends after it starts", E, reqs({11}));
+  b("005", "no resource appears twice in the Bundle", E, reqs({42, 44}));
+  b("006", "`Slot.comment` is the booking page, an absolute https URL", E, reqs({25}));
+  b("007", "`Slot.start`/`end` written as YYYY-MM-DDThh:mm:ss.sss+hh:mm", W, reqs({45}));
+  b("008", "`Slot.appointmentType` says how to come: v2-0276 ROUTINE (appointment) or WALKIN", E, reqs({49}));
+  // --- The eleven errors of the IG's FAQ --------------------------------------------------------
+  auto f = [&](const char* n, const char* title, std::vector<std::string> r) {
+    c.push_back(check(std::string("R01-FAQ-") + n, title, faq, E, kBoth, "INT_R01", "FAQ", std::move(r)));
+  };
+  f("01", "national ids are prefixed: Practitioner IDNPS `8`+RPPS or `0`+ADELI, structure IDNST `0`/`1`/`3`/`4`",
+    reqs({16, 17, 18}));
+  f("02", "phone numbers in international format (+33...)", reqs({34, 35}));
+  f("03", "specialties sent, as TRE_R38 coding or as text", reqs({41}));
+  f("04", "every Slot carries its slot types (TRE_R314 PUBLIC, PRO, SNP, CPTS) in meta.security", reqs({23, 46}));
+  f("05", "consultation modes coded (v3-ActCode AMB, HH, VR), motives as text", reqs({24, 48}));
+  f("06", "a CPTS slot has the serviceType 604 → HealthcareService → Organization chain", {});
+  f("07", "several places: each Schedule is one place, its PractitionerRole belongs to its Practitioner",
+    reqs({19, 22, 42, 43}));
+  f("08", "several doctors: every Slot belongs to a practitioner who was asked for, one Practitioner per id",
+    reqs({15, 44}));
+  f("09", "no match is a success: 200, `total: 0`", reqs({8}));
+  f("10", "no empty element (\"\", {}, [], null, blank strings)", {});
+  f("11", "a slot visible to two CPTS is linked to both (one serviceType 604 per HealthcareService)", {});
+  // --- INT_R02 regulator accounts ---------------------------------------------------------------
+  auto r = [&](const char* n, const char* title, Severity s) {
+    c.push_back(check(std::string("R02-") + n, title, kAccountsPage, s, kBoth, "INT_R02", "R02", {}));
+  };
+  r("001", "POST [base]/Practitioner creates an account: 201 with a Location header", E);
+  r("002", "the same POST replayed is refused with a 4xx and an OperationOutcome", E);
+  r("003", "a conditional PUT for an unknown identifier creates the account (201, or 200) with a Location", E);
+  r("004", "the same conditional PUT twice is idempotent: 200 the second time", E);
+  r("005", "`active: false` (habilitation withdrawn) is accepted", E);
+  r("006", "a body that is not FHIR JSON: 400 with an OperationOutcome", E);
+  r("007", "a Practitioner breaking the profile (no name): 422 with an OperationOutcome", W);
+  // --- mutual TLS: refusals during the handshake -------------------------------------------------
+  auto t = [&](const char* n, const char* title, std::vector<std::string> rq) {
+    c.push_back(check(std::string("TLS-") + n, title, kMtlsSpec, E, "endpoint", "mTLS", "TLS", std::move(rq)));
+  };
+  t("001", "the SAS client certificate (CN=sas.sante.fr, OU=SAS, test CA) is accepted", reqs({1}));
+  t("002", "no client certificate: refused during the handshake", reqs({1}));
+  t("003", "a certificate from another CA: refused during the handshake", reqs({1}));
+  t("004", "a revoked certificate (test CRL): refused during the handshake", reqs({1}));
+  t("005", "an expired certificate: refused during the handshake", reqs({1}));
+  t("006", "a wrong CN: refused during the handshake", reqs({2}));
+  t("007", "a wrong OU: refused during the handshake", reqs({3}));
+  t("008", "TLS 1.1: refused during the handshake", {});
+  // --- latency --------------------------------------------------------------------------------------
+  c.push_back(check("PERF-001", "searches answer within the platform's 7 s (p95 and max)", kSecurityPage, E, kBoth,
+                    "performance", "PERF", {}));
+  c.push_back(check("PERF-002", "searches answer within the advisory budget (p95, --budget-ms)", kSecurityPage, W,
+                    kBoth, "performance", "PERF", {}));
+  return c;
+}
+
+// The profiles the suite numbers, by flow, with the short name in their check ids.
+struct ProfileGroup {
+  const char* name;  // StructureDefinition.name
+  const char* flow;
+  const char* abbreviation;
+  const char* modes;
+};
+constexpr ProfileGroup kProfiles[] = {
+    {"BundleAgregateur", "INT_R01", "BUNDLE", kBoth},
+    {"FrSlotAgregateur", "INT_R01", "SLOT", kBoth},
+    {"FrScheduleAgregateur", "INT_R01", "SCHEDULE", kBoth},
+    {"FrPractitionerAgregateur", "INT_R01", "PRACTITIONER", kBoth},
+    {"FrPractitionerRoleExerciceAgregateur", "INT_R01", "ROLE", kBoth},
+    {"FrLocationAgregateur", "INT_R01", "LOCATION", kBoth},
+    {"FrPractitionerRegul", "INT_R02", "PRACTITIONER", kBoth},
+    {"FrAppointmentSAS", "INT_R03", "APPOINTMENT", "files"},
+    {"BundleAgregateurCPTS", "INT_R04", "BUNDLE", "files"},
+    {"FrSlotAgregateurCPTS", "INT_R04", "SLOT", "files"},
+    {"FrHealthcareServiceAgregateurCPTS", "INT_R04", "SERVICE", "files"},
+    {"FrOrganizationAgregateurCPTS", "INT_R04", "ORGANIZATION", "files"},
+};
+
+std::string flow_prefix(std::string_view flow) {
+  if (flow.starts_with("INT_")) return std::string(flow.substr(4));
+  return std::string(flow);
+}
+
+// ANS requirements a profile check covers: the profile's own (conformance to the profile), plus
+// those naming the element.
+std::vector<std::string> profile_requirements(std::string_view name, std::string_view element, std::string_view kind) {
+  struct Rule {
+    const char* profile;
+    const char* element_prefix;  // "" = any element
+    std::initializer_list<int> numbers;
+  };
+  static const Rule rules[] = {
+      {"FrSlotAgregateur", "", {9}},
+      {"FrSlotAgregateur", "Slot.start", {11}},
+      {"FrSlotAgregateur", "Slot.end", {11}},
+      {"FrSlotAgregateur", "Slot.schedule", {12}},
+      {"FrSlotAgregateur", "Slot.status", {10}},
+      {"FrSlotAgregateur", "Slot.meta.security", {23, 46}},
+      {"FrSlotAgregateur", "Slot.serviceType", {24, 48}},
+      {"FrSlotAgregateur", "Slot.specialty", {41}},
+      {"FrSlotAgregateur", "Slot.appointmentType", {49}},
+      {"FrSlotAgregateur", "Slot.comment", {25}},
+      {"BundleAgregateur", "", {13}},
+      {"BundleAgregateur", "Bundle.type", {14}},
+      {"FrPractitionerAgregateur", "", {32}},
+      {"FrPractitionerAgregateur", "Practitioner.identifier", {16}},
+      {"FrPractitionerAgregateur", "Practitioner.name", {33}},
+      {"FrPractitionerAgregateur", "Practitioner.telecom", {34, 35}},
+      {"FrPractitionerRoleExerciceAgregateur", "", {31}},
+      {"FrPractitionerRoleExerciceAgregateur", "PractitionerRole.organization", {20}},
+      {"FrPractitionerRoleExerciceAgregateur", "PractitionerRole.practitioner", {21}},
+      {"FrPractitionerRoleExerciceAgregateur", "PractitionerRole.contained", {22}},
+      {"FrPractitionerRoleExerciceAgregateur", "PractitionerRole.location", {22}},
+      {"FrLocationAgregateur", "Location.address.line", {38}},
+      {"FrLocationAgregateur", "Location.address.city", {39}},
+      {"FrLocationAgregateur", "Location.address.postalCode", {40}},
+  };
+  std::vector<std::string> out;
+  for (const auto& rule : rules) {
+    if (name != rule.profile) continue;
+    std::string_view prefix = rule.element_prefix;
+    bool root_rule = prefix.empty();
+    bool matches = !prefix.empty() && element.starts_with(prefix) &&
+                   (element.size() == prefix.size() || element[prefix.size()] == '.' || element[prefix.size()] == ':');
+    if (root_rule || matches)
+      for (int n : rule.numbers) out.push_back("agg-psindiv@" + std::to_string(n));
+  }
+  (void)kind;
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::string describe_constraint(const Constraint& c) {
+  if (c.element_id.find('.') == std::string::npos) return "every element (" + c.kind + "): " + c.expected;
+  if (c.kind == "cardinality") return "`" + c.element_id + "` cardinality " + c.expected;
+  if (c.kind == "fixed") return "`" + c.element_id + "` fixed to " + c.expected;
+  if (c.kind == "pattern") return "`" + c.element_id + "` matches pattern " + c.expected;
+  if (c.kind == "binding") return "`" + c.element_id + "` bound (required) to " + c.expected;
+  if (c.kind == "slicing") return "`" + c.element_id + "` closed slicing";
+  if (c.kind == "reference") return "`" + c.element_id + "` references " + c.expected;
+  return "`" + c.element_id + "` " + c.kind + ": " + c.expected;
+}
+
+std::string constraint_key(std::string_view url, std::string_view element, std::string_view kind) {
+  return std::string(url) + "|" + std::string(element) + "|" + std::string(kind);
+}
+
+std::string md_escape(std::string text) {
+  std::string out;
+  for (char ch : text) {
+    if (ch == '|')
+      out += "\\|";
+    else if (ch == '\n')
+      out += ' ';
+    else
+      out += ch;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string_view to_string(Severity severity) { return severity == Severity::error ? "error" : "warning"; }
+
+Catalogue Catalogue::build(const ProfileSet& profiles) {
+  Catalogue cat;
+  cat.checks_ = written_checks();
+  for (const auto& group : kProfiles) {
+    const StructureDefinition* sd = nullptr;
+    for (const auto& url : profiles.profile_urls()) {
+      const auto* candidate = profiles.find(url);
+      if (candidate && candidate->name == group.name) sd = candidate;
+    }
+    if (!sd) continue;
+    int number = 0;
+    for (const auto& constraint : profiles.constraints(sd->url)) {
+      if (!constraint.enforced || constraint.kind == "empty") continue;  // empty: R01-FAQ-10
+      char digits[16];
+      std::snprintf(digits, sizeof digits, "%03d", ++number);
+      Check c;
+      c.id = flow_prefix(group.flow) + "-PROFILE-" + group.abbreviation + "-" + digits;
+      c.title = sd->name + ": " + describe_constraint(constraint);
+      std::string page = sd->url.substr(sd->url.rfind('/') + 1);
+      c.reference = std::string(kIg) + "StructureDefinition-" + page + ".html";
+      c.severity = Severity::error;
+      c.modes = group.modes;
+      c.flow = group.flow;
+      c.group = "PROFILE";
+      c.requirements = profile_requirements(sd->name, constraint.element_id, constraint.kind);
+      c.profile_url = constraint.profile_url;
+      c.element_id = constraint.element_id;
+      c.constraint_kind = constraint.kind;
+      c.expected = constraint.expected;
+      cat.checks_.push_back(std::move(c));
+    }
+  }
+  for (std::size_t i = 0; i < cat.checks_.size(); ++i) {
+    const auto& c = cat.checks_[i];
+    cat.by_id_.emplace(c.id, i);
+    if (!c.profile_url.empty())
+      cat.by_constraint_.emplace(constraint_key(c.profile_url, c.element_id, c.constraint_kind), i);
+  }
+  return cat;
+}
+
+const Check* Catalogue::find(std::string_view id) const {
+  auto it = by_id_.find(id);
+  return it == by_id_.end() ? nullptr : &checks_[it->second];
+}
+
+const Check* Catalogue::for_issue(const Issue& issue) const {
+  if (issue.kind == "empty") return find("R01-FAQ-10");
+  if (auto it = by_constraint_.find(constraint_key(issue.profile_url, issue.element_id, issue.kind));
+      it != by_constraint_.end())
+    return &checks_[it->second];
+  // The profile's root constraint of that kind: the root element id is the resource type.
+  for (const auto& c : checks_) {
+    if (c.profile_url == issue.profile_url && c.constraint_kind == issue.kind &&
+        c.element_id.find('.') == std::string::npos)
+      return &c;
+  }
+  return nullptr;
+}
+
+std::string Catalogue::markdown(const std::vector<Requirement>& requirements) const {
+  std::ostringstream out;
+  std::size_t errors = 0;
+  for (const auto& c : checks_) errors += c.severity == Severity::error ? 1 : 0;
+  out << "<!-- Generated by `sas-conformance catalogue --markdown`; do not edit by hand. -->\n\n";
+  out << checks_.size() << " checks (" << errors << " errors, " << checks_.size() - errors << " warnings).\n\n";
+  std::string group;
+  for (const auto& c : checks_) {
+    std::string heading = c.group == "PROFILE" ? c.flow + " profile checks (generated from the StructureDefinitions)"
+                                               : c.flow + " " + c.group;
+    if (heading != group) {
+      group = heading;
+      out << "\n### " << heading
+          << "\n\n| id | check | severity | modes | ANS requirements |\n| --- | --- | --- | --- | --- |\n";
+    }
+    out << "| [" << c.id << "](" << c.reference << ") | " << md_escape(c.title) << " | " << to_string(c.severity)
+        << " | " << c.modes << " | ";
+    for (std::size_t i = 0; i < c.requirements.size(); ++i) out << (i ? ", " : "") << c.requirements[i];
+    out << " |\n";
+  }
+  if (!requirements.empty()) {
+    out << "\n### Coverage of ANS's test-kit requirements\n\n| requirement | checks |\n| --- | --- |\n";
+    std::vector<std::string> uncovered;
+    for (const auto& [req, ids] : coverage(*this, requirements)) {
+      out << "| " << req.id << " | ";
+      if (ids.empty()) {
+        out << "**not covered**" << (req.not_tested_reason.empty() ? "" : " (ANS: " + req.not_tested_reason + ")");
+        uncovered.push_back(req.id);
+      }
+      const std::size_t shown = std::min<std::size_t>(ids.size(), 8);
+      for (std::size_t i = 0; i < shown; ++i) out << (i ? ", " : "") << ids[i];
+      if (ids.size() > shown) out << " and " << ids.size() - shown << " more";
+      out << " |\n";
+    }
+    out << "\nUncovered: " << uncovered.size() << " of " << requirements.size();
+    for (std::size_t i = 0; i < uncovered.size(); ++i) out << (i ? ", " : ": ") << uncovered[i];
+    out << ".\n";
+  }
+  return out.str();
+}
+
+std::vector<Requirement> load_requirements(const std::filesystem::path& csv) {
+  std::ifstream in(csv, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + csv.string());
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string text = buffer.str();
+  if (text.starts_with("\xEF\xBB\xBF")) text.erase(0, 3);
+  // RFC 4180 fields: quoted fields may hold commas, doubled quotes and newlines.
+  std::vector<std::vector<std::string>> rows(1);
+  std::string field;
+  bool quoted = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char ch = text[i];
+    if (quoted) {
+      if (ch == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        field += '"';
+        ++i;
+      } else if (ch == '"') {
+        quoted = false;
+      } else {
+        field += ch;
+      }
+    } else if (ch == '"') {
+      quoted = true;
+    } else if (ch == ',') {
+      rows.back().push_back(std::move(field));
+      field.clear();
+    } else if (ch == '\n' || ch == '\r') {
+      if (ch == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+      rows.back().push_back(std::move(field));
+      field.clear();
+      rows.emplace_back();
+    } else {
+      field += ch;
+    }
+  }
+  if (!field.empty() || !rows.back().empty()) rows.back().push_back(std::move(field));
+  std::vector<Requirement> out;
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    const auto& row = rows[i];
+    if (row.size() < 4 || row[1].empty()) continue;
+    Requirement req;
+    req.id = row[0] + "@" + row[1];
+    req.url = row[2];
+    req.text = row[3];
+    if (row.size() > 8) req.not_tested_reason = row[8];
+    out.push_back(std::move(req));
+  }
+  if (out.empty()) throw std::runtime_error(csv.string() + ": no requirement");
+  return out;
+}
+
+std::vector<std::pair<Requirement, std::vector<std::string>>> coverage(const Catalogue& catalogue,
+                                                                       const std::vector<Requirement>& requirements) {
+  std::vector<std::pair<Requirement, std::vector<std::string>>> out;
+  for (const auto& req : requirements) {
+    std::vector<std::string> ids;
+    for (const auto& c : catalogue.checks())
+      if (std::find(c.requirements.begin(), c.requirements.end(), req.id) != c.requirements.end()) ids.push_back(c.id);
+    out.emplace_back(req, std::move(ids));
+  }
+  return out;
+}
+
+}  // namespace sas::conformance

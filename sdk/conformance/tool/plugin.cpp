@@ -1,0 +1,200 @@
+// sas-conformance plugin: loads a vendor plugin in process through the host's own machinery
+// (plugin_loader, slot_search, the FhirEndpoint that `sas-host serve` puts behind its HTTPS
+// server) and runs the same scenarios as endpoint mode on what the host would emit, without
+// network or TLS. In addition it checks the plugin's own answer for what the host had to repair
+// or drop (its build warnings): data the platform would never see.
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
+#include <google/protobuf/reflection.h>
+#include <google/protobuf/util/json_util.h>
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <iostream>
+#include <sas/host/fhir_server/fhir_endpoint.hpp>
+#include <sas/host/plugin_loader/plugin.hpp>
+#include <sas/host/slot_search/bundle.hpp>
+#include <sas/host/slot_search/query.hpp>
+#include <sas/host/store/store.hpp>
+#include <sas/sdk/datetime.hpp>
+
+#include "options.hpp"
+#include "tool.hpp"
+
+namespace sas::conformance::tool {
+
+namespace fs = std::filesystem;
+namespace v1 = sas::plugin::v1;
+using sas::cli::parse_options;
+
+namespace {
+
+constexpr const char* kBase = "https://sas-conformance.invalid/sas";
+
+// The host's FhirEndpoint, called as its HTTPS server calls it for an authenticated platform.
+class InProcessTransport : public Transport {
+ public:
+  explicit InProcessTransport(std::shared_ptr<const sas::host::FhirEndpoint> endpoint)
+      : endpoint_(std::move(endpoint)) {}
+
+  HttpReply send(const std::string& method, const std::string& target, const std::string& body) override {
+    sas::host::server::Request request;
+    request.method = method;
+    request.target = "/sas" + target;
+    request.headers = {{"Host", "sas-conformance.invalid"}, {"Accept", "application/fhir+json"}};
+    if (method != "GET") request.headers.emplace_back("Content-Type", "application/fhir+json");
+    request.body = body;
+    request.tls = true;
+    request.client = {"sas.sante.fr", "SAS"};
+    request.remote = "sas-conformance";
+    const auto t0 = std::chrono::steady_clock::now();
+    sas::host::server::Response response = endpoint_->handle(request);
+    HttpReply r;
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    r.transport_ok = true;
+    r.status = response.status;
+    r.content_type = response.content_type;
+    r.body = std::move(response.body);
+    for (auto [name, value] : response.headers) {
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      r.headers.emplace_back(std::move(name), std::move(value));
+    }
+    return r;
+  }
+
+ private:
+  std::shared_ptr<const sas::host::FhirEndpoint> endpoint_;
+};
+
+// Blank strings anywhere in the plugin's answer (an empty element the host must drop).
+void blank_strings(const google::protobuf::Message& m, const std::string& path, std::vector<std::string>& out) {
+  const auto* d = m.GetDescriptor();
+  const auto* r = m.GetReflection();
+  auto blank = [](const std::string& s) { return !s.empty() && s.find_first_not_of(" \t\r\n") == std::string::npos; };
+  for (int i = 0; i < d->field_count(); ++i) {
+    const auto* f = d->field(i);
+    const std::string here = path + (path.empty() ? "" : ".") + f->name();
+    if (f->is_repeated()) {
+      for (int j = 0; j < r->FieldSize(m, f); ++j) {
+        const std::string item = here + "[" + std::to_string(j) + "]";
+        if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_STRING) {
+          std::string s = r->GetRepeatedString(m, f, j);
+          if (s.empty() || blank(s)) out.push_back(item);
+        } else if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) {
+          blank_strings(r->GetRepeatedMessage(m, f, j), item, out);
+        }
+      }
+    } else if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_STRING) {
+      if (blank(r->GetString(m, f))) out.push_back(here);
+    } else if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE && r->HasField(m, f)) {
+      blank_strings(r->GetMessage(m, f), here, out);
+    }
+  }
+}
+
+// Which check a host build warning belongs to (see host/slot_search/src/bundle.cpp).
+const char* check_of_warning(const std::string& w) {
+  auto has = [&w](const char* s) { return w.find(s) != std::string::npos; };
+  if (has("invalid national id") || has("FINESS, SIRET or RPPS-rang")) return "R01-FAQ-01";
+  if (has("phone not sent")) return "R01-FAQ-02";
+  if (has("unknown place") || has("unknown practitioner")) return "R01-FAQ-07";
+  if (has("was not asked for")) return "R01-FAQ-08";
+  if (has("all required") || has("has no name") || has("empty id")) return "R01-FAQ-10";
+  if (has("more than once")) return "R01-BUNDLE-005";
+  return "R01-FAQ-10";
+}
+
+// The plugin's own answer to the platform's query, through the host's Bundle builder.
+void check_plugin_answer(Run& run, sas::host::PluginInstance& plugin, const ScenarioOptions& options) {
+  if (options.progress) options.progress("plugin answer: what the host had to repair or drop");
+  const std::string target = slot_query(options.practitioners, options.now, options.now + options.window);
+  auto parsed = sas::host::slot_search::parse_slot_query(target);
+  const auto* query = std::get_if<sas::host::slot_search::ParsedSlotQuery>(&parsed);
+  if (!query) return;
+  v1::PluginRequest request;
+  *request.mutable_search_slots() = sas::host::slot_search::to_plugin_request(*query);
+  v1::PluginResponse response;
+  auto result = plugin.call(request, response, std::chrono::system_clock::now() + std::chrono::seconds(5));
+  const std::string label = "plugin answer to R01-QUERY-001";
+  if (!result.ok()) {
+    run.fail({"R01-QUERY-001", label, "", "the plugin answered an error: " + result.message});
+    return;
+  }
+  // The answer as JSON (proto field names: the same paths as the findings), for the HTML report.
+  std::string answer_json;
+  google::protobuf::util::JsonPrintOptions print;
+  print.preserve_proto_field_names = true;
+  if (google::protobuf::util::MessageToJsonString(response.search_slots(), &answer_json, print).ok())
+    run.document(label, boost::json::parse(answer_json));
+  std::vector<std::string> blanks;
+  blank_strings(response.search_slots(), "", blanks);
+  for (const auto& path : blanks)
+    run.fail({"R01-FAQ-10", label, path, "empty or blank string in the plugin's answer (leave the field unset)"});
+  sas::host::slot_search::BundleOptions bundle_options;
+  bundle_options.base_url = kBase;
+  sas::host::slot_search::BuildReport report;
+  (void)sas::host::slot_search::build_search_bundle(*query, response.search_slots(), bundle_options, &report);
+  for (const auto& w : report.warnings) run.fail({check_of_warning(w), label, "", "host had to repair: " + w});
+}
+
+}  // namespace
+
+int plugin(const Args& args) {
+  po::options_description options("plugin options");
+  options.add_options()("plugin", po::value<std::string>()->required(), "the vendor plugin library (.so)")(
+      "plugin-config", po::value<std::string>()->default_value(""), "passed verbatim to the plugin's init");
+  add_run_options(options);
+  add_data_options(options);
+  po::positional_options_description positional;
+  positional.add("plugin", 1);
+  int exit_code = 0;
+  auto vm = parse_options("sas-conformance plugin",
+                          "PATH [--plugin-config S] --practitioners ID,... [--now T] [--only ID...] [--skip ID...] "
+                          "[--json F] [--junit F] [--html F]",
+                          options, args, exit_code, &positional);
+  if (!vm) return exit_code;
+  const auto& v = *vm;
+  auto context = load_context(v);
+  auto scenario = scenario_options(v, context);
+  auto run = make_run(v, context);
+  for (const auto& c : context.catalogue->checks())
+    if (c.group == "TLS") run->note(c.id, "endpoint mode only");
+
+  // A throw-away store for the INT_R02 audit rows.
+  const fs::path work = fs::temp_directory_path() / ("sas-conformance-" + std::to_string(::getpid()));
+  fs::create_directories(work);
+  int code = 1;
+  try {
+    const auto t0 = std::chrono::steady_clock::now();
+    sas::host::HostServices services;
+    services.log = [](int32_t, std::string_view) {};
+    services.now = [now = scenario.now] { return std::chrono::system_clock::time_point(now); };
+    auto plugin =
+        sas::host::PluginInstance::load(v["plugin"].as<std::string>(), v["plugin-config"].as<std::string>(), services);
+    run->info("mode", "plugin");
+    run->info("plugin", plugin->manifest().name + " " + plugin->manifest().version);
+    run->info("now", sas::sdk::datetime::format_utc(scenario.now));
+    std::string ids;
+    for (const auto& id : scenario.practitioners) ids += (ids.empty() ? "" : ",") + id;
+    run->info("practitioners", ids);
+    sas::host::FhirEndpointOptions endpoint_options;
+    endpoint_options.base_url = kBase;
+    endpoint_options.store = sas::host::Store::open("sqlite:" + (work / "store.db").string());
+    auto endpoint = std::make_shared<const sas::host::FhirEndpoint>(plugin, endpoint_options);
+    InProcessTransport transport(endpoint);
+    run_search_scenarios(*run, transport, *context.profiles, scenario);
+    if (run->selected("R01-FAQ-10") || run->any_selected("R01-FAQ-")) check_plugin_answer(*run, *plugin, scenario);
+    run_account_scenarios(*run, transport, *context.profiles, scenario);
+    run_latency(*run, transport, scenario);
+    run->timing("run.seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    code = finish(v, context, *run);
+  } catch (...) {
+    fs::remove_all(work);
+    throw;
+  }
+  fs::remove_all(work);
+  return code;
+}
+
+}  // namespace sas::conformance::tool

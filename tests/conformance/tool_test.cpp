@@ -1,0 +1,233 @@
+// sas-conformance as a tester runs it: plugin mode on the reference plugin over a generated
+// agenda and on a deliberately broken plugin; endpoint mode against the real `sas-host serve`
+// over mutual TLS; reports; and docs/certification.md in sync with the catalogue.
+#include <sas/sim/agenda_generator.hpp>
+#include <sas_test/support.hpp>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <set>
+
+#include "e2e_support.hpp"
+
+namespace {
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+using sas::test::bin;
+using sas::test::run;
+
+// 2026-11-23 is a Monday; the agenda starts that day, the suite's clock at 08:00 Paris.
+constexpr const char* kNow = "2026-11-23T08:00:00+01:00";
+
+struct Agenda {
+  fs::path dir;
+  fs::path db;
+  std::string practitioners;  // comma-separated, each with free slots the host emits in the window
+};
+
+const Agenda& agenda() {
+  static const Agenda a = [] {
+    Agenda out;
+    out.dir = sas::test::make_temp_dir("conformance");
+    out.db = out.dir / "agenda.db";
+    sas::sim::AgendaSpec spec;
+    spec.practitioners = 12;
+    spec.days = 3;
+    spec.seed = 8;
+    spec.first_day = std::chrono::year{2026} / 11 / 23;
+    sas::sim::generate_agenda(out.db, spec);
+    // Free slots of a publishable audience within [now, now + 48 h].
+    const int64_t from = 1795417200;  // 2026-11-23T07:00:00Z
+    const int64_t to = from + 48 * 3600;
+    auto rows = sas::e2e::sql(out.db,
+                              "SELECT DISTINCT pr.national_id FROM slot s JOIN place p ON p.id = s.place_id "
+                              "JOIN practitioner pr ON pr.id = p.practitioner_id WHERE s.status = 'free' AND "
+                              "s.start_utc BETWEEN " +
+                                  std::to_string(from) + " AND " + std::to_string(to) +
+                                  " AND (s.audiences LIKE '%PUBLIC%' OR s.audiences LIKE '%PRO%' OR "
+                                  "s.audiences LIKE '%SNP%') ORDER BY pr.id LIMIT 4");
+    for (const auto& row : rows) out.practitioners += (out.practitioners.empty() ? "" : ",") + row[0];
+    return out;
+  }();
+  return a;
+}
+
+json::object report(const fs::path& file) { return json::parse(sas::test::read_file(file)).as_object(); }
+
+std::set<std::string> with_status(const json::object& r, const std::string& status) {
+  std::set<std::string> ids;
+  for (const auto& c : r.at("checks").as_array())
+    if (c.as_object().at("status") == status.c_str()) ids.insert(std::string(c.as_object().at("id").as_string()));
+  return ids;
+}
+
+std::string failures(const json::object& r) {
+  std::string out;
+  for (const auto& c : r.at("checks").as_array())
+    if (c.as_object().at("status") == "failed") out += json::serialize(c) + "\n";
+  return out;
+}
+
+TEST(ConformancePlugin, ReferencePluginPasses) {
+  const auto& a = agenda();
+  ASSERT_FALSE(a.practitioners.empty());
+  const fs::path out = a.dir / "plugin.json";
+  auto r = run({bin("sas-conformance").string(), "plugin", sas::test::plugin("sas-sqlite-agenda").string(),
+                "--plugin-config", "db=" + a.db.string(), "--practitioners", a.practitioners, "--now", kNow, "--json",
+                out.string(), "--junit", (a.dir / "plugin.xml").string(), "--html", (a.dir / "plugin.html").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto json_report = report(out);
+  EXPECT_EQ(json_report.at("verdict"), "pass") << failures(json_report);
+  const auto passed = with_status(json_report, "passed");
+  for (const char* id : {"R01-QUERY-001", "R01-QUERY-008", "R01-QUERY-014", "R01-FAQ-01", "R01-FAQ-10",
+                         "R01-PROFILE-SLOT-001", "R02-001", "R02-004", "PERF-001"})
+    EXPECT_TRUE(passed.contains(id)) << id;
+  EXPECT_TRUE(with_status(json_report, "not-run").contains("TLS-002"));
+  EXPECT_THAT(sas::test::read_file(a.dir / "plugin.xml"), testing::HasSubstr("<testsuite name=\"sas-conformance\""));
+  EXPECT_THAT(sas::test::read_file(a.dir / "plugin.html"), testing::HasSubstr("PASS"));
+}
+
+TEST(ConformancePlugin, BrokenPluginFailsWithTheRightIds) {
+  const auto& a = agenda();
+  const fs::path out = a.dir / "broken.json";
+  const fs::path html = a.dir / "broken.html";
+  auto r = run({bin("sas-conformance").string(), "plugin", sas::test::test_plugin("broken_agenda").string(),
+                "--practitioners", "810002673899,810100050075", "--now", kNow, "--json", out.string(), "--html",
+                html.string(), "--skip", "R02-", "PERF-"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  auto json_report = report(out);
+  EXPECT_EQ(json_report.at("verdict"), "fail");
+  const auto failed = with_status(json_report, "failed");
+  for (const char* id : {"R01-FAQ-01", "R01-FAQ-02", "R01-FAQ-07", "R01-FAQ-10"})
+    EXPECT_TRUE(failed.contains(id)) << id << "\n" << failures(json_report);
+  EXPECT_THAT(r.out, testing::HasSubstr("FAIL R01-FAQ-02"));
+  EXPECT_THAT(sas::test::read_file(html), testing::HasSubstr("id=\"R01-FAQ-10\""));
+  // The offending element of the plugin's answer, highlighted at its path (a blank given name).
+  EXPECT_THAT(sas::test::read_file(html), testing::HasSubstr("<mark>&quot; &quot;</mark>"));
+}
+
+TEST(ConformancePlugin, TemplatePluginPasses) {
+  const fs::path out = agenda().dir / "template.json";
+  auto r = run({bin("sas-conformance").string(), "plugin", sas::test::test_plugin("template_agenda").string(),
+                "--plugin-config", "demo", "--practitioners", "810002673899", "--now", kNow, "--json", out.string()});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto json_report = report(out);
+  EXPECT_EQ(json_report.at("verdict"), "pass") << failures(json_report);
+  EXPECT_TRUE(with_status(json_report, "passed").contains("R01-FAQ-02"));
+  EXPECT_TRUE(with_status(json_report, "not-run").contains("R02-001"));  // slot search only
+}
+
+struct Endpoint {
+  fs::path pki;
+  std::unique_ptr<sas::e2e::Host> host;
+};
+
+std::vector<std::string> endpoint_command(const Endpoint& e, const std::string& practitioners) {
+  return {bin("sas-conformance").string(),
+          "endpoint",
+          "--base",
+          e.host->base(),
+          "--ca",
+          (e.pki / "ca.pem").string(),
+          "--pki",
+          e.pki.string(),
+          "--practitioners",
+          practitioners,
+          "--now",
+          kNow,
+          "--quiet"};
+}
+
+Endpoint start_endpoint() {
+  Endpoint e;
+  e.pki = agenda().dir / "pki";
+  // The suite's own PKI, as a tester would install it on the endpoint.
+  auto r = run({bin("sas-conformance").string(), "pki", "--out", e.pki.string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, testing::HasSubstr("crl.pem"));
+  sas::e2e::HostOptions options;
+  options.agenda = agenda().db;
+  options.pki = e.pki;
+  options.work = agenda().dir;
+  options.base_path = "/sas";
+  e.host = std::make_unique<sas::e2e::Host>(options);
+  return e;
+}
+
+TEST(ConformanceEndpoint, RealHostPassesOverMutualTlsInUnderTenSeconds) {
+  Endpoint e = start_endpoint();
+  auto argv = endpoint_command(e, agenda().practitioners);
+  const fs::path out = agenda().dir / "endpoint.json";
+  argv.insert(argv.end(), {"--json", out.string()});
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = run(argv);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_LT(seconds, 10.0);
+  std::cout << "sas-conformance endpoint took " << seconds << " s\n";
+  auto json_report = report(out);
+  EXPECT_EQ(json_report.at("verdict"), "pass") << failures(json_report);
+  const auto passed = with_status(json_report, "passed");
+  for (const char* id : {"TLS-001", "TLS-002", "TLS-003", "TLS-004", "TLS-005", "TLS-006", "TLS-007", "TLS-008",
+                         "R01-QUERY-002", "R01-QUERY-017", "R02-003", "PERF-001", "R01-PROFILE-ROLE-001"})
+    EXPECT_TRUE(passed.contains(id)) << id;
+}
+
+TEST(ConformanceEndpoint, SameInputsSameReportAndOnlyRunsTheChecksAsked) {
+  Endpoint e = start_endpoint();
+  auto strip = [](json::object r) {
+    r.erase("timings");
+    return json::serialize(r);
+  };
+  std::string reports[2];
+  for (int i = 0; i < 2; ++i) {
+    auto argv = endpoint_command(e, agenda().practitioners);
+    const fs::path out = agenda().dir / ("same-" + std::to_string(i) + ".json");
+    argv.insert(argv.end(), {"--json", out.string(), "--skip", "PERF-"});
+    auto r = run(argv);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    reports[i] = strip(report(out));
+  }
+  EXPECT_EQ(reports[0], reports[1]);
+
+  auto argv = endpoint_command(e, agenda().practitioners);
+  const fs::path out = agenda().dir / "only.json";
+  argv.insert(argv.end(), {"--json", out.string(), "--only", "R01-QUERY-014", "TLS-004"});
+  auto r = run(argv);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto json_report = report(out);
+  EXPECT_EQ(with_status(json_report, "passed"), (std::set<std::string>{"R01-QUERY-014", "TLS-004"}));
+}
+
+TEST(ConformanceDocs, CatalogueInDocsIsTheToolsOutput) {
+  auto r = run({bin("sas-conformance").string(), "catalogue", "--markdown"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string docs = sas::test::read_file(sas::test::source_dir() / "docs" / "certification.md");
+  const std::string begin = "<!-- catalogue:begin -->\n";
+  const std::string end = "<!-- catalogue:end -->";
+  const auto a = docs.find(begin);
+  const auto b = docs.find(end);
+  ASSERT_NE(a, std::string::npos);
+  ASSERT_NE(b, std::string::npos);
+  EXPECT_EQ(docs.substr(a + begin.size(), b - a - begin.size()), r.out)
+      << "regenerate: scripts/update-certification-docs";
+}
+
+TEST(ConformanceTool, UsageErrorsAndValidate) {
+  EXPECT_EQ(run({bin("sas-conformance").string(), "endpoint", "--base", "https://x"}).exit_code, 2);
+  EXPECT_EQ(
+      run({bin("sas-conformance").string(), "plugin", "x.so", "--practitioners", "1", "--only", "NOPE"}).exit_code, 2);
+  auto ok = run({bin("sas-conformance").string(), "validate",
+                 (sas::test::ig_dir() / "example" / "Bundle-ExampleBundlePSIndiv.json").string()});
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  auto req = run({bin("sas-conformance").string(), "requirements"});
+  EXPECT_EQ(req.exit_code, 0) << req.err;
+  EXPECT_THAT(req.out, testing::HasSubstr("agg-psindiv@49"));
+}
+
+}  // namespace
