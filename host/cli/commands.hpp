@@ -12,5 +12,7 @@ int inspect_plugin(const Args& args);
 int search(const Args& args);
 int serve(const Args& args);
 int accounts(const Args& args);
+int appointment_event(const Args& args);  // INT_R03
+int outbox(const Args& args);             // INT_R03
 
 }  // namespace sas::host::cli

@@ -19,6 +19,10 @@ constexpr const char* kUsage =
     "  serve --config FILE | --plugin PATH --plugin-config S --store URL ...\n"
     "                                 run the host\n"
     "  accounts audit --store URL     the INT_R02 account requests and what was done, as JSON lines\n"
+    "  appointment-event --store URL --json EVENT.json\n"
+    "                                 report INT_R03 appointment events into the outbox\n"
+    "  outbox status|dead-letter|replay --store URL\n"
+    "                                 the INT_R03 notifications: counts, refused ones, re-queue\n"
     "\n"
     "`sas-host COMMAND --help` describes each command's options.\n";
 
@@ -41,6 +45,8 @@ int main(int argc, char** argv) {
     if (command == "search") return sas::host::cli::search(args);
     if (command == "serve") return sas::host::cli::serve(args);
     if (command == "accounts") return sas::host::cli::accounts(args);
+    if (command == "appointment-event") return sas::host::cli::appointment_event(args);
+    if (command == "outbox") return sas::host::cli::outbox(args);
     if (command == "help" || command == "--help" || command == "-h") {
       std::fputs(kUsage, stdout);
       return 0;

@@ -25,10 +25,10 @@ TEST(StoreTest, CreatesTheEmbeddedSqliteStoreAndReopensIt) {
   {
     auto store = Store::open(url);
     EXPECT_EQ(store->backend(), "sqlite");
-    EXPECT_EQ(store->schema_version(), 2);  // 2: the INT_R02 audit table
+    EXPECT_EQ(store->schema_version(), 4);  // 2: the INT_R02 audit table, 4: the INT_R03 outbox (3: billing)
   }
   EXPECT_TRUE(std::filesystem::exists(dir / "host.db"));
-  EXPECT_EQ(Store::open(url)->schema_version(), 2);
+  EXPECT_EQ(Store::open(url)->schema_version(), 4);
   std::filesystem::remove_all(dir);
 }
 
