@@ -69,6 +69,7 @@ int serve(const Args& args) {
       "sas-key", po::value<std::string>(), "INT_R03: its private key (PEM)")(
       "sas-ca", po::value<std::string>(), "INT_R03: CA bundle that signed the platform's certificate (PEM)")(
       "sas-connections", po::value<unsigned>()->default_value(8), "INT_R03: parallel deliveries")(
+      "sas-batch", po::value<std::size_t>()->default_value(128), "INT_R03: notifications claimed per round")(
       "sas-timeout-ms", po::value<unsigned>()->default_value(10000), "INT_R03: time for one delivery request")(
       "sas-retry-base-ms", po::value<unsigned>()->default_value(500),
       "INT_R03: first retry delay (doubled each time, with jitter, up to --sas-retry-max-ms)")(
@@ -143,6 +144,7 @@ int serve(const Args& args) {
     d.key_file = v["sas-key"].as<std::string>();
     d.ca_file = v["sas-ca"].as<std::string>();
     d.connections = v["sas-connections"].as<unsigned>();
+    d.batch = v["sas-batch"].as<std::size_t>();
     d.timeout = std::chrono::milliseconds(v["sas-timeout-ms"].as<unsigned>());
     d.retry_base = std::chrono::milliseconds(v["sas-retry-base-ms"].as<unsigned>());
     d.retry_max = std::chrono::milliseconds(v["sas-retry-max-ms"].as<unsigned>());

@@ -205,7 +205,10 @@ TEST(NotificationsE2eTest, ThroughputOfABurst) {
   const int n = std::getenv("SAS_BURST") != nullptr ? std::atoi(std::getenv("SAS_BURST")) : 2000;
   World world;
   world.start_platform();
-  world.start_host({"--sas-connections", "8"});
+  const char* connections = std::getenv("SAS_BURST_CONNECTIONS");
+  const char* batch = std::getenv("SAS_BURST_BATCH");
+  world.start_host({"--sas-connections", connections != nullptr ? connections : "8", "--sas-batch",
+                    batch != nullptr ? batch : "128"});
   std::vector<json::object> events;
   for (int a = 0; a < n; ++a) events.push_back(event("burst-" + std::to_string(a), "booked"));
   const auto t0 = std::chrono::steady_clock::now();

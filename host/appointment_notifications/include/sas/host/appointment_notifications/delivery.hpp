@@ -35,7 +35,7 @@ struct DeliveryOptions {
   std::string key_file;                         // its private key (PEM)
   std::string ca_file;                          // CA bundle that signed the platform's server certificate (PEM)
   unsigned connections = 8;                     // parallel requests (one connection each)
-  std::size_t batch = 64;                       // rows claimed per round
+  std::size_t batch = 128;                      // rows claimed per round
   std::chrono::milliseconds timeout{10000};     // one request, connection included
   std::chrono::milliseconds retry_base{500};    // first retry after 0.5 to 1 x this
   std::chrono::milliseconds retry_max{300000};  // back-off ceiling (5 min)
