@@ -323,6 +323,7 @@ int serve(const std::vector<std::string>& args) {
                                 ? v["allow-client-subject"].as<std::vector<std::string>>()
                                 : std::vector<std::string>{"CN=localhost,OU=VENDOR"};
   config.worker_threads = 16;
+  config.io_threads = 2;
   config.request_deadline = std::chrono::milliseconds(v["slow-ms"].as<unsigned>()) + std::chrono::seconds(30);
   config.log = [](std::string_view line) { std::cerr << "sas-sim: " << line << std::endl; };
 
