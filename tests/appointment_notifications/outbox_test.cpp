@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -124,6 +125,49 @@ TEST_F(OutboxTest, ClaimsKeepEachAppointmentsOrderAndRetriesWaitTheirTurn) {
   EXPECT_EQ(replayed[0].appointment_key, "urn:oid:1.1.111.1.11.1.1.1|b");
   EXPECT_EQ(replayed[1].appointment_key, "urn:oid:1.1.111.1.11.1.1.1|a");
   EXPECT_EQ(replayed[1].attempts, 2) << "its first attempt's fate is unknown";
+}
+
+// The plugin's entry point (HostRequest.appointment_event, ABI 1.3), from many threads at once.
+TEST_F(OutboxTest, ThePluginEntryPointIsThreadSafeAndRefusesBadMessages) {
+  auto store = std::shared_ptr<Store>(Store::open(url()));
+  Outbox outbox(store);
+  std::vector<std::thread> threads;
+  std::atomic<int> reported{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&outbox, &reported, t] {
+      for (int i = 0; i < 20; ++i) {
+        sas::plugin::v1::AppointmentEvent m;
+        m.set_type(i == 0 ? sas::plugin::v1::APPOINTMENT_BOOKED : sas::plugin::v1::APPOINTMENT_RESCHEDULED);
+        m.set_appointment_system("https://agenda.example.fr/rdv");
+        m.set_appointment_id("thread-" + std::to_string(t));
+        m.set_regulator_id_type(sas::plugin::v1::REGULATOR_ID_INTRN);
+        m.set_regulator_id("0a1b2c3d-0000-4000-8000-000000000001");
+        m.set_practitioner_national_id("10100050075");
+        m.set_start_time(1764860400 + i * 3600);
+        m.set_end_time(1764860400 + i * 3600 + 900);
+        m.set_created_time(1764583200);
+        if (outbox.report(m).sequence == i + 1) ++reported;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(reported.load(), 160);
+  const auto rows = store->notifications("", 0, 1000);
+  ASSERT_EQ(rows.size(), 160U);
+  for (const auto& row : rows) {
+    EXPECT_THAT(row.resource, ::testing::HasSubstr("\"value\":\"810100050075\""));  // prefixed by the host
+    EXPECT_THAT(row.resource, ::testing::HasSubstr("+01:00\""));                    // Paris in December
+  }
+  sas::plugin::v1::AppointmentEvent bad;
+  bad.set_type(sas::plugin::v1::APPOINTMENT_CANCELLED);
+  bad.set_regulator_id_type(sas::plugin::v1::REGULATOR_ID_IDNPS);
+  try {
+    outbox.report(bad);
+    ADD_FAILURE() << "accepted";
+  } catch (const InvalidEvent& e) {
+    EXPECT_THAT(e.problems(), ::testing::Contains(::testing::HasSubstr("appointment.system")));
+  }
+  EXPECT_EQ(store->notifications("", 0, 1000).size(), 160U);
 }
 
 TEST_F(OutboxTest, AVersion2StoreIsMigratedTo4) {
