@@ -3,6 +3,7 @@
 // itself).
 #include <signal.h>
 
+#include <filesystem>
 #include <iostream>
 #include <sas/host/appointment_notifications/delivery.hpp>
 #include <sas/host/appointment_notifications/outbox.hpp>
@@ -116,6 +117,11 @@ int serve(const Args& args) {
   for (const char* key : {"sas-cert", "sas-key", "sas-ca"}) {
     if (deliver && v.count(key) == 0U) {
       std::cerr << "sas-host serve: --" << key << " is required with --sas-base (mutual TLS to the platform)\n";
+      return 2;
+    }
+    std::error_code ec;
+    if (deliver && !std::filesystem::is_regular_file(v[key].as<std::string>(), ec)) {
+      std::cerr << "sas-host serve: --" << key << " " << v[key].as<std::string>() << ": no such file\n";
       return 2;
     }
   }

@@ -2,7 +2,9 @@
 
 #include <curl/curl.h>
 
+#include <cctype>
 #include <csignal>
+#include <optional>
 #include <random>
 #include <stdexcept>
 
@@ -54,7 +56,36 @@ struct Answer {
   long status = 0;
   std::string body;
   std::string error;
+  std::optional<std::chrono::seconds> retry_after;  // a Retry-After header in seconds
 };
+
+// Keeps the Retry-After header (delay-seconds form; an HTTP-date is ignored).
+size_t read_header(char* data, size_t size, size_t count, void* user) {
+  const std::string_view line(data, size * count);
+  constexpr std::string_view kName = "retry-after:";
+  if (line.size() > kName.size()) {
+    bool match = true;
+    for (std::size_t i = 0; i < kName.size() && match; ++i) {
+      match = std::tolower(static_cast<unsigned char>(line[i])) == kName[i];
+    }
+    if (match) {
+      long seconds = 0;
+      bool digits = false;
+      for (std::size_t i = kName.size(); i < line.size(); ++i) {
+        const char c = line[i];
+        if (c >= '0' && c <= '9') {
+          if (seconds < 1000000) seconds = seconds * 10 + (c - '0');
+          digits = true;
+        } else if (c != ' ' && c != '\r' && c != '\n' && c != '\t') {
+          digits = false;
+          break;
+        }
+      }
+      if (digits) static_cast<Answer*>(user)->retry_after = std::chrono::seconds(seconds);
+    }
+  }
+  return size * count;
+}
 
 // One kept-alive mTLS connection to the platform.
 class Client {
@@ -75,6 +106,7 @@ class Client {
     curl_easy_setopt(curl_, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
     curl_easy_setopt(curl_, CURLOPT_USERAGENT, "sas-host (INT_R03 appointment notifications)");
     curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, &append_body);
+    curl_easy_setopt(curl_, CURLOPT_HEADERFUNCTION, &read_header);
     curl_easy_setopt(curl_, CURLOPT_TIMEOUT_MS, static_cast<long>(o.timeout.count()));
     curl_easy_setopt(curl_, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.timeout.count()));
     headers_ = curl_slist_append(nullptr, "Content-Type: application/fhir+json; charset=utf-8");
@@ -97,6 +129,7 @@ class Client {
     curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers_);
     curl_easy_setopt(curl_, CURLOPT_ERRORBUFFER, static_cast<char*>(error));
     curl_easy_setopt(curl_, CURLOPT_WRITEDATA, static_cast<void*>(&answer.body));
+    curl_easy_setopt(curl_, CURLOPT_HEADERDATA, static_cast<void*>(&answer));
     const CURLcode code = curl_easy_perform(curl_);
     answer.transport_ok = code == CURLE_OK;
     if (answer.transport_ok) {
@@ -107,6 +140,7 @@ class Client {
     }
     curl_easy_setopt(curl_, CURLOPT_ERRORBUFFER, static_cast<char*>(nullptr));
     curl_easy_setopt(curl_, CURLOPT_WRITEDATA, static_cast<void*>(nullptr));
+    curl_easy_setopt(curl_, CURLOPT_HEADERDATA, static_cast<void*>(nullptr));
     return answer;
   }
 
@@ -182,7 +216,12 @@ struct Delivery::Impl {
     o.error = answer.transport_ok ? "HTTP " + std::to_string(answer.status) : answer.error;
     if (retry) {
       o.kind = DeliveryOutcome::Kind::retry;
-      o.next_attempt_at = o.at + retry_delay(row.attempts, options.retry_base, options.retry_max);
+      auto delay = retry_delay(row.attempts, options.retry_base, options.retry_max);
+      // 429 and 503 may say when to come back: never sooner, and never beyond the ceiling.
+      if (answer.retry_after) {
+        delay = std::min(std::max<std::chrono::milliseconds>(delay, *answer.retry_after), options.retry_max);
+      }
+      o.next_attempt_at = o.at + delay;
       if (row.attempts == 1 || row.attempts % 10 == 0) {
         log("appointment notification " + std::to_string(row.id) + " (" + row.appointment_key + " #" +
             std::to_string(row.sequence) + "): attempt " + std::to_string(row.attempts) + " failed (" + o.error +
@@ -207,7 +246,18 @@ struct Delivery::Impl {
         if (round == seen) return;  // stopping between rounds
         seen = round;
       }
-      for (std::size_t k = next++; k < rows->size(); k = next++) (*outcomes)[k] = deliver(*client, (*rows)[k]);
+      for (std::size_t k = next++; k < rows->size(); k = next++) {
+        try {
+          (*outcomes)[k] = deliver(*client, (*rows)[k]);
+        } catch (const std::exception& e) {  // e.g. out of memory: the row stays pending
+          DeliveryOutcome& o = (*outcomes)[k];
+          o.id = (*rows)[k].id;
+          o.kind = DeliveryOutcome::Kind::retry;
+          o.error = e.what();
+          o.at = std::chrono::system_clock::now();
+          o.next_attempt_at = o.at + retry_delay((*rows)[k].attempts, options.retry_base, options.retry_max);
+        }
+      }
       std::lock_guard lock(mutex);
       if (--busy == 0) round_done.notify_one();
     }
