@@ -236,6 +236,69 @@ TEST(NotificationsE2eTest, CrashesOfHostAndPlatformLoseNothingAndDuplicateNothin
       failed);
 }
 
+// The simulator answers like the platform: 201 / 422 duplicate for POST, create-or-update for the
+// conditional PUT, 400 for a malformed request, 422 for a resource that is not FrAppointmentSAS,
+// and only the allowed vendor certificate gets in.
+TEST(NotificationsE2eTest, TheSimulatorAnswersLikeThePlatform) {
+  World world;
+  world.start_platform();
+  const std::string ig_example = sas::test::read_file(sas::test::ig_dir() / "example" / "Appointment-1.json");
+  json::object resource = json::parse(ig_example).as_object();
+  resource.erase("id");
+  const std::string body = json::serialize(resource);
+  const std::string put_path =
+      "/fhir/Appointment?identifier=urn:oid:1.1.111.1.11.1.1.1|b6e39355-8a61-4556-b340-36f7b95fec6a";
+
+  EXPECT_EQ(world.send_to_platform("POST", "/fhir/Appointment", body).status, 201);
+  auto duplicate = world.send_to_platform("POST", "/fhir/Appointment", body);
+  EXPECT_EQ(duplicate.status, 422);
+  EXPECT_THAT(duplicate.body, HasSubstr("duplicate"));
+  EXPECT_EQ(world.send_to_platform("PUT", put_path, body).status, 200);  // unchanged
+  resource["status"] = "cancelled";
+  EXPECT_EQ(world.send_to_platform("PUT", put_path, json::serialize(resource)).status, 200);  // updated
+  resource["identifier"].as_array()[0].as_object()["value"] = "new-one";
+  EXPECT_EQ(world
+                .send_to_platform("PUT", "/fhir/Appointment?identifier=urn:oid:1.1.111.1.11.1.1.1|new-one",
+                                  json::serialize(resource))
+                .status,
+            201);  // created by the conditional update
+  EXPECT_EQ(world.send_to_platform("PUT", put_path, json::serialize(resource)).status, 400) << "URL vs resource";
+  EXPECT_EQ(world.send_to_platform("POST", "/fhir/Appointment", "{not json").status, 400);
+  resource.erase("participant");
+  auto invalid = world.send_to_platform("POST", "/fhir/Appointment", json::serialize(resource));
+  EXPECT_EQ(invalid.status, 422);
+  EXPECT_THAT(invalid.body, HasSubstr("participant"));
+  EXPECT_EQ(world.send_to_platform("POST", "/fhir/Appointment", body, "client").status, 0)
+      << "CN=sas.sante.fr,OU=SAS is not an allowed vendor";
+
+  auto printed = sas::test::run({sas::test::bin("sas-sim").string(), "received", "--db", world.platform_db().string()});
+  ASSERT_EQ(printed.exit_code, 0) << printed.err;
+  std::vector<std::string> results;
+  for (std::size_t start = 0, end; (end = printed.out.find('\n', start)) != std::string::npos; start = end + 1) {
+    results.emplace_back(json::parse(printed.out.substr(start, end - start)).at("result").as_string());
+  }
+  EXPECT_EQ(results, (std::vector<std::string>{"created", "duplicate", "unchanged", "updated", "created", "invalid",
+                                               "invalid", "invalid"}));
+}
+
+TEST(NotificationsE2eTest, AppointmentEventRefusesABadEventWithOneLinePerProblem) {
+  World world;
+  sas::test::write_file(world.work() / "bad.json", R"({"event": "moved", "start": "2026-12-04T14:00:00"})");
+  auto result = sas::test::run({sas::test::bin("sas-host").string(), "appointment-event", "--store",
+                                "sqlite:" + world.store().string(), "--json", (world.work() / "bad.json").string()});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("event: 'moved'"));
+  EXPECT_THAT(result.err, HasSubstr("appointment: an object"));
+  json::object e = event("x", "booked");
+  e["practitioner"] = "123";
+  sas::test::write_file(world.work() / "bad2.json", json::serialize(e));
+  result = sas::test::run({sas::test::bin("sas-host").string(), "appointment-event", "--store",
+                           "sqlite:" + world.store().string(), "--json", (world.work() / "bad2.json").string()});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("practitioner: '123'"));
+  EXPECT_EQ(world.status().at("pending").as_int64(), 0);
+}
+
 // Throughput: a burst of appointments reported in one go, then delivered; the figures go to
 // docs/appointment-notifications.md (the benchmark measures the report side alone).
 TEST(NotificationsE2eTest, ThroughputOfABurst) {

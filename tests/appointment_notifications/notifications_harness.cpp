@@ -1,5 +1,6 @@
 #include "notifications_harness.hpp"
 
+#include <curl/curl.h>
 #include <sqlite3.h>
 
 #include <cstdlib>
@@ -195,6 +196,41 @@ bool World::wait_dead(int64_t dead, std::chrono::seconds timeout) {
     std::this_thread::sleep_for(50ms);
   }
   return false;
+}
+
+namespace {
+
+size_t collect(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+}  // namespace
+
+World::Answer World::send_to_platform(const std::string& method, const std::string& path, const std::string& body,
+                                      const std::string& client) {
+  CURL* curl = curl_easy_init();
+  Answer answer;
+  const std::string url = "https://localhost:" + std::to_string(platform_port_) + path;
+  const std::string cert = (pki_ / (client + ".pem")).string();
+  const std::string key = (pki_ / (client + "-key.pem")).string();
+  const std::string ca = (pki_ / "ca.pem").string();
+  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/fhir+json");
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_SSLCERT, cert.c_str());
+  curl_easy_setopt(curl, CURLOPT_SSLKEY, key.c_str());
+  curl_easy_setopt(curl, CURLOPT_CAINFO, ca.c_str());
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &collect);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, static_cast<void*>(&answer.body));
+  if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &answer.status);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+  return answer;
 }
 
 std::vector<World::Received> World::received() {

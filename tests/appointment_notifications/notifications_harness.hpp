@@ -57,6 +57,14 @@ class World {
   };
   std::vector<Received> received();
 
+  // One request to the platform with a certificate of the PKI (libcurl); status 0 = no answer.
+  struct Answer {
+    long status = 0;
+    std::string body;
+  };
+  Answer send_to_platform(const std::string& method, const std::string& path, const std::string& body,
+                          const std::string& client = "vendor");
+
   const fs::path& work() const { return work_; }
   fs::path store() const { return work_ / "host.db"; }
   fs::path platform_db() const { return work_ / "platform.db"; }
