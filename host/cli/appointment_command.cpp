@@ -111,7 +111,8 @@ int appointment_event(const Args& args) {
 }
 
 int outbox(const Args& args) {
-  const std::string usage = "usage: sas-host outbox status|dead-letter|replay --store URL [--id N] [--limit N]\n";
+  const std::string usage =
+      "usage: sas-host outbox status|dead-letter|replay|list --store URL [--id N] [--after ID] [--limit N]\n";
   if (args.empty() || (args.front() != "status" && args.front() != "dead-letter" && args.front() != "replay" &&
                        args.front() != "list")) {
     std::cerr << usage;

@@ -288,8 +288,9 @@ int serve(const std::vector<std::string>& args) {
       "tls-key", po::value<std::string>()->required(), "its private key (PEM)")(
       "client-ca", po::value<std::string>()->required(), "CA bundle for the vendors' client certificates (PEM)")(
       "allow-client-subject", po::value<std::vector<std::string>>()->composing(),
-      "allowed vendor client subject, e.g. CN=vendor.example.fr,OU=VENDOR (repeatable; default: the test PKI's "
-      "CN=localhost,OU=VENDOR)")("db", po::value<std::string>()->required(), "SQLite file recording what arrives")(
+      "allowed vendor client subject, e.g. CN=vendor.example.fr,OU=VENDOR (repeatable; default: "
+      "CN=localhost,OU=VENDOR, the vendor certificate the tests issue from the test PKI's CA)")(
+      "db", po::value<std::string>()->required(), "SQLite file recording what arrives")(
       "ig", po::value<std::string>(), "the SAS IG package directory: validate against FrAppointmentSAS")(
       "fail", po::value<std::string>()->default_value("none"),
       "none | down (503) | 5xx (500) | 429 | reject (422) | slow (answer after --slow-ms) | drop (process, then "
