@@ -22,5 +22,7 @@ int report(const Args& args);           // report snp
 
 // The rule file: `path`, or share/sas/billing/rules.json of this installation when empty.
 std::shared_ptr<const sas::host::billing::RuleBook> load_rules(const std::string& path);
+int appointment_event(const Args& args);  // INT_R03
+int outbox(const Args& args);             // INT_R03
 
 }  // namespace sas::host::cli

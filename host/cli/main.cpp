@@ -23,6 +23,10 @@ constexpr const char* kUsage =
     "                                 the SNP / MRT decision for one consultation, with its reasons\n"
     "  report snp --store URL --practitioner ID --from D --to D [--format json|csv]\n"
     "                                 a doctor's SAS consultations, codes, amounts and refusals\n"
+    "  appointment-event --store URL --json EVENT.json\n"
+    "                                 report INT_R03 appointment events into the outbox\n"
+    "  outbox status|dead-letter|replay --store URL\n"
+    "                                 the INT_R03 notifications: counts, refused ones, re-queue\n"
     "\n"
     "`sas-host COMMAND --help` describes each command's options.\n";
 
@@ -47,6 +51,8 @@ int main(int argc, char** argv) {
     if (command == "accounts") return sas::host::cli::accounts(args);
     if (command == "billing") return sas::host::cli::billing_command(args);
     if (command == "report") return sas::host::cli::report(args);
+    if (command == "appointment-event") return sas::host::cli::appointment_event(args);
+    if (command == "outbox") return sas::host::cli::outbox(args);
     if (command == "help" || command == "--help" || command == "-h") {
       std::fputs(kUsage, stdout);
       return 0;

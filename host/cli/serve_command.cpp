@@ -3,8 +3,11 @@
 // itself).
 #include <signal.h>
 
+#include <filesystem>
 #include <iostream>
 #include <sas/host/billing/host_calls.hpp>
+#include <sas/host/appointment_notifications/delivery.hpp>
+#include <sas/host/appointment_notifications/outbox.hpp>
 #include <sas/host/fhir_server/fhir_endpoint.hpp>
 #include <sas/host/plugin_loader/plugin.hpp>
 #include <sas/host/server/https_server.hpp>
@@ -63,7 +66,20 @@ int serve(const Args& args) {
       "request-deadline-ms", po::value<unsigned>()->default_value(5000),
       "time to answer one request (the platform gives up at 7000)")(
       "place-identifier-system", po::value<std::string>()->default_value(""),
-      "identifier system (your OID or URL) of consultation places; default: the base URL");
+      "identifier system (your OID or URL) of consultation places; default: the base URL")(
+      "sas-base", po::value<std::string>(),
+      "INT_R03: the SAS platform's FHIR base for appointment notifications (enables delivery)")(
+      "sas-cert", po::value<std::string>(), "INT_R03: your client certificate for the platform (PEM)")(
+      "sas-key", po::value<std::string>(), "INT_R03: its private key (PEM)")(
+      "sas-ca", po::value<std::string>(), "INT_R03: CA bundle that signed the platform's certificate (PEM)")(
+      "sas-connections", po::value<unsigned>()->default_value(8), "INT_R03: parallel deliveries")(
+      "sas-batch", po::value<std::size_t>()->default_value(128), "INT_R03: notifications claimed per round")(
+      "sas-timeout-ms", po::value<unsigned>()->default_value(10000), "INT_R03: time for one delivery request")(
+      "sas-retry-base-ms", po::value<unsigned>()->default_value(500),
+      "INT_R03: first retry delay (doubled each time, with jitter, up to --sas-retry-max-ms)")(
+      "sas-retry-max-ms", po::value<unsigned>()->default_value(300000), "INT_R03: back-off ceiling")(
+      "sas-poll-ms", po::value<unsigned>()->default_value(1000),
+      "INT_R03: how often to look for events written by another process (sas-host appointment-event)");
   int exit_code = 0;
   auto vm = parse_options("sas-host serve", "[--config FILE] --plugin PATH --tls-cert F --tls-key F --client-ca F ...",
                           options, args, exit_code, nullptr, "config");
@@ -100,6 +116,19 @@ int serve(const Args& args) {
     return 2;
   }
 
+  const bool deliver = v.count("sas-base") != 0U;
+  for (const char* key : {"sas-cert", "sas-key", "sas-ca"}) {
+    if (deliver && v.count(key) == 0U) {
+      std::cerr << "sas-host serve: --" << key << " is required with --sas-base (mutual TLS to the platform)\n";
+      return 2;
+    }
+    std::error_code ec;
+    if (deliver && !std::filesystem::is_regular_file(v[key].as<std::string>(), ec)) {
+      std::cerr << "sas-host serve: --" << key << " " << v[key].as<std::string>() << ": no such file\n";
+      return 2;
+    }
+  }
+
   // Block the stop signals before any thread starts, then wait for them here.
   sigset_t signals;
   sigemptyset(&signals);
@@ -133,6 +162,28 @@ int serve(const Args& args) {
   std::cerr << "sas-host: plugin " << plugin->manifest().name << " " << plugin->manifest().version << " loaded (ABI "
             << SAS_ABI_VERSION_MAJOR_OF(plugin->abi_version()) << "." << SAS_ABI_VERSION_MINOR_OF(plugin->abi_version())
             << "), store " << store->url() << " ready" << std::endl;
+
+  // INT_R03: the outbox (fed by plugins and sas-host appointment-event) and its delivery.
+  auto outbox = std::make_shared<appointments::Outbox>(store);
+  std::unique_ptr<appointments::Delivery> delivery;
+  if (deliver) {
+    appointments::DeliveryOptions d;
+    d.base = v["sas-base"].as<std::string>();
+    d.cert_file = v["sas-cert"].as<std::string>();
+    d.key_file = v["sas-key"].as<std::string>();
+    d.ca_file = v["sas-ca"].as<std::string>();
+    d.connections = v["sas-connections"].as<unsigned>();
+    d.batch = v["sas-batch"].as<std::size_t>();
+    d.timeout = std::chrono::milliseconds(v["sas-timeout-ms"].as<unsigned>());
+    d.retry_base = std::chrono::milliseconds(v["sas-retry-base-ms"].as<unsigned>());
+    d.retry_max = std::chrono::milliseconds(v["sas-retry-max-ms"].as<unsigned>());
+    d.poll = std::chrono::milliseconds(v["sas-poll-ms"].as<unsigned>());
+    d.log = [](std::string_view line) { std::cerr << "sas-host: " << line << std::endl; };
+    delivery = std::make_unique<appointments::Delivery>(store, d);
+    outbox->on_committed([raw = delivery.get()] { raw->wake(); });
+    delivery->start();
+    std::cerr << "sas-host: delivering appointment notifications to " << d.base << std::endl;
+  }
 
   // The endpoint needs the base URL, which with port 0 is only known once bound.
   std::shared_ptr<const FhirEndpoint> endpoint;
@@ -171,6 +222,7 @@ int serve(const Args& args) {
   }
   server.stop();
   if (host_calls) host_calls->stop();
+  if (delivery) delivery->stop();
   plugin->shutdown();
   return 0;
 }

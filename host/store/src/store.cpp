@@ -7,7 +7,7 @@
 namespace sas::host {
 namespace {
 
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 
 // Migrations in order; entry i brings the schema from version i to i+1. Only ever append.
 constexpr const char* kMigrations[] = {
@@ -56,6 +56,26 @@ constexpr const char* kMigrations[] = {
     "  UNIQUE (practitioner_id, consultation_id));"
     "CREATE INDEX sas_consultation_by_week ON sas_consultation(practitioner_id, week_start, code);"
     "CREATE INDEX sas_consultation_by_time ON sas_consultation(practitioner_id, consulted_at);",
+    // 4: INT_R03 appointment outbox (Store::enqueue_notifications). Times in microseconds, UTC.
+    "CREATE TABLE appointment_outbox ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  appointment_key TEXT NOT NULL,"
+    "  sequence INTEGER NOT NULL,"
+    "  event TEXT NOT NULL,"
+    "  event_json TEXT NOT NULL,"
+    "  resource TEXT NOT NULL,"
+    "  reported_at INTEGER NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'pending',"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt_at INTEGER NOT NULL,"
+    "  delivered_at INTEGER,"
+    "  method TEXT,"
+    "  http_status INTEGER,"
+    "  last_error TEXT,"
+    "  outcome TEXT,"
+    "  UNIQUE (appointment_key, sequence));"
+    "CREATE INDEX appointment_outbox_pending ON appointment_outbox(next_attempt_at) WHERE state = 'pending';"
+    "CREATE INDEX appointment_outbox_by_state ON appointment_outbox(state, id);",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
@@ -107,6 +127,11 @@ class Statement {
     if (rc == SQLITE_DONE) return false;
     fail("query failed");
   }
+  // Ready to run again with new bindings.
+  void reset() {
+    sqlite3_reset(statement_);
+    sqlite3_clear_bindings(statement_);
+  }
   bool is_null(int column) const { return sqlite3_column_type(statement_, column) == SQLITE_NULL; }
   int64_t integer(int column) const { return sqlite3_column_int64(statement_, column); }
   std::string text(int column) const {
@@ -147,6 +172,7 @@ class SqliteStore final : public Store {
     exec("PRAGMA journal_mode=WAL");
     exec("PRAGMA synchronous=FULL");
     migrate();
+    open_outbox_connection(path);
   }
 
   std::string url() const override { return url_; }
@@ -268,6 +294,128 @@ class SqliteStore final : public Store {
     std::vector<ConsultationRecord> records;
     while (select.step()) records.push_back(read_consultation(select));
     return records;
+  // ---- INT_R03 appointment outbox (schema 4) ----------------------------------------------
+  // On a connection of its own (opened with the store), so that its multi-statement
+  // transactions never mix with the audit's single statements on the main connection.
+
+  std::vector<NotificationIds> enqueue_notifications(const std::vector<NotificationInput>& inputs) override {
+    std::lock_guard lock(outbox_mutex_);
+    OutboxTransaction transaction(*this);
+    Statement insert(outbox_db_,
+                     "INSERT INTO appointment_outbox (appointment_key, sequence, event, event_json, resource, "
+                     "reported_at, next_attempt_at) VALUES (?1, (SELECT COALESCE(MAX(sequence), 0) + 1 FROM "
+                     "appointment_outbox WHERE appointment_key = ?1), ?2, ?3, ?4, ?5, ?5) RETURNING id, sequence",
+                     url_);
+    std::vector<NotificationIds> ids;
+    ids.reserve(inputs.size());
+    for (const auto& input : inputs) {
+      insert.bind(1, input.appointment_key).bind(2, input.event).bind(3, input.event_json);
+      insert.bind(4, input.resource).bind(5, to_micros(input.reported_at));
+      if (!insert.step()) throw StoreError("--store " + url_ + ": the notification was not recorded");
+      ids.push_back({insert.integer(0), insert.integer(1)});
+      insert.reset();
+    }
+    transaction.commit();
+    return ids;
+  }
+
+  std::vector<Notification> claim_notifications(std::chrono::system_clock::time_point now, std::size_t limit) override {
+    std::lock_guard lock(outbox_mutex_);
+    OutboxTransaction transaction(*this);
+    std::vector<Notification> rows = select_notifications(
+        "WHERE o.state = 'pending' AND o.next_attempt_at <= ?1 AND NOT EXISTS (SELECT 1 FROM appointment_outbox p "
+        "WHERE p.appointment_key = o.appointment_key AND p.sequence < o.sequence AND p.state <> 'delivered') "
+        "ORDER BY o.id LIMIT ?2",
+        to_micros(now), static_cast<int64_t>(limit));
+    Statement attempt(outbox_db_, "UPDATE appointment_outbox SET attempts = attempts + 1 WHERE id = ?", url_);
+    for (auto& row : rows) {
+      attempt.bind(1, row.id);
+      attempt.step();
+      attempt.reset();
+      ++row.attempts;
+    }
+    transaction.commit();
+    return rows;
+  }
+
+  void finish_notifications(const std::vector<DeliveryOutcome>& outcomes) override {
+    std::lock_guard lock(outbox_mutex_);
+    OutboxTransaction transaction(*this);
+    Statement update(outbox_db_,
+                     "UPDATE appointment_outbox SET state = ?2, method = ?3, http_status = ?4, last_error = ?5, "
+                     "outcome = ?6, delivered_at = ?7, next_attempt_at = ?8 WHERE id = ?1",
+                     url_);
+    for (const auto& o : outcomes) {
+      const char* state = o.kind == DeliveryOutcome::Kind::delivered ? "delivered"
+                          : o.kind == DeliveryOutcome::Kind::dead    ? "dead"
+                                                                     : "pending";
+      update.bind(1, o.id).bind(2, state).bind_or_null(3, o.method).bind(4, int64_t{o.http_status});
+      update.bind_or_null(5, o.error).bind_or_null(6, o.outcome);
+      if (o.kind == DeliveryOutcome::Kind::delivered) {
+        update.bind(7, to_micros(o.at));
+      } else {
+        update.bind_null(7);
+      }
+      update.bind(8, to_micros(o.kind == DeliveryOutcome::Kind::retry ? o.next_attempt_at : o.at));
+      update.step();
+      update.reset();
+    }
+    transaction.commit();
+  }
+
+  std::optional<std::chrono::system_clock::time_point> next_notification_due() override {
+    std::lock_guard lock(outbox_mutex_);
+    Statement select(outbox_db_, "SELECT MIN(next_attempt_at) FROM appointment_outbox WHERE state = 'pending'", url_);
+    if (!select.step() || select.is_null(0)) return std::nullopt;
+    return from_micros(select.integer(0));
+  }
+
+  std::vector<Notification> notifications(const std::string& state, int64_t after_id, std::size_t limit) override {
+    std::lock_guard lock(outbox_mutex_);
+    if (state.empty()) {
+      return select_notifications("WHERE o.id > ?1 ORDER BY o.id LIMIT ?2", after_id, static_cast<int64_t>(limit));
+    }
+    return select_notifications("WHERE o.state = ?3 AND o.id > ?1 ORDER BY o.id LIMIT ?2", after_id,
+                                static_cast<int64_t>(limit), state);
+  }
+
+  OutboxCounts outbox_counts() override {
+    std::lock_guard lock(outbox_mutex_);
+    OutboxCounts counts;
+    Statement by_state(outbox_db_, "SELECT state, COUNT(*), MIN(reported_at) FROM appointment_outbox GROUP BY state",
+                       url_);
+    while (by_state.step()) {
+      const std::string state = by_state.text(0);
+      if (state == "pending") {
+        counts.pending = by_state.integer(1);
+        counts.oldest_pending = from_micros(by_state.integer(2));
+      } else if (state == "delivered") {
+        counts.delivered = by_state.integer(1);
+      } else if (state == "dead") {
+        counts.dead = by_state.integer(1);
+      }
+    }
+    Statement blocked(outbox_db_,
+                      "SELECT COUNT(*) FROM appointment_outbox o WHERE o.state = 'pending' AND EXISTS (SELECT 1 FROM "
+                      "appointment_outbox p WHERE p.appointment_key = o.appointment_key AND p.sequence < o.sequence "
+                      "AND p.state = 'dead')",
+                      url_);
+    if (blocked.step()) counts.blocked = blocked.integer(0);
+    return counts;
+  }
+
+  std::size_t replay_notifications(std::optional<int64_t> id) override {
+    std::lock_guard lock(outbox_mutex_);
+    const int64_t now = to_micros(std::chrono::system_clock::now());
+    Statement update(outbox_db_,
+                     id ? "UPDATE appointment_outbox SET state = 'pending', next_attempt_at = ?1 WHERE state = 'dead' "
+                          "AND id = ?2"
+                        : "UPDATE appointment_outbox SET state = 'pending', next_attempt_at = ?1 WHERE state = 'dead'",
+                     url_);
+    update.bind(1, now);
+    if (id) update.bind(2, *id);
+    update.step();
+    return static_cast<std::size_t>(sqlite3_changes(outbox_db_));
   }
 
  private:
@@ -337,6 +485,85 @@ class SqliteStore final : public Store {
       }
     }
   }
+
+  // ---- INT_R03 appointment outbox (schema 4) ----------------------------------------------
+  void open_outbox_connection(const std::string& path) {
+    sqlite3* db = nullptr;
+    const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr);
+    outbox_handle_.reset(db);
+    outbox_db_ = db;
+    if (rc != SQLITE_OK) {
+      throw StoreError("--store " + url_ + ": cannot open: " + (db != nullptr ? sqlite3_errmsg(db) : "out of memory"));
+    }
+    sqlite3_busy_timeout(outbox_db_, 10000);
+    // WAL is a property of the file (set above); synchronous is per connection. FULL: the WAL is
+    // synced at every commit, so a reported event survives a power loss, not only a crash.
+    outbox_exec("PRAGMA synchronous=FULL");
+  }
+
+  void outbox_exec(const char* sql) {
+    char* error = nullptr;
+    if (sqlite3_exec(outbox_db_, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+      std::string message = error != nullptr ? error : "unknown error";
+      sqlite3_free(error);
+      throw StoreError("--store " + url_ + ": " + message);
+    }
+  }
+
+  // BEGIN IMMEDIATE ... COMMIT, rolled back unless commit() was reached.
+  class OutboxTransaction {
+   public:
+    explicit OutboxTransaction(SqliteStore& store) : store_(store) { store_.outbox_exec("BEGIN IMMEDIATE"); }
+    OutboxTransaction(const OutboxTransaction&) = delete;
+    OutboxTransaction& operator=(const OutboxTransaction&) = delete;
+    ~OutboxTransaction() {
+      if (!done_) sqlite3_exec(store_.outbox_db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+    void commit() {
+      store_.outbox_exec("COMMIT");
+      done_ = true;
+    }
+
+   private:
+    SqliteStore& store_;
+    bool done_ = false;
+  };
+
+  std::vector<Notification> select_notifications(const std::string& where, int64_t p1, int64_t p2,
+                                                 const std::string& p3 = {}) {
+    const std::string sql =
+        "SELECT o.id, o.appointment_key, o.sequence, o.event, o.event_json, o.resource, o.reported_at, o.state, "
+        "o.attempts, o.next_attempt_at, o.delivered_at, o.method, o.http_status, o.last_error, o.outcome "
+        "FROM appointment_outbox o " +
+        where;
+    Statement select(outbox_db_, sql.c_str(), url_);
+    select.bind(1, p1).bind(2, p2);
+    if (!p3.empty()) select.bind(3, p3);
+    std::vector<Notification> rows;
+    while (select.step()) {
+      Notification& n = rows.emplace_back();
+      n.id = select.integer(0);
+      n.appointment_key = select.text(1);
+      n.sequence = select.integer(2);
+      n.event = select.text(3);
+      n.event_json = select.text(4);
+      n.resource = select.text(5);
+      n.reported_at = from_micros(select.integer(6));
+      n.state = select.text(7);
+      n.attempts = static_cast<int>(select.integer(8));
+      n.next_attempt_at = from_micros(select.integer(9));
+      if (!select.is_null(10)) n.delivered_at = from_micros(select.integer(10));
+      n.method = select.text(11);
+      n.http_status = static_cast<int>(select.integer(12));
+      n.last_error = select.text(13);
+      n.outcome = select.text(14);
+    }
+    return rows;
+  }
+
+  std::mutex outbox_mutex_;
+  std::unique_ptr<sqlite3, decltype(&sqlite3_close)> outbox_handle_{nullptr, &sqlite3_close};
+  sqlite3* outbox_db_ = nullptr;
 
   std::string url_;
   std::mutex consultation_mutex_;

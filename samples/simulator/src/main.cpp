@@ -19,6 +19,10 @@ constexpr const char* kUsage =
     "                    one slot search (INT_R01) over mutual TLS, exactly as the platform sends it\n"
     "  load --base URL --cert F --key F --ca F --agenda FILE [--concurrency C] [--duration S] ...\n"
     "                    concurrent slot searches for S seconds; prints throughput and latencies as JSON\n"
+    "  serve --listen HOST:PORT --tls-cert F --tls-key F --client-ca F --db FILE [--ig DIR] [--fail MODE]\n"
+    "                    the platform's INT_R03 Appointment endpoint over mutual TLS\n"
+    "  received --db FILE [--with-body]\n"
+    "                    what serve received, one JSON object per request, in arrival order\n"
     "\n"
     "`sas-sim COMMAND --help` describes each command's options.\n";
 
@@ -36,6 +40,8 @@ int main(int argc, char** argv) {
     if (command == "pki") return sas::sim::cli::pki(args);
     if (command == "search") return sas::sim::cli::search(args);
     if (command == "load") return sas::sim::cli::load(args);
+    if (command == "serve") return sas::sim::cli::serve(args);
+    if (command == "received") return sas::sim::cli::received(args);
     if (command == "help" || command == "--help" || command == "-h") {
       std::fputs(kUsage, stdout);
       return 0;

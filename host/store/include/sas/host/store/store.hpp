@@ -71,6 +71,62 @@ struct ConsultationRecord {
   std::string rule_set;
   std::string decision;
   std::chrono::system_clock::time_point recorded_at;
+// ---- INT_R03 appointment outbox (schema 4) ------------------------------------------------
+// Every notification to the SAS platform is a row committed here before the report returns;
+// the delivery worker (host/appointment_notifications) sends rows in order per appointment.
+// state: pending (to send, or being retried) | delivered | dead (refused by the platform with
+// a 4xx other than 429: kept with its OperationOutcome until replayed).
+
+struct NotificationInput {
+  std::string appointment_key;  // "SYSTEM|ID": the appointment's technical identifier
+  std::string event;            // booked | rescheduled | cancelled | fulfilled | noshow
+  std::string event_json;       // the event as reported (docs/appointment-notifications.md)
+  std::string resource;         // the FrAppointmentSAS JSON to send
+  std::chrono::system_clock::time_point reported_at;
+};
+
+struct NotificationIds {
+  int64_t id = 0;        // outbox row, increasing in report order
+  int64_t sequence = 0;  // 1, 2, 3, ... per appointment
+};
+
+struct Notification {
+  int64_t id = 0;
+  std::string appointment_key;
+  int64_t sequence = 0;
+  std::string event;
+  std::string event_json;
+  std::string resource;
+  std::chrono::system_clock::time_point reported_at;
+  std::string state;  // pending | delivered | dead
+  int attempts = 0;   // sending attempts started (recorded before each one is sent)
+  std::chrono::system_clock::time_point next_attempt_at;
+  std::optional<std::chrono::system_clock::time_point> delivered_at;
+  std::string method;      // of the last attempt: POST or PUT
+  int http_status = 0;     // of the last attempt (0: no HTTP answer)
+  std::string last_error;  // of the last failed attempt
+  std::string outcome;     // the platform's answer body (its OperationOutcome for a refusal)
+};
+
+struct DeliveryOutcome {
+  enum class Kind { delivered, retry, dead };
+  int64_t id = 0;
+  Kind kind = Kind::retry;
+  std::string method;
+  int http_status = 0;
+  std::string error;
+  std::string outcome;
+  std::chrono::system_clock::time_point at;
+  std::chrono::system_clock::time_point next_attempt_at;  // for retry
+};
+
+struct OutboxCounts {
+  int64_t pending = 0;
+  int64_t delivered = 0;
+  int64_t dead = 0;
+  // Pending rows held back behind a dead letter of the same appointment (order is kept).
+  int64_t blocked = 0;
+  std::optional<std::chrono::system_clock::time_point> oldest_pending;  // reported_at
 };
 
 class Store {
@@ -102,6 +158,25 @@ class Store {
   virtual std::vector<ConsultationRecord> consultations(const std::string& practitioner_id,
                                                         std::chrono::system_clock::time_point from,
                                                         std::chrono::system_clock::time_point to) = 0;
+  // INT_R03 outbox. All thread-safe; each call is one transaction (synchronous=FULL: on disk
+  // when it returns). Throw StoreError.
+  // Appends notifications in the given order, numbering each appointment's sequence.
+  virtual std::vector<NotificationIds> enqueue_notifications(const std::vector<NotificationInput>& inputs) = 0;
+  // The next rows to send, oldest first, at most `limit`: pending, due at `now`, and the lowest
+  // undelivered sequence of their appointment (a later update never overtakes an earlier one,
+  // nor a dead letter). Increments their `attempts` before returning: an attempt is on disk
+  // before it is made, so that after a crash the host knows a POST may have reached the platform.
+  virtual std::vector<Notification> claim_notifications(std::chrono::system_clock::time_point now,
+                                                        std::size_t limit) = 0;
+  virtual void finish_notifications(const std::vector<DeliveryOutcome>& outcomes) = 0;
+  // When the earliest pending row is due (nullopt: none pending).
+  virtual std::optional<std::chrono::system_clock::time_point> next_notification_due() = 0;
+  // Rows in `state` ("" = any) with id > after_id, oldest first.
+  virtual std::vector<Notification> notifications(const std::string& state, int64_t after_id = 0,
+                                                  std::size_t limit = 1000) = 0;
+  virtual OutboxCounts outbox_counts() = 0;
+  // Dead letters back to pending, due now (id nullopt: all of them). Returns how many.
+  virtual std::size_t replay_notifications(std::optional<int64_t> id) = 0;
 
   // `sqlite:PATH` (created if missing). Throws StoreError naming what is wrong.
   static std::unique_ptr<Store> open(const std::string& url);

@@ -1,0 +1,61 @@
+// INT_R03 appointment notifications: the events a vendor reports about SAS-origin appointments
+// (booked, rescheduled, cancelled, fulfilled = honoured, noshow = not honoured), their checks,
+// and the FrAppointmentSAS resource each one becomes. docs/appointment-notifications.md.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include "sas/plugin/v1/plugin.pb.h"
+
+namespace sas::host::appointments {
+
+enum class EventType { booked, rescheduled, cancelled, fulfilled, noshow };
+std::string_view to_string(EventType type);
+std::optional<EventType> event_type(std::string_view text);
+// The Appointment.status an event type gives: booked, booked, cancelled, fulfilled, noshow.
+std::string_view appointment_status(EventType type);
+
+enum class RegulatorIdType { idnps, intrn };
+
+// One change of one appointment. Times are FHIR dateTimes with an offset, sent as given.
+struct Event {
+  EventType type = EventType::booked;
+  std::string appointment_system;  // the vendor's OID ("urn:oid:...") or URL (http/https)
+  std::string appointment_id;      // the vendor's technical id (a UUID), reused for every update
+  RegulatorIdType regulator_id_type = RegulatorIdType::idnps;
+  std::string regulator_id;              // the regulator who booked (IDNPS or INTRN, from INT_R02)
+  std::string practitioner_national_id;  // RPPS or ADELI, prefixed or not
+  std::string start;
+  std::string end;
+  std::string created;
+  bool needs_action = false;  // the doctor must still confirm: participant status needs-action
+};
+
+// What is wrong with an event, one readable line per problem (empty: fine). Also normalises
+// practitioner_national_id to its prefixed form (8+RPPS, 0+ADELI) when it is valid.
+std::vector<std::string> check(Event& event);
+
+// "SYSTEM|ID": the appointment's key (one outbox sequence per key).
+std::string appointment_key(const Event& event);
+
+// The documented JSON event format (docs/appointment-notifications.md):
+// {"event": "booked", "appointment": {"system": "urn:oid:...", "value": "UUID"},
+//  "regulator": {"type": "IDNPS", "value": "..."}, "practitioner": "810100050075",
+//  "start": "...", "end": "...", "created": "...", "needs_action": false}
+// Returns nullopt with the problems in *errors when a member is missing or of the wrong type.
+std::optional<Event> from_json(const boost::json::value& json, std::vector<std::string>* errors);
+boost::json::object to_json(const Event& event);
+
+// From the plugin's message (times in UTC seconds, formatted with the Europe/Paris offset).
+// nullopt with the problem in *error for an unspecified type.
+std::optional<Event> from_proto(const sas::plugin::v1::AppointmentEvent& message, std::string* error);
+
+// The FrAppointmentSAS resource of a checked event.
+boost::json::object build_resource(const Event& event);
+
+}  // namespace sas::host::appointments

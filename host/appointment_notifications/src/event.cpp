@@ -1,0 +1,231 @@
+#include "sas/host/appointment_notifications/event.hpp"
+
+#include <chrono>
+
+#include "sas/host/fhir/appointment.hpp"
+#include "sas/host/fhir/constants.hpp"
+#include "sas/sdk/datetime.hpp"
+#include "sas/sdk/ids.hpp"
+
+namespace sas::host::appointments {
+
+namespace json = boost::json;
+namespace v1 = sas::plugin::v1;
+
+std::string_view to_string(EventType type) {
+  switch (type) {
+    case EventType::booked:
+      return "booked";
+    case EventType::rescheduled:
+      return "rescheduled";
+    case EventType::cancelled:
+      return "cancelled";
+    case EventType::fulfilled:
+      return "fulfilled";
+    case EventType::noshow:
+      return "noshow";
+  }
+  return "booked";
+}
+
+std::optional<EventType> event_type(std::string_view text) {
+  for (EventType t :
+       {EventType::booked, EventType::rescheduled, EventType::cancelled, EventType::fulfilled, EventType::noshow}) {
+    if (to_string(t) == text) return t;
+  }
+  return std::nullopt;
+}
+
+std::string_view appointment_status(EventType type) {
+  return type == EventType::rescheduled ? std::string_view("booked") : to_string(type);
+}
+
+namespace {
+
+bool is_system(std::string_view s) {
+  return (s.rfind("urn:oid:", 0) == 0 && s.size() > 8) || s.rfind("https://", 0) == 0 || s.rfind("http://", 0) == 0;
+}
+
+bool has_control_or_bar(std::string_view s) {
+  for (const char c : s) {
+    if (c == '|' || static_cast<unsigned char>(c) < 0x20) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::vector<std::string> check(Event& e) {
+  std::vector<std::string> problems;
+  if (!is_system(e.appointment_system) || has_control_or_bar(e.appointment_system)) {
+    problems.push_back("appointment.system: '" + e.appointment_system +
+                       "' is not an identifier system (the vendor's OID as urn:oid:..., or a URL)");
+  }
+  if (e.appointment_id.empty() || e.appointment_id.size() > 128 || has_control_or_bar(e.appointment_id)) {
+    problems.push_back("appointment.value: the technical id (e.g. a UUID) must be 1 to 128 characters, without '|'");
+  }
+  if (e.regulator_id.empty() || has_control_or_bar(e.regulator_id)) {
+    problems.push_back("regulator.value: the regulator's IDNPS or INTRN identifier is required");
+  }
+  std::string reason;
+  if (auto id = sas::sdk::ids::normalize_practitioner_id(e.practitioner_national_id, &reason)) {
+    e.practitioner_national_id = id->prefixed;
+  } else {
+    problems.push_back("practitioner: '" + e.practitioner_national_id + "': " + reason);
+  }
+  std::optional<sas::sdk::datetime::Instant> start, end;
+  for (auto [name, text, instant] : {std::tuple{"start", &e.start, &start}, std::tuple{"end", &e.end, &end},
+                                     std::tuple{"created", &e.created, static_cast<decltype(&start)>(nullptr)}}) {
+    std::string error;
+    auto parsed = sas::sdk::datetime::parse_fhir(*text, &error);
+    if (!parsed) problems.push_back(std::string(name) + ": '" + *text + "': " + error);
+    if (instant != nullptr) *instant = parsed;
+  }
+  if (start && end && *end <= *start) problems.push_back("end: must be after start");
+  return problems;
+}
+
+std::string appointment_key(const Event& e) { return e.appointment_system + "|" + e.appointment_id; }
+
+namespace {
+
+const json::value* member(const json::object& o, std::string_view key) { return o.if_contains(key); }
+
+std::string text(const json::object& o, std::string_view key, std::string_view label,
+                 std::vector<std::string>& errors) {
+  const json::value* v = member(o, key);
+  if (v == nullptr || !v->is_string()) {
+    errors.push_back(std::string(label) + ": a string is required");
+    return {};
+  }
+  return std::string(v->get_string());
+}
+
+}  // namespace
+
+std::optional<Event> from_json(const json::value& value, std::vector<std::string>* errors) {
+  std::vector<std::string> problems;
+  Event e;
+  if (!value.is_object()) {
+    if (errors != nullptr) errors->push_back("the event must be a JSON object");
+    return std::nullopt;
+  }
+  const json::object& o = value.get_object();
+  const std::string type = text(o, "event", "event", problems);
+  if (auto t = event_type(type)) {
+    e.type = *t;
+  } else if (!type.empty()) {
+    problems.push_back("event: '" + type + "': expected booked, rescheduled, cancelled, fulfilled or noshow");
+  }
+  const json::value* appointment = member(o, "appointment");
+  if (appointment != nullptr && appointment->is_object()) {
+    e.appointment_system = text(appointment->get_object(), "system", "appointment.system", problems);
+    e.appointment_id = text(appointment->get_object(), "value", "appointment.value", problems);
+  } else {
+    problems.push_back("appointment: an object {\"system\", \"value\"} is required");
+  }
+  const json::value* regulator = member(o, "regulator");
+  if (regulator != nullptr && regulator->is_object()) {
+    const std::string kind = text(regulator->get_object(), "type", "regulator.type", problems);
+    if (kind == "IDNPS") {
+      e.regulator_id_type = RegulatorIdType::idnps;
+    } else if (kind == "INTRN") {
+      e.regulator_id_type = RegulatorIdType::intrn;
+    } else if (!kind.empty()) {
+      problems.push_back("regulator.type: '" + kind + "': expected IDNPS or INTRN");
+    }
+    e.regulator_id = text(regulator->get_object(), "value", "regulator.value", problems);
+  } else {
+    problems.push_back("regulator: an object {\"type\": \"IDNPS\"|\"INTRN\", \"value\"} is required");
+  }
+  e.practitioner_national_id = text(o, "practitioner", "practitioner", problems);
+  e.start = text(o, "start", "start", problems);
+  e.end = text(o, "end", "end", problems);
+  e.created = text(o, "created", "created", problems);
+  if (const json::value* v = member(o, "needs_action")) {
+    if (v->is_bool()) {
+      e.needs_action = v->get_bool();
+    } else {
+      problems.push_back("needs_action: true or false");
+    }
+  }
+  if (!problems.empty()) {
+    if (errors != nullptr) errors->insert(errors->end(), problems.begin(), problems.end());
+    return std::nullopt;
+  }
+  return e;
+}
+
+json::object to_json(const Event& e) {
+  return json::object{
+      {"event", to_string(e.type)},
+      {"appointment", json::object{{"system", e.appointment_system}, {"value", e.appointment_id}}},
+      {"regulator", json::object{{"type", e.regulator_id_type == RegulatorIdType::idnps ? "IDNPS" : "INTRN"},
+                                 {"value", e.regulator_id}}},
+      {"practitioner", e.practitioner_national_id},
+      {"start", e.start},
+      {"end", e.end},
+      {"created", e.created},
+      {"needs_action", e.needs_action}};
+}
+
+std::optional<Event> from_proto(const v1::AppointmentEvent& m, std::string* error) {
+  Event e;
+  switch (m.type()) {
+    case v1::APPOINTMENT_BOOKED:
+      e.type = EventType::booked;
+      break;
+    case v1::APPOINTMENT_RESCHEDULED:
+      e.type = EventType::rescheduled;
+      break;
+    case v1::APPOINTMENT_CANCELLED:
+      e.type = EventType::cancelled;
+      break;
+    case v1::APPOINTMENT_FULFILLED:
+      e.type = EventType::fulfilled;
+      break;
+    case v1::APPOINTMENT_NOSHOW:
+      e.type = EventType::noshow;
+      break;
+    default:
+      if (error != nullptr) *error = "type: unspecified or unknown appointment event type";
+      return std::nullopt;
+  }
+  if (m.regulator_id_type() == v1::REGULATOR_ID_INTRN) {
+    e.regulator_id_type = RegulatorIdType::intrn;
+  } else if (m.regulator_id_type() == v1::REGULATOR_ID_IDNPS) {
+    e.regulator_id_type = RegulatorIdType::idnps;
+  } else {
+    if (error != nullptr) *error = "regulator_id_type: unspecified (IDNPS or INTRN)";
+    return std::nullopt;
+  }
+  e.appointment_system = m.appointment_system();
+  e.appointment_id = m.appointment_id();
+  e.regulator_id = m.regulator_id();
+  e.practitioner_national_id = m.practitioner_national_id();
+  auto paris = [](int64_t seconds) {
+    return sas::sdk::datetime::format_paris(sas::sdk::datetime::Instant(std::chrono::seconds(seconds)), false);
+  };
+  e.start = paris(m.start_time());
+  e.end = paris(m.end_time());
+  e.created = paris(m.created_time());
+  e.needs_action = m.needs_action();
+  return e;
+}
+
+json::object build_resource(const Event& e) {
+  fhir::AppointmentResource a;
+  a.identifier_system = e.appointment_system;
+  a.identifier_value = e.appointment_id;
+  a.operator_type = e.regulator_id_type == RegulatorIdType::idnps ? fhir::code::kIdnps : fhir::code::kIntrn;
+  a.operator_value = e.regulator_id;
+  a.status = appointment_status(e.type);
+  a.start = e.start;
+  a.end = e.end;
+  a.created = e.created;
+  a.practitioner_national_id = e.practitioner_national_id;
+  a.participant_status = e.needs_action ? "needs-action" : "accepted";
+  return fhir::appointment(a);
+}
+
+}  // namespace sas::host::appointments

@@ -1,0 +1,157 @@
+// INT_R03 from the command line, on the host's store:
+//   sas-host appointment-event --store URL --json EVENT.json   report events into the outbox
+//   sas-host outbox status|dead-letter|replay --store URL       inspect and drive it
+// Both work offline on the store file, next to a running `sas-host serve` (SQLite WAL: the
+// serving host picks new rows up within its poll interval).
+#include <boost/json.hpp>
+#include <fstream>
+#include <iostream>
+#include <sas/host/appointment_notifications/outbox.hpp>
+#include <sas/host/store/store.hpp>
+#include <sas/sdk/datetime.hpp>
+
+#include "commands.hpp"
+#include "options.hpp"
+
+namespace sas::host::cli {
+
+using sas::cli::parse_options;
+namespace po = sas::cli::po;
+namespace json = boost::json;
+
+namespace {
+
+std::string iso_utc(std::chrono::system_clock::time_point at) {
+  return sas::sdk::datetime::format_utc(std::chrono::floor<std::chrono::milliseconds>(at));
+}
+
+std::string read_all(std::istream& in) { return std::string(std::istreambuf_iterator<char>(in), {}); }
+
+json::object notification_json(const Notification& n) {
+  json::object row{{"id", n.id},
+                   {"appointment", n.appointment_key},
+                   {"sequence", n.sequence},
+                   {"event", n.event},
+                   {"state", n.state},
+                   {"reported_at", iso_utc(n.reported_at)},
+                   {"attempts", n.attempts},
+                   {"method", n.method},
+                   {"http_status", n.http_status},
+                   {"error", n.last_error}};
+  boost::system::error_code ec;
+  json::value outcome = json::parse(n.outcome, ec);
+  if (ec) {
+    row["outcome"] = n.outcome;
+  } else {
+    row["outcome"] = std::move(outcome);
+  }
+  return row;
+}
+
+}  // namespace
+
+int appointment_event(const Args& args) {
+  po::options_description options("appointment-event options");
+  options.add_options()("store", po::value<std::string>()->required(), "the host's store, e.g. sqlite:PATH")(
+      "json", po::value<std::string>()->required(),
+      "file with one event object or an array of them (docs/appointment-notifications.md); - for stdin");
+  int exit_code = 0;
+  auto vm = parse_options("sas-host appointment-event", "--store URL --json EVENT.json", options, args, exit_code);
+  if (!vm) return exit_code;
+  const std::string file = (*vm)["json"].as<std::string>();
+  std::string text;
+  if (file == "-") {
+    text = read_all(std::cin);
+  } else {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+      std::cerr << "sas-host appointment-event: --json " << file << ": cannot read\n";
+      return 1;
+    }
+    text = read_all(in);
+  }
+  boost::system::error_code ec;
+  const json::value parsed = json::parse(text, ec);
+  if (ec) {
+    std::cerr << "sas-host appointment-event: --json " << file << ": not JSON: " << ec.message() << "\n";
+    return 2;
+  }
+  std::vector<json::value> items;
+  if (parsed.is_array()) {
+    items.assign(parsed.get_array().begin(), parsed.get_array().end());
+  } else {
+    items.push_back(parsed);
+  }
+  std::vector<appointments::Event> events;
+  std::vector<std::string> errors;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    std::vector<std::string> problems;
+    if (auto e = appointments::from_json(items[i], &problems)) {
+      events.push_back(std::move(*e));
+    } else {
+      for (const auto& p : problems) errors.push_back("event " + std::to_string(i + 1) + ": " + p);
+    }
+  }
+  if (!errors.empty()) {
+    for (const auto& e : errors) std::cerr << "sas-host appointment-event: " << e << "\n";
+    return 2;
+  }
+  appointments::Outbox outbox(std::shared_ptr<Store>(Store::open((*vm)["store"].as<std::string>())));
+  std::vector<appointments::Reported> reported;
+  try {
+    reported = outbox.report(std::move(events));
+  } catch (const appointments::InvalidEvent& e) {
+    for (const auto& p : e.problems()) std::cerr << "sas-host appointment-event: " << p << "\n";
+    return 2;
+  }
+  for (const auto& r : reported) {
+    std::cout << json::serialize(json::object{{"outbox_id", r.outbox_id}, {"sequence", r.sequence}}) << "\n";
+  }
+  return 0;
+}
+
+int outbox(const Args& args) {
+  const std::string usage =
+      "usage: sas-host outbox status|dead-letter|replay|list --store URL [--id N] [--after ID] [--limit N]\n";
+  if (args.empty() || (args.front() != "status" && args.front() != "dead-letter" && args.front() != "replay" &&
+                       args.front() != "list")) {
+    std::cerr << usage;
+    return 2;
+  }
+  const std::string action = args.front();
+  po::options_description options("outbox options");
+  options.add_options()("store", po::value<std::string>()->required(), "the host's store, e.g. sqlite:PATH")(
+      "id", po::value<int64_t>(), "replay: only this dead letter (default: all)")(
+      "after", po::value<int64_t>()->default_value(0), "dead-letter, list: only rows with a larger id")(
+      "limit", po::value<std::size_t>()->default_value(1000), "dead-letter, list: at most this many rows");
+  int exit_code = 0;
+  auto vm = parse_options("sas-host outbox " + action, "--store URL [--id N] [--after ID] [--limit N]", options,
+                          Args(args.begin() + 1, args.end()), exit_code);
+  if (!vm) return exit_code;
+  auto store = Store::open((*vm)["store"].as<std::string>());
+  if (action == "status") {
+    const OutboxCounts c = store->outbox_counts();
+    json::object status{{"pending", c.pending}, {"delivered", c.delivered}, {"dead", c.dead}, {"blocked", c.blocked}};
+    if (c.oldest_pending) {
+      status["oldest_pending_reported_at"] = iso_utc(*c.oldest_pending);
+    } else {
+      status["oldest_pending_reported_at"] = nullptr;
+    }
+    std::cout << json::serialize(status) << "\n";
+    return 0;
+  }
+  if (action == "replay") {
+    std::optional<int64_t> id;
+    if (vm->count("id") != 0U) id = (*vm)["id"].as<int64_t>();
+    const std::size_t n = store->replay_notifications(id);
+    std::cout << json::serialize(json::object{{"replayed", n}}) << "\n";
+    return id && n == 0 ? 1 : 0;
+  }
+  const std::string state = action == "dead-letter" ? "dead" : "";
+  for (const auto& n : store->notifications(state, (*vm)["after"].as<int64_t>(), (*vm)["limit"].as<std::size_t>())) {
+    std::cout << json::serialize(notification_json(n)) << "\n";
+  }
+  return 0;
+}
+
+}  // namespace sas::host::cli

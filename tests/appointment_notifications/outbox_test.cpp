@@ -1,0 +1,198 @@
+// INT_R03 durable outbox: schema 4, report() on disk before it returns, per-appointment
+// sequences, claims that keep each appointment's order, retries, dead letters and replay.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "sas/host/appointment_notifications/delivery.hpp"
+#include "sas/host/appointment_notifications/outbox.hpp"
+#include "sas_test/support.hpp"
+
+namespace {
+
+using namespace sas::host;
+using namespace sas::host::appointments;
+using namespace std::chrono_literals;
+
+Event event(const std::string& id, EventType type = EventType::booked, int hour = 14) {
+  Event e;
+  e.type = type;
+  e.appointment_system = "urn:oid:1.1.111.1.11.1.1.1";
+  e.appointment_id = id;
+  e.regulator_id = "810002673899";
+  e.practitioner_national_id = "810100050075";
+  e.start = "2026-12-04T" + std::to_string(hour) + ":00:00+01:00";
+  e.end = "2026-12-04T" + std::to_string(hour) + ":15:00+01:00";
+  e.created = "2026-12-01T10:00:00+01:00";
+  return e;
+}
+
+class OutboxTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = sas::test::make_temp_dir("outbox"); }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string url() const { return "sqlite:" + (dir_ / "host.db").string(); }
+  std::filesystem::path db() const { return dir_ / "host.db"; }
+  std::filesystem::path dir_;
+};
+
+TEST_F(OutboxTest, SchemaVersion4AndTheEventIsOnDiskWhenReportReturns) {
+  auto store = std::shared_ptr<Store>(Store::open(url()));
+  EXPECT_EQ(store->schema_version(), 4);
+  Outbox outbox(store);
+  const Reported r = outbox.report(event("a"));
+  EXPECT_EQ(r.sequence, 1);
+  // Another connection (another process would do the same) sees it committed.
+  auto rows =
+      sas::test::sqlite_rows(db(), "SELECT id, appointment_key, sequence, state, event FROM appointment_outbox");
+  ASSERT_EQ(rows.size(), 1U);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{std::to_string(r.outbox_id), "urn:oid:1.1.111.1.11.1.1.1|a", "1",
+                                               "pending", "booked"}));
+  EXPECT_THROW(outbox.report(event("")), InvalidEvent);
+  EXPECT_EQ(sas::test::sqlite_rows(db(), "SELECT COUNT(*) FROM appointment_outbox")[0][0], "1");
+}
+
+TEST_F(OutboxTest, ConcurrentReportsGetContiguousSequencesPerAppointment) {
+  auto store = std::shared_ptr<Store>(Store::open(url()));
+  Outbox outbox(store);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&outbox, t] {
+      for (int i = 0; i < 50; ++i) outbox.report(event("apt-" + std::to_string((t * 50 + i) % 20)));
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::map<std::string, std::vector<int64_t>> sequences;
+  for (const auto& n : store->notifications("", 0, 10000)) sequences[n.appointment_key].push_back(n.sequence);
+  ASSERT_EQ(sequences.size(), 20U);
+  for (const auto& [key, seq] : sequences) {
+    ASSERT_EQ(seq.size(), 20U) << key;
+    for (std::size_t i = 0; i < seq.size(); ++i) EXPECT_EQ(seq[i], static_cast<int64_t>(i + 1)) << key;
+  }
+}
+
+TEST_F(OutboxTest, ClaimsKeepEachAppointmentsOrderAndRetriesWaitTheirTurn) {
+  auto store = std::shared_ptr<Store>(Store::open(url()));
+  Outbox outbox(store);
+  outbox.report(event("a"));
+  outbox.report(event("b"));
+  outbox.report(event("a", EventType::rescheduled, 15));
+  outbox.report(event("a", EventType::cancelled, 15));
+  const auto now = std::chrono::system_clock::now() + 1s;
+
+  auto first = store->claim_notifications(now, 10);
+  ASSERT_EQ(first.size(), 2U);  // a#1 and b#1; a#2 waits for a#1
+  EXPECT_EQ(first[0].appointment_key, "urn:oid:1.1.111.1.11.1.1.1|a");
+  EXPECT_EQ(first[0].sequence, 1);
+  EXPECT_EQ(first[0].attempts, 1);
+  EXPECT_EQ(first[1].appointment_key, "urn:oid:1.1.111.1.11.1.1.1|b");
+
+  // a#1 fails (retry in a minute), b#1 is refused (dead letter).
+  DeliveryOutcome retry{first[0].id, DeliveryOutcome::Kind::retry, "POST", 503, "HTTP 503", "", now, now + 60s};
+  DeliveryOutcome dead{
+      first[1].id, DeliveryOutcome::Kind::dead, "POST", 422, "HTTP 422", "{\"resourceType\":\"OperationOutcome\"}", now,
+      now};
+  store->finish_notifications({retry, dead});
+  EXPECT_TRUE(store->claim_notifications(now, 10).empty()) << "a#1 not due yet, b dead";
+  auto counts = store->outbox_counts();
+  EXPECT_EQ(counts.pending, 3);
+  EXPECT_EQ(counts.dead, 1);
+  ASSERT_TRUE(store->next_notification_due());
+
+  auto again = store->claim_notifications(now + 61s, 10);
+  ASSERT_EQ(again.size(), 1U);
+  EXPECT_EQ(again[0].sequence, 1);
+  EXPECT_EQ(again[0].attempts, 2) << "the second attempt is counted before it is made";
+  store->finish_notifications({{again[0].id, DeliveryOutcome::Kind::delivered, "PUT", 201, "", "", now, now}});
+  auto next = store->claim_notifications(now + 61s, 10);
+  ASSERT_EQ(next.size(), 1U);
+  EXPECT_EQ(next[0].sequence, 2);
+
+  // The dead letter, with the platform's answer, then replayed.
+  auto dead_rows = store->notifications("dead");
+  ASSERT_EQ(dead_rows.size(), 1U);
+  EXPECT_EQ(dead_rows[0].http_status, 422);
+  EXPECT_THAT(dead_rows[0].outcome, ::testing::HasSubstr("OperationOutcome"));
+  EXPECT_EQ(store->replay_notifications(std::nullopt), 1U);
+  EXPECT_EQ(store->outbox_counts().dead, 0);
+  auto replayed = store->claim_notifications(std::chrono::system_clock::now() + 1s, 10);
+  ASSERT_EQ(replayed.size(), 2U);  // b#1, and a#2, claimed above and never finished (as after a crash)
+  EXPECT_EQ(replayed[0].appointment_key, "urn:oid:1.1.111.1.11.1.1.1|b");
+  EXPECT_EQ(replayed[1].appointment_key, "urn:oid:1.1.111.1.11.1.1.1|a");
+  EXPECT_EQ(replayed[1].attempts, 2) << "its first attempt's fate is unknown";
+}
+
+// The plugin's entry point (HostRequest.appointment_event, ABI 1.3), from many threads at once.
+TEST_F(OutboxTest, ThePluginEntryPointIsThreadSafeAndRefusesBadMessages) {
+  auto store = std::shared_ptr<Store>(Store::open(url()));
+  Outbox outbox(store);
+  std::vector<std::thread> threads;
+  std::atomic<int> reported{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&outbox, &reported, t] {
+      for (int i = 0; i < 20; ++i) {
+        sas::plugin::v1::AppointmentEvent m;
+        m.set_type(i == 0 ? sas::plugin::v1::APPOINTMENT_BOOKED : sas::plugin::v1::APPOINTMENT_RESCHEDULED);
+        m.set_appointment_system("https://agenda.example.fr/rdv");
+        m.set_appointment_id("thread-" + std::to_string(t));
+        m.set_regulator_id_type(sas::plugin::v1::REGULATOR_ID_INTRN);
+        m.set_regulator_id("0a1b2c3d-0000-4000-8000-000000000001");
+        m.set_practitioner_national_id("10100050075");
+        m.set_start_time(1764860400 + i * 3600);
+        m.set_end_time(1764860400 + i * 3600 + 900);
+        m.set_created_time(1764583200);
+        if (outbox.report(m).sequence == i + 1) ++reported;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(reported.load(), 160);
+  const auto rows = store->notifications("", 0, 1000);
+  ASSERT_EQ(rows.size(), 160U);
+  for (const auto& row : rows) {
+    EXPECT_THAT(row.resource, ::testing::HasSubstr("\"value\":\"810100050075\""));  // prefixed by the host
+    EXPECT_THAT(row.resource, ::testing::HasSubstr("+01:00\""));                    // Paris in December
+  }
+  sas::plugin::v1::AppointmentEvent bad;
+  bad.set_type(sas::plugin::v1::APPOINTMENT_CANCELLED);
+  bad.set_regulator_id_type(sas::plugin::v1::REGULATOR_ID_IDNPS);
+  try {
+    outbox.report(bad);
+    ADD_FAILURE() << "accepted";
+  } catch (const InvalidEvent& e) {
+    EXPECT_THAT(e.problems(), ::testing::Contains(::testing::HasSubstr("appointment.system")));
+  }
+  EXPECT_EQ(store->notifications("", 0, 1000).size(), 160U);
+}
+
+TEST_F(OutboxTest, AVersion2StoreIsMigratedTo4) {
+  auto result = sas::test::run({"/usr/bin/sqlite3", db().string(),
+                                "CREATE TABLE host_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                                "CREATE TABLE regulator_account_request (id INTEGER PRIMARY KEY);"
+                                "PRAGMA user_version = 2;"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  auto store = std::shared_ptr<Store>(Store::open(url()));
+  EXPECT_EQ(store->schema_version(), 4);
+  Outbox outbox(store);
+  EXPECT_EQ(outbox.report(event("a")).sequence, 1);
+}
+
+TEST(DeliveryRulesTest, ConditionalUrlAndBackOff) {
+  EXPECT_EQ(conditional_url("https://sas.example/fhir/", "urn:oid:1.1.111|b6e3-x"),
+            "https://sas.example/fhir/Appointment?identifier=urn:oid:1.1.111|b6e3-x");
+  EXPECT_EQ(conditional_url("https://p", "https://v.fr/a b|x/y"),
+            "https://p/Appointment?identifier=https:%2F%2Fv.fr%2Fa%20b|x%2Fy");
+  for (int attempt = 1; attempt < 30; ++attempt) {
+    const auto d = retry_delay(attempt, 500ms, 300s);
+    const auto full = std::min<std::chrono::milliseconds>(500ms * (1LL << std::min(attempt - 1, 20)), 300s);
+    EXPECT_GE(d, full / 2) << attempt;
+    EXPECT_LE(d, full) << attempt;
+  }
+}
+
+}  // namespace
