@@ -5,9 +5,9 @@
 
 #include <filesystem>
 #include <iostream>
-#include <sas/host/billing/host_calls.hpp>
 #include <sas/host/appointment_notifications/delivery.hpp>
 #include <sas/host/appointment_notifications/outbox.hpp>
+#include <sas/host/billing/host_calls.hpp>
 #include <sas/host/fhir_server/fhir_endpoint.hpp>
 #include <sas/host/plugin_loader/plugin.hpp>
 #include <sas/host/server/https_server.hpp>
@@ -40,6 +40,26 @@ std::pair<std::string, uint16_t> split_listen(const std::string& listen) {
     throw po::error("--listen '" + listen + "': the port must be a number from 0 to 65535");
   }
   return {host, static_cast<uint16_t>(port)};
+}
+
+}  // namespace
+
+namespace {
+
+// HostRequest.appointment_event (ABI 1.3): on disk before the answer, or the reason why not.
+CallResult report_appointment_event(appointments::Outbox& outbox,
+                                    const sas::plugin::v1::AppointmentEventRequest& request,
+                                    sas::plugin::v1::AppointmentEventResponse& response) {
+  try {
+    const appointments::Reported reported = outbox.report(request.event());
+    response.set_outbox_id(reported.outbox_id);
+    response.set_sequence(reported.sequence);
+    return {};
+  } catch (const appointments::InvalidEvent& e) {
+    return {SAS_ERR_INVALID_ARGUMENT, e.what()};  // never acceptable as it is
+  } catch (const std::exception& e) {
+    return {SAS_ERR_UNAVAILABLE, e.what()};  // not recorded: the plugin reports it again
+  }
 }
 
 }  // namespace
@@ -151,18 +171,6 @@ int serve(const Args& args) {
     no_billing = e.what();
     std::cerr << "sas-host: warning: consultations cannot be judged: " << no_billing << std::endl;
   }
-  HostServices services;
-  services.handle_request = [host_calls, no_billing](const sas::plugin::v1::HostRequest& request,
-                                                     sas::plugin::v1::HostResponse& response) {
-    if (!host_calls) return CallResult{SAS_ERR_UNAVAILABLE, "no SNP / MRT rule file: " + no_billing};
-    return host_calls->handle(request, response);
-  };
-  auto plugin = PluginInstance::load(v["plugin"].as<std::string>(), v["plugin-config"].as<std::string>(), services);
-  if (host_calls) host_calls->attach(plugin);
-  std::cerr << "sas-host: plugin " << plugin->manifest().name << " " << plugin->manifest().version << " loaded (ABI "
-            << SAS_ABI_VERSION_MAJOR_OF(plugin->abi_version()) << "." << SAS_ABI_VERSION_MINOR_OF(plugin->abi_version())
-            << "), store " << store->url() << " ready" << std::endl;
-
   // INT_R03: the outbox (fed by plugins and sas-host appointment-event) and its delivery.
   auto outbox = std::make_shared<appointments::Outbox>(store);
   std::unique_ptr<appointments::Delivery> delivery;
@@ -184,6 +192,27 @@ int serve(const Args& args) {
     delivery->start();
     std::cerr << "sas-host: delivering appointment notifications to " << d.base << std::endl;
   }
+
+  HostServices services;
+  // The plugin's host calls, routed to the flow that answers each method.
+  services.handle_request = [host_calls, no_billing, outbox](const sas::plugin::v1::HostRequest& request,
+                                                             sas::plugin::v1::HostResponse& response) -> CallResult {
+    switch (request.method_case()) {
+      case sas::plugin::v1::HostRequest::kReportConsultation:
+        if (!host_calls) return CallResult{SAS_ERR_UNAVAILABLE, "no SNP / MRT rule file: " + no_billing};
+        return host_calls->handle(request, response);
+      case sas::plugin::v1::HostRequest::kAppointmentEvent:
+        return report_appointment_event(*outbox, request.appointment_event(), *response.mutable_appointment_event());
+      default:
+        return CallResult{SAS_ERR_UNIMPLEMENTED, "this host does not answer host method " +
+                                                     std::to_string(static_cast<int>(request.method_case()))};
+    }
+  };
+  auto plugin = PluginInstance::load(v["plugin"].as<std::string>(), v["plugin-config"].as<std::string>(), services);
+  if (host_calls) host_calls->attach(plugin);
+  std::cerr << "sas-host: plugin " << plugin->manifest().name << " " << plugin->manifest().version << " loaded (ABI "
+            << SAS_ABI_VERSION_MAJOR_OF(plugin->abi_version()) << "." << SAS_ABI_VERSION_MINOR_OF(plugin->abi_version())
+            << "), store " << store->url() << " ready" << std::endl;
 
   // The endpoint needs the base URL, which with port 0 is only known once bound.
   std::shared_ptr<const FhirEndpoint> endpoint;

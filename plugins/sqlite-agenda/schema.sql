@@ -86,6 +86,18 @@ CREATE TABLE IF NOT EXISTS appointment (
 );
 CREATE INDEX IF NOT EXISTS appointment_by_slot ON appointment(slot_id);
 
+-- What the plugin has reported to the host of each SAS-origin appointment (ABI 1.3
+-- appointment_event, INT_R03): one row per (appointment, status), so that each state goes out
+-- once, in order (booked first), even if the plugin stops between two reports.
+CREATE TABLE IF NOT EXISTS appointment_notification (
+  appointment_id TEXT NOT NULL REFERENCES appointment(id),
+  status TEXT NOT NULL,                 -- booked, cancelled, fulfilled or noshow
+  reported_at INTEGER NOT NULL,         -- when the host had it on disk, seconds UTC
+  outbox_sequence INTEGER,              -- the host's sequence number for this appointment
+  report_error TEXT,                    -- the host's refusal, when it refused the event for good
+  PRIMARY KEY (appointment_id, status)
+);
+
 -- A consultation the doctor gave after an honoured (fulfilled) SAS-origin appointment, to report
 -- to the host (ABI 1.2 report_consultation). The plugin reports each row once (reported_at).
 CREATE TABLE IF NOT EXISTS consultation (

@@ -27,6 +27,10 @@ bool Host::has_host_calls() const {
          api_->free_bytes != nullptr;
 }
 
+bool Host::has_appointment_events() const {
+  return has_host_calls() && api_->abi_version >= SAS_ABI_MAKE_VERSION(1, 3);
+}
+
 Status Host::call(const v1::HostRequest& request, v1::HostResponse& response) const {
   if (!has_host_calls()) return Status::unimplemented("the host is older than ABI 1.2: no host calls");
   std::string bytes;
@@ -64,6 +68,18 @@ Status Host::report_consultation(const v1::Consultation& consultation, v1::Repor
   if (!status.is_ok()) return status;
   if (!answer.has_report_consultation()) return Status::internal("the host answered another method");
   response = std::move(*answer.mutable_report_consultation());
+  return Status::ok();
+}
+
+Status Host::report_appointment_event(const v1::AppointmentEvent& event, v1::AppointmentEventResponse& response) const {
+  if (!has_appointment_events()) return Status::unimplemented("the host is older than ABI 1.3: no appointment events");
+  v1::HostRequest request;
+  *request.mutable_appointment_event()->mutable_event() = event;
+  v1::HostResponse answer;
+  Status status = call(request, answer);
+  if (!status.is_ok()) return status;
+  if (!answer.has_appointment_event()) return Status::internal("the host answered another method");
+  response = std::move(*answer.mutable_appointment_event());
   return Status::ok();
 }
 

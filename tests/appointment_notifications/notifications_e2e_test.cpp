@@ -65,6 +65,49 @@ TEST(NotificationsE2eTest, BookedThenCancelledIsOnePostThenOnePutWithTheSameIden
   EXPECT_EQ(status.at("pending").as_int64(), 0);
 }
 
+// The whole path from the vendor's data: a SAS-origin booking written in the agenda (as the
+// sample agenda's booking page writes it) is pushed by the reference plugin through the ABI
+// (HostRequest.appointment_event), committed to the outbox, and delivered: one POST, then the
+// honoured state as one PUT with the same identifier, both valid FrAppointmentSAS.
+TEST(NotificationsE2eTest, ASasOriginBookingInTheAgendaReachesThePlatformThroughThePlugin) {
+  World world;
+  const auto agenda = world.work() / "agenda.db";
+  const auto start = std::chrono::duration_cast<std::chrono::seconds>(
+                         (std::chrono::system_clock::now() + std::chrono::hours(30)).time_since_epoch())
+                         .count();
+  const std::string sql =
+      "INSERT INTO practitioner (id, national_id, family_name) VALUES ('P1', '10100050075', 'Durand');"
+      "INSERT INTO place (id, practitioner_id, address, postal_code, city) VALUES ('L1', 'P1', 'x', '75002', 'Paris');"
+      "INSERT INTO slot (id, place_id, start_utc, end_utc, status, audiences) VALUES (1, 'L1', " +
+      std::to_string(start) + ", " + std::to_string(start + 900) +
+      ", 'busy', 'SNP');"
+      "INSERT INTO appointment (id, slot_id, sas_origin, regulator_id_system, regulator_id_value, booked_at, status) "
+      "VALUES ('6f1d2c3b-4a59-4e8f-9a7b-1c2d3e4f5a6b', 1, 1, 'urn:oid:1.2.250.1.71.4.2.1', '810002673899', " +
+      std::to_string(start - 30 * 3600) + ", 'booked');";
+  sas::test::sqlite_exec(agenda, sql);
+  world.start_platform();
+  world.start_host();
+  ASSERT_TRUE(world.wait_delivered(1)) << world.host_output();
+  sas::test::sqlite_exec(agenda, "UPDATE appointment SET status = 'fulfilled'");
+  ASSERT_TRUE(world.wait_delivered(2)) << world.host_output();
+
+  const auto received = world.received();
+  ASSERT_EQ(received.size(), 2U) << world.platform_output();
+  const std::string identifier = "https://agenda.example.fr/fhir/appointment-id|6f1d2c3b-4a59-4e8f-9a7b-1c2d3e4f5a6b";
+  EXPECT_EQ(received[0].method, "POST");
+  EXPECT_EQ(received[0].http_status, 201) << received[0].body;
+  EXPECT_EQ(received[0].status, "booked");
+  EXPECT_EQ(received[0].identifier, identifier);
+  EXPECT_EQ(received[1].method, "PUT");
+  EXPECT_EQ(received[1].http_status, 200) << received[1].body;
+  EXPECT_EQ(received[1].status, "fulfilled");
+  EXPECT_EQ(received[1].identifier, identifier);
+  const auto body = json::parse(received[0].body).as_object();
+  EXPECT_THAT(json::serialize(body.at("participant")), HasSubstr("810100050075"));  // the doctor, prefixed
+  EXPECT_THAT(json::serialize(body.at("extension")), HasSubstr("810002673899"));    // the regulator
+  EXPECT_EQ(sas::test::sqlite_rows(agenda, "SELECT count(*) FROM appointment_notification")[0][0], "2");
+}
+
 // 25 appointments x 4 updates reported at once, while the platform answers 500 (or 429) to a
 // third of the requests: every update arrives, in order per appointment.
 void updates_arrive_in_order(const std::string& fail) {

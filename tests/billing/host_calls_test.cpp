@@ -91,12 +91,69 @@ class HostCallsTest : public testing::Test {
   std::shared_ptr<sas::host::PluginInstance> plugin_;
 };
 
+// ABI 1.3: every state of every SAS-origin appointment reaches the host once, booking first.
+TEST_F(HostCallsTest, ThePluginReportsEachStateOfItsSasOriginAppointmentsOnceBookingFirst) {
+  exec(agenda(),
+       "UPDATE appointment SET regulator_id_system = 'urn:oid:1.2.250.1.213.3.6', regulator_id_value = "
+       "'1ef1c748-6a5d-4f8c-9f3e-2a1b3c4d5e6f' WHERE id = 'A2'");
+  std::mutex mutex;
+  std::vector<v1::AppointmentEvent> events;
+  std::atomic<int> refuse_next{1};  // the first call fails as a host outage would: retried, same order
+  sas::host::HostServices services;
+  services.handle_request = [&](const v1::HostRequest& request, v1::HostResponse& response) {
+    if (!request.has_appointment_event()) return sas::host::CallResult{SAS_ERR_UNAVAILABLE, "not in this test"};
+    if (refuse_next.exchange(0) == 1) return sas::host::CallResult{SAS_ERR_UNAVAILABLE, "store busy"};
+    std::lock_guard lock(mutex);
+    events.push_back(request.appointment_event().event());
+    response.mutable_appointment_event()->set_sequence(static_cast<int64_t>(events.size()));
+    return sas::host::CallResult{};
+  };
+  load(services);
+  ASSERT_TRUE(wait_for("SELECT count(*) FROM appointment_notification", "3"));
+  std::this_thread::sleep_for(milliseconds(100));  // a few more rounds: nothing is sent twice
+  {
+    std::lock_guard lock(mutex);
+    ASSERT_EQ(events.size(), 3U);
+    // A1 (fulfilled, never notified): its booking, then its fulfilment; A2 (booked): its booking.
+    // A3 is not SAS-origin: nothing.
+    EXPECT_EQ(events[0].appointment_id(), "A1");
+    EXPECT_EQ(events[0].type(), v1::APPOINTMENT_BOOKED);
+    EXPECT_EQ(events[1].appointment_id(), "A1");
+    EXPECT_EQ(events[1].type(), v1::APPOINTMENT_FULFILLED);
+    EXPECT_EQ(events[2].appointment_id(), "A2");
+    EXPECT_EQ(events[2].type(), v1::APPOINTMENT_BOOKED);
+    EXPECT_EQ(events[2].regulator_id_type(), v1::REGULATOR_ID_INTRN);
+    EXPECT_EQ(events[2].regulator_id(), "1ef1c748-6a5d-4f8c-9f3e-2a1b3c4d5e6f");
+    EXPECT_EQ(events[0].practitioner_national_id(), "10100050075");  // as stored; the host prefixes
+    EXPECT_EQ(events[0].start_time(), 1795510800);
+    EXPECT_EQ(events[0].end_time(), 1795512000);
+    EXPECT_EQ(events[0].created_time(), kBookedAt);
+    EXPECT_EQ(events[0].appointment_system(), "https://agenda.example.fr/fhir/appointment-id");
+  }
+
+  // A cancellation later is one more event, after the booking.
+  exec(agenda(), "UPDATE appointment SET status = 'cancelled' WHERE id = 'A2'");
+  ASSERT_TRUE(wait_for("SELECT count(*) FROM appointment_notification", "4"));
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(events.size(), 4U);
+  EXPECT_EQ(events[3].appointment_id(), "A2");
+  EXPECT_EQ(events[3].type(), v1::APPOINTMENT_CANCELLED);
+  EXPECT_EQ(query(agenda(),
+                  "SELECT outbox_sequence FROM appointment_notification WHERE appointment_id = 'A2' AND "
+                  "status = 'cancelled'"),
+            "4");
+}
+
 TEST_F(HostCallsTest, ThePluginReportsOnlyHonouredSasOriginConsultationsAndKeepsTheAnswer) {
   std::mutex mutex;
   std::vector<v1::Consultation> seen;
   sas::host::HostServices services;
   services.handle_request = [&](const v1::HostRequest& request, v1::HostResponse& response) {
     std::lock_guard lock(mutex);
+    if (request.has_appointment_event()) {  // INT_R03 events: the next test's business
+      response.mutable_appointment_event()->set_sequence(1);
+      return sas::host::CallResult{};
+    }
     seen.push_back(request.report_consultation().consultation());
     auto& d = *response.mutable_report_consultation()->mutable_decision();
     d.set_consultation_id(request.report_consultation().consultation().consultation_id());

@@ -221,4 +221,19 @@ std::vector<std::vector<std::string>> sqlite_rows(const std::filesystem::path& d
   return rows;
 }
 
+void sqlite_exec(const std::filesystem::path& db, const std::string& sql) {
+  sqlite3* connection = nullptr;
+  if (sqlite3_open(db.c_str(), &connection) != SQLITE_OK) {
+    sqlite3_close(connection);
+    throw std::runtime_error("cannot open " + db.string());
+  }
+  sqlite3_busy_timeout(connection, 5000);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(connection, sql.c_str(), nullptr, nullptr, &error);
+  const std::string message = error != nullptr ? error : "";
+  sqlite3_free(error);
+  sqlite3_close(connection);
+  if (rc != SQLITE_OK) throw std::runtime_error("SQL failed (" + message + "): " + sql);
+}
+
 }  // namespace sas::test

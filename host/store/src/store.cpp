@@ -294,6 +294,8 @@ class SqliteStore final : public Store {
     std::vector<ConsultationRecord> records;
     while (select.step()) records.push_back(read_consultation(select));
     return records;
+  }
+
   // ---- INT_R03 appointment outbox (schema 4) ----------------------------------------------
   // On a connection of its own (opened with the store), so that its multi-statement
   // transactions never mix with the audit's single statements on the main connection.

@@ -24,6 +24,7 @@ namespace v1 = sas::sdk::v1;
 using sas::sdk::Status;
 
 constexpr int kSchemaVersion = 1;
+constexpr std::string_view kIntrnSystem = "urn:oid:1.2.250.1.213.3.6";  // INTRN: SAS technical ids
 
 std::vector<std::string> split(std::string_view text, char separator) {
   std::vector<std::string> items;
@@ -235,17 +236,73 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
   ~Connection() { close(); }
 
-  // Adds the tables of later features (consultation, billing_decision) to an older file.
-  void ensure_billing_tables() {
-    Statement check(db_, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'billing_decision'");
+  // Adds the tables of later features (consultation, billing_decision, appointment_notification)
+  // to an older file: the schema is all CREATE ... IF NOT EXISTS.
+  void ensure_host_call_tables() {
+    Statement check(db_,
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('billing_decision', "
+                    "'appointment_notification')");
     Query query(check);
-    if (query.next() && sqlite3_column_int(query.row(), 0) == 1) return;
+    if (query.next() && sqlite3_column_int(query.row(), 0) == 2) return;
     char* error = nullptr;
     if (sqlite3_exec(db_, sas::sqlite_agenda::schema_sql(), nullptr, nullptr, &error) != SQLITE_OK) {
       std::string message = error != nullptr ? error : "unknown error";
       sqlite3_free(error);
-      throw std::runtime_error("cannot add the consultation tables: " + message);
+      throw std::runtime_error("cannot add the consultation and notification tables: " + message);
     }
+  }
+
+  // SAS-origin appointments whose current state the host has not had yet, oldest booking first.
+  // `booked_reported` false: the booking itself must go first (the host numbers events in the
+  // order it receives them, and the platform's first notification is the booking).
+  struct PendingAppointment {
+    v1::AppointmentEvent event;  // the current state
+    bool booked_reported = false;
+  };
+  std::vector<PendingAppointment> appointments_to_notify(const std::string& system, int limit) {
+    Statement select(db_,
+                     "SELECT a.id, a.status, COALESCE(a.regulator_id_system, ''), COALESCE(a.regulator_id_value, ''), "
+                     "p.national_id, s.start_utc, s.end_utc, a.booked_at, EXISTS (SELECT 1 FROM "
+                     "appointment_notification n WHERE n.appointment_id = a.id AND n.status = 'booked') "
+                     "FROM appointment a JOIN slot s ON s.id = a.slot_id JOIN place pl ON pl.id = s.place_id "
+                     "JOIN practitioner p ON p.id = pl.practitioner_id "
+                     "WHERE a.sas_origin = 1 AND NOT EXISTS (SELECT 1 FROM appointment_notification n "
+                     "WHERE n.appointment_id = a.id AND n.status = a.status) ORDER BY a.booked_at, a.id LIMIT ?");
+    Query query(select);
+    query.bind(1, int64_t{limit});
+    std::vector<PendingAppointment> out;
+    while (query.next()) {
+      sqlite3_stmt* row = query.row();
+      PendingAppointment& pending = out.emplace_back();
+      v1::AppointmentEvent& e = pending.event;
+      const std::string status = column_text(row, 1);
+      e.set_type(status == "cancelled"   ? v1::APPOINTMENT_CANCELLED
+                 : status == "fulfilled" ? v1::APPOINTMENT_FULFILLED
+                 : status == "noshow"    ? v1::APPOINTMENT_NOSHOW
+                                         : v1::APPOINTMENT_BOOKED);
+      e.set_appointment_system(system);
+      e.set_appointment_id(column_text(row, 0));
+      const std::string regulator_system = column_text(row, 2);
+      e.set_regulator_id_type(regulator_system == kIntrnSystem ? v1::REGULATOR_ID_INTRN : v1::REGULATOR_ID_IDNPS);
+      e.set_regulator_id(column_text(row, 3));
+      e.set_practitioner_national_id(column_text(row, 4));
+      e.set_start_time(sqlite3_column_int64(row, 5));
+      e.set_end_time(sqlite3_column_int64(row, 6));
+      e.set_created_time(sqlite3_column_int64(row, 7));
+      pending.booked_reported = sqlite3_column_int(row, 8) != 0;
+    }
+    return out;
+  }
+
+  void mark_notified(const std::string& appointment_id, const std::string& status, int64_t now, int64_t sequence,
+                     const std::string& error) {
+    Statement insert(db_,
+                     "INSERT OR IGNORE INTO appointment_notification (appointment_id, status, reported_at, "
+                     "outbox_sequence, report_error) VALUES (?, ?, ?, ?, ?)");
+    Query query(insert);
+    query.bind(1, appointment_id).bind(2, status).bind(3, now).bind(4, sequence);
+    bind_or_null(insert.get(), 5, error);
+    query.next();
   }
 
   // The consultations of honoured SAS-origin appointments not reported yet, oldest first.
@@ -596,8 +653,11 @@ class SqliteAgendaPlugin final : public sas::sdk::AgendaPlugin {
           return Status::invalid_argument("--plugin-config report_interval_ms: expected milliseconds, got '" + value +
                                           "'");
         }
+      } else if (key == "appointment_system") {
+        appointment_system_ = value;
       } else {
-        return Status::invalid_argument("unknown --plugin-config key '" + key + "' (known: db, report_interval_ms)");
+        return Status::invalid_argument("unknown --plugin-config key '" + key +
+                                        "' (known: db, report_interval_ms, appointment_system)");
       }
     }
     if (path_.empty()) return Status::invalid_argument("--plugin-config needs db=PATH (the agenda SQLite file)");
@@ -608,7 +668,7 @@ class SqliteAgendaPlugin final : public sas::sdk::AgendaPlugin {
         return Status::invalid_argument("agenda database " + path_ + " has schema version " + std::to_string(version) +
                                         ", this plugin reads version " + std::to_string(kSchemaVersion));
       }
-      if (host.has_host_calls() && report_interval_.count() > 0) connection->ensure_billing_tables();
+      if (host.has_host_calls() && report_interval_.count() > 0) connection->ensure_host_call_tables();
       idle_.push_back(std::move(connection));
     } catch (const std::exception& e) {
       return Status::invalid_argument(e.what());
@@ -628,7 +688,7 @@ class SqliteAgendaPlugin final : public sas::sdk::AgendaPlugin {
     if (request.decision().consultation_id().empty()) return Status::invalid_argument("decision without consultation");
     try {
       std::unique_ptr<Connection> connection = acquire();
-      connection->ensure_billing_tables();
+      connection->ensure_host_call_tables();
       connection->store_decision(request.decision(), now_seconds());
       release(std::move(connection));
       return Status::ok();
@@ -685,6 +745,11 @@ class SqliteAgendaPlugin final : public sas::sdk::AgendaPlugin {
     while (!stopping_) {
       lock.unlock();
       try {
+        if (host_->has_appointment_events()) notify_appointments();
+      } catch (const std::exception& e) {
+        host_->log(sas::sdk::LogLevel::warning, std::string("appointment events: ") + e.what());
+      }
+      try {
         report_pending();
       } catch (const std::exception& e) {
         host_->log(sas::sdk::LogLevel::warning, std::string("consultation reports: ") + e.what());
@@ -692,6 +757,41 @@ class SqliteAgendaPlugin final : public sas::sdk::AgendaPlugin {
       lock.lock();
       report_wake_.wait_for(lock, report_interval_, [this] { return stopping_; });
     }
+  }
+
+  // ABI 1.3: each new state of a SAS-origin appointment, to the host's durable outbox (INT_R03).
+  void notify_appointments() {
+    std::unique_ptr<Connection> connection = acquire();
+    auto send = [&](const v1::AppointmentEvent& event, const std::string& status) {
+      v1::AppointmentEventResponse response;
+      Status result = host_->report_appointment_event(event, response);
+      if (result.is_ok()) {
+        connection->mark_notified(event.appointment_id(), status, now_seconds(), response.sequence(), "");
+        return true;
+      }
+      if (result.code() == SAS_ERR_INVALID_ARGUMENT) {  // never acceptable as it is: keep the reason
+        connection->mark_notified(event.appointment_id(), status, now_seconds(), 0, result.message());
+        host_->log(sas::sdk::LogLevel::warning, "appointment " + event.appointment_id() + " (" + status +
+                                                    ") refused by the host: " + result.message());
+        return true;
+      }
+      host_->log(sas::sdk::LogLevel::warning, "appointment events paused: " + result.message());
+      return false;  // retried at the next round, in the same order
+    };
+    for (const auto& pending : connection->appointments_to_notify(appointment_system_, 100)) {
+      if (!pending.booked_reported && pending.event.type() != v1::APPOINTMENT_BOOKED) {
+        v1::AppointmentEvent booked = pending.event;
+        booked.set_type(v1::APPOINTMENT_BOOKED);
+        if (!send(booked, "booked")) break;
+      }
+      const auto type = pending.event.type();
+      const std::string status = type == v1::APPOINTMENT_CANCELLED   ? "cancelled"
+                                 : type == v1::APPOINTMENT_FULFILLED ? "fulfilled"
+                                 : type == v1::APPOINTMENT_NOSHOW    ? "noshow"
+                                                                     : "booked";
+      if (!send(pending.event, status)) break;
+    }
+    release(std::move(connection));
   }
 
   void report_pending() {
@@ -735,7 +835,10 @@ class SqliteAgendaPlugin final : public sas::sdk::AgendaPlugin {
   const sas::sdk::Host* host_ = nullptr;
   std::mutex mutex_;
   std::vector<std::unique_ptr<Connection>> idle_;
-  std::chrono::milliseconds report_interval_{2000};  // 0: never report consultations
+  std::chrono::milliseconds report_interval_{2000};  // 0: never report consultations nor events
+  // INT_R03: the system of the appointments' technical ids (appointment.id, a UUID): the
+  // vendor's own OID or URL. agenda.example.fr is the sample's placeholder, like its booking URLs.
+  std::string appointment_system_ = "https://agenda.example.fr/fhir/appointment-id";
   std::mutex report_mutex_;
   std::condition_variable report_wake_;
   bool stopping_ = false;

@@ -60,8 +60,17 @@ class Host {
   // back into the plugin before answering, so any thread may call it, even inside a method.
   Status report_consultation(const v1::Consultation& consultation, v1::ReportConsultationResponse& response) const;
 
+  // ABI 1.3 (INT_R03): reports a new state of a SAS-origin appointment (booked, rescheduled,
+  // cancelled, fulfilled, noshow). Returns once the host has it on disk; the host then delivers
+  // it to the SAS platform, in order per appointment, whatever happens to either process. An
+  // event the host can never accept answers SAS_ERR_INVALID_ARGUMENT with the reasons; any other
+  // failure means "report it again later, in the same order". Thread-safe like the above.
+  Status report_appointment_event(const v1::AppointmentEvent& event, v1::AppointmentEventResponse& response) const;
+
   // True when the host offers host calls (ABI 1.2 or later).
   bool has_host_calls() const;
+  // True when the host takes appointment events (negotiated ABI 1.3 or later).
+  bool has_appointment_events() const;
 
  private:
   Status call(const v1::HostRequest& request, v1::HostResponse& response) const;

@@ -64,6 +64,9 @@ class ChildProcess {
 std::vector<std::vector<std::string>> sqlite_rows(const std::filesystem::path& db, const std::string& query,
                                                   const std::string& null_text = "");
 
+// Runs SQL statements on an SQLite file (created if missing). Throws with the SQL error.
+void sqlite_exec(const std::filesystem::path& db, const std::string& sql);
+
 // Polls until a TCP connect to 127.0.0.1:port succeeds or the timeout passes.
 bool wait_for_port(uint16_t port, std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
 

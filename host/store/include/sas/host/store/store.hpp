@@ -71,6 +71,8 @@ struct ConsultationRecord {
   std::string rule_set;
   std::string decision;
   std::chrono::system_clock::time_point recorded_at;
+};
+
 // ---- INT_R03 appointment outbox (schema 4) ------------------------------------------------
 // Every notification to the SAS platform is a row committed here before the report returns;
 // the delivery worker (host/appointment_notifications) sends rows in order per appointment.
@@ -158,6 +160,7 @@ class Store {
   virtual std::vector<ConsultationRecord> consultations(const std::string& practitioner_id,
                                                         std::chrono::system_clock::time_point from,
                                                         std::chrono::system_clock::time_point to) = 0;
+
   // INT_R03 outbox. All thread-safe; each call is one transaction (synchronous=FULL: on disk
   // when it returns). Throw StoreError.
   // Appends notifications in the given order, numbering each appointment's sequence.
