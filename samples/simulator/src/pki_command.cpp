@@ -20,10 +20,14 @@ int pki(const std::vector<std::string>& args) {
   pki_options.validity_days = (*vm)["days"].as<int>();
   const std::string dir = (*vm)["out"].as<std::string>();
   sas::pki::write_test_pki(dir, pki_options);
+  // The vendor's own client identity, for INT_R03: sas-host presents it to the platform
+  // (sas-sim serve accepts CN=localhost,OU=VENDOR by default).
+  sas::pki::issue_certificate(dir, "vendor", {"localhost", "VENDOR", false, {}, {}}, pki_options);
   std::cout << "test PKI written to " << dir << ":\n"
             << "  ca.pem              trust this for clients (--client-ca) and servers (--ca)\n"
             << "  server.pem/-key     CN=localhost, for sas-host serve --tls-cert/--tls-key\n"
             << "  client.pem/-key     CN=sas.sante.fr, OU=SAS: the platform (--cert/--key)\n"
+            << "  vendor.pem/-key     CN=localhost, OU=VENDOR: sas-host to the platform (--sas-cert/--sas-key)\n"
             << "  crl.pem             revokes client-revoked (--client-crl)\n"
             << "  client-wrong-cn, client-wrong-ou, client-expired, client-revoked, client-other-ca:\n"
             << "                      clients a correct server refuses during the handshake\n";
