@@ -1,4 +1,6 @@
 #include "sas/host/appointment_notifications/delivery.hpp"
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 
 #include <curl/curl.h>
 
@@ -22,23 +24,10 @@ void global_init() {
   });
 }
 
+// RFC 3986 unreserved characters and ':' stay as they are; everything else is percent-encoded.
 std::string encode(std::string_view value) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(value.size());
-  for (const char c : value) {
-    const auto u = static_cast<unsigned char>(c);
-    const bool keep = (u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') || c == '-' ||
-                      c == '.' || c == '_' || c == '~' || c == ':';
-    if (keep) {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 0x0F];
-    }
-  }
-  return out;
+  static constexpr auto kKept = boost::urls::unreserved_chars + ':';
+  return boost::urls::encode(value, kKept);
 }
 
 std::string trimmed_base(std::string_view base) {
