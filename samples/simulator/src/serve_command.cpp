@@ -184,8 +184,19 @@ class Platform {
       http = 200;
       result = *existing == canonical ? "unchanged" : "updated";
     }
-    if (result != "unchanged") store(identifier, status, canonical);
-    server::Response r = record(request, identifier, status, http, result, canonical);
+    // The new state and the log line of its arrival commit together: killed between the two,
+    // the simulator would hold a state that `received` never shows (and answer "unchanged" to
+    // its retry).
+    exec("BEGIN IMMEDIATE");
+    server::Response r;
+    try {
+      if (result != "unchanged") store(identifier, status, canonical);
+      r = record(request, identifier, status, http, result, canonical);
+      exec("COMMIT");
+    } catch (...) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
     if (http == 201) r.headers.emplace_back("Location", "Appointment/" + std::to_string(last_n_));
     return r;
   }
