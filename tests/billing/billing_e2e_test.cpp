@@ -13,6 +13,7 @@
 #include <sas/host/billing/calendar.hpp>
 #include <sas/sdk/datetime.hpp>
 #include <sas/sqlite_agenda/schema.hpp>
+#include <sas_test/browser.hpp>
 #include <sas_test/support.hpp>
 #include <string>
 #include <thread>
@@ -67,55 +68,8 @@ class Db {
   sqlite3* db_ = nullptr;
 };
 
-struct Page {
-  long status = 0;
-  std::string body;
-};
-
-// A browser with cookies, following redirects.
-class Browser {
- public:
-  Browser() : curl_(curl_easy_init()) {
-    curl_easy_setopt(curl_, CURLOPT_COOKIEFILE, "");
-    curl_easy_setopt(curl_, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(curl_, CURLOPT_TIMEOUT, 30L);
-    curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, &Browser::on_body);
-  }
-  ~Browser() { curl_easy_cleanup(curl_); }
-  Browser(const Browser&) = delete;
-  Browser& operator=(const Browser&) = delete;
-  Page get(const std::string& url) {
-    curl_easy_setopt(curl_, CURLOPT_HTTPGET, 1L);
-    return perform(url);
-  }
-  Page post(const std::string& url, const std::string& form) {
-    curl_easy_setopt(curl_, CURLOPT_POST, 1L);
-    curl_easy_setopt(curl_, CURLOPT_COPYPOSTFIELDS, form.c_str());
-    return perform(url);
-  }
-  std::string escape(const std::string& text) {
-    char* e = curl_easy_escape(curl_, text.data(), static_cast<int>(text.size()));
-    std::string out = e;
-    curl_free(e);
-    return out;
-  }
-
- private:
-  static size_t on_body(char* data, size_t size, size_t n, void* user) {
-    static_cast<Page*>(user)->body.append(data, size * n);
-    return size * n;
-  }
-  Page perform(const std::string& url) {
-    Page page;
-    curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &page);
-    CURLcode rc = curl_easy_perform(curl_);
-    if (rc != CURLE_OK) throw std::runtime_error(std::string("curl: ") + curl_easy_strerror(rc) + " on " + url);
-    curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &page.status);
-    return page;
-  }
-  CURL* curl_;
-};
+using sas::test::Browser;
+using sas::test::Page;
 
 std::string match(const std::string& html, const std::string& pattern) {
   std::smatch m;

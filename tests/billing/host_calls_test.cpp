@@ -2,7 +2,6 @@
 // reports an honoured SAS-origin consultation with call_host, keeps the answer, and takes
 // apply_billing_decision; the host side (HostCalls) judges with the rules and the store.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <atomic>
 #include <mutex>
@@ -21,32 +20,17 @@ using namespace std::chrono;
 constexpr int64_t kBookedAt = 1795446000;
 constexpr int64_t kConsultedAt = 1795510800;
 
+// The first column of the first row ("<none>": no row, or the table is not there yet).
 std::string query(const fs::path& file, const std::string& sql) {
-  sqlite3* db = nullptr;
-  sqlite3_open(file.c_str(), &db);
-  sqlite3_busy_timeout(db, 5000);
-  sqlite3_stmt* s = nullptr;
-  std::string out = "<none>";
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
-    auto* text = sqlite3_column_text(s, 0);
-    out = text != nullptr ? reinterpret_cast<const char*>(text) : "NULL";
+  try {
+    const auto rows = sas::test::sqlite_rows(file, sql, "NULL");
+    return rows.empty() || rows[0].empty() ? "<none>" : rows[0][0];
+  } catch (const std::runtime_error&) {
+    return "<none>";
   }
-  sqlite3_finalize(s);
-  sqlite3_close(db);
-  return out;
 }
 
-void exec(const fs::path& file, const std::string& sql) {
-  sqlite3* db = nullptr;
-  sqlite3_open(file.c_str(), &db);
-  sqlite3_busy_timeout(db, 5000);
-  char* error = nullptr;
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
-  const std::string message = error != nullptr ? error : "";
-  sqlite3_free(error);
-  sqlite3_close(db);
-  if (rc != SQLITE_OK) throw std::runtime_error(message + " in " + sql);
-}
+void exec(const fs::path& file, const std::string& sql) { sas::test::sqlite_exec(file, sql); }
 
 class HostCallsTest : public testing::Test {
  protected:

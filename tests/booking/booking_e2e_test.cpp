@@ -12,6 +12,7 @@
 #include <regex>
 #include <sas/sdk/datetime.hpp>
 #include <sas/sim/agenda_generator.hpp>
+#include <sas_test/browser.hpp>
 #include <sas_test/support.hpp>
 #include <string>
 #include <thread>
@@ -83,71 +84,8 @@ class Db {
 
 // ---- a browser ----
 
-struct Page {
-  long status = 0;
-  std::string url;                   // after redirects
-  std::string body;                  // of the last response
-  std::vector<std::string> headers;  // of every response, in order
-};
-
-class Browser {
- public:
-  Browser() : curl_(curl_easy_init()) {
-    curl_easy_setopt(curl_, CURLOPT_COOKIEFILE, "");  // the cookie engine, in memory
-    curl_easy_setopt(curl_, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(curl_, CURLOPT_MAXREDIRS, 10L);
-    curl_easy_setopt(curl_, CURLOPT_TIMEOUT, 30L);
-    curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, &Browser::on_body);
-    curl_easy_setopt(curl_, CURLOPT_HEADERFUNCTION, &Browser::on_header);
-  }
-  ~Browser() { curl_easy_cleanup(curl_); }
-  Browser(const Browser&) = delete;
-  Browser& operator=(const Browser&) = delete;
-
-  Page get(const std::string& url) {
-    curl_easy_setopt(curl_, CURLOPT_HTTPGET, 1L);
-    return perform(url);
-  }
-  Page post(const std::string& url, const std::string& form) {
-    curl_easy_setopt(curl_, CURLOPT_POST, 1L);
-    curl_easy_setopt(curl_, CURLOPT_COPYPOSTFIELDS, form.c_str());
-    return perform(url);
-  }
-  std::string escape(const std::string& text) {
-    char* e = curl_easy_escape(curl_, text.data(), static_cast<int>(text.size()));
-    std::string out = e;
-    curl_free(e);
-    return out;
-  }
-
- private:
-  static size_t on_body(char* data, size_t size, size_t n, void* user) {
-    static_cast<Page*>(user)->body.append(data, size * n);
-    return size * n;
-  }
-  static size_t on_header(char* data, size_t size, size_t n, void* user) {
-    auto* page = static_cast<Page*>(user);
-    std::string line(data, size * n);
-    if (line.starts_with("HTTP/")) page->body.clear();  // keep the last response's body only
-    page->headers.push_back(line);
-    return size * n;
-  }
-  Page perform(const std::string& url) {
-    Page page;
-    curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &page);
-    curl_easy_setopt(curl_, CURLOPT_HEADERDATA, &page);
-    CURLcode rc = curl_easy_perform(curl_);
-    if (rc != CURLE_OK) throw std::runtime_error(std::string("curl: ") + curl_easy_strerror(rc) + " on " + url);
-    curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &page.status);
-    char* effective = nullptr;
-    curl_easy_getinfo(curl_, CURLINFO_EFFECTIVE_URL, &effective);
-    page.url = effective != nullptr ? effective : "";
-    return page;
-  }
-
-  CURL* curl_;
-};
+using sas::test::Browser;
+using sas::test::Page;
 
 std::string html_unescape(std::string s) {
   for (auto [from, to] : {std::pair{"&amp;", "&"}, {"&quot;", "\""}, {"&#39;", "'"}, {"&lt;", "<"}, {"&gt;", ">"}}) {

@@ -382,8 +382,9 @@ class Connection {
       return Status::invalid_argument("an account needs a national id or a SAS id");
     }
     // Hashed before the write lock is taken (PBKDF2 is slow on purpose): concurrent writes
-    // then wait for each other only for the SQL, not for the hashing. Unused by an update.
-    const std::string password_hash = generated_password_hash();
+    // then wait for each other only for the SQL, not for the hashing. An update by account id
+    // never creates, so it needs none.
+    const std::string password_hash = request.mode() == v1::ACCOUNT_UPDATE ? std::string() : generated_password_hash();
     WriteTransaction transaction(db_);
     std::optional<AccountRow> target;
     switch (request.mode()) {
