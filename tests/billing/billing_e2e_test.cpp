@@ -6,7 +6,6 @@
 #include <curl/curl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <chrono>
 #include <regex>
@@ -31,41 +30,14 @@ constexpr const char* kDoctor = "810100050075";
 
 int64_t now_seconds() { return duration_cast<seconds>(system_clock::now().time_since_epoch()).count(); }
 
-class Db {
- public:
-  explicit Db(const fs::path& file) {
-    if (sqlite3_open(file.c_str(), &db_) != SQLITE_OK) throw std::runtime_error("cannot open " + file.string());
-    sqlite3_busy_timeout(db_, 5000);
+// The agenda file, through the test support's SQLite helpers (SQL NULL reads "NULL").
+struct Db {
+  fs::path file;
+  void exec(const std::string& sql) const { sas::test::sqlite_exec(file, sql); }
+  std::vector<std::string> row(const std::string& sql) const {
+    auto rows = sas::test::sqlite_rows(file, sql, "NULL");
+    return rows.empty() ? std::vector<std::string>{} : rows.front();
   }
-  ~Db() { sqlite3_close(db_); }
-  Db(const Db&) = delete;
-  Db& operator=(const Db&) = delete;
-  void exec(const std::string& sql) {
-    char* error = nullptr;
-    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
-      std::string message = error != nullptr ? error : "?";
-      sqlite3_free(error);
-      throw std::runtime_error(message + " in " + sql);
-    }
-  }
-  std::vector<std::string> row(const std::string& sql) {
-    sqlite3_stmt* s = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) {
-      throw std::runtime_error(std::string(sqlite3_errmsg(db_)) + " in " + sql);
-    }
-    std::vector<std::string> out;
-    if (sqlite3_step(s) == SQLITE_ROW) {
-      for (int i = 0; i < sqlite3_column_count(s); ++i) {
-        auto* text = sqlite3_column_text(s, i);
-        out.emplace_back(text != nullptr ? reinterpret_cast<const char*>(text) : "NULL");
-      }
-    }
-    sqlite3_finalize(s);
-    return out;
-  }
-
- private:
-  sqlite3* db_ = nullptr;
 };
 
 using sas::test::Browser;

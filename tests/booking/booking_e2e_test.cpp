@@ -4,7 +4,6 @@
 #include <curl/curl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <chrono>
 #include <cstring>
@@ -37,49 +36,17 @@ int64_t now_seconds() {
 
 // ---- the agenda file, by SQL ----
 
-class Db {
- public:
-  explicit Db(const fs::path& file) {
-    if (sqlite3_open(file.c_str(), &db_) != SQLITE_OK) throw std::runtime_error("cannot open " + file.string());
-    sqlite3_busy_timeout(db_, 5000);
+// The agenda file, through the test support's SQLite helpers (SQL NULL reads "NULL").
+struct Db {
+  fs::path file;
+  void exec(const std::string& sql) const { sas::test::sqlite_exec(file, sql); }
+  std::vector<std::vector<std::string>> rows(const std::string& sql) const {
+    return sas::test::sqlite_rows(file, sql, "NULL");
   }
-  ~Db() { sqlite3_close(db_); }
-  Db(const Db&) = delete;
-  Db& operator=(const Db&) = delete;
-
-  void exec(const std::string& sql) {
-    char* error = nullptr;
-    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
-      std::string message = error != nullptr ? error : "?";
-      sqlite3_free(error);
-      throw std::runtime_error(message + " in " + sql);
-    }
-  }
-  // Every row of a query, each column as text ("NULL" for null).
-  std::vector<std::vector<std::string>> rows(const std::string& sql) {
-    sqlite3_stmt* s = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) {
-      throw std::runtime_error(std::string(sqlite3_errmsg(db_)) + " in " + sql);
-    }
-    std::vector<std::vector<std::string>> out;
-    while (sqlite3_step(s) == SQLITE_ROW) {
-      std::vector<std::string> row;
-      for (int i = 0; i < sqlite3_column_count(s); ++i) {
-        auto* text = sqlite3_column_text(s, i);
-        row.emplace_back(text != nullptr ? reinterpret_cast<const char*>(text) : "NULL");
-      }
-      out.push_back(std::move(row));
-    }
-    sqlite3_finalize(s);
-    return out;
-  }
-  std::string value(const std::string& sql) {
+  std::string value(const std::string& sql) const {
     auto r = rows(sql);
     return r.empty() || r.front().empty() ? std::string("<none>") : r.front().front();
   }
-
- private:
-  sqlite3* db_ = nullptr;
 };
 
 // ---- a browser ----
