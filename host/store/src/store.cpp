@@ -7,7 +7,7 @@
 namespace sas::host {
 namespace {
 
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 
 // Migrations in order; entry i brings the schema from version i to i+1. Only ever append.
 constexpr const char* kMigrations[] = {
@@ -76,6 +76,28 @@ constexpr const char* kMigrations[] = {
     "  UNIQUE (appointment_key, sequence));"
     "CREATE INDEX appointment_outbox_pending ON appointment_outbox(next_attempt_at) WHERE state = 'pending';"
     "CREATE INDEX appointment_outbox_by_state ON appointment_outbox(state, id);",
+    // 5: doctor settings history and publication rules (host/doctor_settings). Append-only:
+    // a rule is removed by setting removed_at. Times in microseconds, UTC.
+    "CREATE TABLE doctor_setting_change ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  practitioner TEXT NOT NULL,"
+    "  field TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  effective_at INTEGER NOT NULL,"
+    "  recorded_at INTEGER NOT NULL,"
+    "  changed_by TEXT NOT NULL,"
+    "  source TEXT NOT NULL);"
+    "CREATE INDEX doctor_setting_change_by_practitioner ON doctor_setting_change(practitioner, effective_at, id);"
+    "CREATE TABLE publication_rule ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  practitioner TEXT NOT NULL,"
+    "  rule TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  created_by TEXT NOT NULL,"
+    "  source TEXT NOT NULL,"
+    "  removed_at INTEGER,"
+    "  removed_by TEXT);"
+    "CREATE INDEX publication_rule_by_practitioner ON publication_rule(practitioner, id);",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
@@ -152,6 +174,34 @@ class Statement {
   sqlite3_stmt* statement_ = nullptr;
 };
 
+// BEGIN IMMEDIATE ... COMMIT on one connection, rolled back unless commit() was reached.
+class Transaction {
+ public:
+  Transaction(sqlite3* db, const std::string& url) : db_(db), url_(url) { exec(db_, url_, "BEGIN IMMEDIATE"); }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  ~Transaction() {
+    if (!done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  void commit() {
+    exec(db_, url_, "COMMIT");
+    done_ = true;
+  }
+  static void exec(sqlite3* db, const std::string& url, const char* sql) {
+    char* error = nullptr;
+    if (sqlite3_exec(db, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+      std::string message = error != nullptr ? error : "unknown error";
+      sqlite3_free(error);
+      throw StoreError("--store " + url + ": " + message);
+    }
+  }
+
+ private:
+  sqlite3* db_;
+  const std::string& url_;
+  bool done_ = false;
+};
+
 #define CONSULTATION_COLUMNS                                                                           \
   "id, consultation_id, practitioner_id, consulted_at, regulated_at, week_start, consultation, code, " \
   "parcours_indicator, amount_cents, rule_set, decision, recorded_at"
@@ -173,6 +223,7 @@ class SqliteStore final : public Store {
     exec("PRAGMA synchronous=FULL");
     migrate();
     open_outbox_connection(path);
+    open_settings_connection(path);
   }
 
   std::string url() const override { return url_; }
@@ -294,6 +345,98 @@ class SqliteStore final : public Store {
     std::vector<ConsultationRecord> records;
     while (select.step()) records.push_back(read_consultation(select));
     return records;
+  }
+
+  // ---- Doctor settings (schema 5) ---------------------------------------------------------
+  // On a connection of their own too: a rule is checked and added in one transaction.
+
+  void record_setting_changes(const std::vector<SettingChangeRecord>& changes) override {
+    std::lock_guard lock(settings_mutex_);
+    Transaction transaction(settings_db_, url_);
+    Statement insert(settings_db_,
+                     "INSERT INTO doctor_setting_change (practitioner, field, value, effective_at, recorded_at, "
+                     "changed_by, source) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     url_);
+    for (const auto& c : changes) {
+      insert.bind(1, c.practitioner).bind(2, c.field).bind(3, c.value).bind(4, to_micros(c.effective_at));
+      insert.bind(5, to_micros(c.recorded_at)).bind(6, c.changed_by).bind(7, c.source);
+      insert.step();
+      insert.reset();
+    }
+    transaction.commit();
+    ++settings_writes_;
+  }
+
+  std::vector<SettingChangeRecord> setting_changes(const std::string& practitioner) override {
+    std::lock_guard lock(settings_mutex_);
+    Statement select(settings_db_,
+                     "SELECT id, practitioner, field, value, effective_at, recorded_at, changed_by, source "
+                     "FROM doctor_setting_change WHERE ?1 = '' OR practitioner = ?1 ORDER BY effective_at, id",
+                     url_);
+    select.bind(1, practitioner);
+    std::vector<SettingChangeRecord> rows;
+    while (select.step()) {
+      SettingChangeRecord& c = rows.emplace_back();
+      c.id = select.integer(0);
+      c.practitioner = select.text(1);
+      c.field = select.text(2);
+      c.value = select.text(3);
+      c.effective_at = from_micros(select.integer(4));
+      c.recorded_at = from_micros(select.integer(5));
+      c.changed_by = select.text(6);
+      c.source = select.text(7);
+    }
+    return rows;
+  }
+
+  int64_t add_publication_rule(
+      const PublicationRuleRecord& rule,
+      const std::function<void(const std::vector<PublicationRuleRecord>& active)>& check) override {
+    std::lock_guard lock(settings_mutex_);
+    Transaction transaction(settings_db_, url_);
+    check(select_rules(rule.practitioner, false));
+    Statement insert(settings_db_,
+                     "INSERT INTO publication_rule (practitioner, rule, created_at, created_by, source) "
+                     "VALUES (?, ?, ?, ?, ?) RETURNING id",
+                     url_);
+    insert.bind(1, rule.practitioner).bind(2, rule.rule).bind(3, to_micros(rule.created_at));
+    insert.bind(4, rule.created_by).bind(5, rule.source);
+    if (!insert.step()) throw StoreError("--store " + url_ + ": the rule was not recorded");
+    const int64_t id = insert.integer(0);
+    insert.step();  // finish the statement before COMMIT
+    transaction.commit();
+    ++settings_writes_;
+    return id;
+  }
+
+  bool remove_publication_rule(const std::string& practitioner, int64_t id, std::chrono::system_clock::time_point at,
+                               const std::string& by) override {
+    std::lock_guard lock(settings_mutex_);
+    Statement update(settings_db_,
+                     "UPDATE publication_rule SET removed_at = ?, removed_by = ? "
+                     "WHERE id = ? AND practitioner = ? AND removed_at IS NULL RETURNING id",
+                     url_);
+    update.bind(1, to_micros(at)).bind(2, by).bind(3, id).bind(4, practitioner);
+    const bool removed = update.step();
+    if (removed) {
+      update.step();
+      ++settings_writes_;
+    }
+    return removed;
+  }
+
+  std::vector<PublicationRuleRecord> publication_rules(const std::string& practitioner,
+                                                       bool include_removed) override {
+    std::lock_guard lock(settings_mutex_);
+    return select_rules(practitioner, include_removed);
+  }
+
+  uint64_t doctor_settings_version() override {
+    std::lock_guard lock(settings_mutex_);
+    Statement pragma(settings_db_, "PRAGMA data_version", url_);
+    const uint64_t others = pragma.step() ? static_cast<uint64_t>(pragma.integer(0)) : 0;
+    // data_version moves with other connections' commits only; ours are counted here.
+    return (others << 32U) + settings_writes_;
   }
 
   // ---- INT_R03 appointment outbox (schema 4) ----------------------------------------------
@@ -562,6 +705,46 @@ class SqliteStore final : public Store {
     }
     return rows;
   }
+
+  // ---- Doctor settings (schema 5) ---------------------------------------------------------
+  void open_settings_connection(const std::string& path) {
+    sqlite3* db = nullptr;
+    const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr);
+    settings_handle_.reset(db);
+    settings_db_ = db;
+    if (rc != SQLITE_OK) {
+      throw StoreError("--store " + url_ + ": cannot open: " + (db != nullptr ? sqlite3_errmsg(db) : "out of memory"));
+    }
+    sqlite3_busy_timeout(settings_db_, 5000);
+    Transaction::exec(settings_db_, url_, "PRAGMA synchronous=FULL");
+  }
+
+  std::vector<PublicationRuleRecord> select_rules(const std::string& practitioner, bool include_removed) {
+    Statement select(settings_db_,
+                     "SELECT id, practitioner, rule, created_at, created_by, source, removed_at, removed_by "
+                     "FROM publication_rule WHERE (?1 = '' OR practitioner = ?1) AND (?2 OR removed_at IS NULL) "
+                     "ORDER BY id",
+                     url_);
+    select.bind(1, practitioner).bind(2, int64_t{include_removed ? 1 : 0});
+    std::vector<PublicationRuleRecord> rows;
+    while (select.step()) {
+      PublicationRuleRecord& r = rows.emplace_back();
+      r.id = select.integer(0);
+      r.practitioner = select.text(1);
+      r.rule = select.text(2);
+      r.created_at = from_micros(select.integer(3));
+      r.created_by = select.text(4);
+      r.source = select.text(5);
+      if (!select.is_null(6)) r.removed_at = from_micros(select.integer(6));
+      r.removed_by = select.text(7);
+    }
+    return rows;
+  }
+
+  std::mutex settings_mutex_;
+  std::unique_ptr<sqlite3, decltype(&sqlite3_close)> settings_handle_{nullptr, &sqlite3_close};
+  sqlite3* settings_db_ = nullptr;
+  uint64_t settings_writes_ = 0;
 
   std::mutex outbox_mutex_;
   std::unique_ptr<sqlite3, decltype(&sqlite3_close)> outbox_handle_{nullptr, &sqlite3_close};

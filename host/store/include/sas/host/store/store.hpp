@@ -131,6 +131,35 @@ struct OutboxCounts {
   std::optional<std::chrono::system_clock::time_point> oldest_pending;  // reported_at
 };
 
+// ---- Doctor settings and publication rules (schema 5) --------------------------------------
+// host/doctor_settings owns their meaning (docs/doctor-options.md); the store keeps them as a
+// history that is only ever appended to, because the structure forfait is judged over a year.
+
+// One change of one setting of one practitioner. field: volunteer | visible | consent_to_call |
+// phone; value: "true" / "false" for the flags, "+33..." or "" (removed) for the phone.
+struct SettingChangeRecord {
+  int64_t id = 0;
+  std::string practitioner;  // prefixed IDNPS
+  std::string field;
+  std::string value;
+  std::chrono::system_clock::time_point effective_at;  // when the doctor's choice took effect
+  std::chrono::system_clock::time_point recorded_at;   // when the host learnt of it
+  std::string changed_by;                              // who: an operator, "doctor", a vendor user id...
+  std::string source;                                  // admin-api | cli | plugin
+};
+
+// One publication rule, as its JSON form (docs/doctor-options.md); removed rules are kept.
+struct PublicationRuleRecord {
+  int64_t id = 0;
+  std::string practitioner;
+  std::string rule;  // JSON
+  std::chrono::system_clock::time_point created_at;
+  std::string created_by;
+  std::string source;
+  std::optional<std::chrono::system_clock::time_point> removed_at;
+  std::string removed_by;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -180,6 +209,27 @@ class Store {
   virtual OutboxCounts outbox_counts() = 0;
   // Dead letters back to pending, due now (id nullopt: all of them). Returns how many.
   virtual std::size_t replay_notifications(std::optional<int64_t> id) = 0;
+
+  // Doctor settings (schema 5). Thread-safe; each call is one transaction. Throw StoreError.
+  // Appends changes, all or none.
+  virtual void record_setting_changes(const std::vector<SettingChangeRecord>& changes) = 0;
+  // Changes of `practitioner` ("" = every practitioner), by effective_at then id.
+  virtual std::vector<SettingChangeRecord> setting_changes(const std::string& practitioner) = 0;
+  // Adds a rule after `check` accepted it, in one transaction with the read of the
+  // practitioner's active rules it is given: `check` throws to refuse (nothing is written).
+  // Returns the new rule's id.
+  virtual int64_t add_publication_rule(
+      const PublicationRuleRecord& rule,
+      const std::function<void(const std::vector<PublicationRuleRecord>& active)>& check) = 0;
+  // Marks the practitioner's active rule `id` removed. false: no such active rule.
+  virtual bool remove_publication_rule(const std::string& practitioner, int64_t id,
+                                       std::chrono::system_clock::time_point at, const std::string& by) = 0;
+  // Rules of `practitioner` ("" = all), by id; removed ones only when asked.
+  virtual std::vector<PublicationRuleRecord> publication_rules(const std::string& practitioner,
+                                                               bool include_removed = false) = 0;
+  // Changes whenever settings or rules may have changed, by this process or another one
+  // sharing the store: cheap enough to poll.
+  virtual uint64_t doctor_settings_version() = 0;
 
   // `sqlite:PATH` (created if missing). Throws StoreError naming what is wrong.
   static std::unique_ptr<Store> open(const std::string& url);
