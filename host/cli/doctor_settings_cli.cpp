@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <sas/sdk/datetime.hpp>
 #include <sas/sdk/ids.hpp>
 #include <sstream>
 
@@ -236,6 +237,20 @@ std::string practitioner(const po::variables_map& vm) {
   auto id = sas::sdk::ids::normalize_practitioner_id(raw, &error);
   if (!id) throw UsageError("--practitioner: '" + raw + "': " + error);
   return id->prefixed;
+}
+
+doctor_settings::Clock::time_point instant_flag(const po::variables_map& vm, const char* key) {
+  using doctor_settings::Clock;
+  const std::string text = vm[key].as<std::string>();
+  std::string error;
+  auto t = sas::sdk::datetime::parse_fhir(text, &error);
+  if (!t) throw UsageError(std::string("--") + key + ": " + error);
+  const auto since_epoch = t->time_since_epoch();
+  if (since_epoch > std::chrono::duration_cast<std::chrono::milliseconds>(Clock::duration::max()) ||
+      since_epoch < std::chrono::duration_cast<std::chrono::milliseconds>(Clock::duration::min())) {
+    throw UsageError(std::string("--") + key + ": " + text + " is out of range");
+  }
+  return Clock::time_point(std::chrono::duration_cast<Clock::duration>(since_epoch));
 }
 
 doctor_settings::Actor actor(const po::variables_map& vm) {

@@ -76,6 +76,9 @@ Target open_target(const po::variables_map& vm);
 
 // The --practitioner value, prefixed; UsageError naming --practitioner.
 std::string practitioner(const po::variables_map& vm);
+// A dateTime with an offset given as flag `key`; UsageError naming --key if it is not one, or
+// if it is out of the clock's range (before 1678 or after 2261: refused rather than wrapped).
+doctor_settings::Clock::time_point instant_flag(const po::variables_map& vm, const char* key);
 // --changed-by, else $USER, else "cli"; source "cli".
 doctor_settings::Actor actor(const po::variables_map& vm);
 

@@ -152,13 +152,6 @@ int remove(const Args& args) {
   });
 }
 
-ds::Clock::time_point instant(const po::variables_map& vm, const char* key) {
-  std::string error;
-  auto t = sas::sdk::datetime::parse_fhir(vm[key].as<std::string>(), &error);
-  if (!t) throw UsageError(std::string("--") + key + ": " + error);
-  return ds::Clock::time_point(std::chrono::duration_cast<ds::Clock::duration>(t->time_since_epoch()));
-}
-
 int explain(const Args& args) {
   const std::string command = "sas-host rules explain";
   po::options_description options("rules explain options");
@@ -178,8 +171,8 @@ int explain(const Args& args) {
   const auto& v = *vm;
   return guarded(command, [&] {
     const std::string id = practitioner(v);
-    const auto from = instant(v, "from");
-    const auto to = instant(v, "to");
+    const auto from = instant_flag(v, "from");
+    const auto to = instant_flag(v, "to");
     if (!(from < to)) throw UsageError("--to: must be after --from");
     const bool online = v.count("admin") != 0U;
     if (online && v.count("plugin") != 0U) {

@@ -103,10 +103,7 @@ int set(const Args& args) {
     std::string effective_text;
     if (v.count("effective-at") != 0U) {
       effective_text = v["effective-at"].as<std::string>();
-      std::string error;
-      auto t = sas::sdk::datetime::parse_fhir(effective_text, &error);
-      if (!t) throw UsageError("--effective-at: " + error);
-      effective_at = ds::Clock::time_point(std::chrono::duration_cast<ds::Clock::duration>(t->time_since_epoch()));
+      effective_at = instant_flag(v, "effective-at");
       if (*effective_at > ds::Clock::now()) {
         throw UsageError("--effective-at: " + effective_text + " is in the future; a choice is recorded once made");
       }
