@@ -33,7 +33,7 @@ int report_forfait(const Args& args) {
   const auto& v = *vm;
   return guarded(command, [&] {
     const int year = v["year"].as<int>();
-    if (year < 1970 || year > 9999)
+    if (year < 2000 || year > 2100)
       throw UsageError("--year: expected a year such as 2026, got " + std::to_string(year));
     const std::string format = v["format"].as<std::string>();
     if (format != "json" && format != "csv") throw UsageError("--format: expected json or csv, got '" + format + "'");

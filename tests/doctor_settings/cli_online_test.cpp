@@ -31,8 +31,12 @@ class SettingsOnline : public testing::Test {
     auto gen = sas::test::run({bin("sas-sim").string(), "gen-agenda", "--out", (dir_ / "agenda.db").string(),
                                "--practitioners", "3", "--days", "2", "--seed", "5", "--start", "2029-01-08"});
     ASSERT_EQ(gen.exit_code, 0) << gen.err;
-    sas::test::write_file(dir_ / "token", "admin-secret-token\n");
-    sas::test::write_file(dir_ / "wrong-token", "not-the-token\n");
+    // serve wants at least 32 printable characters in a file only its owner may read.
+    sas::test::write_file(dir_ / "token", "0123456789abcdef0123456789abcdef0123456789abcdef\n");
+    sas::test::write_file(dir_ / "wrong-token", "fedcba9876543210fedcba9876543210fedcba9876543210\n");
+    for (const char* name : {"token", "wrong-token"}) {
+      fs::permissions(dir_ / name, fs::perms::owner_read | fs::perms::owner_write);
+    }
     sas::e2e::HostOptions o;
     o.agenda = dir_ / "agenda.db";
     o.pki = dir_ / "pki";

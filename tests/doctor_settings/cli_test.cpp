@@ -371,6 +371,7 @@ TEST_F(SettingsCli, ReportForfaitJsonAndCsv) {
   for (const auto& [args, words] : std::vector<std::pair<std::vector<std::string>, std::string>>{
            {{"--year", "twenty"}, "year"},
            {{"--year", "25"}, "--year: expected a year such as 2026, got 25"},
+           {{"--year", "2101"}, "--year: expected a year such as 2026, got 2101"},
            {{"--year", "2025", "--format", "xml"}, "--format: expected json or csv, got 'xml'"},
            {{"--year", "2025", "--practitioner", "12"}, "--practitioner: '12'"},
            {{}, "year"}}) {
