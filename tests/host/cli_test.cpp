@@ -54,6 +54,11 @@ TEST(CliTest, ServeRefusesABadConfigNamingTheKey) {
                         "--store", "oracle://x", "--allow-plain-http", "--listen", "127.0.0.1:0"});
   EXPECT_NE(bad_store.exit_code, 0);
   EXPECT_THAT(bad_store.err, HasSubstr("--store oracle://x"));
+
+  auto bad_policy = run({sas::test::bin("sas-host"), "serve", "--plugin", sas::test::plugin("sas-sqlite-agenda"),
+                         "--allow-plain-http", "--listen", "127.0.0.1:0", "--unset-doctors", "hide"});
+  EXPECT_EQ(bad_policy.exit_code, 2);
+  EXPECT_THAT(bad_policy.err, HasSubstr("--unset-doctors 'hide'"));
   fs::remove_all(dir);
 }
 
