@@ -174,6 +174,8 @@ int explain(const Args& args) {
     const auto from = instant_flag(v, "from");
     const auto to = instant_flag(v, "to");
     if (!(from < to)) throw UsageError("--to: must be after --from");
+    if (to - from > std::chrono::hours(24 * 31))
+      throw UsageError("--to: the window --from..--to is limited to 31 days");
     const bool online = v.count("admin") != 0U;
     if (online && v.count("plugin") != 0U) {
       throw UsageError("--plugin: not with --admin (the running host asks its own plugin)");

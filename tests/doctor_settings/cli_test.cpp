@@ -307,6 +307,11 @@ TEST_F(SettingsCli, RulesExplainWithTheReferencePlugin) {
   r = host(backwards);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("--to: must be after --from"));
+  auto too_long = base;
+  too_long[11] = "2029-02-08T00:00:01+01:00";  // 31 days and a second
+  r = host(too_long);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--to: the window --from..--to is limited to 31 days"));
 }
 
 // The history of two doctors written through `settings set --effective-at`, reported for 2025
