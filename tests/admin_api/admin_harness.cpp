@@ -27,7 +27,7 @@ World::World() : work_(sas::test::make_temp_dir("admin-api")), pki_(work_ / "pki
   sas::pki::write_test_pki(pki_);
   sas::pki::issue_certificate(pki_, "admin", {"backoffice", "ADMIN", false, {}, {}});
   auto gen = sas::test::run({sas::test::bin("sas-sim").string(), "gen-agenda", "--out", agenda().string(),
-                             "--practitioners", "4", "--days", "3", "--seed", "11"});
+                             "--practitioners", "6", "--days", "3", "--seed", "11"});
   if (gen.exit_code != 0) throw std::runtime_error("gen-agenda failed: " + gen.err);
   token_ = "t0k3n-" + std::string(40, 'x') + "-admin";
   sas::test::write_file(token_file(), token_ + "\n");
@@ -124,7 +124,8 @@ AgendaSlot World::free_slot() const {
 }
 
 std::string World::practitioner(int n) const {
-  auto rows = sas::test::sqlite_rows(agenda(), "SELECT national_id FROM practitioner ORDER BY id");
+  auto rows = sas::test::sqlite_rows(
+      agenda(), "SELECT national_id FROM practitioner WHERE length(national_id) IN (11, 12) ORDER BY id");
   return prefixed(rows.at(static_cast<std::size_t>(n)).at(0));
 }
 

@@ -58,7 +58,7 @@ class World {
   std::string host_output() const { return host_ ? host_->output() : ""; }
 
   AgendaSlot free_slot() const;
-  std::string practitioner(int n = 0) const;  // the n-th practitioner of the agenda, prefixed
+  std::string practitioner(int n = 0) const;  // the agenda's n-th practitioner with an RPPS, prefixed
 
  private:
   fs::path work_, pki_;
