@@ -102,7 +102,10 @@ int serve(const Args& args) {
       "INT_R03: first retry delay (doubled each time, with jitter, up to --sas-retry-max-ms)")(
       "sas-retry-max-ms", po::value<unsigned>()->default_value(300000), "INT_R03: back-off ceiling")(
       "sas-poll-ms", po::value<unsigned>()->default_value(1000),
-      "INT_R03: how often to look for events written by another process (sas-host appointment-event)");
+      "INT_R03: how often to look for events written by another process (sas-host appointment-event)")(
+      "unset-doctors", po::value<std::string>()->default_value("publish"),
+      "doctors with no volunteer/visible setting recorded: publish (the platform only asks about doctors who "
+      "connected their agenda) or withhold");
   // The local admin API (docs/admin-api.md), on its own listener.
   options.add_options()("admin-listen", po::value<std::string>(),
                         "HOST:PORT of the admin API (JSON over HTTPS, port 0: any); off when not given")(
@@ -143,6 +146,14 @@ int serve(const Args& args) {
   config.log = [](std::string_view line) { std::cerr << "sas-host: " << line << std::endl; };
   if (!config.cert_file.empty() && config.allowed_subjects.empty()) {
     std::cerr << "sas-host serve: --allow-client-subject is required: with none, every client is refused\n";
+    return 2;
+  }
+
+  doctor_settings::PublicationPolicy publication;
+  if (const auto& unset = v["unset-doctors"].as<std::string>(); unset == "withhold") {
+    publication.publish_unset = false;
+  } else if (unset != "publish") {
+    std::cerr << "sas-host serve: --unset-doctors '" << unset << "': expected publish or withhold\n";
     return 2;
   }
 
@@ -225,8 +236,9 @@ int serve(const Args& args) {
   }
   // INT_R03: the outbox (fed by plugins and sas-host appointment-event) and its delivery.
   auto outbox = std::make_shared<appointments::Outbox>(store);
-  // Doctor settings and publication rules: one service for search, the admin API and host calls.
-  auto settings = std::make_shared<doctor_settings::Service>(store);
+  // Doctor settings and publication rules: applied to every search, changed through the
+  // admin API, the CLI and the plugin's host calls (docs/doctor-options.md).
+  auto settings = std::make_shared<doctor_settings::Service>(store, publication);
   std::unique_ptr<appointments::Delivery> delivery;
   if (deliver) {
     appointments::DeliveryOptions d;
@@ -286,6 +298,7 @@ int serve(const Args& args) {
   endpoint_options.place_identifier_system = v["place-identifier-system"].as<std::string>();
   endpoint_options.plugin_deadline = config.request_deadline - std::chrono::milliseconds(500);
   endpoint_options.store = store;
+  endpoint_options.settings = settings;
   endpoint_options.log = [](std::string_view line) { std::cerr << "sas-host: " << line << std::endl; };
   std::atomic_store(&endpoint,
                     std::shared_ptr<const FhirEndpoint>(std::make_shared<FhirEndpoint>(plugin, endpoint_options)));
