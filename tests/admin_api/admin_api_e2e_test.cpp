@@ -6,8 +6,10 @@
 
 #include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "admin_harness.hpp"
+#include "sas/pki/test_pki.hpp"
 
 namespace sas::admin_test {
 namespace {
@@ -314,6 +316,47 @@ TEST_F(AdminApi, AppointmentEventsReachTheOutbox) {
   EXPECT_TRUE(counts.at("oldest_pending").is_string());
   EXPECT_TRUE(counts.at("dead_letters").as_array().empty());
   EXPECT_EQ(sas::test::sqlite_rows(world_.store(), "SELECT COUNT(*) FROM appointment_outbox")[0][0], "2");
+}
+
+// The dead letters of issue #6: a platform (sas-sim serve --fail reject) refuses every
+// notification with a 422; the admin API lists the refusal with the platform's answer.
+TEST(AdminApiOutbox, ListsDeadLettersWithThePlatformsAnswer) {
+  World world;
+  sas::pki::issue_certificate(world.pki_dir(), "vendor", {"localhost", "VENDOR", false, {}, {}});
+  const uint16_t platform_port = sas::test::free_port();
+  sas::test::ChildProcess platform(
+      {sas::test::bin("sas-sim").string(), "serve", "--listen", "127.0.0.1:" + std::to_string(platform_port),
+       "--tls-cert", world.pki("server.pem").string(), "--tls-key", world.pki("server-key.pem").string(), "--client-ca",
+       world.pki("ca.pem").string(), "--db", (world.work() / "platform.db").string(), "--fail", "reject"});
+  for (int i = 0; i < 1000 && platform.output().find("listening on") == std::string::npos; ++i) {
+    ASSERT_TRUE(platform.running()) << platform.output();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  world.start_host({}, {"--sas-base", "https://localhost:" + std::to_string(platform_port) + "/fhir", "--sas-cert",
+                        world.pki("vendor.pem").string(), "--sas-key", world.pki("vendor-key.pem").string(), "--sas-ca",
+                        world.pki("ca.pem").string(), "--sas-poll-ms", "50"});
+  const std::string id = "0b7c1d2e-3f40-4a5b-8c6d-7e8f9a0b1c2d";
+  const ClientAnswer reported =
+      world.call("POST", "/admin/v1/appointment-events", json::serialize(json::array{event(id, "booked")}));
+  ASSERT_EQ(reported.status, 201) << reported.body;
+  EXPECT_EQ(world.json(reported).at("reported").at(0).at("sequence").as_int64(), 1);
+
+  json::value outbox;
+  for (int i = 0; i < 300; ++i) {
+    outbox = world.json(world.call("GET", "/admin/v1/outbox"));
+    if (outbox.at("dead").as_int64() == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(outbox.at("dead").as_int64(), 1) << outbox << "\n" << world.host_output();
+  EXPECT_EQ(outbox.at("pending").as_int64(), 0);
+  const auto& letters = outbox.at("dead_letters").as_array();
+  ASSERT_EQ(letters.size(), 1U) << outbox;
+  EXPECT_EQ(text(letters[0].at("appointment")), std::string("urn:oid:1.1.111.1.11.1.1.1|") + id);
+  EXPECT_EQ(letters[0].at("event"), "booked");
+  EXPECT_EQ(letters[0].at("http_status").as_int64(), 422);
+  EXPECT_EQ(letters[0].at("outcome").at("resourceType"), "OperationOutcome") << letters[0];
+  EXPECT_NE(json::serialize(letters[0].at("outcome")).find("refused by --fail reject"), std::string::npos);
+  platform.stop();
 }
 
 TEST_F(AdminApi, ExplainsASlotOfTheAgenda) {

@@ -63,7 +63,7 @@ std::vector<std::string> World::serve_arguments() const {
           "127.0.0.1:0"};
 }
 
-void World::start_host(const std::vector<std::string>& admin_extra) {
+void World::start_host(const std::vector<std::string>& admin_extra, const std::vector<std::string>& extra) {
   std::vector<std::string> argv = serve_arguments();
   if (admin_extra.empty()) {
     argv.insert(argv.end(),
@@ -71,6 +71,7 @@ void World::start_host(const std::vector<std::string>& admin_extra) {
   } else {
     argv.insert(argv.end(), admin_extra.begin(), admin_extra.end());
   }
+  argv.insert(argv.end(), extra.begin(), extra.end());
   host_ = std::make_unique<sas::test::ChildProcess>(argv);
   static const std::regex listening("admin API listening on https://[^:]+:([0-9]+)");
   for (int i = 0; i < 1500; ++i) {

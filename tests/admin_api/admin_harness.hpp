@@ -36,9 +36,9 @@ class World {
 
   // The serve command line without the admin options.
   std::vector<std::string> serve_arguments() const;
-  // Starts the host with a token and the admin allow-list (or `admin_extra` instead of them);
-  // throws with the host's output if it does not come up.
-  void start_host(const std::vector<std::string>& admin_extra = {});
+  // Starts the host with a token and the admin allow-list (or `admin_extra` instead of them),
+  // and `extra` serve options; throws with the host's output if it does not come up.
+  void start_host(const std::vector<std::string>& admin_extra = {}, const std::vector<std::string>& extra = {});
   void stop_host();
 
   // A request as the token holder (`token` "" for none), or with a client certificate `cert`
@@ -51,6 +51,7 @@ class World {
   const std::string& token() const { return token_; }
   const fs::path& work() const { return work_; }
   fs::path pki(const std::string& file) const { return pki_ / file; }
+  const fs::path& pki_dir() const { return pki_; }
   fs::path token_file() const { return work_ / "admin.token"; }
   fs::path store() const { return work_ / "host.db"; }
   fs::path agenda() const { return work_ / "agenda.db"; }
