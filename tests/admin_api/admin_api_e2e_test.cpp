@@ -401,6 +401,7 @@ TEST_F(AdminApi, AnswersUnknownRoutesAndWrongMethods) {
   EXPECT_EQ(unknown.status, 404) << unknown.body;
   EXPECT_NE(error_message(world_, unknown).find("/admin/v1/nothing-here"), std::string::npos);
   EXPECT_EQ(world_.call("GET", "/Slot").status, 404);
+  EXPECT_EQ(world_.call("GET", "/admin/v1/practitioners/12345/nothing").status, 404);
   const ClientAnswer method = world_.call("DELETE", "/admin/v1/practitioners/" + world_.practitioner() + "/settings");
   EXPECT_EQ(method.status, 405) << method.body;
   EXPECT_EQ(header(method, "allow"), "GET, PATCH");

@@ -13,6 +13,7 @@
 #include <charconv>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <sas/host/appointment_notifications/event.hpp>
 #include <sas/host/appointment_notifications/outbox.hpp>
@@ -265,7 +266,6 @@ server::Response AdminEndpoint::route(const server::Request& request, std::strin
                   {{"WWW-Authenticate", presented ? R"(Bearer realm="sas-host admin", error="invalid_token")"
                                                   : R"(Bearer realm="sas-host admin")"}});
   }
-  const ds::Actor actor_default{by, "admin-api"};
 
   const auto parsed = boost::urls::parse_origin_form(request.target);
   if (parsed.has_error()) throw Refusal(400, "malformed request target: " + request.target);
@@ -280,8 +280,11 @@ server::Response AdminEndpoint::route(const server::Request& request, std::strin
   auto& service = *options_.settings;
 
   if (rest.size() >= 3 && rest[0] == "practitioners") {
-    const std::string practitioner = ds::normalize_practitioner(rest[1], "practitioner id");
     const std::string& what = rest[2];
+    const bool known = (rest.size() == 3 && (what == "settings" || what == "rules" || what == "explain")) ||
+                       (rest.size() == 4 && ((what == "settings" && rest[3] == "history") || what == "rules"));
+    if (!known) throw Refusal(404, "no such admin route: " + path);
+    const std::string practitioner = ds::normalize_practitioner(rest[1], "practitioner id");
     if (rest.size() == 3 && what == "settings") {
       require_method(request, {"GET", "PATCH"});
       if (request.method == "GET") {
