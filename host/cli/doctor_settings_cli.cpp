@@ -1,14 +1,10 @@
 #include "doctor_settings_cli.hpp"
 
-#include <curl/curl.h>
-
 #include <cmath>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
-#include <mutex>
 #include <sas/sdk/datetime.hpp>
 #include <sas/sdk/ids.hpp>
 #include <sstream>
@@ -19,39 +15,11 @@ namespace json = boost::json;
 
 namespace {
 
-void global_init() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    std::signal(SIGPIPE, SIG_IGN);
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) throw std::runtime_error("curl_global_init failed");
-  });
-}
-
-size_t append_body(char* data, size_t size, size_t count, void* user) {
-  static_cast<std::string*>(user)->append(data, size * count);
-  return size * count;
-}
-
 std::string trim(std::string text) {
   const auto first = text.find_first_not_of(" \t\r\n");
   if (first == std::string::npos) return "";
   const auto last = text.find_last_not_of(" \t\r\n");
   return text.substr(first, last - first + 1);
-}
-
-// The message of an {"error":{"status":N,"message":"..."}} body, else the body itself.
-std::string error_message(long status, const std::string& body) {
-  boost::system::error_code ec;
-  const json::value parsed = json::parse(body, ec);
-  if (!ec && parsed.is_object()) {
-    const auto* error = parsed.as_object().if_contains("error");
-    if (error != nullptr && error->is_object()) {
-      const auto* message = error->as_object().if_contains("message");
-      if (message != nullptr && message->is_string()) return std::string(message->as_string());
-    }
-  }
-  const std::string text = trim(body);
-  return "the admin API answered HTTP " + std::to_string(status) + (text.empty() ? "" : ": " + text);
 }
 
 void write_json(std::string& out, const json::value& value) {
@@ -102,24 +70,12 @@ void write_json(std::string& out, const json::value& value) {
 
 }  // namespace
 
-AdminClient::AdminClient(std::string base, std::string token, std::string ca_file)
-    : base_(std::move(base)), authorization_("Authorization: Bearer " + token), ca_file_(std::move(ca_file)) {
-  while (!base_.empty() && base_.back() == '/') base_.pop_back();
-  global_init();
-  CURL* curl = curl_easy_init();
-  if (curl == nullptr) throw std::runtime_error("curl_easy_init failed");
-  curl_ = curl;
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 60000L);
-  if (!ca_file_.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file_.c_str());
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-  curl_easy_setopt(curl, CURLOPT_USERAGENT, "sas-host (admin client)");
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &append_body);
+AdminClient::AdminClient(std::string base, std::string token, std::string ca_file) {
+  options_.base = std::move(base);
+  options_.token = std::move(token);
+  options_.ca_file = std::move(ca_file);
+  options_.timeout = std::chrono::seconds(60);
 }
-
-AdminClient::~AdminClient() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
 
 std::string AdminClient::escape(const std::string& value) {
   std::string out;
@@ -140,44 +96,15 @@ std::string AdminClient::escape(const std::string& value) {
 
 AdminClient::Answer AdminClient::send(const std::string& method, const std::string& path,
                                       const std::optional<json::value>& body) {
-  CURL* curl = static_cast<CURL*>(curl_);
-  Answer answer;
-  char error[CURL_ERROR_SIZE] = {0};
-  const std::string url = base_ + path;
-  const std::string payload = body ? json::serialize(*body) : std::string();
-  curl_slist* headers = curl_slist_append(nullptr, authorization_.c_str());
-  headers = curl_slist_append(headers, "Accept: application/json");
-  if (body) headers = curl_slist_append(headers, "Content-Type: application/json");
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, static_cast<char*>(error));
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, static_cast<void*>(&answer.body));
-  if (method == "GET") {
-    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, static_cast<char*>(nullptr));
-  } else {
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
-    if (body) {
-      curl_easy_setopt(curl, CURLOPT_POSTFIELDS, payload.c_str());
-      curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(payload.size()));
-    }
+  const admin_api::ClientAnswer answer =
+      admin_api::request(options_, method, path, body ? json::serialize(*body) : std::string());
+  if (answer.status == 0) throw std::runtime_error("--admin: " + answer.error);
+  if (answer.status >= 400) {
+    std::string message = trim(answer.message());
+    if (message.empty()) message = "the admin API answered HTTP " + std::to_string(answer.status);
+    throw RemoteError(answer.status, message);
   }
-  const CURLcode code = curl_easy_perform(curl);
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, static_cast<curl_slist*>(nullptr));
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, static_cast<char*>(nullptr));
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, static_cast<void*>(nullptr));
-  curl_slist_free_all(headers);
-  if (code != CURLE_OK) {
-    std::string message = std::string("--admin ") + base_ + ": " + curl_easy_strerror(code);
-    if (error[0] != '\0') message += std::string(": ") + error;
-    if (code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CACERT_BADFILE) {
-      message += " (check --admin-ca: the CA that signed the host's certificate)";
-    }
-    throw std::runtime_error(message);
-  }
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &answer.status);
-  if (answer.status >= 400) throw RemoteError(answer.status, error_message(answer.status, answer.body));
-  return answer;
+  return Answer{answer.status, answer.body};
 }
 
 json::value AdminClient::send_json(const std::string& method, const std::string& path,

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <memory>
 #include <optional>
+#include <sas/host/admin_api/admin_client.hpp>
 #include <sas/host/doctor_settings/service.hpp>
 #include <stdexcept>
 #include <string>
@@ -32,14 +33,12 @@ class RemoteError : public std::runtime_error {
   long status_;
 };
 
-// A client of a running host's admin API (docs/admin-api.md): HTTPS, `Authorization: Bearer`.
+// A running host's admin API (docs/admin-api.md), over admin_api::request (libcurl, HTTPS,
+// `Authorization: Bearer`).
 class AdminClient {
  public:
   // `base` e.g. https://127.0.0.1:8444; `ca_file` "" trusts the system's CAs.
   AdminClient(std::string base, std::string token, std::string ca_file);
-  AdminClient(const AdminClient&) = delete;
-  AdminClient& operator=(const AdminClient&) = delete;
-  ~AdminClient();
 
   struct Answer {
     long status = 0;
@@ -56,10 +55,7 @@ class AdminClient {
   static std::string escape(const std::string& value);
 
  private:
-  std::string base_;
-  std::string authorization_;
-  std::string ca_file_;
-  void* curl_ = nullptr;
+  admin_api::ClientOptions options_;
 };
 
 // Where a command acts: exactly one of the two is set.

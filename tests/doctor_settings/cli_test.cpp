@@ -156,7 +156,7 @@ TEST_F(SettingsCli, AnAdminApiThatIsNotThereIsAnErrorNotAUsageError) {
                            "https://127.0.0.1:" + std::to_string(sas::test::free_port()), "--admin-token-file",
                            (dir_ / "token").string()});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.err, HasSubstr("sas-host settings get: --admin https://127.0.0.1:"));
+  EXPECT_THAT(r.err, HasSubstr("sas-host settings get: --admin: https://127.0.0.1:"));
 }
 
 TEST_F(SettingsCli, RulesAddListRemoveAndConflicts) {
