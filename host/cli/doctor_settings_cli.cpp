@@ -1,4 +1,5 @@
 #include "doctor_settings_cli.hpp"
+#include <sas/host/fhir/json.hpp>
 
 #include <cmath>
 #include <cstdio>
@@ -20,52 +21,6 @@ std::string trim(std::string text) {
   if (first == std::string::npos) return "";
   const auto last = text.find_last_not_of(" \t\r\n");
   return text.substr(first, last - first + 1);
-}
-
-void write_json(std::string& out, const json::value& value) {
-  switch (value.kind()) {
-    case json::kind::object: {
-      out += '{';
-      bool first = true;
-      for (const auto& [key, item] : value.get_object()) {
-        if (!first) out += ',';
-        first = false;
-        out += json::serialize(json::string(key));
-        out += ':';
-        write_json(out, item);
-      }
-      out += '}';
-      return;
-    }
-    case json::kind::array: {
-      out += '[';
-      bool first = true;
-      for (const auto& item : value.get_array()) {
-        if (!first) out += ',';
-        first = false;
-        write_json(out, item);
-      }
-      out += ']';
-      return;
-    }
-    case json::kind::double_: {
-      const double d = value.get_double();
-      if (!std::isfinite(d)) {
-        out += "null";
-        return;
-      }
-      char buffer[64];
-      std::snprintf(buffer, sizeof buffer, "%.6f", d);
-      std::string text = buffer;
-      while (text.back() == '0') text.pop_back();
-      if (text.back() == '.') text.pop_back();
-      if (text == "-0") text = "0";
-      out += text;
-      return;
-    }
-    default:
-      out += json::serialize(value);
-  }
 }
 
 }  // namespace
@@ -191,11 +146,7 @@ doctor_settings::Actor actor(const po::variables_map& vm) {
   return a;
 }
 
-std::string json_text(const json::value& value) {
-  std::string out;
-  write_json(out, value);
-  return out;
-}
+std::string json_text(const json::value& value) { return sas::host::fhir::serialize_plain(value); }
 
 int report_error(const std::string& command, const std::exception& e, int code) {
   std::cerr << command << ": " << e.what() << "\n";

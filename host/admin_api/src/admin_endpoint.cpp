@@ -1,4 +1,5 @@
 #include "sas/host/admin_api/admin_endpoint.hpp"
+#include <sas/host/fhir/json.hpp>
 
 #include <openssl/crypto.h>
 #include <sys/stat.h>
@@ -51,7 +52,7 @@ server::Response json_response(int status, const json::value& body) {
   server::Response response;
   response.status = status;
   response.content_type = "application/json";
-  response.body = json::serialize(body);
+  response.body = sas::host::fhir::serialize_plain(body);
   return response;
 }
 

@@ -1,4 +1,6 @@
 #include "sas/host/fhir/json.hpp"
+#include <cmath>
+#include <cstdio>
 
 #include <algorithm>
 #include <cctype>
@@ -109,6 +111,62 @@ bool accept_allows_json(std::string_view accept_header) {
     return true;
   }
   return false;
+}
+
+namespace {
+
+void write_plain(std::string& out, const json::value& value) {
+  switch (value.kind()) {
+    case json::kind::object: {
+      out += '{';
+      bool first = true;
+      for (const auto& [key, item] : value.get_object()) {
+        if (!first) out += ',';
+        first = false;
+        out += json::serialize(json::string(key));
+        out += ':';
+        write_plain(out, item);
+      }
+      out += '}';
+      return;
+    }
+    case json::kind::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& item : value.get_array()) {
+        if (!first) out += ',';
+        first = false;
+        write_plain(out, item);
+      }
+      out += ']';
+      return;
+    }
+    case json::kind::double_: {
+      const double d = value.get_double();
+      if (!std::isfinite(d)) {
+        out += "null";
+        return;
+      }
+      char buffer[64];
+      std::snprintf(buffer, sizeof buffer, "%.6f", d);
+      std::string text = buffer;
+      while (text.back() == '0') text.pop_back();
+      if (text.back() == '.') text.pop_back();
+      if (text == "-0") text = "0";
+      out += text;
+      return;
+    }
+    default:
+      out += json::serialize(value);
+  }
+}
+
+}  // namespace
+
+std::string serialize_plain(const boost::json::value& value) {
+  std::string out;
+  write_plain(out, value);
+  return out;
 }
 
 }  // namespace sas::host::fhir

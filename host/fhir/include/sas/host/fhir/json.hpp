@@ -21,6 +21,11 @@ void prune_empty(boost::json::object& obj);
 std::string serialize(boost::json::value v);
 std::string serialize(boost::json::object obj);
 
+// Compact JSON with every double in plain decimal notation, at most six decimals (227.958333,
+// 365) instead of Boost.JSON's exponent form (2.27958333E2): for JSON people and scripts read
+// (the admin API, the CLI). No pruning: not for FHIR resources.
+std::string serialize_plain(const boost::json::value& v);
+
 // What a `_format` value or one media range of an Accept header asks for.
 enum class Format {
   json,         // json, application/json, application/fhir+json, text/json (parameters ignored)
