@@ -148,6 +148,19 @@ doctor_settings::Actor actor(const po::variables_map& vm) {
 
 std::string json_text(const json::value& value) { return sas::host::fhir::serialize_plain(value); }
 
+int dispatch(const Args& args, std::string_view usage, std::initializer_list<Action> actions) {
+  const std::string action = args.empty() ? "" : args.front();
+  for (const Action& a : actions) {
+    if (a.name == action) return a.run(Args(args.begin() + 1, args.end()));
+  }
+  if (action == "--help" || action == "-h" || action == "help") {
+    std::cout << usage;
+    return 0;
+  }
+  std::cerr << usage;
+  return 2;
+}
+
 int report_error(const std::string& command, const std::exception& e, int code) {
   std::cerr << command << ": " << e.what() << "\n";
   return code;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <boost/json.hpp>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <sas/host/admin_api/admin_client.hpp>
@@ -11,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "commands.hpp"
 #include "options.hpp"
 
 namespace sas::host::cli::doctor_options {
@@ -82,6 +84,14 @@ doctor_settings::Actor actor(const po::variables_map& vm);
 // decimals) rather than Boost.JSON's exponent form (3.65E2), so that the offline and online
 // forms of a command print the same text.
 std::string json_text(const boost::json::value& value);
+
+// `settings get ...`, `rules add ...`: runs the action named by the first argument with the
+// others; help on request; the usage and exit code 2 for anything else.
+struct Action {
+  std::string_view name;
+  int (*run)(const Args& args);
+};
+int dispatch(const Args& args, std::string_view usage, std::initializer_list<Action> actions);
 
 // Runs `body`, turning its exceptions into a message on stderr prefixed by `command` and an exit
 // code: UsageError, SettingsError and RuleError 2; RemoteError, NotFound and everything else 1.

@@ -230,18 +230,8 @@ int explain(const Args& args) {
 }  // namespace
 
 int rules(const Args& args) {
-  const std::string action = args.empty() ? "" : args.front();
-  const Args rest = args.empty() ? Args{} : Args(args.begin() + 1, args.end());
-  if (action == "list") return list(rest);
-  if (action == "add") return add(rest);
-  if (action == "remove") return remove(rest);
-  if (action == "explain") return explain(rest);
-  if (action == "--help" || action == "-h" || action == "help") {
-    std::cout << kUsage;
-    return 0;
-  }
-  std::cerr << kUsage;
-  return 2;
+  return doctor_options::dispatch(args, kUsage,
+                                  {{"list", list}, {"add", add}, {"remove", remove}, {"explain", explain}});
 }
 
 }  // namespace sas::host::cli

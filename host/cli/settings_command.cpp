@@ -158,17 +158,7 @@ int history(const Args& args) {
 }  // namespace
 
 int settings(const Args& args) {
-  const std::string action = args.empty() ? "" : args.front();
-  const Args rest = args.empty() ? Args{} : Args(args.begin() + 1, args.end());
-  if (action == "get") return get(rest);
-  if (action == "set") return set(rest);
-  if (action == "history") return history(rest);
-  if (action == "--help" || action == "-h" || action == "help") {
-    std::cout << kUsage;
-    return 0;
-  }
-  std::cerr << kUsage;
-  return 2;
+  return doctor_options::dispatch(args, kUsage, {{"get", get}, {"set", set}, {"history", history}});
 }
 
 }  // namespace sas::host::cli
