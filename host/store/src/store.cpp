@@ -425,8 +425,7 @@ class SqliteStore final : public Store {
     return removed;
   }
 
-  std::vector<PublicationRuleRecord> publication_rules(const std::string& practitioner,
-                                                       bool include_removed) override {
+  std::vector<PublicationRuleRecord> publication_rules(const std::string& practitioner, bool include_removed) override {
     std::lock_guard lock(settings_mutex_);
     return select_rules(practitioner, include_removed);
   }

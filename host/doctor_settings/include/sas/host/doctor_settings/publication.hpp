@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
+#include <sas/plugin/v1/plugin.pb.h>
 #include <boost/json.hpp>
 #include <sas/host/doctor_settings/rules.hpp>
 #include <sas/host/doctor_settings/settings.hpp>
-#include <sas/plugin/v1/plugin.pb.h>
 
 namespace sas::host::doctor_settings {
 
@@ -43,9 +43,9 @@ struct CallFirst {
 
 struct PublicationResult {
   std::map<std::string, CallFirst, std::less<>> call_first;  // by prefixed IDNPS
-  std::size_t hidden_doctors = 0;                             // practitioners withheld entirely
-  std::size_t hidden_slots = 0;                               // slots withheld by rules or settings
-  std::size_t retyped_slots = 0;                              // slots whose audiences a rule changed
+  std::size_t hidden_doctors = 0;                            // practitioners withheld entirely
+  std::size_t hidden_slots = 0;                              // slots withheld by rules or settings
+  std::size_t retyped_slots = 0;                             // slots whose audiences a rule changed
 };
 
 // Applies the snapshot to the plugin's answer in place: removes the slots (and practitioners)

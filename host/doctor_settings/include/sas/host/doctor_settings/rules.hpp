@@ -36,10 +36,13 @@ struct Rule {
   unsigned weekdays = 0;             // snp-hours: bit 1 << (ISO day - 1), Monday = bit 0
   int from_minute = 0;               // snp-hours: [from, to) in minutes after local midnight
   int to_minute = 0;
-  std::string note;                  // the doctor's own words, optional
+  std::string note;  // the doctor's own words, optional
 };
 
 std::string_view kind_name(RuleKind kind);
+
+// How motives compare: trimmed, ASCII letters lower-cased ("Urgence " matches "urgence").
+std::string motive_key(std::string_view motive);
 
 // The JSON form, e.g. {"kind":"snp-hours","days":["mon","tue"],"from":"17:00","to":"19:00"}.
 // Refuses unknown keys, missing or ill-typed ones, empty motives, days out of range, from >= to;

@@ -3,8 +3,8 @@
 #pragma once
 
 #include <atomic>
-#include <functional>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -27,8 +27,9 @@ class NotFound : public std::runtime_error {
 
 class Service {
  public:
-  explicit Service(std::shared_ptr<Store> store, PublicationPolicy policy = {},
-                   std::function<Clock::time_point()> clock = [] { return Clock::now(); });
+  explicit Service(
+      std::shared_ptr<Store> store, PublicationPolicy policy = {},
+      std::function<Clock::time_point()> clock = [] { return Clock::now(); });
 
   // Practitioner ids are accepted in any form normalize_practitioner takes. Input errors throw
   // SettingsError / RuleError, a missing rule NotFound, the store StoreError.

@@ -31,11 +31,11 @@ inline constexpr std::string_view kPhone = "phone";
 
 // nullopt: never set. What an unset option means is the host's policy (PublicationPolicy).
 struct Settings {
-  std::string practitioner;             // prefixed IDNPS: 8+RPPS or 0+ADELI
-  std::optional<bool> volunteer;        // "Je participe au SAS"
-  std::optional<bool> visible;          // the agenda is visible to SAS
-  std::optional<bool> consent_to_call;  // call me before sending me a patient
-  std::optional<std::string> phone;     // +33XXXXXXXXX, the number the regulator calls
+  std::string practitioner;                     // prefixed IDNPS: 8+RPPS or 0+ADELI
+  std::optional<bool> volunteer;                // "Je participe au SAS"
+  std::optional<bool> visible;                  // the agenda is visible to SAS
+  std::optional<bool> consent_to_call;          // call me before sending me a patient
+  std::optional<std::string> phone;             // +33XXXXXXXXX, the number the regulator calls
   std::optional<Clock::time_point> updated_at;  // the latest effective change
 };
 
