@@ -222,7 +222,7 @@ TEST_F(HostMethods, AnInvalidPhoneIsRefusedNamingTheFieldAndNothingIsRecorded) {
     r.set_effective_at(seconds_now() + 86400);
   });
   EXPECT_EQ(future.status, SAS_ERR_INVALID_ARGUMENT) << future.message;
-  EXPECT_TRUE(service_->history("").empty());
+  EXPECT_TRUE(store_->setting_changes("").empty());  // for no practitioner at all
 }
 
 TEST_F(HostMethods, RulesAreAddedListedRefusedOnConflictAndRemoved) {
