@@ -9,6 +9,7 @@
 #include <sas/host/appointment_notifications/outbox.hpp>
 #include <sas/host/billing/host_calls.hpp>
 #include <sas/host/doctor_settings/host_calls.hpp>
+#include <sas/host/doctor_settings/service.hpp>
 #include <sas/host/fhir_server/fhir_endpoint.hpp>
 #include <sas/host/plugin_loader/plugin.hpp>
 #include <sas/host/server/https_server.hpp>
@@ -100,7 +101,10 @@ int serve(const Args& args) {
       "INT_R03: first retry delay (doubled each time, with jitter, up to --sas-retry-max-ms)")(
       "sas-retry-max-ms", po::value<unsigned>()->default_value(300000), "INT_R03: back-off ceiling")(
       "sas-poll-ms", po::value<unsigned>()->default_value(1000),
-      "INT_R03: how often to look for events written by another process (sas-host appointment-event)");
+      "INT_R03: how often to look for events written by another process (sas-host appointment-event)")(
+      "unset-doctors", po::value<std::string>()->default_value("publish"),
+      "doctors with no volunteer/visible setting recorded: publish (the platform only asks about doctors who "
+      "connected their agenda) or withhold");
   int exit_code = 0;
   auto vm = parse_options("sas-host serve", "[--config FILE] --plugin PATH --tls-cert F --tls-key F --client-ca F ...",
                           options, args, exit_code, nullptr, "config");
@@ -134,6 +138,14 @@ int serve(const Args& args) {
   config.log = [](std::string_view line) { std::cerr << "sas-host: " << line << std::endl; };
   if (!config.cert_file.empty() && config.allowed_subjects.empty()) {
     std::cerr << "sas-host serve: --allow-client-subject is required: with none, every client is refused\n";
+    return 2;
+  }
+
+  doctor_settings::PublicationPolicy publication;
+  if (const auto& unset = v["unset-doctors"].as<std::string>(); unset == "withhold") {
+    publication.publish_unset = false;
+  } else if (unset != "publish") {
+    std::cerr << "sas-host serve: --unset-doctors '" << unset << "': expected publish or withhold\n";
     return 2;
   }
 
@@ -174,6 +186,9 @@ int serve(const Args& args) {
   }
   // INT_R03: the outbox (fed by plugins and sas-host appointment-event) and its delivery.
   auto outbox = std::make_shared<appointments::Outbox>(store);
+  // Doctor settings and publication rules: applied to every search, changed through the
+  // admin API, the CLI and the plugin's host calls (docs/doctor-options.md).
+  auto settings = std::make_shared<doctor_settings::Service>(store, publication);
   std::unique_ptr<appointments::Delivery> delivery;
   if (deliver) {
     appointments::DeliveryOptions d;
@@ -194,12 +209,10 @@ int serve(const Args& args) {
     std::cerr << "sas-host: delivering appointment notifications to " << d.base << std::endl;
   }
 
-  // Doctor settings and publication rules: one Service for search, the admin API and the plugin.
-  auto doctor_settings = std::make_shared<doctor_settings::Service>(store);
   // ABI 1.4: the plugin's doctor settings calls, recorded as made through the plugin, by its name
   // unless the request says who (the manifest is read from the file, without running any code).
   auto settings_calls = std::make_shared<const doctor_settings::HostCalls>(
-      doctor_settings, inspect_plugin_file(v["plugin"].as<std::string>()).name);
+      settings, inspect_plugin_file(v["plugin"].as<std::string>()).name);
 
   HostServices services;
   // The plugin's host calls, routed to the flow that answers each method.
@@ -248,6 +261,7 @@ int serve(const Args& args) {
   endpoint_options.place_identifier_system = v["place-identifier-system"].as<std::string>();
   endpoint_options.plugin_deadline = config.request_deadline - std::chrono::milliseconds(500);
   endpoint_options.store = store;
+  endpoint_options.settings = settings;
   endpoint_options.log = [](std::string_view line) { std::cerr << "sas-host: " << line << std::endl; };
   std::atomic_store(&endpoint,
                     std::shared_ptr<const FhirEndpoint>(std::make_shared<FhirEndpoint>(plugin, endpoint_options)));

@@ -25,26 +25,28 @@ Host::Host(const HostOptions& options) : base_path_(options.base_path) {
   // A free port can be taken between free_port() and the bind: try a few.
   for (int attempt = 0; attempt < 5; ++attempt) {
     port_ = sas::test::free_port();
-    std::vector<std::string> argv = {bin("sas-host").string(),
-                                     "serve",
-                                     "--plugin",
-                                     sas::test::plugin("sas-sqlite-agenda").string(),
-                                     "--plugin-config",
-                                     "db=" + options.agenda.string(),
-                                     "--store",
-                                     "sqlite:" + (options.work / ("host-" + std::to_string(port_) + ".db")).string(),
-                                     "--listen",
-                                     "127.0.0.1:" + std::to_string(port_),
-                                     "--base-url",
-                                     base(),
-                                     "--tls-cert",
-                                     (options.pki / "server.pem").string(),
-                                     "--tls-key",
-                                     (options.pki / "server-key.pem").string(),
-                                     "--client-ca",
-                                     (options.pki / "ca.pem").string(),
-                                     "--allow-client-subject",
-                                     "CN=sas.sante.fr,OU=SAS"};
+    std::vector<std::string> argv = {
+        bin("sas-host").string(),
+        "serve",
+        "--plugin",
+        sas::test::plugin("sas-sqlite-agenda").string(),
+        "--plugin-config",
+        "db=" + options.agenda.string(),
+        "--store",
+        options.store.empty() ? "sqlite:" + (options.work / ("host-" + std::to_string(port_) + ".db")).string()
+                              : options.store,
+        "--listen",
+        "127.0.0.1:" + std::to_string(port_),
+        "--base-url",
+        base(),
+        "--tls-cert",
+        (options.pki / "server.pem").string(),
+        "--tls-key",
+        (options.pki / "server-key.pem").string(),
+        "--client-ca",
+        (options.pki / "ca.pem").string(),
+        "--allow-client-subject",
+        "CN=sas.sante.fr,OU=SAS"};
     if (options.crl) {
       argv.push_back("--client-crl");
       argv.push_back((options.pki / "crl.pem").string());

@@ -29,6 +29,7 @@ struct HostOptions {
   std::string base_path;                     // "" or e.g. "/ans-sas": --base-url https://localhost:PORT/ans-sas
   std::string place_identifier_system;       // --place-identifier-system, when not empty
   bool crl = true;                           // --client-crl crl.pem
+  std::string store;                         // --store URL; "" = a new file in `work`
   std::vector<std::string> extra_arguments;  // appended to the command line
 };
 

@@ -114,12 +114,14 @@ TEST_F(SettingsE2e, TheDoctorHiddenInTheAgendaDisappearsFromSearchAndComesBack) 
   EXPECT_TRUE(eventually([&](const auto& slots) {
     return slots.size() == 1 && slots.contains(id("b1"));  // only the other doctor's slot is left
   })) << host_->output();
-  EXPECT_EQ(sas::e2e::sql(agenda(), "SELECT pushed_at IS NOT NULL, COALESCE(error, '') FROM "
-                                    "sas_doctor_settings_change")[0],
+  EXPECT_EQ(sas::e2e::sql(agenda(),
+                          "SELECT pushed_at IS NOT NULL, COALESCE(error, '') FROM "
+                          "sas_doctor_settings_change")[0],
             (std::vector<std::string>{"1", ""}));
 
-  sas::test::sqlite_exec(agenda(), "INSERT INTO sas_doctor_settings_change (practitioner_id, visible) VALUES "
-                                   "('dr-a', 1)");
+  sas::test::sqlite_exec(agenda(),
+                         "INSERT INTO sas_doctor_settings_change (practitioner_id, visible) VALUES "
+                         "('dr-a', 1)");
   EXPECT_TRUE(eventually([&](const auto& slots) { return slots.size() == 4; })) << host_->output();
 }
 
@@ -138,8 +140,9 @@ TEST_F(SettingsE2e, AnSnpMotivesRuleFromTheAgendaRetypesTheMatchingSlot) {
   ASSERT_EQ(after.size(), 4U);
   EXPECT_EQ(types(after.at(id("a1"))), std::vector<std::string>{"PUBLIC"});  // no fever: unchanged
   EXPECT_EQ(types(after.at(id("a3"))), (std::vector<std::string>{"PUBLIC", "PRO"}));
-  const auto request = sas::e2e::sql(agenda(), "SELECT host_rule_id IS NOT NULL, COALESCE(error, '') FROM "
-                                               "sas_publication_rule_request");
+  const auto request = sas::e2e::sql(agenda(),
+                                     "SELECT host_rule_id IS NOT NULL, COALESCE(error, '') FROM "
+                                     "sas_publication_rule_request");
   ASSERT_EQ(request.size(), 1U);
   EXPECT_EQ(request[0], (std::vector<std::string>{"1", ""}));
 }

@@ -76,7 +76,7 @@ TEST(SlotBundleProfiles, GoldenBundleIsValid) {
       json::parse(sas::test::read_file(sas::test::ig_dir() / "example" / "Bundle-ExampleBundlePSIndiv.json"));
   const auto q = query(std::string(official.at("link").as_array()[0].at("url").as_string()));
   const json::value bundle = ss::build_search_bundle(
-      q, example_agenda(), ss::BundleOptions{"https://x/fhir", "urn:oid:1.1.111.1.111.1.1.1", true});
+      q, example_agenda(), ss::BundleOptions{"https://x/fhir", "urn:oid:1.1.111.1.111.1.1.1", true, {}});
   ASSERT_EQ(bundle.at("total").as_int64(), 4);
   const auto issues = profiles().validate_bundle(bundle);
   EXPECT_TRUE(issues.empty()) << report(issues);
@@ -114,6 +114,6 @@ TEST(SlotBundleProfiles, MissingAddressIsReported) {
   const auto q = query(
       "/Slot?_include=Slot:schedule&_include:iterate=Schedule:actor&start=ge2026-01-12T00:00:00Z"
       "&start=le2026-01-14T00:00:00Z&status=free&schedule.actor:Practitioner.identifier=810100050075");
-  const json::value bundle = ss::build_search_bundle(q, r, ss::BundleOptions{"https://x/fhir", "urn:oid:1.2.3", true});
+  const json::value bundle = ss::build_search_bundle(q, r, ss::BundleOptions{"https://x/fhir", "urn:oid:1.2.3", true, {}});
   EXPECT_FALSE(profiles().validate_bundle(bundle).empty());
 }

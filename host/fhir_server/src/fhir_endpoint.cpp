@@ -1,4 +1,5 @@
 #include <boost/url/parse.hpp>
+#include <sas/host/doctor_settings/service.hpp>
 #include <sas/host/fhir/constants.hpp>
 #include <sas/host/fhir/json.hpp>
 #include <sas/host/fhir/operation_outcome.hpp>
@@ -106,6 +107,12 @@ server::Response FhirEndpoint::search_slots(const server::Request& request) cons
   slot_search::BundleOptions options;
   options.base_url = options_.base_url;
   options.place_identifier_system = options_.place_identifier_system;
+  if (options_.settings) {
+    // What each doctor chose to show SAS (docs/doctor-options.md), before the Bundle is built.
+    const auto published =
+        doctor_settings::apply(*options_.settings->snapshot(), *plugin_response.mutable_search_slots());
+    for (const auto& [practitioner, call] : published.call_first) options.call_first.emplace(practitioner, call.phone);
+  }
   server::Response response;
   response.body = slot_search::serialize_search_bundle(query, plugin_response.search_slots(), options);
   return response;

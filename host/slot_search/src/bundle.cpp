@@ -27,6 +27,9 @@ namespace ids = sas::sdk::ids;
 namespace {
 
 constexpr std::string_view kContainedLocationId = "location";
+// PractitionerRole.availabilityExceptions of a doctor who asked to be called first; the number
+// follows (docs/doctor-options.md).
+constexpr std::string_view kCallFirstNotice = "Appeler le médecin avant toute orientation de patient";
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) {
@@ -458,7 +461,24 @@ class Builder {
       r["organization"] = fhir::identifier_reference(fhir::structure_national_identifier(*structure, sp_), sp_);
     }
     r["location"] = one(fhir::contained_reference(kContainedLocationId, sp_));
-    if (auto p = phone(place)) r["telecom"] = one(fhir::phone_contact(*p, sp_));
+    const auto place_phone = phone(place);
+    const auto call_first = options_.call_first.find(place.practitioner->national_id);
+    if (call_first == options_.call_first.end()) {
+      if (place_phone) r["telecom"] = one(fhir::phone_contact(*place_phone, sp_));
+      return r;
+    }
+    // The doctor wants a call before each orientation: the number to call comes first.
+    const std::string& call = call_first->second.empty() ? place_phone.value_or("") : call_first->second;
+    json::array telecom(sp_);
+    if (!call.empty()) {
+      json::object first = fhir::phone_contact(call, sp_);
+      first["rank"] = 1;
+      telecom.emplace_back(std::move(first));
+    }
+    if (place_phone && *place_phone != call) telecom.emplace_back(fhir::phone_contact(*place_phone, sp_));
+    if (!telecom.empty()) r["telecom"] = std::move(telecom);
+    r["availabilityExceptions"] =
+        call.empty() ? std::string(kCallFirstNotice) + "." : std::string(kCallFirstNotice) + " : " + call + ".";
     return r;
   }
 

@@ -14,6 +14,10 @@
 
 namespace sas::host {
 
+namespace doctor_settings {
+class Service;
+}
+
 struct FhirEndpointOptions {
   // The FHIR base as the platform calls it, e.g. https://agenda.example.fr:8443/sas; its path
   // ("/sas") prefixes every route. fullUrls and self links start with it.
@@ -24,6 +28,9 @@ struct FhirEndpointOptions {
   std::string place_identifier_system;
   // The host's store, where INT_R02 account requests are recorded; without one they are refused.
   std::shared_ptr<Store> store;
+  // Doctor settings and publication rules applied to every search; none: every slot the
+  // plugin returns is published as the agenda typed it.
+  std::shared_ptr<doctor_settings::Service> settings;
   // One line per account request; none when empty.
   std::function<void(std::string_view)> log;
 };

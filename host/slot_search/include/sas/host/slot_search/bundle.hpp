@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,11 @@ struct BundleOptions {
   std::string place_identifier_system;
   // true: start/end with the Europe/Paris offset of the instant; false: in UTC (+00:00).
   bool paris_offsets = true;
+  // Doctors who asked to be called before each orientation (docs/doctor-options.md), by
+  // prefixed IDNPS, with the number to call (+33..., "" = the place's phone). Their
+  // PractitionerRole carries that number first in telecom (rank 1) and says so in
+  // availabilityExceptions.
+  std::map<std::string, std::string, std::less<>> call_first;
 };
 
 // What the builder did, for logs and the conformance report.
