@@ -4,6 +4,7 @@
 // - a driver plugin built with the SDK calls each Host method as a vendor's UI would;
 // - the reference plugin pushes what its agenda recorded (sas_doctor_settings_change,
 //   sas_publication_rule_request) from its background thread.
+#include <dlfcn.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -320,6 +321,62 @@ TEST_F(HostMethods, AStoreThatCannotBeWrittenAnswersUnavailable) {
   sas::test::sqlite_exec(host_db(), "ALTER TABLE doctor_setting_change RENAME TO doctor_setting_change_away");
   Answer down = set(kStored, [](v1::SetDoctorSettingsRequest& r) { r.set_visible(true); });
   EXPECT_EQ(down.status, SAS_ERR_UNAVAILABLE) << down.message;
+}
+
+// On a host that negotiated 1.3, the SDK answers SAS_ERR_UNIMPLEMENTED itself and sends nothing:
+// the same driver plugin, through the raw C boundary with a hand-made 1.3 host.
+TEST(OlderHost, OnA13HostTheSdkAnswersUnimplementedWithoutSending) {
+  void* library = dlopen(sas::test::test_plugin("settings_driver").c_str(), RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(library, nullptr) << dlerror();
+  auto negotiate = reinterpret_cast<sas_plugin_negotiate_fn>(dlsym(library, SAS_PLUGIN_ENTRY_SYMBOL));
+  ASSERT_NE(negotiate, nullptr);
+  const sas_negotiate_offer offer{sizeof(sas_negotiate_offer), SAS_ABI_MAKE_VERSION(1, 3), SAS_ABI_MAKE_VERSION(1, 0)};
+  sas_negotiate_answer answer{};
+  answer.struct_size = sizeof(answer);
+  ASSERT_EQ(negotiate(&offer, &answer), SAS_OK) << answer.message;
+  EXPECT_EQ(answer.abi_version, SAS_ABI_MAKE_VERSION(1, 3));
+
+  int calls = 0;
+  sas_host_api host{};
+  host.struct_size = sizeof(host);
+  host.abi_version = answer.abi_version;
+  host.host_context = &calls;
+  host.log = [](void*, int32_t, const char*, size_t) {};
+  host.now_unix_micros = [](void*) -> int64_t { return 0; };
+  host.call_host = [](void* context, const uint8_t*, size_t, sas_bytes* response) -> sas_status {
+    ++*static_cast<int*>(context);
+    response->data = nullptr;
+    response->size = 0;
+    return SAS_ERR_UNIMPLEMENTED;
+  };
+  host.free_bytes = [](sas_bytes* bytes) {
+    bytes->data = nullptr;
+    bytes->size = 0;
+  };
+  sas_plugin_instance* instance = nullptr;
+  sas_bytes error{};
+  ASSERT_EQ(answer.api->init(&host, "", 0, &instance, &error), SAS_OK);
+
+  v1::HostRequest call;
+  call.mutable_get_doctor_settings()->set_practitioner_national_id(kStored);
+  v1::PluginRequest request;
+  request.mutable_search_slots()->add_practitioner_national_ids(to_hex(call.SerializeAsString()));
+  const std::string bytes = request.SerializeAsString();
+  const sas_call_context context{sizeof(sas_call_context), 0, nullptr, nullptr};
+  sas_bytes response{};
+  ASSERT_EQ(
+      answer.api->invoke(instance, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &context, &response),
+      SAS_OK);
+  v1::PluginResponse parsed;
+  EXPECT_TRUE(parsed.ParseFromArray(response.data, static_cast<int>(response.size)));
+  answer.api->free_bytes(&response);
+  answer.api->destroy(instance);
+  ASSERT_EQ(parsed.search_slots().practitioners_size(), 1);
+  const v1::Practitioner& out = parsed.search_slots().practitioners(0);
+  EXPECT_EQ(out.id(), std::to_string(SAS_ERR_UNIMPLEMENTED));
+  EXPECT_THAT(out.family_name(), HasSubstr("1.4"));
+  EXPECT_EQ(out.given_names(0), "has_doctor_settings=0");
+  EXPECT_EQ(calls, 0);  // never sent to a host that does not know the method
 }
 
 // ---- The reference plugin pushes what its agenda recorded ------------------------------------

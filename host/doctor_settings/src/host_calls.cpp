@@ -103,20 +103,6 @@ v1::PublicationRule rule_to_message(const Rule& rule) {
 HostCalls::HostCalls(std::shared_ptr<Service> service, std::string plugin_name)
     : service_(std::move(service)), plugin_name_(std::move(plugin_name)) {}
 
-bool HostCalls::handles(const v1::HostRequest& request) {
-  switch (request.method_case()) {
-    case v1::HostRequest::kGetDoctorSettings:
-    case v1::HostRequest::kSetDoctorSettings:
-    case v1::HostRequest::kListPublicationRules:
-    case v1::HostRequest::kAddPublicationRule:
-    case v1::HostRequest::kRemovePublicationRule:
-    case v1::HostRequest::kExplainPublication:
-      return true;
-    default:
-      return false;
-  }
-}
-
 Actor HostCalls::actor(const std::string& changed_by) const {
   return Actor{changed_by.empty() ? plugin_name_ : changed_by, "plugin"};
 }

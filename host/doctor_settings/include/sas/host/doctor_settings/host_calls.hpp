@@ -25,9 +25,6 @@ class HostCalls {
   // `plugin_name`: the manifest name, who a change is by when the request says nobody.
   HostCalls(std::shared_ptr<Service> service, std::string plugin_name);
 
-  // True for the methods handle() answers (cases 18 to 23).
-  static bool handles(const v1::HostRequest& request);
-
   // For HostServices::handle_request. Thread-safe; never calls back into the plugin. Any other
   // method: SAS_ERR_UNIMPLEMENTED.
   CallResult handle(const v1::HostRequest& request, v1::HostResponse& response) const;
