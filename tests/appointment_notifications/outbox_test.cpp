@@ -43,7 +43,7 @@ class OutboxTest : public ::testing::Test {
 
 TEST_F(OutboxTest, SchemaVersion4AndTheEventIsOnDiskWhenReportReturns) {
   auto store = std::shared_ptr<Store>(Store::open(url()));
-  EXPECT_EQ(store->schema_version(), 4);
+  EXPECT_EQ(store->schema_version(), 5);
   Outbox outbox(store);
   const Reported r = outbox.report(event("a"));
   EXPECT_EQ(r.sequence, 1);
@@ -177,7 +177,7 @@ TEST_F(OutboxTest, AVersion2StoreIsMigratedTo4) {
                                 "PRAGMA user_version = 2;"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   auto store = std::shared_ptr<Store>(Store::open(url()));
-  EXPECT_EQ(store->schema_version(), 4);
+  EXPECT_EQ(store->schema_version(), 5);
   Outbox outbox(store);
   EXPECT_EQ(outbox.report(event("a")).sequence, 1);
 }

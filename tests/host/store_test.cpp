@@ -25,10 +25,10 @@ TEST(StoreTest, CreatesTheEmbeddedSqliteStoreAndReopensIt) {
   {
     auto store = Store::open(url);
     EXPECT_EQ(store->backend(), "sqlite");
-    EXPECT_EQ(store->schema_version(), 4);  // 2: the INT_R02 audit table, 3: SAS consultations, 4: the INT_R03 outbox
+    EXPECT_EQ(store->schema_version(), 5);  // 2: INT_R02 audit, 3: SAS consultations, 4: INT_R03 outbox, 5: doctor settings
   }
   EXPECT_TRUE(std::filesystem::exists(dir / "host.db"));
-  EXPECT_EQ(Store::open(url)->schema_version(), 4);
+  EXPECT_EQ(Store::open(url)->schema_version(), 5);
   std::filesystem::remove_all(dir);
 }
 

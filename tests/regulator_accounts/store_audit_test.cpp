@@ -42,7 +42,7 @@ TEST_F(StoreAuditTest, RecordsARequestThenItsOutcomeAndKeepsThemAcrossReopening)
   int64_t id = 0;
   {
     auto store = Store::open(url());
-    EXPECT_EQ(store->schema_version(), 4);
+    EXPECT_EQ(store->schema_version(), 5);
     id = store->record_account_request(request(body));
     auto records = store->account_requests();
     ASSERT_EQ(records.size(), 1U);
@@ -59,7 +59,7 @@ TEST_F(StoreAuditTest, RecordsARequestThenItsOutcomeAndKeepsThemAcrossReopening)
     store->record_account_outcome(id, outcome);
   }
   auto store = Store::open(url());
-  EXPECT_EQ(store->schema_version(), 4);
+  EXPECT_EQ(store->schema_version(), 5);
   auto records = store->account_requests();
   ASSERT_EQ(records.size(), 1U);
   const auto& r = records[0];
@@ -118,7 +118,7 @@ TEST_F(StoreAuditTest, AVersion1StoreIsMigratedInPlace) {
             SQLITE_OK);
   sqlite3_close(db);
   auto store = Store::open(url());
-  EXPECT_EQ(store->schema_version(), 4);
+  EXPECT_EQ(store->schema_version(), 5);
   EXPECT_EQ(sas::accounts_test::sql(path, "SELECT value FROM host_meta WHERE key = 'created_by'"),
             (std::vector<std::vector<std::string>>{{"sas-host"}}));
   EXPECT_GT(store->record_account_request(request("{}")), 0);

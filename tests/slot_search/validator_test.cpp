@@ -100,7 +100,7 @@ TEST(SlotBundleProfiles, EmptyBundleIsValid) {
   const auto q = query(
       "/Slot?start=ge2026-01-12T00:00:00Z&start=le2026-01-13T00:00:00Z&status=free"
       "&schedule.actor:Practitioner.identifier=810100050075");
-  const json::value bundle = ss::build_search_bundle(q, {}, ss::BundleOptions{"https://x/fhir", {}, true});
+  const json::value bundle = ss::build_search_bundle(q, {}, ss::BundleOptions{"https://x/fhir", {}, true, {}});
   const auto issues = profiles().validate_bundle(bundle);
   EXPECT_TRUE(issues.empty()) << report(issues);
 }

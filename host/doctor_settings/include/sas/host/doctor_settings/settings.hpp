@@ -41,10 +41,10 @@ struct Settings {
 
 // A change request: only the fields set change. phone "" removes the phone.
 struct SettingsPatch {
-  std::optional<bool> volunteer;
-  std::optional<bool> visible;
-  std::optional<bool> consent_to_call;
-  std::optional<std::string> phone;
+  std::optional<bool> volunteer = std::nullopt;
+  std::optional<bool> visible = std::nullopt;
+  std::optional<bool> consent_to_call = std::nullopt;
+  std::optional<std::string> phone = std::nullopt;
   bool empty() const { return !volunteer && !visible && !consent_to_call && !phone; }
 };
 
