@@ -10,6 +10,7 @@
 
 #include <cstdlib>
 #include <random>
+#include <sas/host/doctor_settings/publication.hpp>
 #include <sas/host/fhir/json.hpp>
 #include <sas/host/plugin_loader/plugin.hpp>
 #include <sas/host/slot_search/bundle.hpp>
@@ -128,6 +129,55 @@ void BM_BuildAndSerializeBundle(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(bytes), benchmark::Counter::kAvgIterations);
 }
 
+// Doctor settings and publication rules on one answer (docs/doctor-options.md): every doctor
+// of the agenda has four rules and consent to call, one in ten a hidden agenda. Includes a
+// copy of the answer (BM_CopyAnswer alone, to subtract).
+std::vector<const v1::PluginResponse*> answers(google::protobuf::Arena& arena) {
+  std::vector<const v1::PluginResponse*> out;
+  for (int k = 0; k < 32; ++k) out.push_back(&call_plugin(parse(fixture().targets[static_cast<size_t>(k)]), arena));
+  return out;
+}
+
+void BM_CopyAnswer(benchmark::State& state) {
+  google::protobuf::Arena arena;
+  const auto inputs = answers(arena);
+  size_t i = 0;
+  for (auto _ : state) {
+    google::protobuf::Arena scratch;
+    auto* copy = google::protobuf::Arena::CreateMessage<v1::SearchSlotsResponse>(&scratch);
+    *copy = inputs[i++ % inputs.size()]->search_slots();
+    benchmark::DoNotOptimize(copy);
+  }
+}
+
+void BM_ApplyPublication(benchmark::State& state) {
+  namespace ds = sas::host::doctor_settings;
+  google::protobuf::Arena arena;
+  const auto inputs = answers(arena);
+  ds::Snapshot snapshot;
+  size_t n = 0;
+  for (const auto& id : fixture().ids) {
+    ds::DoctorOptions& d = snapshot.doctors[id];
+    d.settings.practitioner = id;
+    d.settings.visible = n++ % 10 != 0;
+    d.settings.consent_to_call = true;
+    for (const char* rule :
+         {R"({"kind":"snp-motives","motives":["Vaccination"]})",
+          R"({"kind":"hide-motives","motives":["Certificat médical"]})",
+          R"({"kind":"snp-hours","days":["mon","tue","wed","thu","fri"],"from":"17:00","to":"19:00"})",
+          R"({"kind":"public-also-snp"})"}) {
+      d.rules.push_back(ds::parse_rule(boost::json::parse(rule), id));
+    }
+  }
+  size_t i = 0;
+  for (auto _ : state) {
+    google::protobuf::Arena scratch;
+    auto* copy = google::protobuf::Arena::CreateMessage<v1::SearchSlotsResponse>(&scratch);
+    *copy = inputs[i++ % inputs.size()]->search_slots();
+    benchmark::DoNotOptimize(ds::apply(snapshot, *copy));
+  }
+}
+
 // All three, as one request costs in process (no TLS, no HTTP).
 void BM_WholeSearchInProcess(benchmark::State& state) {
   auto& f = fixture();
@@ -145,6 +195,8 @@ void BM_WholeSearchInProcess(benchmark::State& state) {
 BENCHMARK(BM_ParseQuery)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_PluginSearch)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_BuildAndSerializeBundle)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_CopyAnswer)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ApplyPublication)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_WholeSearchInProcess)->Unit(benchmark::kMicrosecond);
 
 }  // namespace

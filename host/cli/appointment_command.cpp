@@ -1,11 +1,16 @@
 // INT_R03 from the command line, on the host's store:
 //   sas-host appointment-event --store URL --json EVENT.json   report events into the outbox
+//   sas-host appointment-event --admin URL --admin-token-file F [--admin-ca F] --json EVENT.json
+//                                                              the same through a running host's
+//                                                              admin API (docs/admin-api.md)
 //   sas-host outbox status|dead-letter|replay --store URL       inspect and drive it
 // Both work offline on the store file, next to a running `sas-host serve` (SQLite WAL: the
 // serving host picks new rows up within its poll interval).
 #include <boost/json.hpp>
 #include <fstream>
 #include <iostream>
+#include <sas/host/admin_api/admin_client.hpp>
+#include <sas/host/admin_api/admin_endpoint.hpp>
 #include <sas/host/appointment_notifications/outbox.hpp>
 #include <sas/host/store/store.hpp>
 #include <sas/sdk/datetime.hpp>
@@ -48,16 +53,66 @@ json::object notification_json(const Notification& n) {
   return row;
 }
 
+// The --admin form: the events as they are, POSTed to the admin API, which checks them.
+int post_events(const po::variables_map& vm, const std::string& text) {
+  admin_api::ClientOptions client;
+  client.base = vm["admin"].as<std::string>();
+  try {
+    client.token = admin_api::read_token_file(vm["admin-token-file"].as<std::string>(), "--admin-token-file");
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "sas-host appointment-event: " << e.what() << "\n";
+    return 2;
+  }
+  if (vm.count("admin-ca") != 0U) client.ca_file = vm["admin-ca"].as<std::string>();
+  const admin_api::ClientAnswer answer = admin_api::request(client, "POST", "/admin/v1/appointment-events", text);
+  if (answer.status != 201) {
+    std::cerr << "sas-host appointment-event: "
+              << (answer.status == 0 ? "" : "the admin API answered " + std::to_string(answer.status) + ": ")
+              << answer.message() << "\n";
+    return answer.status == 400 ? 2 : 1;
+  }
+  boost::system::error_code ec;
+  const json::value parsed = json::parse(answer.body, ec);
+  if (ec || !parsed.is_object()) {
+    std::cerr << "sas-host appointment-event: the admin API's answer is not JSON: " << answer.body << "\n";
+    return 1;
+  }
+  if (const auto* rows = parsed.as_object().if_contains("reported"); rows && rows->is_array()) {
+    for (const auto& row : rows->get_array()) std::cout << json::serialize(row) << "\n";
+  } else {
+    std::cout << json::serialize(parsed) << "\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 int appointment_event(const Args& args) {
   po::options_description options("appointment-event options");
-  options.add_options()("store", po::value<std::string>()->required(), "the host's store, e.g. sqlite:PATH")(
+  options.add_options()("store", po::value<std::string>(), "the host's store, e.g. sqlite:PATH (offline)")(
+      "admin", po::value<std::string>(), "or: a running host's admin API, https://HOST:PORT (docs/admin-api.md)")(
+      "admin-token-file", po::value<std::string>(), "with --admin: the bearer token file (mode 600)")(
+      "admin-ca", po::value<std::string>(), "with --admin: CAs of the admin API's certificate (default: the system's)")(
       "json", po::value<std::string>()->required(),
       "file with one event object or an array of them (docs/appointment-notifications.md); - for stdin");
   int exit_code = 0;
-  auto vm = parse_options("sas-host appointment-event", "--store URL --json EVENT.json", options, args, exit_code);
+  auto vm = parse_options("sas-host appointment-event",
+                          "(--store URL | --admin URL --admin-token-file F [--admin-ca F]) --json EVENT.json", options,
+                          args, exit_code);
   if (!vm) return exit_code;
+  const bool online = vm->count("admin") != 0U;
+  if (online == (vm->count("store") != 0U)) {
+    std::cerr << "sas-host appointment-event: give either --store (offline) or --admin (a running host)\n";
+    return 2;
+  }
+  if (!online && (vm->count("admin-token-file") != 0U || vm->count("admin-ca") != 0U)) {
+    std::cerr << "sas-host appointment-event: --admin-token-file and --admin-ca go with --admin\n";
+    return 2;
+  }
+  if (online && vm->count("admin-token-file") == 0U) {
+    std::cerr << "sas-host appointment-event: --admin needs --admin-token-file\n";
+    return 2;
+  }
   const std::string file = (*vm)["json"].as<std::string>();
   std::string text;
   if (file == "-") {
@@ -76,22 +131,9 @@ int appointment_event(const Args& args) {
     std::cerr << "sas-host appointment-event: --json " << file << ": not JSON: " << ec.message() << "\n";
     return 2;
   }
-  std::vector<json::value> items;
-  if (parsed.is_array()) {
-    items.assign(parsed.get_array().begin(), parsed.get_array().end());
-  } else {
-    items.push_back(parsed);
-  }
-  std::vector<appointments::Event> events;
+  if (online) return post_events(*vm, text);
   std::vector<std::string> errors;
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    std::vector<std::string> problems;
-    if (auto e = appointments::from_json(items[i], &problems)) {
-      events.push_back(std::move(*e));
-    } else {
-      for (const auto& p : problems) errors.push_back("event " + std::to_string(i + 1) + ": " + p);
-    }
-  }
+  std::vector<appointments::Event> events = appointments::events_from_json(parsed, &errors);
   if (!errors.empty()) {
     for (const auto& e : errors) std::cerr << "sas-host appointment-event: " << e << "\n";
     return 2;

@@ -1,9 +1,11 @@
 // sas-host search: one slot search straight through the plugin, without HTTP or TLS. For
-// vendors checking their plugin's data and for the demo.
+// vendors checking their plugin's data and for the demo. With --store, the doctors' settings
+// and publication rules of that store are applied, as the served endpoint does.
 #include <google/protobuf/util/json_util.h>
 
 #include <iostream>
 #include <map>
+#include <sas/host/doctor_settings/service.hpp>
 #include <sas/host/plugin_loader/plugin.hpp>
 #include <sas/sdk/datetime.hpp>
 #include <sas/sdk/ids.hpp>
@@ -50,6 +52,8 @@ int search(const Args& args) {
       "practitioners", po::value<std::string>()->required(), "1 to 25 RPPS/ADELI ids, comma-separated")(
       "from", po::value<std::string>()->required(), "window start, FHIR dateTime with offset")(
       "to", po::value<std::string>()->required(), "window end, FHIR dateTime with offset")(
+      "store", po::value<std::string>(),
+      "apply the doctor settings and publication rules of this host store (sqlite:PATH), as `serve` does")(
       "json", po::bool_switch(), "print the plugin's answer as JSON");
   int exit_code = 0;
   auto vm = parse_options("sas-host search", "--plugin PATH --practitioners ID,... --from T --to T", options, args,
@@ -89,6 +93,12 @@ int search(const Args& args) {
   if (!result.ok()) {
     std::cerr << "sas-host search: plugin answered " << status_name(result.status) << ": " << result.message << "\n";
     return 1;
+  }
+  if (vm->count("store") != 0U) {
+    doctor_settings::Service settings(Store::open((*vm)["store"].as<std::string>()));
+    const auto published = doctor_settings::apply(*settings.snapshot(), *response.mutable_search_slots());
+    std::cerr << "sas-host search: settings and rules of " << (*vm)["store"].as<std::string>() << ": "
+              << published.hidden_slots << " slot(s) withheld, " << published.retyped_slots << " retyped\n";
   }
   if ((*vm)["json"].as<bool>()) {
     std::string json;

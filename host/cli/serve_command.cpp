@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <iostream>
+#include <optional>
+#include <sas/host/admin_api/admin_endpoint.hpp>
 #include <sas/host/appointment_notifications/delivery.hpp>
 #include <sas/host/appointment_notifications/outbox.hpp>
 #include <sas/host/billing/host_calls.hpp>
@@ -26,10 +28,10 @@ namespace po = sas::cli::po;
 namespace {
 
 // "HOST:PORT" or "[v6]:PORT".
-std::pair<std::string, uint16_t> split_listen(const std::string& listen) {
+std::pair<std::string, uint16_t> split_listen(const std::string& listen, const std::string& flag = "--listen") {
   auto colon = listen.rfind(':');
   if (colon == std::string::npos || colon == 0) {
-    throw po::error("--listen '" + listen + "': expected HOST:PORT");
+    throw po::error(flag + " '" + listen + "': expected HOST:PORT");
   }
   std::string host = listen.substr(0, colon);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
@@ -39,7 +41,7 @@ std::pair<std::string, uint16_t> split_listen(const std::string& listen) {
     port = std::stoul(listen.substr(colon + 1), &used);
     if (used != listen.size() - colon - 1 || port > 65535) throw std::out_of_range("port");
   } catch (const std::exception&) {
-    throw po::error("--listen '" + listen + "': the port must be a number from 0 to 65535");
+    throw po::error(flag + " '" + listen + "': the port must be a number from 0 to 65535");
   }
   return {host, static_cast<uint16_t>(port)};
 }
@@ -105,6 +107,13 @@ int serve(const Args& args) {
       "unset-doctors", po::value<std::string>()->default_value("publish"),
       "doctors with no volunteer/visible setting recorded: publish (the platform only asks about doctors who "
       "connected their agenda) or withhold");
+  // The local admin API (docs/admin-api.md), on its own listener.
+  options.add_options()("admin-listen", po::value<std::string>(),
+                        "HOST:PORT of the admin API (JSON over HTTPS, port 0: any); off when not given")(
+      "admin-token-file", po::value<std::string>(),
+      "admin API bearer token: a file (mode 600) holding at least 32 characters")(
+      "admin-allow-client-subject", po::value<std::vector<std::string>>()->composing(),
+      "admin API client certificate subject, e.g. CN=backoffice,OU=ADMIN (repeatable)");
   int exit_code = 0;
   auto vm = parse_options("sas-host serve", "[--config FILE] --plugin PATH --tls-cert F --tls-key F --client-ca F ...",
                           options, args, exit_code, nullptr, "config");
@@ -158,6 +167,48 @@ int serve(const Args& args) {
     std::error_code ec;
     if (deliver && !std::filesystem::is_regular_file(v[key].as<std::string>(), ec)) {
       std::cerr << "sas-host serve: --" << key << " " << v[key].as<std::string>() << ": no such file\n";
+      return 2;
+    }
+  }
+
+  // The admin API: its own listener, same TLS material; a token, an allow-list, or both.
+  std::optional<server::ServerConfig> admin_config;
+  std::string admin_token;
+  if (v.count("admin-listen") == 0U) {
+    for (const char* key : {"admin-token-file", "admin-allow-client-subject"}) {
+      if (v.count(key) != 0U) {
+        std::cerr << "sas-host serve: --" << key << " needs --admin-listen (the admin API is off)\n";
+        return 2;
+      }
+    }
+  } else {
+    try {
+      admin_config = config;
+      std::tie(admin_config->host, admin_config->port) =
+          split_listen(v["admin-listen"].as<std::string>(), "--admin-listen");
+      if (config.cert_file.empty() || config.key_file.empty() || config.client_ca_file.empty())
+        throw po::error("--admin-listen needs --tls-cert, --tls-key and --client-ca (the admin API is HTTPS only)");
+      admin_config->allow_plain_http = false;
+      admin_config->require_client_certificate = false;  // a token client needs none
+      admin_config->allowed_subjects.clear();
+      if (v.count("admin-allow-client-subject") != 0U)
+        admin_config->allowed_subjects = v["admin-allow-client-subject"].as<std::vector<std::string>>();
+      for (const auto& subject : admin_config->allowed_subjects) {
+        try {
+          server::AllowedSubject::parse(subject);
+        } catch (const std::invalid_argument& e) {
+          throw po::error(std::string("--admin-allow-client-subject: ") + e.what());
+        }
+      }
+      if (v.count("admin-token-file") != 0U)
+        admin_token = admin_api::read_token_file(v["admin-token-file"].as<std::string>(), "--admin-token-file");
+      if (admin_token.empty() && admin_config->allowed_subjects.empty())
+        throw po::error(
+            "--admin-listen needs --admin-token-file or --admin-allow-client-subject: with neither, nobody could "
+            "use the admin API");
+      admin_config->worker_threads = 2;
+    } catch (const std::exception& e) {
+      std::cerr << "sas-host serve: " << e.what() << "\n";
       return 2;
     }
   }
@@ -268,18 +319,38 @@ int serve(const Args& args) {
   std::cerr << "sas-host: listening on " << listening << " (FHIR base " << endpoint_options.base_url << ")"
             << std::endl;
 
+  // The admin API (docs/admin-api.md), started once everything it uses is ready.
+  std::unique_ptr<server::HttpsServer> admin_server;
+  if (admin_config) {
+    admin_api::AdminEndpointOptions admin_options;
+    admin_options.token = admin_token;
+    admin_options.settings = settings;
+    admin_options.outbox = outbox;
+    admin_options.plugin = plugin;
+    admin_options.plugin_deadline = endpoint_options.plugin_deadline;
+    admin_options.log = [](std::string_view line) { std::cerr << "sas-host: " << line << std::endl; };
+    auto admin = std::make_shared<const admin_api::AdminEndpoint>(std::move(admin_options));
+    admin_server = std::make_unique<server::HttpsServer>(
+        *admin_config, [admin](const server::Request& request) { return admin->handle(request); });
+    admin_server->start();
+    std::cerr << "sas-host: admin API listening on https://" << admin_config->host << ":" << admin_server->port()
+              << std::endl;
+  }
+
   for (;;) {
     int signal_number = 0;
     sigwait(&signals, &signal_number);
     if (signal_number == SIGHUP) {
       std::cerr << "sas-host: SIGHUP: TLS material " << (server.reload_tls() ? "reloaded" : "NOT reloaded (kept)")
                 << std::endl;
+      if (admin_server) admin_server->reload_tls();
       continue;
     }
     std::cerr << "sas-host: stopping on signal " << signal_number << std::endl;
     break;
   }
   server.stop();
+  if (admin_server) admin_server->stop();
   if (host_calls) host_calls->stop();
   if (delivery) delivery->stop();
   plugin->shutdown();

@@ -111,6 +111,7 @@ Response Client::get(const std::string& url, const RequestOptions& options) {
   const std::string key = options.client ? (pki_ / (*options.client + "-key.pem")).string() : std::string();
   curl_slist* headers = nullptr;
   if (!options.accept.empty()) headers = curl_slist_append(headers, ("Accept: " + options.accept).c_str());
+  for (const auto& header : options.headers) headers = curl_slist_append(headers, header.c_str());
   // localhost is 127.0.0.1 here, whatever /etc/hosts says about ::1.
   std::string resolve_entry;
   curl_slist* resolve = nullptr;
@@ -137,6 +138,10 @@ Response Client::get(const std::string& url, const RequestOptions& options) {
   }
   if (options.method == "HEAD") {
     curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  } else if (options.body) {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(options.body->size()));
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, options.body->c_str());
+    if (options.method != "POST") curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, options.method.c_str());
   } else if (options.method == "POST") {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "{}");
   } else if (options.method != "GET") {

@@ -72,6 +72,8 @@ struct RequestOptions {
   std::string method = "GET";
   bool tls11_only = false;  // offer TLS 1.1 and nothing else (client-side security level lowered to allow it)
   std::string accept = "application/fhir+json";
+  std::optional<std::string> body;   // sent with any method (POST without one sends "{}")
+  std::vector<std::string> headers;  // extra "Name: value" lines
 };
 
 // A client over mutual TLS to one host. Keeps its connection alive between requests.

@@ -2,6 +2,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sas/host/store/store.hpp>
 #include <sas_test/support.hpp>
 #include <thread>
 
@@ -53,6 +54,11 @@ TEST(CliTest, ServeRefusesABadConfigNamingTheKey) {
                         "--store", "oracle://x", "--allow-plain-http", "--listen", "127.0.0.1:0"});
   EXPECT_NE(bad_store.exit_code, 0);
   EXPECT_THAT(bad_store.err, HasSubstr("--store oracle://x"));
+
+  auto bad_policy = run({sas::test::bin("sas-host"), "serve", "--plugin", sas::test::plugin("sas-sqlite-agenda"),
+                         "--allow-plain-http", "--listen", "127.0.0.1:0", "--unset-doctors", "hide"});
+  EXPECT_EQ(bad_policy.exit_code, 2);
+  EXPECT_THAT(bad_policy.err, HasSubstr("--unset-doctors 'hide'"));
   fs::remove_all(dir);
 }
 
@@ -94,6 +100,26 @@ TEST(CliTest, GenAgendaAndSearchThroughThePlugin) {
   EXPECT_EQ(search.exit_code, 0) << search.err;
   EXPECT_THAT(search.out, HasSubstr("1 practitioner(s)"));
   EXPECT_THAT(search.out, testing::ContainsRegex("\\(8?11000000007\\)"));
+
+  // --store applies the doctors' settings: this doctor's agenda is not visible to SAS.
+  {
+    auto store = sas::host::Store::open("sqlite:" + (dir / "host.db").string());
+    sas::host::SettingChangeRecord hidden;
+    hidden.practitioner = "811000000007";
+    hidden.field = "visible";
+    hidden.value = "false";
+    hidden.effective_at = hidden.recorded_at = std::chrono::system_clock::now();
+    hidden.changed_by = "test";
+    hidden.source = "cli";
+    store->record_setting_changes({hidden});
+  }
+  auto withheld = run({sas::test::bin("sas-host"), "search", "--plugin", sas::test::plugin("sas-sqlite-agenda"),
+                       "--plugin-config", "db=" + (dir / "agenda.db").string(), "--practitioners", "811000000007",
+                       "--from", "2026-11-23T00:00:00+01:00", "--to", "2026-11-26T00:00:00+01:00", "--store",
+                       "sqlite:" + (dir / "host.db").string()});
+  EXPECT_EQ(withheld.exit_code, 0) << withheld.err;
+  EXPECT_THAT(withheld.out, HasSubstr("0 free slot(s)"));
+  EXPECT_THAT(withheld.err, testing::ContainsRegex("[1-9][0-9]* slot\\(s\\) withheld"));
 
   auto bad_id = run({sas::test::bin("sas-host"), "search", "--plugin", sas::test::plugin("sas-sqlite-agenda"),
                      "--plugin-config", "db=" + (dir / "agenda.db").string(), "--practitioners", "12AB", "--from",

@@ -490,6 +490,44 @@ TEST_F(HttpsServerTest, NobodyAllowedWithEmptyAllowList) {
   EXPECT_EQ(calls_, 0);
 }
 
+// ---- optional client certificate (the admin listener) ----------------------------------------
+
+TEST_F(HttpsServerTest, ClientWithoutCertificateRefusedByDefault) {
+  const uint16_t port = start(config());
+  EXPECT_THAT(curl_get(pki(), port, std::nullopt), IsTlsRefusal());
+  EXPECT_EQ(calls_, 0);
+}
+
+TEST_F(HttpsServerTest, OptionalCertificateLetsAClientWithoutOneIn) {
+  auto c = config();
+  c.require_client_certificate = false;
+  const uint16_t port = start(c);
+  const auto none = curl_get(pki(), port, std::nullopt);
+  ASSERT_EQ(none.code, CURLE_OK) << none.error;
+  EXPECT_EQ(none.status, 200);
+  EXPECT_EQ(last().client.cn, "");
+  // A presented certificate is still checked: on the allow-list it is the client's identity...
+  const auto allowed = curl_get(pki(), port, "client");
+  ASSERT_EQ(allowed.code, CURLE_OK) << allowed.error;
+  EXPECT_EQ(last().client.cn, "sas.sante.fr");
+  // ...off the allow-list, from another CA, expired or revoked, it is refused.
+  for (const char* client : {"client-wrong-cn", "client-other-ca", "client-expired", "client-revoked"})
+    EXPECT_THAT(curl_get(pki(), port, std::string(client)), IsTlsRefusal()) << client;
+  EXPECT_EQ(calls_, 2);
+}
+
+TEST_F(HttpsServerTest, OptionalCertificateWithEmptyAllowListVerifiesButGivesNoIdentity) {
+  auto c = config();
+  c.require_client_certificate = false;
+  c.allowed_subjects.clear();
+  const uint16_t port = start(c);
+  const auto verified = curl_get(pki(), port, "client-wrong-cn");
+  ASSERT_EQ(verified.code, CURLE_OK) << verified.error;
+  EXPECT_EQ(last().client.cn, "");
+  EXPECT_THAT(curl_get(pki(), port, "client-other-ca"), IsTlsRefusal());
+  EXPECT_EQ(calls_, 1);
+}
+
 // ---- plain HTTP ---------------------------------------------------------------------------
 
 TEST_F(HttpsServerTest, PlainHttpRefusedByDefault) {

@@ -103,6 +103,29 @@ std::string text(const json::object& o, std::string_view key, std::string_view l
 
 }  // namespace
 
+std::vector<Event> events_from_json(const json::value& value, std::vector<std::string>* errors) {
+  std::vector<const json::value*> items;
+  if (value.is_array()) {
+    for (const auto& item : value.get_array()) items.push_back(&item);
+  } else {
+    items.push_back(&value);
+  }
+  std::vector<Event> events;
+  bool failed = false;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    std::vector<std::string> problems;
+    if (auto e = from_json(*items[i], &problems)) {
+      events.push_back(std::move(*e));
+    } else {
+      failed = true;
+      if (errors != nullptr)
+        for (const auto& p : problems) errors->push_back("event " + std::to_string(i + 1) + ": " + p);
+    }
+  }
+  if (failed) events.clear();
+  return events;
+}
+
 std::optional<Event> from_json(const json::value& value, std::vector<std::string>* errors) {
   std::vector<std::string> problems;
   Event e;

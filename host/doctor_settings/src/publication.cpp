@@ -28,14 +28,22 @@ struct Step {
 };
 
 // What happens to one slot. `hidden` is the settings' and rules' verdict only; the Bundle
-// builder's own checks come on top (explain adds them).
+// builder's own checks come on top (explain adds them). Steps are written only when
+// explaining: search needs the verdict, not the prose.
 struct Verdict {
+  bool explaining = false;
   bool hidden = false;
+  bool by_settings = false;  // withheld because of the doctor's settings
   bool retyped = false;
   bool motives_changed = false;
   std::vector<int> audiences;
   std::vector<std::string> motives;
   std::vector<Step> steps;
+
+  template <typename MakeStep>
+  void note(MakeStep&& make) {
+    if (explaining) steps.push_back(make());
+  }
 };
 
 bool has(const std::vector<int>& audiences, int a) {
@@ -73,6 +81,10 @@ std::string hhmm(int minutes) {
   return two(minutes / 60) + ":" + two(minutes % 60);
 }
 
+bool matches(const Rule& rule, const std::string& key) {
+  return std::find(rule.motive_keys.begin(), rule.motive_keys.end(), key) != rule.motive_keys.end();
+}
+
 // Doctor-level: settings that withhold every slot. Empty when the doctor is published.
 std::optional<Step> withheld(const DoctorOptions* options, const PublicationPolicy& policy) {
   const Settings* s = options != nullptr ? &options->settings : nullptr;
@@ -89,66 +101,75 @@ std::optional<Step> withheld(const DoctorOptions* options, const PublicationPoli
   return std::nullopt;
 }
 
-Verdict decide(const DoctorOptions* options, const PublicationPolicy& policy, const pb::Slot& slot) {
+Verdict decide(const DoctorOptions* options, const PublicationPolicy& policy, const pb::Slot& slot, bool explaining) {
   Verdict v;
+  v.explaining = explaining;
   v.audiences.assign(slot.audiences().begin(), slot.audiences().end());
-  v.motives.assign(slot.motives().begin(), slot.motives().end());
   if (auto step = withheld(options, policy)) {
-    v.hidden = true;
-    v.steps.push_back(std::move(*step));
+    v.hidden = v.by_settings = true;
+    v.note([&] { return std::move(*step); });
     return v;
   }
   if (options == nullptr || options->rules.empty() || !offered_to_sas(v.audiences)) return v;
   const std::vector<Rule>& rules = options->rules;
+  v.motives.assign(slot.motives().begin(), slot.motives().end());
+  std::vector<std::string> keys;
+  keys.reserve(v.motives.size());
+  for (const auto& m : v.motives) keys.push_back(motive_key(m));
 
   // 1. hide-motives: take the motives off; a slot left with none is withheld.
   for (const Rule& rule : rules) {
     if (rule.kind != RuleKind::hide_motives) continue;
-    std::vector<std::string> removed;
-    std::erase_if(v.motives, [&](const std::string& m) {
-      const bool hit = std::any_of(rule.motives.begin(), rule.motives.end(),
-                                   [&](const std::string& r) { return motive_key(r) == motive_key(m); });
-      if (hit) removed.push_back(m);
-      return hit;
-    });
-    if (removed.empty()) continue;
-    v.motives_changed = true;
-    std::string list;
-    for (const auto& m : removed) list += (list.empty() ? "'" : ", '") + m + "'";
+    std::string removed;
+    for (std::size_t i = keys.size(); i-- > 0;) {
+      if (!matches(rule, keys[i])) continue;
+      if (explaining) removed = "'" + v.motives[i] + "'" + (removed.empty() ? "" : ", ") + removed;
+      v.motives.erase(v.motives.begin() + static_cast<std::ptrdiff_t>(i));
+      keys.erase(keys.begin() + static_cast<std::ptrdiff_t>(i));
+      v.motives_changed = true;
+    }
+    if (!v.motives_changed) continue;
     if (v.motives.empty()) {
       v.hidden = true;
-      v.steps.push_back(
-          {"rule", rule.id, "hide-motives", "hidden", "every motive of the slot is never published (" + list + ")"});
+      v.note([&] {
+        return Step{"rule", rule.id, "hide-motives", "hidden",
+                    "every motive of the slot is never published (" + removed + ")"};
+      });
       return v;
     }
-    v.steps.push_back({"rule", rule.id, "hide-motives", "motives-removed", "motive " + list + " is never published"});
+    if (!removed.empty()) {
+      v.note([&] { return Step{"rule", rule.id, "hide-motives", "motives-removed", removed + " never published"}; });
+    }
   }
 
   // 2. SNP-only: by motive, then by hours (the first rule that applies says why).
   bool snp_only = false;
   for (const Rule& rule : rules) {
+    if (rule.kind != RuleKind::snp_motives) continue;
+    for (std::size_t i = 0; i < keys.size() && !snp_only; ++i) {
+      if (!matches(rule, keys[i])) continue;
+      snp_only = true;
+      v.note([&] {
+        return Step{"rule", rule.id, "snp-motives", "snp-only",
+                    "motive '" + v.motives[i] + "' is reserved to SAS regulators"};
+      });
+    }
     if (snp_only) break;
-    if (rule.kind == RuleKind::snp_motives) {
-      for (const auto& m : v.motives) {
-        const bool hit = std::any_of(rule.motives.begin(), rule.motives.end(),
-                                     [&](const std::string& r) { return motive_key(r) == motive_key(m); });
-        if (!hit) continue;
-        snp_only = true;
-        v.steps.push_back(
-            {"rule", rule.id, "snp-motives", "snp-only", "motive '" + m + "' is reserved to SAS regulators"});
-        break;
-      }
-    } else if (rule.kind == RuleKind::snp_hours) {
-      const auto local = datetime::to_paris_local(datetime::Instant(std::chrono::seconds(slot.start())));
-      const auto day = std::chrono::floor<std::chrono::days>(local);
-      const unsigned iso = std::chrono::weekday(day).iso_encoding();  // 1 = Monday
-      const int minute = static_cast<int>(std::chrono::duration_cast<std::chrono::minutes>(local - day).count());
-      if ((rule.weekdays & (1U << (iso - 1))) != 0 && minute >= rule.from_minute && minute < rule.to_minute) {
-        snp_only = true;
-        v.steps.push_back({"rule", rule.id, "snp-hours", "snp-only",
-                           "it starts on " + std::string(kDayNames[iso - 1]) + " at " + hhmm(minute) + ", within " +
-                               hhmm(rule.from_minute) + "-" + hhmm(rule.to_minute) + " (Europe/Paris)"});
-      }
+  }
+  for (const Rule& rule : rules) {
+    if (snp_only) break;
+    if (rule.kind != RuleKind::snp_hours) continue;
+    const auto local = datetime::to_paris_local(datetime::Instant(std::chrono::seconds(slot.start())));
+    const auto day = std::chrono::floor<std::chrono::days>(local);
+    const unsigned iso = std::chrono::weekday(day).iso_encoding();  // 1 = Monday
+    const int minute = static_cast<int>(std::chrono::duration_cast<std::chrono::minutes>(local - day).count());
+    if ((rule.weekdays & (1U << (iso - 1))) != 0 && minute >= rule.from_minute && minute < rule.to_minute) {
+      snp_only = true;
+      v.note([&] {
+        return Step{"rule", rule.id, "snp-hours", "snp-only",
+                    "it starts on " + std::string(kDayNames[iso - 1]) + " at " + hhmm(minute) + ", within " +
+                        hhmm(rule.from_minute) + "-" + hhmm(rule.to_minute) + " (Europe/Paris)"};
+      });
     }
   }
   if (snp_only) {
@@ -164,8 +185,9 @@ Verdict decide(const DoctorOptions* options, const PublicationPolicy& policy, co
     if (has(v.audiences, pb::AUDIENCE_PUBLIC) && !has(v.audiences, pb::AUDIENCE_SNP)) {
       v.audiences.push_back(pb::AUDIENCE_SNP);
       v.retyped = true;
-      v.steps.push_back(
-          {"rule", rule.id, "public-also-snp", "also-snp", "a public slot is also offered to SAS as SNP"});
+      v.note([&] {
+        return Step{"rule", rule.id, "public-also-snp", "also-snp", "a public slot is also offered to SAS as SNP"};
+      });
     }
   }
   return v;
@@ -212,11 +234,11 @@ PublicationResult apply(const Snapshot& snapshot, pb::SearchSlotsResponse& respo
     bool keep = true;
     if (place != by_place.end() && !place->second.empty()) {
       const DoctorOptions* options = snapshot.find(place->second);
-      const Verdict v = decide(options, snapshot.policy, slot);
+      const Verdict v = decide(options, snapshot.policy, slot, false);
       if (v.hidden) {
         keep = false;
         ++result.hidden_slots;
-        withheld_doctors.emplace(place->second, v.steps.front().by == "settings");
+        withheld_doctors.emplace(place->second, v.by_settings);
       } else {
         if (v.retyped) {
           slot.clear_audiences();
@@ -292,11 +314,11 @@ json::object explain(const Snapshot& snapshot, const pb::SearchSlotsResponse& re
                      "patients only"});
   }
   if (!practitioner.empty()) {
-    const Verdict v = decide(snapshot.find(practitioner), snapshot.policy, slot);
+    const Verdict v = decide(snapshot.find(practitioner), snapshot.policy, slot, true);
     steps.insert(steps.end(), v.steps.begin(), v.steps.end());
     if (v.hidden) published = false;
     audiences = v.audiences;
-    motives = v.motives;
+    if (v.motives_changed) motives = v.motives;
   }
   json::array step_list;
   for (const Step& s : steps) {

@@ -139,6 +139,7 @@ Rule parse_rule(const json::value& value, const std::string& practitioner) {
   };
   if (rule.kind == RuleKind::snp_motives || rule.kind == RuleKind::hide_motives) {
     rule.motives = parse_motives(required("motives"));
+    for (const auto& m : rule.motives) rule.motive_keys.push_back(motive_key(m));
   }
   if (rule.kind == RuleKind::snp_hours) {
     rule.weekdays = parse_days(required("days"));

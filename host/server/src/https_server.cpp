@@ -221,8 +221,11 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
     buffer_.consume(used);
     if constexpr (kTls) {
       auto subject = peer_subject(stream_.native_handle(), server_.policy().allowed);
-      if (!subject) return;  // cannot happen: the verify callback checked it
-      client_ = std::move(*subject);
+      if (subject) {
+        client_ = std::move(*subject);
+      } else if (server_.policy().require_certificate) {
+        return;  // cannot happen: the verify callback checked it
+      }
     }
     do_read();
   }
@@ -450,6 +453,7 @@ Server::Server(ServerConfig config, Handler handler)
     throw std::invalid_argument("HttpsServer: key_file and client_ca_file are required with cert_file");
   if (config_.max_connections == 0) throw std::invalid_argument("HttpsServer: max_connections must be positive");
   for (const auto& entry : config_.allowed_subjects) policy_.allowed.push_back(AllowedSubject::parse(entry));
+  policy_.require_certificate = config_.require_client_certificate;
   policy_.log = config_.log;
 }
 

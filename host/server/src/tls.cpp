@@ -131,6 +131,8 @@ int verify_callback(int preverified, X509_STORE_CTX* store) {
     return 0;
   }
   if (depth != 0) return 1;
+  // Certificate optional and no allow-list: a verified chain is all that is asked.
+  if (policy != nullptr && !policy->require_certificate && policy->allowed.empty()) return 1;
   if (policy == nullptr || !match_subject(cert, policy->allowed)) {
     X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
     if (policy && policy->log) policy->log("client certificate refused (" + describe(cert) + "): subject not allowed");
@@ -193,7 +195,9 @@ SslCtxPtr make_server_context(const ServerConfig& config, const TlsPolicy& polic
 
   // Not SSL_CTX app data: Asio's context destructor interprets that as its own callback.
   if (!SSL_CTX_set_ex_data(c, policy_index(), const_cast<TlsPolicy*>(&policy))) fail("SSL_CTX_set_ex_data");
-  SSL_CTX_set_verify(c, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_callback);
+  SSL_CTX_set_verify(c,
+                     policy.require_certificate ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT : SSL_VERIFY_PEER,
+                     verify_callback);
   return ctx;
 }
 

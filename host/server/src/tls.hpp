@@ -21,6 +21,7 @@ namespace sas::host::server::detail {
 // What the verify callback needs; must outlive every SSL_CTX built with it.
 struct TlsPolicy {
   std::vector<AllowedSubject> allowed;
+  bool require_certificate = true;  // ServerConfig::require_client_certificate
   std::function<void(std::string_view)> log;
 };
 

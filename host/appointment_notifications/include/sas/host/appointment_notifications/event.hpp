@@ -50,6 +50,10 @@ std::string appointment_key(const Event& event);
 // Returns nullopt with the problems in *errors when a member is missing or of the wrong type.
 std::optional<Event> from_json(const boost::json::value& json, std::vector<std::string>* errors);
 boost::json::object to_json(const Event& event);
+// One event object or an array of them, as `sas-host appointment-event --json` and the admin
+// API (POST /admin/v1/appointment-events) take them: every event, or none with the problems of
+// each, prefixed "event N: " (N from 1) in *errors.
+std::vector<Event> events_from_json(const boost::json::value& json, std::vector<std::string>* errors);
 
 // From the plugin's message (times in UTC seconds, formatted with the Europe/Paris offset).
 // nullopt with the problem in *error for an unspecified type.

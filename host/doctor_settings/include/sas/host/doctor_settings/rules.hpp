@@ -32,9 +32,10 @@ struct Rule {
   int64_t id = 0;  // 0 until stored
   std::string practitioner;
   RuleKind kind = RuleKind::snp_motives;
-  std::vector<std::string> motives;  // snp-motives, hide-motives: as given (trimmed); matched case-insensitively
-  unsigned weekdays = 0;             // snp-hours: bit 1 << (ISO day - 1), Monday = bit 0
-  int from_minute = 0;               // snp-hours: [from, to) in minutes after local midnight
+  std::vector<std::string> motives;      // snp-motives, hide-motives: as given (trimmed); matched case-insensitively
+  std::vector<std::string> motive_keys;  // motive_key() of each, computed once
+  unsigned weekdays = 0;                 // snp-hours: bit 1 << (ISO day - 1), Monday = bit 0
+  int from_minute = 0;                   // snp-hours: [from, to) in minutes after local midnight
   int to_minute = 0;
   std::string note;  // the doctor's own words, optional
 };

@@ -85,6 +85,12 @@ struct ServerConfig {
   // and a CRL past its nextUpdate refuses everyone: keep the file fresh (it is reloaded live).
   std::filesystem::path crl_file;
   std::vector<std::string> allowed_subjects;  // AllowedSubject syntax; empty = refuse everyone
+  // true (the SAS endpoint): a client without a certificate is refused during the handshake.
+  // false (the admin API, whose clients may use a bearer token instead): a certificate is
+  // requested but optional; one that is presented must still verify (CA, CRL) and, when
+  // allowed_subjects is not empty, match it. Request::client is empty for a client without one
+  // (or, with an empty allow-list, whose subject was not checked).
+  bool require_client_certificate = true;
 
   // Development only: also serve plain HTTP on the same port (detected from the first bytes);
   // plain requests carry no client identity. When false, a plain HTTP connection is closed

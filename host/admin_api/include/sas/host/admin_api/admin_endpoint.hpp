@@ -1,0 +1,66 @@
+// The host's local admin API (docs/admin-api.md): JSON over HTTPS on its own listener, for the
+// vendor's back office and operators. Doctor settings and publication rules, the explanation
+// of a slot's publication, the structure forfait report, appointment events into the INT_R03
+// outbox, and the outbox's counts and dead letters.
+//
+// Authentication (checked on every request, before routing): a client certificate on the admin
+// allow-list (the HttpsServer checked it during the handshake: Request::client is set), or
+// `Authorization: Bearer TOKEN` equal to the configured token. Anything else gets 401 with
+// `WWW-Authenticate: Bearer`.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <sas/host/plugin_loader/plugin.hpp>
+#include <sas/host/server/https_server.hpp>
+
+namespace sas::host {
+namespace doctor_settings {
+class Service;
+}
+namespace appointments {
+class Outbox;
+}
+}  // namespace sas::host
+
+namespace sas::host::admin_api {
+
+inline constexpr std::string_view kPrefix = "/admin/v1";
+inline constexpr std::size_t kMinTokenLength = 32;
+
+// The bearer token of `--admin-token-file` (`flag` names it in messages): the file's content,
+// trimmed. Throws std::invalid_argument naming the flag when the file cannot be read, is
+// readable or writable by its group or others, or holds fewer than 32 characters, or characters
+// other than printable ASCII without spaces.
+std::string read_token_file(const std::filesystem::path& file, std::string_view flag = "--admin-token-file");
+
+struct AdminEndpointOptions {
+  // The bearer token; empty: only certificate-authenticated clients are let in.
+  std::string token;
+  std::shared_ptr<doctor_settings::Service> settings;  // required
+  std::shared_ptr<appointments::Outbox> outbox;        // required
+  std::shared_ptr<PluginInstance> plugin;              // for explain; without one, explain answers 503
+  std::chrono::milliseconds plugin_deadline{4000};     // one plugin call (explain)
+  // One line per request (method, path, status, client); none when empty.
+  std::function<void(std::string_view)> log;
+};
+
+class AdminEndpoint {
+ public:
+  explicit AdminEndpoint(AdminEndpointOptions options);
+
+  // Thread-safe; never throws: every failure is a JSON error {"error":{"status":N,"message":..}}.
+  server::Response handle(const server::Request& request) const;
+
+ private:
+  server::Response route(const server::Request& request, std::string& client) const;
+
+  AdminEndpointOptions options_;
+};
+
+}  // namespace sas::host::admin_api

@@ -1,0 +1,460 @@
+#include "sas/host/admin_api/admin_endpoint.hpp"
+
+#include <openssl/crypto.h>
+#include <sys/stat.h>
+
+#include <google/protobuf/arena.h>
+#include <algorithm>
+#include <boost/json.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sas/host/appointment_notifications/event.hpp>
+#include <sas/host/appointment_notifications/outbox.hpp>
+#include <sas/host/doctor_settings/service.hpp>
+#include <sas/host/plugin_loader/manifest.hpp>
+#include <sas/host/store/store.hpp>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+namespace sas::host::admin_api {
+
+namespace json = boost::json;
+namespace ds = doctor_settings;
+namespace v1 = sas::plugin::v1;
+
+namespace {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// An answer other than success, thrown from inside a route.
+class Refusal : public std::runtime_error {
+ public:
+  Refusal(int status, const std::string& message, Headers headers = {})
+      : std::runtime_error(message), status_(status), headers_(std::move(headers)) {}
+  int status() const { return status_; }
+  const Headers& headers() const { return headers_; }
+
+ private:
+  int status_;
+  Headers headers_;
+};
+
+server::Response json_response(int status, const json::value& body) {
+  server::Response response;
+  response.status = status;
+  response.content_type = "application/json";
+  response.body = json::serialize(body);
+  return response;
+}
+
+server::Response error_response(int status, std::string_view message, Headers headers = {}) {
+  server::Response response =
+      json_response(status, json::object{{"error", json::object{{"status", status}, {"message", message}}}});
+  response.headers = std::move(headers);
+  return response;
+}
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+  });
+}
+
+// The token of `Authorization: Bearer TOKEN`, if the header has that form.
+std::optional<std::string_view> bearer_token(const server::Request& request) {
+  const auto header = request.header("Authorization");
+  if (!header) return std::nullopt;
+  std::string_view value = trim(*header);
+  if (value.size() < 7 || !iequals(value.substr(0, 6), "Bearer") || !is_space(value[6])) return std::nullopt;
+  return trim(value.substr(7));
+}
+
+bool same_token(std::string_view presented, const std::string& expected) {
+  return !expected.empty() && presented.size() == expected.size() &&
+         CRYPTO_memcmp(presented.data(), expected.data(), expected.size()) == 0;
+}
+
+// The query's parameters, percent-decoded ('+' kept: it is the offset sign of a dateTime).
+class Params {
+ public:
+  Params(const boost::urls::url_view& url, std::initializer_list<std::string_view> allowed) {
+    boost::urls::encoding_opts opts;
+    opts.space_as_plus = false;
+    for (const auto& param : url.params(opts)) {
+      std::string key = param.key;
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+        std::string expected;
+        for (std::string_view a : allowed) expected += (expected.empty() ? "" : ", ") + std::string(a);
+        throw Refusal(400, "unknown parameter '" + key + "'" +
+                               (expected.empty() ? ": this route takes none" : "; this route takes " + expected));
+      }
+      if (values_.count(key) != 0U) throw Refusal(400, "parameter '" + key + "' given twice");
+      values_[key] = param.value;
+    }
+  }
+  std::optional<std::string> get(const std::string& key) const {
+    auto it = values_.find(key);
+    if (it == values_.end()) return std::nullopt;
+    return it->second;
+  }
+  std::string required(const std::string& key) const {
+    auto value = get(key);
+    if (!value || value->empty()) throw Refusal(400, "parameter '" + key + "' is required");
+    return *value;
+  }
+
+ private:
+  std::map<std::string, std::string> values_;
+};
+
+json::value parse_body(const server::Request& request, bool object_only) {
+  if (trim(request.body).empty()) throw Refusal(400, "the request body is empty: a JSON object is expected");
+  boost::system::error_code ec;
+  json::value value = json::parse(request.body, ec);
+  if (ec) throw Refusal(400, "the request body is not JSON: " + ec.message());
+  if (object_only && !value.is_object()) throw Refusal(400, "the request body must be a JSON object");
+  return value;
+}
+
+// Takes "changed_by" out of a request object: the actor's name, or `fallback` when absent.
+std::string take_changed_by(json::object& body, const std::string& fallback) {
+  const auto it = body.find("changed_by");
+  if (it == body.end()) return fallback;
+  if (!it->value().is_string() || trim(it->value().get_string()).empty())
+    throw Refusal(400, "changed_by: expected a non-empty string (who made the change)");
+  std::string by(trim(it->value().get_string()));
+  body.erase(it);
+  return by;
+}
+
+void require_method(const server::Request& request, std::initializer_list<std::string_view> allowed) {
+  if (std::find(allowed.begin(), allowed.end(), request.method) != allowed.end()) return;
+  std::string allow;
+  for (std::string_view a : allowed) allow += (allow.empty() ? "" : ", ") + std::string(a);
+  throw Refusal(405, "method " + request.method + " not allowed here; allowed: " + allow, {{"Allow", allow}});
+}
+
+int64_t parse_rule_id(std::string_view text) {
+  int64_t id = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || end != text.data() + text.size() || id <= 0)
+    throw Refusal(400, "rule id '" + std::string(text) + "': expected a positive integer");
+  return id;
+}
+
+int parse_year(const std::string& text) {
+  int year = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), year);
+  if (ec != std::errc() || end != text.data() + text.size() || year < 2000 || year > 2100)
+    throw Refusal(400, "parameter 'year' '" + text + "': expected a year such as 2026");
+  return year;
+}
+
+std::string instant_or_empty(const std::optional<std::chrono::system_clock::time_point>& t) {
+  return t ? ds::format_instant(*t) : std::string();
+}
+
+json::object dead_letter_json(const Notification& n) {
+  json::object row{{"id", n.id},
+                   {"appointment", n.appointment_key},
+                   {"sequence", n.sequence},
+                   {"event", n.event},
+                   {"reported_at", ds::format_instant(n.reported_at)},
+                   {"attempts", n.attempts},
+                   {"http_status", n.http_status},
+                   {"last_error", n.last_error}};
+  boost::system::error_code ec;
+  json::value outcome = json::parse(n.outcome, ec);
+  if (ec) {
+    row["outcome"] = n.outcome;
+  } else {
+    row["outcome"] = std::move(outcome);
+  }
+  return row;
+}
+
+}  // namespace
+
+std::string read_token_file(const std::filesystem::path& file, std::string_view flag) {
+  const std::string name = std::string(flag) + " " + file.string();
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) throw std::invalid_argument(name + ": cannot read: " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) throw std::invalid_argument(name + ": not a regular file");
+  if ((st.st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    throw std::invalid_argument(name + ": readable or writable by group or others (mode " + mode +
+                                "); the token file must be private: chmod 600");
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw std::invalid_argument(name + ": cannot read");
+  const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string token(trim(content));
+  for (char c : token) {
+    if (c <= ' ' || c > '~') throw std::invalid_argument(name + ": the token must be printable ASCII without spaces");
+  }
+  if (token.size() < kMinTokenLength)
+    throw std::invalid_argument(name + ": the token has " + std::to_string(token.size()) + " characters; at least " +
+                                std::to_string(kMinTokenLength) + " are required (e.g. openssl rand -hex 32)");
+  return token;
+}
+
+AdminEndpoint::AdminEndpoint(AdminEndpointOptions options) : options_(std::move(options)) {
+  if (!options_.settings) throw std::invalid_argument("AdminEndpoint: no doctor settings service");
+  if (!options_.outbox) throw std::invalid_argument("AdminEndpoint: no outbox");
+}
+
+server::Response AdminEndpoint::handle(const server::Request& request) const {
+  std::string client;
+  server::Response response;
+  try {
+    response = route(request, client);
+  } catch (const Refusal& e) {
+    response = error_response(e.status(), e.what(), e.headers());
+  } catch (const appointments::InvalidEvent& e) {
+    response = error_response(400, std::string("invalid appointment event: ") + e.what());
+  } catch (const ds::SettingsError& e) {
+    response = error_response(400, e.what());
+  } catch (const ds::RuleError& e) {
+    response = error_response(400, e.what());
+  } catch (const ds::NotFound& e) {
+    response = error_response(404, e.what());
+  } catch (const StoreError& e) {
+    response = error_response(503, std::string("the host's store is unavailable: ") + e.what());
+  } catch (const std::exception& e) {
+    response = error_response(500, std::string("internal error: ") + e.what());
+  }
+  if (options_.log) {
+    const std::string_view path = std::string_view(request.target).substr(0, request.target.find('?'));
+    options_.log("admin API: " + request.method + " " + std::string(path) + " " + std::to_string(response.status) +
+                 " client " + (client.empty() ? "(unauthenticated)" : client) + " from " + request.remote);
+  }
+  return response;
+}
+
+server::Response AdminEndpoint::route(const server::Request& request, std::string& client) const {
+  // Who is asking: a certificate on the admin allow-list, else the bearer token.
+  std::string by;
+  if (!request.client.cn.empty()) {
+    client = "CN=" + request.client.cn + ",OU=" + request.client.ou;
+    by = request.client.cn;
+  } else if (auto token = bearer_token(request); token && same_token(*token, options_.token)) {
+    client = "token";
+    by = "token";
+  } else {
+    const bool presented = request.header("Authorization").has_value();
+    throw Refusal(401,
+                  presented ? "the Authorization header does not carry a valid bearer token"
+                            : "authentication required: Authorization: Bearer TOKEN, or a client certificate on "
+                              "the admin allow-list",
+                  {{"WWW-Authenticate", presented ? R"(Bearer realm="sas-host admin", error="invalid_token")"
+                                                  : R"(Bearer realm="sas-host admin")"}});
+  }
+
+  const auto parsed = boost::urls::parse_origin_form(request.target);
+  if (parsed.has_error()) throw Refusal(400, "malformed request target: " + request.target);
+  const boost::urls::url_view url = *parsed;
+  std::vector<std::string> segments;
+  for (const auto& segment : url.segments()) segments.push_back(segment);
+  if (!segments.empty() && segments.back().empty()) segments.pop_back();
+  const std::string path(url.path());
+  if (segments.size() < 3 || segments[0] != "admin" || segments[1] != "v1")
+    throw Refusal(404, "no such admin route: " + path);
+  const std::vector<std::string> rest(segments.begin() + 2, segments.end());
+  auto& service = *options_.settings;
+
+  if (rest.size() >= 3 && rest[0] == "practitioners") {
+    const std::string& what = rest[2];
+    const bool known = (rest.size() == 3 && (what == "settings" || what == "rules" || what == "explain")) ||
+                       (rest.size() == 4 && ((what == "settings" && rest[3] == "history") || what == "rules"));
+    if (!known) throw Refusal(404, "no such admin route: " + path);
+    const std::string practitioner = ds::normalize_practitioner(rest[1], "practitioner id");
+    if (rest.size() == 3 && what == "settings") {
+      require_method(request, {"GET", "PATCH"});
+      if (request.method == "GET") {
+        Params params(url, {});
+        return json_response(200, ds::to_json(service.get(practitioner)));
+      }
+      Params params(url, {});
+      json::value body = parse_body(request, true);
+      json::object& object = body.as_object();
+      const ds::Actor actor{take_changed_by(object, by), "admin-api"};
+      std::optional<ds::Clock::time_point> effective_at;
+      if (auto it = object.find("effective_at"); it != object.end()) {
+        if (!it->value().is_string())
+          throw Refusal(400, "effective_at: expected a FHIR dateTime with an offset, e.g. 2026-03-01T09:00:00+01:00");
+        effective_at = ds::parse_instant(it->value().get_string(), "effective_at");
+        object.erase(it);
+      }
+      const ds::SettingsPatch patch = ds::patch_from_json(body);
+      return json_response(200, ds::to_json(service.set(practitioner, patch, actor, effective_at)));
+    }
+    if (rest.size() == 4 && what == "settings" && rest[3] == "history") {
+      require_method(request, {"GET"});
+      Params params(url, {});
+      json::array changes;
+      for (const auto& change : service.history(practitioner)) changes.push_back(ds::to_json(change));
+      return json_response(200, json::object{{"practitioner", practitioner}, {"changes", std::move(changes)}});
+    }
+    if (rest.size() == 3 && what == "rules") {
+      require_method(request, {"GET", "POST"});
+      Params params(url, {});
+      if (request.method == "GET") {
+        json::array rules;
+        for (const auto& rule : service.rules(practitioner)) rules.push_back(ds::to_json(rule));
+        return json_response(200, json::object{{"practitioner", practitioner}, {"rules", std::move(rules)}});
+      }
+      json::value body = parse_body(request, true);
+      const ds::Actor actor{take_changed_by(body.as_object(), by), "admin-api"};
+      ds::parse_rule(body, practitioner);  // an invalid rule: RuleError, 400
+      ds::Rule rule;
+      try {
+        rule = service.add_rule(practitioner, body, actor);
+      } catch (const ds::RuleError& e) {
+        throw Refusal(409, e.what());  // valid on its own (checked above): a conflict with an active rule
+      }
+      server::Response response = json_response(201, ds::to_json(rule));
+      response.headers.emplace_back(
+          "Location", std::string(kPrefix) + "/practitioners/" + practitioner + "/rules/" + std::to_string(rule.id));
+      return response;
+    }
+    if (rest.size() == 4 && what == "rules") {
+      require_method(request, {"DELETE"});
+      Params params(url, {"changed_by"});
+      const int64_t id = parse_rule_id(rest[3]);
+      std::string actor_by = by;
+      if (auto given = params.get("changed_by")) {
+        if (trim(*given).empty()) throw Refusal(400, "parameter 'changed_by' is empty");
+        actor_by = std::string(trim(*given));
+      }
+      service.remove_rule(practitioner, id, ds::Actor{actor_by, "admin-api"});
+      server::Response response;
+      response.status = 204;
+      response.content_type.clear();
+      return response;
+    }
+    if (rest.size() == 3 && what == "explain") {
+      require_method(request, {"GET"});
+      Params params(url, {"start", "end", "slot"});
+      const auto start = ds::parse_instant(params.required("start"), "start");
+      const auto end = ds::parse_instant(params.required("end"), "end");
+      if (end <= start) throw Refusal(400, "parameter 'end' must be after 'start'");
+      if (end - start > std::chrono::hours(24 * 31)) throw Refusal(400, "the window start..end is limited to 31 days");
+      const auto slot_id = params.get("slot");
+      if (!options_.plugin) throw Refusal(503, "no agenda plugin is loaded");
+      // The same window rounding as slot search: whole seconds, inclusive, never wider.
+      const auto from = std::chrono::ceil<std::chrono::seconds>(start).time_since_epoch().count();
+      const auto to = std::chrono::floor<std::chrono::seconds>(end).time_since_epoch().count();
+      v1::PluginRequest plugin_request;
+      auto& search = *plugin_request.mutable_search_slots();
+      search.add_practitioner_national_ids(practitioner);
+      search.set_start_from(from);
+      search.set_start_to(to);
+      google::protobuf::Arena arena;
+      auto& plugin_response = *google::protobuf::Arena::CreateMessage<v1::PluginResponse>(&arena);
+      const CallResult result = options_.plugin->call(plugin_request, plugin_response,
+                                                      std::chrono::system_clock::now() + options_.plugin_deadline);
+      if (!result.ok()) {
+        if (result.status == SAS_ERR_DEADLINE_EXCEEDED)
+          throw Refusal(503, "the agenda did not answer in time: " + result.message);
+        if (result.status == SAS_ERR_UNAVAILABLE) throw Refusal(503, "the agenda is unavailable: " + result.message);
+        throw Refusal(502,
+                      std::string("the agenda plugin failed (") + status_name(result.status) + "): " + result.message);
+      }
+      const auto snapshot = service.snapshot();
+      const v1::SearchSlotsResponse& answer = plugin_response.search_slots();
+      json::array slots;
+      for (const v1::Slot& slot : answer.slots()) {
+        if (slot_id && slot.id() != *slot_id) continue;
+        slots.push_back(ds::explain(*snapshot, answer, slot, from, to));
+      }
+      if (slot_id && slots.empty())
+        throw Refusal(404, "slot '" + *slot_id + "' is not in the agenda's answer for " + practitioner + " between " +
+                               ds::format_instant(start) + " and " + ds::format_instant(end));
+      return json_response(
+          200,
+          json::object{{"practitioner", practitioner},
+                       {"window", json::object{{"start", ds::format_instant(start)}, {"end", ds::format_instant(end)}}},
+                       {"slots", std::move(slots)}});
+    }
+    throw Refusal(404, "no such admin route: " + path);
+  }
+  if (rest.size() == 2 && rest[0] == "reports" && rest[1] == "forfait") {
+    require_method(request, {"GET"});
+    Params params(url, {"year", "format", "practitioner"});
+    const int year = parse_year(params.required("year"));
+    const std::string format = params.get("format").value_or("json");
+    if (format != "json" && format != "csv")
+      throw Refusal(400, "parameter 'format' '" + format + "': expected json or csv");
+    std::string practitioner;
+    if (auto given = params.get("practitioner")) practitioner = ds::normalize_practitioner(*given, "practitioner");
+    const auto lines = service.forfait(year, practitioner);
+    if (format == "csv") {
+      server::Response response;
+      response.content_type = "text/csv; charset=utf-8";
+      response.body = ds::to_csv(lines);
+      return response;
+    }
+    json::array doctors;
+    for (const auto& line : lines) doctors.push_back(ds::to_json(line));
+    return json_response(200, json::object{{"year", year}, {"doctors", std::move(doctors)}});
+  }
+  if (rest.size() == 1 && rest[0] == "appointment-events") {
+    require_method(request, {"POST"});
+    Params params(url, {});
+    const json::value body = parse_body(request, false);
+    if (!body.is_object() && !body.is_array())
+      throw Refusal(400, "the request body must be an event object or an array of them");
+    if (body.is_array() && body.get_array().empty()) throw Refusal(400, "the array holds no event");
+    std::vector<std::string> problems;
+    std::vector<appointments::Event> events = appointments::events_from_json(body, &problems);
+    if (!problems.empty()) {
+      std::string message = "invalid appointment event: ";
+      for (std::size_t i = 0; i < problems.size(); ++i) message += (i ? "; " : "") + problems[i];
+      throw Refusal(400, message);
+    }
+    const auto reported = options_.outbox->report(std::move(events));
+    json::array rows;
+    for (const auto& r : reported) rows.push_back(json::object{{"outbox_id", r.outbox_id}, {"sequence", r.sequence}});
+    if (body.is_object()) return json_response(201, rows.at(0));
+    return json_response(201, json::object{{"reported", std::move(rows)}});
+  }
+  if (rest.size() == 1 && rest[0] == "outbox") {
+    require_method(request, {"GET"});
+    Params params(url, {});
+    auto& store = *options_.outbox->store();
+    const OutboxCounts counts = store.outbox_counts();
+    json::array dead;
+    for (const auto& n : store.notifications("dead", 0, 1000)) dead.push_back(dead_letter_json(n));
+    json::object answer{{"pending", counts.pending},
+                        {"delivered", counts.delivered},
+                        {"dead", counts.dead},
+                        {"blocked", counts.blocked}};
+    if (counts.oldest_pending) {
+      answer["oldest_pending"] = instant_or_empty(counts.oldest_pending);
+    } else {
+      answer["oldest_pending"] = nullptr;
+    }
+    answer["dead_letters"] = std::move(dead);
+    return json_response(200, answer);
+  }
+  throw Refusal(404, "no such admin route: " + path);
+}
+
+}  // namespace sas::host::admin_api
