@@ -1,6 +1,6 @@
 // sas-host billing explain: the SNP / MRT decision for one consultation file, as JSON.
 // sas-host report snp: a doctor's SAS consultations over a period, with codes, amounts and
-// refusals, as JSON or CSV. docs/billing.md.
+// refusals, as JSON or CSV. docs/billing.md. (`report forfait`: forfait_command.cpp.)
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -83,8 +83,11 @@ int billing_command(const Args& args) {
 }
 
 int report(const Args& args) {
+  if (!args.empty() && args.front() == "forfait") return report_forfait(Args(args.begin() + 1, args.end()));
   if (args.empty() || args.front() != "snp") {
-    std::cerr << "usage: sas-host report snp --store URL --practitioner ID --from D --to D [--format json|csv]\n";
+    std::cerr << "usage: sas-host report snp --store URL --practitioner ID --from D --to D [--format json|csv]\n"
+                 "       sas-host report forfait --year Y [--format json|csv] [--practitioner ID]\n"
+                 "           (--store URL | --admin URL --admin-token-file F [--admin-ca F])\n";
     return 2;
   }
   po::options_description options("report snp options");

@@ -18,7 +18,10 @@ int search(const Args& args);
 int serve(const Args& args);
 int accounts(const Args& args);
 int billing_command(const Args& args);  // billing explain
-int report(const Args& args);           // report snp
+int report(const Args& args);           // report snp | report forfait
+int report_forfait(const Args& args);   // the kind `forfait` of report (indicator 8)
+int settings(const Args& args);         // settings get|set|history (doctor options)
+int rules(const Args& args);            // rules list|add|remove|explain (publication rules)
 
 // The rule file: `path`, or share/sas/billing/rules.json of this installation when empty.
 std::shared_ptr<const sas::host::billing::RuleBook> load_rules(const std::string& path);

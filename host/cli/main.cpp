@@ -23,6 +23,12 @@ constexpr const char* kUsage =
     "                                 the SNP / MRT decision for one consultation, with its reasons\n"
     "  report snp --store URL --practitioner ID --from D --to D [--format json|csv]\n"
     "                                 a doctor's SAS consultations, codes, amounts and refusals\n"
+    "  report forfait --year Y [--format json|csv] [--practitioner ID] (--store URL | --admin URL ...)\n"
+    "                                 structure forfait indicator 8: volunteer and visible periods\n"
+    "  settings get|set|history --practitioner ID (--store URL | --admin URL --admin-token-file F)\n"
+    "                                 a doctor's SAS options (volunteer, visible, consent to call, phone)\n"
+    "  rules list|add|remove|explain --practitioner ID (--store URL | --admin URL ...)\n"
+    "                                 a doctor's publication rules, and why a slot is (not) published\n"
     "  appointment-event --store URL --json EVENT.json\n"
     "                                 report INT_R03 appointment events into the outbox\n"
     "  outbox status|dead-letter|replay --store URL\n"
@@ -51,6 +57,8 @@ int main(int argc, char** argv) {
     if (command == "accounts") return sas::host::cli::accounts(args);
     if (command == "billing") return sas::host::cli::billing_command(args);
     if (command == "report") return sas::host::cli::report(args);
+    if (command == "settings") return sas::host::cli::settings(args);
+    if (command == "rules") return sas::host::cli::rules(args);
     if (command == "appointment-event") return sas::host::cli::appointment_event(args);
     if (command == "outbox") return sas::host::cli::outbox(args);
     if (command == "help" || command == "--help" || command == "-h") {

@@ -86,6 +86,10 @@ TEST_F(ServiceTest, BadInputChangesNothing) {
   EXPECT_THROW(service_->set("12345", {.visible = true}, kDoctor), ds::SettingsError);
   EXPECT_TRUE(service_->history("810001234567").empty());
 
+  // Far dates would wrap round the nanosecond clock: refused, not recorded in another century.
+  EXPECT_THROW(ds::parse_instant("2999-01-01T00:00:00+01:00", "effective_at"), ds::SettingsError);
+  EXPECT_EQ(ds::parse_instant("2026-03-01T09:00:00+01:00", "effective_at"),
+            Clock::time_point(std::chrono::sys_days{std::chrono::year{2026} / 3 / 1}) + hours(8));
   EXPECT_THROW(ds::patch_from_json(json::parse(R"({"visible":"yes"})")), ds::SettingsError);
   EXPECT_THROW(ds::patch_from_json(json::parse(R"({"visibility":true})")), ds::SettingsError);
   EXPECT_THROW(ds::patch_from_json(json::parse(R"({"phone":"abc"})")), ds::SettingsError);

@@ -82,7 +82,15 @@ std::string format_instant(Clock::time_point t) {
 
 Clock::time_point parse_instant(std::string_view text, std::string_view field) {
   std::string error;
-  if (auto t = datetime::parse_fhir(text, &error)) return Clock::time_point(t->time_since_epoch());
+  if (auto t = datetime::parse_fhir(text, &error)) {
+    // The clock counts nanoseconds: beyond about 1677-2262 a conversion would wrap round.
+    using namespace std::chrono;
+    const auto limit = duration_cast<milliseconds>(Clock::duration::max()) - hours(24);
+    if (t->time_since_epoch() > limit || t->time_since_epoch() < -limit) {
+      throw SettingsError(std::string(field) + ": '" + std::string(text) + "' is out of range");
+    }
+    return Clock::time_point(duration_cast<Clock::duration>(t->time_since_epoch()));
+  }
   throw SettingsError(std::string(field) + ": '" + std::string(text) + "' is not a date-time with an offset (" + error +
                       ")");
 }

@@ -36,7 +36,8 @@ std::vector<ForfaitLine> forfait_report(const std::vector<SettingChangeRecord>& 
                                         Clock::time_point now);
 
 boost::json::object to_json(const ForfaitLine& line);
-// CSV, one row per period kind and period (docs/doctor-options.md), with a header row.
+// CSV (docs/doctor-options.md): a header row, one row per period kind and period, then three
+// total rows per practitioner (total-volunteer, total-visible, total-both).
 std::string to_csv(const std::vector<ForfaitLine>& lines);
 
 }  // namespace sas::host::doctor_settings
