@@ -10,6 +10,7 @@
 #include <sas/host/appointment_notifications/delivery.hpp>
 #include <sas/host/appointment_notifications/outbox.hpp>
 #include <sas/host/billing/host_calls.hpp>
+#include <sas/host/doctor_settings/host_calls.hpp>
 #include <sas/host/doctor_settings/service.hpp>
 #include <sas/host/fhir_server/fhir_endpoint.hpp>
 #include <sas/host/plugin_loader/plugin.hpp>
@@ -259,16 +260,29 @@ int serve(const Args& args) {
     std::cerr << "sas-host: delivering appointment notifications to " << d.base << std::endl;
   }
 
+  // ABI 1.4: the plugin's doctor settings calls, recorded as made through the plugin, by its name
+  // unless the request says who (the manifest is read from the file, without running any code).
+  auto settings_calls = std::make_shared<const doctor_settings::HostCalls>(
+      settings, inspect_plugin_file(v["plugin"].as<std::string>()).name);
+
   HostServices services;
   // The plugin's host calls, routed to the flow that answers each method.
-  services.handle_request = [host_calls, no_billing, outbox](const sas::plugin::v1::HostRequest& request,
-                                                             sas::plugin::v1::HostResponse& response) -> CallResult {
+  services.handle_request = [host_calls, no_billing, outbox, settings_calls](
+                                const sas::plugin::v1::HostRequest& request,
+                                sas::plugin::v1::HostResponse& response) -> CallResult {
     switch (request.method_case()) {
       case sas::plugin::v1::HostRequest::kReportConsultation:
         if (!host_calls) return CallResult{SAS_ERR_UNAVAILABLE, "no SNP / MRT rule file: " + no_billing};
         return host_calls->handle(request, response);
       case sas::plugin::v1::HostRequest::kAppointmentEvent:
         return report_appointment_event(*outbox, request.appointment_event(), *response.mutable_appointment_event());
+      case sas::plugin::v1::HostRequest::kGetDoctorSettings:
+      case sas::plugin::v1::HostRequest::kSetDoctorSettings:
+      case sas::plugin::v1::HostRequest::kListPublicationRules:
+      case sas::plugin::v1::HostRequest::kAddPublicationRule:
+      case sas::plugin::v1::HostRequest::kRemovePublicationRule:
+      case sas::plugin::v1::HostRequest::kExplainPublication:
+        return settings_calls->handle(request, response);
       default:
         return CallResult{SAS_ERR_UNIMPLEMENTED, "this host does not answer host method " +
                                                      std::to_string(static_cast<int>(request.method_case()))};

@@ -126,3 +126,38 @@ CREATE TABLE IF NOT EXISTS billing_decision (
   reasons_en TEXT NOT NULL,
   decided_at INTEGER NOT NULL           -- seconds since the epoch, UTC
 );
+
+-- Doctor settings the vendor's UI records (ABI 1.4): one row per change a doctor made to their
+-- SAS options. The plugin pushes each row to the host once, in id order (pushed_at); NULL
+-- columns are options the change leaves as they are.
+CREATE TABLE IF NOT EXISTS sas_doctor_settings_change (
+  id INTEGER PRIMARY KEY,
+  practitioner_id TEXT NOT NULL,        -- practitioner.id, or the RPPS/ADELI itself (prefixed or not)
+  volunteer INTEGER,                    -- 1/0: "Je participe au SAS"; NULL: unchanged
+  visible INTEGER,                      -- 1/0: the agenda is visible to SAS
+  consent_to_call INTEGER,              -- 1/0: call me before each orientation
+  phone TEXT,                           -- the number to call, any French format; '' removes it
+  -- when the doctor made the choice, seconds UTC (the host's effective time; never in the future)
+  changed_at INTEGER NOT NULL DEFAULT (CAST(strftime('%s', 'now') AS INTEGER)),
+  changed_by TEXT,                      -- the vendor's user id; NULL: the plugin's name
+  pushed_at INTEGER,                    -- when the host answered; NULL: still to push
+  error TEXT                            -- the host's refusal, when it refused the change (not retried)
+);
+CREATE INDEX IF NOT EXISTS settings_change_to_push ON sas_doctor_settings_change(pushed_at);
+
+-- Publication rule requests from the vendor's UI (ABI 1.4), pushed like the settings changes:
+-- 'add' a rule given in its JSON form (docs/doctor-options.md), or 'remove' the host's rule
+-- rule_id (the host_rule_id of an earlier 'add').
+CREATE TABLE IF NOT EXISTS sas_publication_rule_request (
+  id INTEGER PRIMARY KEY,
+  practitioner_id TEXT NOT NULL,        -- practitioner.id, or the RPPS/ADELI itself (prefixed or not)
+  action TEXT NOT NULL CHECK (action IN ('add', 'remove')),
+  rule_json TEXT,                       -- add: e.g. {"kind":"snp-motives","motives":["Fièvre"]}
+  rule_id INTEGER,                      -- remove: the host's rule id
+  requested_at INTEGER NOT NULL DEFAULT (CAST(strftime('%s', 'now') AS INTEGER)),
+  requested_by TEXT,                    -- the vendor's user id; NULL: the plugin's name
+  pushed_at INTEGER,                    -- when the host answered; NULL: still to push
+  host_rule_id INTEGER,                 -- add: the id the host gave the rule
+  error TEXT                            -- the host's refusal (conflict, malformed, unknown rule)
+);
+CREATE INDEX IF NOT EXISTS rule_request_to_push ON sas_publication_rule_request(pushed_at);

@@ -31,6 +31,8 @@ bool Host::has_appointment_events() const {
   return has_host_calls() && api_->abi_version >= SAS_ABI_MAKE_VERSION(1, 3);
 }
 
+bool Host::has_doctor_settings() const { return has_host_calls() && api_->abi_version >= SAS_ABI_MAKE_VERSION(1, 4); }
+
 Status Host::call(const v1::HostRequest& request, v1::HostResponse& response) const {
   if (!has_host_calls()) return Status::unimplemented("the host is older than ABI 1.2: no host calls");
   std::string bytes;
@@ -46,6 +48,8 @@ Status Host::call(const v1::HostRequest& request, v1::HostResponse& response) co
     switch (status) {
       case SAS_ERR_INVALID_ARGUMENT:
         return Status::invalid_argument(message);
+      case SAS_ERR_NOT_FOUND:
+        return Status::not_found(message);
       case SAS_ERR_UNIMPLEMENTED:
         return Status::unimplemented(message);
       case SAS_ERR_UNAVAILABLE:
@@ -81,6 +85,75 @@ Status Host::report_appointment_event(const v1::AppointmentEvent& event, v1::App
   if (!answer.has_appointment_event()) return Status::internal("the host answered another method");
   response = std::move(*answer.mutable_appointment_event());
   return Status::ok();
+}
+
+Status Host::call_doctor_settings(const v1::HostRequest& request, v1::HostResponse::ResultCase expected,
+                                  v1::HostResponse& response) const {
+  if (!has_doctor_settings()) return Status::unimplemented("the host is older than ABI 1.4: no doctor settings");
+  Status status = call(request, response);
+  if (!status.is_ok()) return status;
+  if (response.result_case() != expected) return Status::internal("the host answered another method");
+  return Status::ok();
+}
+
+Status Host::get_doctor_settings(const v1::GetDoctorSettingsRequest& request,
+                                 v1::GetDoctorSettingsResponse& response) const {
+  v1::HostRequest message;
+  *message.mutable_get_doctor_settings() = request;
+  v1::HostResponse answer;
+  Status status = call_doctor_settings(message, v1::HostResponse::kGetDoctorSettings, answer);
+  if (status.is_ok()) response = std::move(*answer.mutable_get_doctor_settings());
+  return status;
+}
+
+Status Host::set_doctor_settings(const v1::SetDoctorSettingsRequest& request,
+                                 v1::SetDoctorSettingsResponse& response) const {
+  v1::HostRequest message;
+  *message.mutable_set_doctor_settings() = request;
+  v1::HostResponse answer;
+  Status status = call_doctor_settings(message, v1::HostResponse::kSetDoctorSettings, answer);
+  if (status.is_ok()) response = std::move(*answer.mutable_set_doctor_settings());
+  return status;
+}
+
+Status Host::list_publication_rules(const v1::ListPublicationRulesRequest& request,
+                                    v1::ListPublicationRulesResponse& response) const {
+  v1::HostRequest message;
+  *message.mutable_list_publication_rules() = request;
+  v1::HostResponse answer;
+  Status status = call_doctor_settings(message, v1::HostResponse::kListPublicationRules, answer);
+  if (status.is_ok()) response = std::move(*answer.mutable_list_publication_rules());
+  return status;
+}
+
+Status Host::add_publication_rule(const v1::AddPublicationRuleRequest& request,
+                                  v1::AddPublicationRuleResponse& response) const {
+  v1::HostRequest message;
+  *message.mutable_add_publication_rule() = request;
+  v1::HostResponse answer;
+  Status status = call_doctor_settings(message, v1::HostResponse::kAddPublicationRule, answer);
+  if (status.is_ok()) response = std::move(*answer.mutable_add_publication_rule());
+  return status;
+}
+
+Status Host::remove_publication_rule(const v1::RemovePublicationRuleRequest& request,
+                                     v1::RemovePublicationRuleResponse& response) const {
+  v1::HostRequest message;
+  *message.mutable_remove_publication_rule() = request;
+  v1::HostResponse answer;
+  Status status = call_doctor_settings(message, v1::HostResponse::kRemovePublicationRule, answer);
+  if (status.is_ok()) response = std::move(*answer.mutable_remove_publication_rule());
+  return status;
+}
+
+Status Host::explain_publication(const v1::ExplainPublicationRequest& request,
+                                 v1::ExplainPublicationResponse& response) const {
+  v1::HostRequest message;
+  *message.mutable_explain_publication() = request;
+  v1::HostResponse answer;
+  Status status = call_doctor_settings(message, v1::HostResponse::kExplainPublication, answer);
+  if (status.is_ok()) response = std::move(*answer.mutable_explain_publication());
+  return status;
 }
 
 bool CallContext::should_stop() const {

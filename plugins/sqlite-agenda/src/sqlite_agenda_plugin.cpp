@@ -1,8 +1,10 @@
 // The reference agenda plugin: reads practitioners, places and slots from a SQLite file in
 // the schema of schema.sql, keeps SAS regulator accounts (INT_R02) in its regulator_account
 // table, reports the consultations of honoured SAS-origin appointments to the host and keeps
-// the host's SNP / MRT decisions in billing_decision (ABI 1.2). Vendors copy its shape: parse config in init, hand back
-// data as stored, let the host normalise ids, phones and times.
+// the host's SNP / MRT decisions in billing_decision (ABI 1.2), reports appointment events
+// (ABI 1.3), and pushes the doctors' SAS options and publication rules its UI recorded (ABI 1.4).
+// Vendors copy its shape: parse config in init, hand back data as stored, let the host
+// normalise ids, phones and times.
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <sqlite3.h>
@@ -236,14 +238,15 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
   ~Connection() { close(); }
 
-  // Adds the tables of later features (consultation, billing_decision, appointment_notification)
-  // to an older file: the schema is all CREATE ... IF NOT EXISTS.
+  // Adds the tables of later features (consultation, billing_decision, appointment_notification,
+  // sas_doctor_settings_change, sas_publication_rule_request) to an older file: the schema is all
+  // CREATE ... IF NOT EXISTS.
   void ensure_host_call_tables() {
     Statement check(db_,
                     "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('billing_decision', "
-                    "'appointment_notification')");
+                    "'appointment_notification', 'sas_doctor_settings_change', 'sas_publication_rule_request')");
     Query query(check);
-    if (query.next() && sqlite3_column_int(query.row(), 0) == 2) return;
+    if (query.next() && sqlite3_column_int(query.row(), 0) == 4) return;
     char* error = nullptr;
     if (sqlite3_exec(db_, sas::sqlite_agenda::schema_sql(), nullptr, nullptr, &error) != SQLITE_OK) {
       std::string message = error != nullptr ? error : "unknown error";
@@ -302,6 +305,94 @@ class Connection {
     Query query(insert);
     query.bind(1, appointment_id).bind(2, status).bind(3, now).bind(4, sequence);
     bind_or_null(insert.get(), 5, error);
+    query.next();
+  }
+
+  // ABI 1.4: the doctors' option changes the vendor's UI recorded and the host has not had yet,
+  // in the order they were recorded. practitioner_id is practitioner.id, else sent as it is (an
+  // RPPS/ADELI; the host normalises or refuses it).
+  struct SettingsChange {
+    int64_t id = 0;
+    v1::SetDoctorSettingsRequest request;
+  };
+  std::vector<SettingsChange> settings_changes_to_push(int limit) {
+    Statement select(db_,
+                     "SELECT c.id, COALESCE(p.national_id, c.practitioner_id), c.volunteer, c.visible, "
+                     "c.consent_to_call, c.phone, c.changed_at, COALESCE(c.changed_by, '') "
+                     "FROM sas_doctor_settings_change c LEFT JOIN practitioner p ON p.id = c.practitioner_id "
+                     "WHERE c.pushed_at IS NULL ORDER BY c.id LIMIT ?");
+    Query query(select);
+    query.bind(1, int64_t{limit});
+    std::vector<SettingsChange> out;
+    while (query.next()) {
+      sqlite3_stmt* row = query.row();
+      SettingsChange& change = out.emplace_back();
+      change.id = sqlite3_column_int64(row, 0);
+      v1::SetDoctorSettingsRequest& r = change.request;
+      r.set_practitioner_national_id(column_text(row, 1));
+      if (sqlite3_column_type(row, 2) != SQLITE_NULL) r.set_volunteer(sqlite3_column_int(row, 2) != 0);
+      if (sqlite3_column_type(row, 3) != SQLITE_NULL) r.set_visible(sqlite3_column_int(row, 3) != 0);
+      if (sqlite3_column_type(row, 4) != SQLITE_NULL) r.set_consent_to_call(sqlite3_column_int(row, 4) != 0);
+      if (sqlite3_column_type(row, 5) != SQLITE_NULL) r.set_phone(column_text(row, 5));
+      r.set_effective_at(sqlite3_column_int64(row, 6));
+      r.set_changed_by(column_text(row, 7));
+    }
+    return out;
+  }
+
+  // The host has the change (error ""), or refused it for good (error: its reason).
+  void mark_settings_change_pushed(int64_t id, int64_t now, const std::string& error) {
+    Statement update(db_, "UPDATE sas_doctor_settings_change SET pushed_at = ?, error = ? WHERE id = ?");
+    Query query(update);
+    query.bind(1, now);
+    bind_or_null(update.get(), 2, error);
+    query.bind(3, id);
+    query.next();
+  }
+
+  // ABI 1.4: publication rule requests not pushed yet, in the order they were recorded.
+  struct RuleRequest {
+    int64_t id = 0;
+    bool add = true;
+    v1::AddPublicationRuleRequest add_request;
+    v1::RemovePublicationRuleRequest remove_request;
+  };
+  std::vector<RuleRequest> rule_requests_to_push(int limit) {
+    Statement select(db_,
+                     "SELECT r.id, COALESCE(p.national_id, r.practitioner_id), r.action, COALESCE(r.rule_json, ''), "
+                     "COALESCE(r.rule_id, 0), COALESCE(r.requested_by, '') "
+                     "FROM sas_publication_rule_request r LEFT JOIN practitioner p ON p.id = r.practitioner_id "
+                     "WHERE r.pushed_at IS NULL ORDER BY r.id LIMIT ?");
+    Query query(select);
+    query.bind(1, int64_t{limit});
+    std::vector<RuleRequest> out;
+    while (query.next()) {
+      sqlite3_stmt* row = query.row();
+      RuleRequest& request = out.emplace_back();
+      request.id = sqlite3_column_int64(row, 0);
+      request.add = column_text(row, 2) == "add";
+      if (request.add) {
+        request.add_request.set_practitioner_national_id(column_text(row, 1));
+        request.add_request.set_rule_json(column_text(row, 3));
+        request.add_request.set_changed_by(column_text(row, 5));
+      } else {
+        request.remove_request.set_practitioner_national_id(column_text(row, 1));
+        request.remove_request.set_rule_id(sqlite3_column_int64(row, 4));
+        request.remove_request.set_changed_by(column_text(row, 5));
+      }
+    }
+    return out;
+  }
+
+  // The host answered: host_rule_id (0: none) for an added rule, or its refusal in `error`.
+  void mark_rule_request_pushed(int64_t id, int64_t now, int64_t host_rule_id, const std::string& error) {
+    Statement update(db_,
+                     "UPDATE sas_publication_rule_request SET pushed_at = ?, host_rule_id = NULLIF(?, 0), error = ? "
+                     "WHERE id = ?");
+    Query query(update);
+    query.bind(1, now).bind(2, host_rule_id);
+    bind_or_null(update.get(), 3, error);
+    query.bind(4, id);
     query.next();
   }
 
@@ -758,6 +849,11 @@ class SqliteAgendaPlugin final : public sas::sdk::AgendaPlugin {
       } catch (const std::exception& e) {
         host_->log(sas::sdk::LogLevel::warning, std::string("consultation reports: ") + e.what());
       }
+      try {
+        if (host_->has_doctor_settings()) push_doctor_settings();
+      } catch (const std::exception& e) {
+        host_->log(sas::sdk::LogLevel::warning, std::string("doctor settings: ") + e.what());
+      }
       lock.lock();
       report_wake_.wait_for(lock, report_interval_, [this] { return stopping_; });
     }
@@ -794,6 +890,50 @@ class SqliteAgendaPlugin final : public sas::sdk::AgendaPlugin {
                                  : type == v1::APPOINTMENT_NOSHOW    ? "noshow"
                                                                      : "booked";
       if (!send(pending.event, status)) break;
+    }
+    release(std::move(connection));
+  }
+
+  // ABI 1.4: the option changes and rule requests of the vendor's UI, to the host, in order. A
+  // refusal (bad data, conflicting or unknown rule) is kept in the row's `error` and not retried;
+  // any other failure (the host's store unavailable) pauses until the next round.
+  void push_doctor_settings() {
+    std::unique_ptr<Connection> connection = acquire();
+    auto refused = [this](const Status& status, const std::string& what) {
+      if (status.code() != SAS_ERR_INVALID_ARGUMENT && status.code() != SAS_ERR_NOT_FOUND) return false;
+      host_->log(sas::sdk::LogLevel::warning, what + " refused by the host: " + status.message());
+      return true;
+    };
+    bool paused = false;
+    for (const auto& change : connection->settings_changes_to_push(100)) {
+      v1::SetDoctorSettingsResponse response;
+      const Status status = host_->set_doctor_settings(change.request, response);
+      const std::string what = "settings change " + std::to_string(change.id);
+      if (!status.is_ok() && !refused(status, what)) {
+        host_->log(sas::sdk::LogLevel::warning, "doctor settings paused: " + status.message());
+        paused = true;
+        break;
+      }
+      connection->mark_settings_change_pushed(change.id, now_seconds(), status.is_ok() ? "" : status.message());
+    }
+    for (const auto& request :
+         paused ? std::vector<Connection::RuleRequest>{} : connection->rule_requests_to_push(100)) {
+      Status status;
+      int64_t host_rule_id = 0;
+      if (request.add) {
+        v1::AddPublicationRuleResponse response;
+        status = host_->add_publication_rule(request.add_request, response);
+        host_rule_id = response.rule().id();
+      } else {
+        v1::RemovePublicationRuleResponse response;
+        status = host_->remove_publication_rule(request.remove_request, response);
+      }
+      if (!status.is_ok() && !refused(status, "publication rule request " + std::to_string(request.id))) {
+        host_->log(sas::sdk::LogLevel::warning, "publication rules paused: " + status.message());
+        break;
+      }
+      connection->mark_rule_request_pushed(request.id, now_seconds(), status.is_ok() ? host_rule_id : 0,
+                                           status.is_ok() ? "" : status.message());
     }
     release(std::move(connection));
   }

@@ -67,13 +67,51 @@ class Host {
   // failure means "report it again later, in the same order". Thread-safe like the above.
   Status report_appointment_event(const v1::AppointmentEvent& event, v1::AppointmentEventResponse& response) const;
 
+  // ABI 1.4: a doctor's SAS options and publication rules, kept by the host with their
+  // history (docs/doctor-options.md), for a vendor whose own UI lets the doctor change them or
+  // whose agenda already stores them. Practitioner ids are RPPS or ADELI, prefixed or not: the
+  // host normalises. A change is recorded as made through the plugin, by `changed_by` (default:
+  // the plugin's manifest name). Statuses: SAS_ERR_INVALID_ARGUMENT with a message naming the
+  // field or the conflicting rule (nothing changed; do not retry as is), SAS_ERR_NOT_FOUND for a
+  // rule that does not exist, SAS_ERR_UNAVAILABLE when the host's store cannot be written (retry
+  // later, in the same order), SAS_ERR_UNIMPLEMENTED from a host older than 1.4
+  // (has_doctor_settings() says it beforehand). Thread-safe like the above.
+  //
+  // The settings now in force; an option never set is absent (`has_visible()` false).
+  Status get_doctor_settings(const v1::GetDoctorSettingsRequest& request,
+                             v1::GetDoctorSettingsResponse& response) const;
+  // Changes the options that are set in the request (phone "" removes the phone) as of
+  // `effective_at` (UTC seconds, 0 = now, never in the future); answers the settings now in force.
+  // A value equal to the current one is not recorded again.
+  Status set_doctor_settings(const v1::SetDoctorSettingsRequest& request,
+                             v1::SetDoctorSettingsResponse& response) const;
+  // The practitioner's active publication rules, by id, each in its JSON form.
+  Status list_publication_rules(const v1::ListPublicationRulesRequest& request,
+                                v1::ListPublicationRulesResponse& response) const;
+  // Adds a rule given in its JSON form (e.g. {"kind":"snp-motives","motives":["Fièvre"]});
+  // refused when malformed or in conflict with an active rule. Answers the rule with its id.
+  Status add_publication_rule(const v1::AddPublicationRuleRequest& request,
+                              v1::AddPublicationRuleResponse& response) const;
+  // Removes an active rule by the id add_publication_rule answered (SAS_ERR_NOT_FOUND otherwise).
+  Status remove_publication_rule(const v1::RemovePublicationRuleRequest& request,
+                                 v1::RemovePublicationRuleResponse& response) const;
+  // Why each slot of `request.agenda` would (not) be published to SAS with the settings and rules
+  // now in force: one JSON object per slot, in order, computed by the code search applies.
+  Status explain_publication(const v1::ExplainPublicationRequest& request,
+                             v1::ExplainPublicationResponse& response) const;
+
   // True when the host offers host calls (ABI 1.2 or later).
   bool has_host_calls() const;
   // True when the host takes appointment events (negotiated ABI 1.3 or later).
   bool has_appointment_events() const;
+  // True when the host takes the doctor settings calls above (negotiated ABI 1.4 or later).
+  bool has_doctor_settings() const;
 
  private:
   Status call(const v1::HostRequest& request, v1::HostResponse& response) const;
+  // call() for a 1.4 method: SAS_ERR_UNIMPLEMENTED before 1.4, and the answer must be `expected`.
+  Status call_doctor_settings(const v1::HostRequest& request, v1::HostResponse::ResultCase expected,
+                              v1::HostResponse& response) const;
   const sas_host_api* api_;
 };
 
