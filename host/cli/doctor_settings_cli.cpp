@@ -1,11 +1,9 @@
 #include "doctor_settings_cli.hpp"
-#include <sas/host/fhir/json.hpp>
 
-#include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <sas/host/fhir/json.hpp>
 #include <sas/sdk/datetime.hpp>
 #include <sas/sdk/ids.hpp>
 #include <sstream>

@@ -1,5 +1,4 @@
 #include "sas/host/admin_api/admin_endpoint.hpp"
-#include <sas/host/fhir/json.hpp>
 
 #include <openssl/crypto.h>
 #include <sys/stat.h>
@@ -19,6 +18,7 @@
 #include <sas/host/appointment_notifications/event.hpp>
 #include <sas/host/appointment_notifications/outbox.hpp>
 #include <sas/host/doctor_settings/service.hpp>
+#include <sas/host/fhir/json.hpp>
 #include <sas/host/plugin_loader/manifest.hpp>
 #include <sas/host/store/store.hpp>
 #include <stdexcept>
