@@ -32,27 +32,6 @@ std::string iso_utc(std::chrono::system_clock::time_point at) {
 
 std::string read_all(std::istream& in) { return std::string(std::istreambuf_iterator<char>(in), {}); }
 
-json::object notification_json(const Notification& n) {
-  json::object row{{"id", n.id},
-                   {"appointment", n.appointment_key},
-                   {"sequence", n.sequence},
-                   {"event", n.event},
-                   {"state", n.state},
-                   {"reported_at", iso_utc(n.reported_at)},
-                   {"attempts", n.attempts},
-                   {"method", n.method},
-                   {"http_status", n.http_status},
-                   {"error", n.last_error}};
-  boost::system::error_code ec;
-  json::value outcome = json::parse(n.outcome, ec);
-  if (ec) {
-    row["outcome"] = n.outcome;
-  } else {
-    row["outcome"] = std::move(outcome);
-  }
-  return row;
-}
-
 // The --admin form: the events as they are, POSTed to the admin API, which checks them.
 int post_events(const po::variables_map& vm, const std::string& text) {
   admin_api::ClientOptions client;
@@ -191,7 +170,7 @@ int outbox(const Args& args) {
   }
   const std::string state = action == "dead-letter" ? "dead" : "";
   for (const auto& n : store->notifications(state, (*vm)["after"].as<int64_t>(), (*vm)["limit"].as<std::size_t>())) {
-    std::cout << json::serialize(notification_json(n)) << "\n";
+    std::cout << json::serialize(appointments::to_json(n)) << "\n";
   }
   return 0;
 }

@@ -171,25 +171,6 @@ std::string instant_or_empty(const std::optional<std::chrono::system_clock::time
   return t ? ds::format_instant(*t) : std::string();
 }
 
-json::object dead_letter_json(const Notification& n) {
-  json::object row{{"id", n.id},
-                   {"appointment", n.appointment_key},
-                   {"sequence", n.sequence},
-                   {"event", n.event},
-                   {"reported_at", ds::format_instant(n.reported_at)},
-                   {"attempts", n.attempts},
-                   {"http_status", n.http_status},
-                   {"last_error", n.last_error}};
-  boost::system::error_code ec;
-  json::value outcome = json::parse(n.outcome, ec);
-  if (ec) {
-    row["outcome"] = n.outcome;
-  } else {
-    row["outcome"] = std::move(outcome);
-  }
-  return row;
-}
-
 }  // namespace
 
 std::string read_token_file(const std::filesystem::path& file, std::string_view flag) {
@@ -442,7 +423,7 @@ server::Response AdminEndpoint::route(const server::Request& request, std::strin
     auto& store = *options_.outbox->store();
     const OutboxCounts counts = store.outbox_counts();
     json::array dead;
-    for (const auto& n : store.notifications("dead", 0, 1000)) dead.push_back(dead_letter_json(n));
+    for (const auto& n : store.notifications("dead", 0, 1000)) dead.push_back(appointments::to_json(n));
     json::object answer{{"pending", counts.pending},
                         {"delivered", counts.delivered},
                         {"dead", counts.dead},

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "sas/host/fhir/json.hpp"
+#include "sas/sdk/datetime.hpp"
 
 namespace sas::host::appointments {
 
@@ -108,6 +109,29 @@ void Outbox::commit_loop() {
     }
     if (on_committed_) on_committed_();
   }
+}
+
+boost::json::object to_json(const Notification& n) {
+  namespace json = boost::json;
+  json::object row{
+      {"id", n.id},
+      {"appointment", n.appointment_key},
+      {"sequence", n.sequence},
+      {"event", n.event},
+      {"state", n.state},
+      {"reported_at", sas::sdk::datetime::format_utc(std::chrono::floor<std::chrono::milliseconds>(n.reported_at))},
+      {"attempts", n.attempts},
+      {"method", n.method},
+      {"http_status", n.http_status},
+      {"error", n.last_error}};
+  boost::system::error_code ec;
+  json::value outcome = json::parse(n.outcome, ec);
+  if (ec) {
+    row["outcome"] = n.outcome;
+  } else {
+    row["outcome"] = std::move(outcome);
+  }
+  return row;
 }
 
 }  // namespace sas::host::appointments

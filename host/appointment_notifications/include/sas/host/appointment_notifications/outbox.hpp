@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include <boost/json.hpp>
 #include <sas/host/store/store.hpp>
 
 #include "sas/host/appointment_notifications/event.hpp"
@@ -74,5 +75,10 @@ class Outbox {
   bool stopping_ = false;
   std::thread committer_;
 };
+
+// One outbox row as JSON, for operators (`sas-host outbox`, the admin API): id, appointment,
+// sequence, event, state, reported_at (UTC), attempts, method, http_status, error, and the
+// platform's answer as `outcome` (parsed when it is JSON).
+boost::json::object to_json(const Notification& notification);
 
 }  // namespace sas::host::appointments
