@@ -2,6 +2,7 @@
 // practitioner over one year, as JSON or CSV, offline on the store or online through a running
 // host's admin API. docs/doctor-options.md, "Structure forfait report (indicator 8)".
 #include <iostream>
+#include <sas/host/doctor_settings/documents.hpp>
 #include <sas/host/doctor_settings/forfait.hpp>
 #include <sas/host/doctor_settings/service.hpp>
 
@@ -53,9 +54,7 @@ int report_forfait(const Args& args) {
     if (format == "csv") {
       std::cout << ds::to_csv(lines);
     } else {
-      json::array out;
-      for (const auto& line : lines) out.push_back(ds::to_json(line));
-      std::cout << json_text(json::object{{"year", year}, {"doctors", std::move(out)}}) << "\n";
+      std::cout << json_text(ds::forfait_document(year, lines)) << "\n";
     }
     return 0;
   });

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <sas/host/doctor_settings/documents.hpp>
 #include <sas/host/doctor_settings/publication.hpp>
 #include <sas/host/doctor_settings/service.hpp>
 #include <sas/host/plugin_loader/plugin.hpp>
@@ -47,9 +48,7 @@ int list(const Args& args) {
     Target target = open_target(*vm);
     json::value out;
     if (target.service) {
-      json::array rules;
-      for (const auto& rule : target.service->rules(id)) rules.push_back(ds::to_json(rule));
-      out = json::object{{"practitioner", id}, {"rules", std::move(rules)}};
+      out = ds::rules_document(id, target.service->rules(id));
     } else {
       out = target.admin->send_json("GET", rules_path(id));
     }
@@ -193,13 +192,7 @@ int explain(const Args& args) {
       out = target.admin->send_json("GET", path);
     } else {
       v1::PluginRequest request;
-      auto& search = *request.mutable_search_slots();
-      search.add_practitioner_national_ids(id);
-      // Whole seconds, never wider than asked (as slot search and the admin API round).
-      const int64_t start = std::chrono::ceil<std::chrono::seconds>(from).time_since_epoch().count();
-      const int64_t end = std::chrono::floor<std::chrono::seconds>(to).time_since_epoch().count();
-      search.set_start_from(start);
-      search.set_start_to(end);
+      *request.mutable_search_slots() = ds::explain_request(id, from, to);
       auto plugin = PluginInstance::load(v["plugin"].as<std::string>(), v["plugin-config"].as<std::string>());
       v1::PluginResponse response;
       const CallResult result =
@@ -208,19 +201,12 @@ int explain(const Args& args) {
         throw std::runtime_error("the plugin answered " + std::string(status_name(result.status)) + ": " +
                                  result.message);
       }
-      const auto snapshot = target.service->snapshot();
-      json::array slots;
-      for (const auto& slot : response.search_slots().slots()) {
-        if (only && slot.id() != *only) continue;
-        slots.push_back(ds::explain(*snapshot, response.search_slots(), slot, start, end));
-      }
-      if (only && slots.empty()) {
+      auto explained = ds::explain_document(*target.service->snapshot(), id, from, to, response.search_slots(), only);
+      if (!explained) {
         throw std::runtime_error("--slot " + *only +
                                  ": the plugin's answer for this practitioner and window has no such slot");
       }
-      out = json::object{{"practitioner", id},
-                         {"window", json::object{{"start", ds::format_instant(from)}, {"end", ds::format_instant(to)}}},
-                         {"slots", std::move(slots)}};
+      out = std::move(*explained);
     }
     std::cout << json_text(out) << "\n";
     return 0;

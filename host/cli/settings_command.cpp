@@ -3,6 +3,7 @@
 // API. docs/doctor-options.md, "Command line".
 #include <chrono>
 #include <iostream>
+#include <sas/host/doctor_settings/documents.hpp>
 #include <sas/host/doctor_settings/service.hpp>
 #include <sas/sdk/datetime.hpp>
 #include <sas/sdk/phone.hpp>
@@ -144,9 +145,7 @@ int history(const Args& args) {
     Target target = open_target(*vm);
     json::value out;
     if (target.service) {
-      json::array changes;
-      for (const auto& change : target.service->history(id)) changes.push_back(ds::to_json(change));
-      out = json::object{{"practitioner", id}, {"changes", std::move(changes)}};
+      out = ds::history_document(id, target.service->history(id));
     } else {
       out = target.admin->send_json("GET", "/admin/v1/practitioners/" + id + "/settings/history");
     }

@@ -17,6 +17,7 @@
 #include <optional>
 #include <sas/host/appointment_notifications/event.hpp>
 #include <sas/host/appointment_notifications/outbox.hpp>
+#include <sas/host/doctor_settings/documents.hpp>
 #include <sas/host/doctor_settings/service.hpp>
 #include <sas/host/fhir/json.hpp>
 #include <sas/host/plugin_loader/manifest.hpp>
@@ -290,17 +291,13 @@ server::Response AdminEndpoint::route(const server::Request& request, std::strin
     if (rest.size() == 4 && what == "settings" && rest[3] == "history") {
       require_method(request, {"GET"});
       Params params(url, {});
-      json::array changes;
-      for (const auto& change : service.history(practitioner)) changes.push_back(ds::to_json(change));
-      return json_response(200, json::object{{"practitioner", practitioner}, {"changes", std::move(changes)}});
+      return json_response(200, ds::history_document(practitioner, service.history(practitioner)));
     }
     if (rest.size() == 3 && what == "rules") {
       require_method(request, {"GET", "POST"});
       Params params(url, {});
       if (request.method == "GET") {
-        json::array rules;
-        for (const auto& rule : service.rules(practitioner)) rules.push_back(ds::to_json(rule));
-        return json_response(200, json::object{{"practitioner", practitioner}, {"rules", std::move(rules)}});
+        return json_response(200, ds::rules_document(practitioner, service.rules(practitioner)));
       }
       json::value body = parse_body(request, true);
       const ds::Actor actor{take_changed_by(body.as_object(), by), "admin-api"};
@@ -340,14 +337,8 @@ server::Response AdminEndpoint::route(const server::Request& request, std::strin
       if (end - start > std::chrono::hours(24 * 31)) throw Refusal(400, "the window start..end is limited to 31 days");
       const auto slot_id = params.get("slot");
       if (!options_.plugin) throw Refusal(503, "no agenda plugin is loaded");
-      // The same window rounding as slot search: whole seconds, inclusive, never wider.
-      const auto from = std::chrono::ceil<std::chrono::seconds>(start).time_since_epoch().count();
-      const auto to = std::chrono::floor<std::chrono::seconds>(end).time_since_epoch().count();
       v1::PluginRequest plugin_request;
-      auto& search = *plugin_request.mutable_search_slots();
-      search.add_practitioner_national_ids(practitioner);
-      search.set_start_from(from);
-      search.set_start_to(to);
+      *plugin_request.mutable_search_slots() = ds::explain_request(practitioner, start, end);
       google::protobuf::Arena arena;
       auto& plugin_response = *google::protobuf::Arena::CreateMessage<v1::PluginResponse>(&arena);
       const CallResult result = options_.plugin->call(plugin_request, plugin_response,
@@ -359,21 +350,12 @@ server::Response AdminEndpoint::route(const server::Request& request, std::strin
         throw Refusal(502,
                       std::string("the agenda plugin failed (") + status_name(result.status) + "): " + result.message);
       }
-      const auto snapshot = service.snapshot();
-      const v1::SearchSlotsResponse& answer = plugin_response.search_slots();
-      json::array slots;
-      for (const v1::Slot& slot : answer.slots()) {
-        if (slot_id && slot.id() != *slot_id) continue;
-        slots.push_back(ds::explain(*snapshot, answer, slot, from, to));
-      }
-      if (slot_id && slots.empty())
+      auto explained =
+          ds::explain_document(*service.snapshot(), practitioner, start, end, plugin_response.search_slots(), slot_id);
+      if (!explained)
         throw Refusal(404, "slot '" + *slot_id + "' is not in the agenda's answer for " + practitioner + " between " +
                                ds::format_instant(start) + " and " + ds::format_instant(end));
-      return json_response(
-          200,
-          json::object{{"practitioner", practitioner},
-                       {"window", json::object{{"start", ds::format_instant(start)}, {"end", ds::format_instant(end)}}},
-                       {"slots", std::move(slots)}});
+      return json_response(200, *explained);
     }
     throw Refusal(404, "no such admin route: " + path);
   }
@@ -393,9 +375,7 @@ server::Response AdminEndpoint::route(const server::Request& request, std::strin
       response.body = ds::to_csv(lines);
       return response;
     }
-    json::array doctors;
-    for (const auto& line : lines) doctors.push_back(ds::to_json(line));
-    return json_response(200, json::object{{"year", year}, {"doctors", std::move(doctors)}});
+    return json_response(200, ds::forfait_document(year, lines));
   }
   if (rest.size() == 1 && rest[0] == "appointment-events") {
     require_method(request, {"POST"});
