@@ -26,7 +26,7 @@ using namespace std::chrono;
 constexpr sys_days kFirstDay{year_month_day(year(2026), month(11), day(23))};
 
 struct Fixture {
-  std::shared_ptr<sas::host::PluginInstance> plugin;
+  std::shared_ptr<sas::host::Plugin> plugin;
   std::vector<std::string> ids;
   std::vector<std::string> targets;  // request targets, 25 random practitioners, 7-day window
 

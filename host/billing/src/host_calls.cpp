@@ -73,7 +73,7 @@ CallResult HostCalls::handle(const v1::HostRequest& request, v1::HostResponse& r
   }
 }
 
-void HostCalls::attach(std::weak_ptr<PluginInstance> plugin) {
+void HostCalls::attach(std::weak_ptr<Plugin> plugin) {
   auto locked = plugin.lock();
   if (!locked) return;
   const auto& flows = locked->manifest().flows;

@@ -40,7 +40,7 @@ std::string_view path_of(std::string_view target) { return target.substr(0, targ
 
 }  // namespace
 
-FhirEndpoint::FhirEndpoint(std::shared_ptr<PluginInstance> plugin, FhirEndpointOptions options)
+FhirEndpoint::FhirEndpoint(std::shared_ptr<Plugin> plugin, FhirEndpointOptions options)
     : plugin_(std::move(plugin)), options_(std::move(options)) {
   auto url = boost::urls::parse_absolute_uri(options_.base_url);
   if (!url) throw std::invalid_argument("--base-url '" + options_.base_url + "' is not an absolute URL");

@@ -235,7 +235,7 @@ void PluginInstance::shutdown() {
 }
 
 CallResult PluginInstance::call(const v1::PluginRequest& request, v1::PluginResponse& response,
-                                std::chrono::system_clock::time_point deadline) {
+                                std::chrono::system_clock::time_point deadline, std::stop_token /*stop*/) {
   if (shut_down_.load()) return {SAS_ERR_UNAVAILABLE, "plugin is shut down"};
   std::string request_bytes;
   if (!request.SerializeToString(&request_bytes)) return {SAS_ERR_INTERNAL, "request could not be serialized"};

@@ -86,7 +86,7 @@ std::string return_preference(const server::Request& request) {
 
 }  // namespace
 
-AccountEndpoint::AccountEndpoint(std::shared_ptr<PluginInstance> plugin, std::shared_ptr<Store> store,
+AccountEndpoint::AccountEndpoint(std::shared_ptr<Plugin> plugin, std::shared_ptr<Store> store,
                                  AccountEndpointOptions options)
     : plugin_(std::move(plugin)), store_(std::move(store)), options_(std::move(options)) {
   routed_ = plugin_ != nullptr && plugin_->manifest().declares_flow(std::string(kFlow));

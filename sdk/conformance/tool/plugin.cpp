@@ -106,7 +106,7 @@ const char* check_of_warning(const std::string& w) {
 }
 
 // The plugin's own answer to the platform's query, through the host's Bundle builder.
-void check_plugin_answer(Run& run, sas::host::PluginInstance& plugin, const ScenarioOptions& options) {
+void check_plugin_answer(Run& run, sas::host::Plugin& plugin, const ScenarioOptions& options) {
   if (options.progress) options.progress("plugin answer: what the host had to repair or drop");
   const std::string target = slot_query(options.practitioners, options.now, options.now + options.window);
   auto parsed = sas::host::slot_search::parse_slot_query(target);

@@ -44,7 +44,7 @@ struct AdminEndpointOptions {
   std::string token;
   std::shared_ptr<doctor_settings::Service> settings;  // required
   std::shared_ptr<appointments::Outbox> outbox;        // required
-  std::shared_ptr<PluginInstance> plugin;              // for explain; without one, explain answers 503
+  std::shared_ptr<Plugin> plugin;              // for explain; without one, explain answers 503
   std::chrono::milliseconds plugin_deadline{4000};     // one plugin call (explain)
   // One line per request (method, path, status, client); none when empty.
   std::function<void(std::string_view)> log;

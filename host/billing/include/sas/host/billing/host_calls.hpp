@@ -27,7 +27,7 @@ class HostCalls {
 
   // Starts delivering apply_billing_decision to `plugin` when its manifest lists the flow
   // "sas-billing". Decisions made before attach are delivered then.
-  void attach(std::weak_ptr<PluginInstance> plugin);
+  void attach(std::weak_ptr<Plugin> plugin);
   // Delivers what is queued, then stops. Idempotent; call before shutting the plugin down.
   void stop();
   // Waits until nothing is queued or in delivery (tests).
@@ -40,7 +40,7 @@ class HostCalls {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<v1::BillingDecision> queue_;
-  std::weak_ptr<PluginInstance> plugin_;
+  std::weak_ptr<Plugin> plugin_;
   bool stopping_ = false;
   bool busy_ = false;
   bool delivering_ = true;  // false once attach found a plugin without the sas-billing flow

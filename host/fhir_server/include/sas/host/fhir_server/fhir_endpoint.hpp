@@ -41,7 +41,7 @@ class AccountEndpoint;
 
 class FhirEndpoint {
  public:
-  FhirEndpoint(std::shared_ptr<PluginInstance> plugin, FhirEndpointOptions options);
+  FhirEndpoint(std::shared_ptr<Plugin> plugin, FhirEndpointOptions options);
 
   // Thread-safe; never throws.
   server::Response handle(const server::Request& request) const;
@@ -51,7 +51,7 @@ class FhirEndpoint {
   server::Response practitioner(const server::Request& request, std::string_view path) const;
   server::Response metadata() const;
 
-  std::shared_ptr<PluginInstance> plugin_;
+  std::shared_ptr<Plugin> plugin_;
   std::shared_ptr<const regulator_accounts::AccountEndpoint> accounts_;
   FhirEndpointOptions options_;
   std::string base_path_;  // "" or "/sas"

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <sas/host/plugin_loader/manifest.hpp>
+#include <stop_token>
 #include <string>
 
 namespace sas::host {
@@ -33,7 +34,28 @@ struct HostServices {
 
 class LoadedLibrary;
 
-class PluginInstance {
+// What every flow holds: a plugin, wherever its code runs (in this process today; in a runner
+// process later), so that a flow never depends on how the plugin is hosted.
+class Plugin {
+ public:
+  virtual ~Plugin() = default;
+
+  virtual const PluginManifest& manifest() const = 0;
+  virtual uint32_t abi_version() const = 0;
+  virtual bool free_threaded() const = 0;
+
+  // One request/response through the boundary; never throws. `deadline` bounds the plugin's
+  // work and `stop` asks it to stop early (the client went away); the plugin sees either
+  // through `should_stop()`.
+  virtual CallResult call(const sas::plugin::v1::PluginRequest& request, sas::plugin::v1::PluginResponse& response,
+                          std::chrono::system_clock::time_point deadline = {}, std::stop_token stop = {}) = 0;
+
+  // Explicit, idempotent: later calls answer SAS_ERR_UNAVAILABLE.
+  virtual void shutdown() = 0;
+};
+
+// A plugin loaded into this process with Boost.DLL.
+class PluginInstance final : public Plugin {
  public:
   // Inspects, loads, negotiates and initialises. Throws PluginError with a one-line reason.
   static std::shared_ptr<PluginInstance> load(const std::filesystem::path& path, const std::string& config,
@@ -42,17 +64,12 @@ class PluginInstance {
   PluginInstance(const PluginInstance&) = delete;
   PluginInstance& operator=(const PluginInstance&) = delete;
 
-  const PluginManifest& manifest() const;
-  uint32_t abi_version() const { return abi_version_; }
-  bool free_threaded() const { return free_threaded_; }
-
-  // One request/response through the boundary. `deadline` bounds the plugin's work (it
-  // polls the call context); the host never throws from here.
+  const PluginManifest& manifest() const override;
+  uint32_t abi_version() const override { return abi_version_; }
+  bool free_threaded() const override { return free_threaded_; }
   CallResult call(const sas::plugin::v1::PluginRequest& request, sas::plugin::v1::PluginResponse& response,
-                  std::chrono::system_clock::time_point deadline = {});
-
-  // Explicit, idempotent: later calls answer SAS_ERR_UNAVAILABLE.
-  void shutdown();
+                  std::chrono::system_clock::time_point deadline = {}, std::stop_token stop = {}) override;
+  void shutdown() override;
 
   struct Shared;  // what the plugin's sas_host_api points into (plugin.cpp)
 

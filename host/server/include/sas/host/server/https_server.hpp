@@ -23,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -44,6 +45,9 @@ struct Request {
   bool tls = true;       // false only for plain HTTP (allow_plain_http)
   ClientSubject client;  // from the verified certificate
   std::string remote;    // "ip:port" of the peer, for logs
+  // Requested when the request's deadline passes or the client disconnects: long work (a
+  // plugin call) stops early, since nobody will read its answer.
+  std::stop_token stop;
 
   // First header with this name (case-insensitive).
   std::optional<std::string_view> header(std::string_view name) const;
