@@ -7,6 +7,7 @@ SAS_PACKAGES=(
   libprotobuf-dev protobuf-compiler libcurl4-openssl-dev libssl-dev
   libsqlite3-dev libpq-dev libhowardhinnant-date-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  faketime
 )
 
 sas_install_deps() {

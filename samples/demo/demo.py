@@ -1,0 +1,614 @@
+#!/usr/bin/env python3
+"""The main job, end to end, on the embedded default store (run by scripts/demo; tests/demo runs
+it under fixed clocks).
+
+A generated agenda behind the reference plugin, the host serving it over mutual TLS, the SAS
+platform simulator searching it as the national platform does, a regulator's account, a booking
+through the sample agenda, the consultation coded for billing, the notifications delivered, the
+doctor's options and the certification suite. Every step checks what it shows: a step whose
+effect is not visible stops the demo with a message naming the step.
+
+The demo chooses its practitioners and its window from the agenda it generated, so it has
+something to show at any hour, on any day, and on the days the clocks change.
+
+  demo.py --build build [--ig DIR] [--at 2026-03-29T08:00:00+02:00]
+
+--at runs the whole demo (every process it starts) under that clock, through libfaketime.
+"""
+
+import argparse
+import collections
+import datetime
+import json
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")
+RPPS_SYSTEM = "urn:oid:1.2.250.1.71.4.2.1"
+REGULATOR_RPPS = "810002673899"
+REGULATOR_EMAIL = "jules.marius@sas.test"
+
+
+class DemoFailure(Exception):
+    pass
+
+
+class Demo:
+    def __init__(self, build, ig, work, clock_offset=0):
+        self.build = os.path.abspath(build)
+        # Under --at, every process the demo starts runs under libfaketime with this offset, and the
+        # demo's own clock (now()) adds it; the interpreter itself is not preloaded (its sleeps would
+        # break).
+        self.clock_offset = clock_offset
+        self.prefix = ["faketime", "-f", "%+ds" % clock_offset] if clock_offset else []
+        self.ig = ig
+        self.work = work
+        self.processes = []
+        self.step_name = ""
+
+    # --- plumbing ----------------------------------------------------------------------------
+    def bin(self, name):
+        return os.path.join(self.build, "bin", name)
+
+    def step(self, number, title):
+        self.step_name = "step %s (%s)" % (number, title)
+        print("\n== %s. %s" % (number, title), flush=True)
+
+    def expect(self, condition, message):
+        if not condition:
+            raise DemoFailure("%s: %s" % (self.step_name, message))
+
+    def now(self):
+        return datetime.datetime.now(PARIS) + datetime.timedelta(seconds=self.clock_offset)
+
+    def run(self, *args, check=True, stdin=None):
+        result = subprocess.run(self.prefix + [str(a) for a in args], capture_output=True, text=True, input=stdin)
+        if check and result.returncode != 0:
+            raise DemoFailure("%s: `%s` exited %d: %s" % (self.step_name, " ".join(str(a) for a in args[:3]),
+                                                          result.returncode, (result.stderr or result.stdout).strip()))
+        return result
+
+    def show(self, text, indent="   "):
+        for line in text.rstrip("\n").splitlines():
+            print(indent + line)
+        sys.stdout.flush()
+
+    def start(self, args, log):
+        process = subprocess.Popen(self.prefix + [str(a) for a in args], stdout=subprocess.DEVNULL,
+                                   stderr=open(log, "w"))
+        self.processes.append(process)
+        return process
+
+    def stop_all(self):
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+    def wait_for(self, what, predicate, process=None, log=None, seconds=20.0):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            if process is not None and process.poll() is not None:
+                text = open(log).read() if log else ""
+                raise DemoFailure("%s: %s exited (%d) before %s:\n%s" % (self.step_name, process.args[0],
+                                                                         process.returncode, what, text))
+            time.sleep(0.1)
+        raise DemoFailure("%s: no %s after %.0f s" % (self.step_name, what, seconds))
+
+    @staticmethod
+    def free_port():
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    @staticmethod
+    def accepts(port):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    def agenda(self, query, *params):
+        with sqlite3.connect("file:%s?mode=ro" % self.agenda_db, uri=True) as db:
+            return db.execute(query, params).fetchall()
+
+    # --- the platform's side -------------------------------------------------------------------
+    def search_args(self, ids, cert="client"):
+        return [self.bin("sas-sim"), "search", "--base", "https://localhost:%d" % self.port,
+                "--cert", os.path.join(self.pki, cert + ".pem"), "--key", os.path.join(self.pki, cert + "-key.pem"),
+                "--ca", os.path.join(self.pki, "ca.pem"), "--practitioners", ",".join(ids),
+                "--from", self.window[0], "--to", self.window[1]]
+
+    def search(self, ids):
+        """The Bundle the platform gets for `ids` over the demo's window, read per practitioner."""
+        bundle = json.loads(self.run(*self.search_args(ids), "--raw").stdout)
+        self.expect(bundle.get("resourceType") == "Bundle", "the search answer is not a Bundle")
+        return SearchAnswer(bundle)
+
+    # --- the steps ------------------------------------------------------------------------------
+    def main(self):
+        now = self.now()
+        print("demo clock: %s (Europe/Paris)" % now.isoformat(timespec="seconds"))
+        # The platform's window: now to now + 48 h, written with the offset of each end (they differ
+        # on the days the clocks change).
+        end = (now.astimezone(datetime.timezone.utc) + datetime.timedelta(hours=48)).astimezone(PARIS)
+        self.window = (iso_ms(now), iso_ms(end))
+        self.agenda_db = os.path.join(self.work, "agenda.db")
+        self.pki = os.path.join(self.work, "pki")
+        plugin = os.path.join(self.build, "lib/sas/plugins/libsas-sqlite-agenda.so")
+
+        self.step(1, "A small agenda: 20 practitioners, from today over 4 days, in the reference plugin's SQLite schema")
+        summary = json.loads(self.run(self.bin("sas-sim"), "gen-agenda", "--out", self.agenda_db, "--practitioners", 20,
+                                      "--days", 4, "--seed", 42, "--start", now.date().isoformat()).stdout)
+        self.show(json.dumps(summary))
+        self.expect(summary["practitioners"] == 20 and summary["free_slots"] > 0, "the agenda has no free slot")
+
+        self.step(2, "The reference plugin, inspected without running its code")
+        inspected = self.run(self.bin("sas-host"), "inspect-plugin", plugin).stdout
+        self.show(inspected)
+        self.expect(re.search(r"flows:.*slot-search", inspected),
+                    "the manifest does not declare the slot search")
+
+        self.step(3, "A throw-away PKI: CA, server certificate, the platform's client certificate (CN=sas.sante.fr, OU=SAS)")
+        self.show(self.run(self.bin("sas-sim"), "pki", "--out", self.pki).stdout.splitlines()[0])
+        for name in ("ca", "server", "client", "vendor", "client-wrong-ou"):
+            self.expect(os.path.exists(os.path.join(self.pki, name + ".pem")), "no %s.pem in the PKI" % name)
+
+        self.step(4, "The SAS platform's appointment side (sas-sim serve), then sas-host serving the SAS FHIR endpoint "
+                     "over mutual TLS")
+        self.start_platform()
+        self.start_host(plugin)
+
+        self.step(5, "The SAS platform simulator searches two practitioners' next 48 hours (INT_R01)")
+        self.choose_practitioners()
+        searched = self.run(*self.search_args(self.ids))
+        self.show(searched.stdout)
+        total = int(re.search(r"total (\d+) free slot", searched.stdout).group(1))
+        self.expect(total == self.before.total and total > 0,
+                    "the summary shows %d slots, the Bundle %d" % (total, self.before.total))
+
+        self.step(6, "A client the host must refuse during the TLS handshake (wrong OU)")
+        refused = self.run(*self.search_args(self.ids, cert="client-wrong-ou"), check=False)
+        self.show((refused.stderr or refused.stdout).splitlines()[0] if (refused.stderr or refused.stdout) else "")
+        self.expect(refused.returncode != 0, "a client certificate with OU other than SAS was answered")
+
+        self.step(7, "INT_R02: the platform creates a regulator's account (conditional PUT), then replays a POST of it")
+        self.regulator_account()
+
+        self.step(8, "origin=sas: the regulator follows a returned slot's booking URL into the sample agenda")
+        self.book_as_regulator()
+
+        self.step(9, "The doctor sees the patient: the honoured SAS consultation is reported and coded (SNP / MRT rules)")
+        self.honour_consultation()
+
+        self.step(10, "INT_R03: the plugin reported the booking and the visit; the host's outbox delivered them to the "
+                      "platform")
+        self.deliveries()
+
+        self.step(11, "The doctor keeps control (docs/doctor-options.md): settings and rules through the admin API")
+        self.doctor_options()
+
+        self.step(12, "Certification: sas-conformance against this endpoint, as the platform would call it")
+        self.certification()
+        print("\ndemo finished")
+
+    def start_platform(self):
+        self.platform_port = self.free_port()
+        args = [self.bin("sas-sim"), "serve", "--listen", "127.0.0.1:%d" % self.platform_port,
+                "--tls-cert", os.path.join(self.pki, "server.pem"), "--tls-key", os.path.join(self.pki, "server-key.pem"),
+                "--client-ca", os.path.join(self.pki, "ca.pem"), "--db", os.path.join(self.work, "platform.db")]
+        if self.ig:
+            args += ["--ig", self.ig]
+        log = os.path.join(self.work, "platform.log")
+        process = self.start(args, log)
+        self.wait_for("platform listening", lambda: self.accepts(self.platform_port), process, log)
+
+    def start_host(self, plugin):
+        self.port = self.free_port()
+        self.admin_port = self.free_port()
+        token = os.path.join(self.work, "admin.token")
+        with open(os.open(token, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            f.write(os.urandom(32).hex())
+        pki = self.pki
+        config = os.path.join(self.work, "host.conf")
+        with open(config, "w") as f:
+            f.write(f"""# sas-host serve --config: every key is also a command-line flag
+plugin = {plugin}
+plugin-config = db={self.agenda_db}
+store = sqlite:{self.work}/host.db
+listen = 127.0.0.1:{self.port}
+tls-cert = {pki}/server.pem
+tls-key = {pki}/server-key.pem
+client-ca = {pki}/ca.pem
+client-crl = {pki}/crl.pem
+allow-client-subject = CN=sas.sante.fr,OU=SAS
+# the local admin API (doctor settings, publication rules, reports), on its own port
+admin-listen = 127.0.0.1:{self.admin_port}
+admin-token-file = {token}
+# INT_R03: where appointment notifications go, with the vendor's client certificate
+sas-base = https://localhost:{self.platform_port}/fhir
+sas-cert = {pki}/vendor.pem
+sas-key = {pki}/vendor-key.pem
+sas-ca = {pki}/ca.pem
+""")
+        self.show(open(config).read())
+        log = os.path.join(self.work, "host.log")
+        process = self.start([self.bin("sas-host"), "serve", "--config", config], log)
+        self.wait_for("'listening on' in the host's log", lambda: "listening on" in open(log).read(), process, log)
+        self.show("\n".join(line for line in open(log).read().splitlines() if "listening on" in line))
+        self.admin = ["--admin", "https://localhost:%d" % self.admin_port, "--admin-token-file", token,
+                      "--admin-ca", os.path.join(pki, "ca.pem")]
+
+    def choose_practitioners(self):
+        """Two practitioners with slots in the window: `doctor` (whose options change in step 11) has
+        public slots that are not SNP yet; `booked` (whose slot the regulator books in step 8) has a
+        slot of its own, so the booking leaves the doctor's slots alone."""
+        stored = [row[0] for row in self.agenda("SELECT national_id FROM practitioner ORDER BY id")]
+        everyone = self.search([platform_id(n) for n in stored])
+        ranked = sorted(everyone.by_practitioner, key=lambda p: (-len(everyone.public_only(p)),
+                                                                 -len(everyone.by_practitioner[p]), p))
+        self.expect(ranked and everyone.public_only(ranked[0]),
+                    "no practitioner has a public slot between %s and %s" % self.window)
+        self.doctor = ranked[0]
+        others = [p for p in ranked[1:] if everyone.by_practitioner[p]]
+        self.expect(others, "only one practitioner has slots between %s and %s" % self.window)
+        self.booked = others[0]
+        self.ids = [self.doctor, self.booked]
+        self.before = self.search(self.ids)
+        print("   window: %s to %s" % self.window)
+        stored = dict((platform_id(n), n) for n in stored)
+        print("   asked by the platform as: %s (stored by the agenda as: %s)"
+              % (", ".join(self.ids), ", ".join(stored.get(i, i) for i in self.ids)))
+        for p in self.ids:
+            print("   %s: %d slot(s), %d of them public only" % (p, len(self.before.by_practitioner[p]),
+                                                               len(self.before.public_only(p))))
+
+    def regulator_account(self):
+        body = json.dumps({
+            "resourceType": "Practitioner",
+            "meta": {"source": "urn:oid:1.2.250.1.213.3.6",
+                     "profile": ["https://interop.esante.gouv.fr/ig/fhir/sas/StructureDefinition/FrPractitionerRegul"]},
+            "identifier": [{"type": {"coding": [{"system": "http://interopsante.org/fhir/CodeSystem/fr-v2-0203",
+                                                 "code": "IDNPS"}]},
+                            "system": RPPS_SYSTEM, "value": REGULATOR_RPPS}],
+            "active": True, "name": [{"family": "MARIUS", "given": ["Jules"]}],
+            "telecom": [{"system": "email", "value": REGULATOR_EMAIL}]})
+
+        def send(method, target):
+            # curl, like every client of the demo, runs under the demo's clock (the certificates' too).
+            answer = self.run("curl", "-sS", "-X", method, "--cert", os.path.join(self.pki, "client.pem"),
+                              "--key", os.path.join(self.pki, "client-key.pem"), "--cacert",
+                              os.path.join(self.pki, "ca.pem"), "-H", "Content-Type: application/fhir+json",
+                              "--data-binary", "@-", "-D", "-", "-o", os.path.join(self.work, "answer.json"),
+                              "https://localhost:%d%s" % (self.port, target), stdin=body).stdout
+            return parse_head(answer) + (open(os.path.join(self.work, "answer.json")).read(),)
+
+        status, headers, _ = send("PUT", "/Practitioner?identifier=" + urllib.parse.quote(RPPS_SYSTEM + "|" +
+                                                                                          REGULATOR_RPPS, safe=":"))
+        location = headers.get("location", "")
+        print("   PUT  -> HTTP %d, Location: %s" % (status, location))
+        self.expect(status in (200, 201) and location, "the conditional PUT was answered %d without a Location" % status)
+        status, _, answer = send("POST", "/Practitioner")
+        diagnostics = [i.get("diagnostics", "") for i in json.loads(answer).get("issue", [])] if answer else []
+        print("   POST -> HTTP %d: %s" % (status, diagnostics[0] if diagnostics else ""))
+        self.expect(400 <= status < 500 and diagnostics, "the replayed POST was answered %d" % status)
+        rows = self.agenda("SELECT id, national_id, family_name, given_names, email, active FROM regulator_account")
+        print("   in the agenda's user base: %s" % rows)
+        self.expect(len(rows) == 1 and rows[0][4] == REGULATOR_EMAIL, "the agenda holds %d accounts" % len(rows))
+
+    def book_as_regulator(self):
+        self.run(self.bin("sas-sample-agenda"), "set-password", "--agenda", self.agenda_db, "--email", REGULATOR_EMAIL,
+                 "--password", "demo-password")
+        web_port = self.free_port()
+        log = os.path.join(self.work, "web.log")
+        process = self.start([self.bin("sas-sample-agenda"), "serve", "--agenda", self.agenda_db,
+                              "--listen", "127.0.0.1:%d" % web_port], log)
+        self.wait_for("sample agenda listening", lambda: self.accepts(web_port), process, log)
+        self.web = WebClient(self, "http://127.0.0.1:%d" % web_port)
+
+        # A slot of `booked` in the window, found where the regulator finds it: in the Bundle.
+        slot = self.before.by_practitioner[self.booked][0]
+        booking = slot["comment"]
+        path = urllib.parse.urlsplit(booking).path
+        print("   %s's slot at %s, booking URL %s (served here at %s%s)" % (self.booked, slot["start"], booking,
+                                                                           self.web.base, path))
+        status, where = self.web.visit(path)
+        print("   without origin=sas         -> %d %s" % (status, where))
+        status, login = self.web.visit(path + "?origin=sas")
+        print("   origin=sas, not logged in  -> %d %s" % (status, login))
+        self.expect(status in (302, 303) and "origin=sas" in login, "origin=sas did not lead to the login page")
+        status, where = self.web.visit(login, {"email": REGULATOR_EMAIL, "password": "demo-password"})
+        print("   login, origin=sas kept     -> %d %s" % (status, where))
+        self.expect(status in (302, 303) and "origin=sas" in where, "the login lost origin=sas (%d %s)" % (status, where))
+        terms = "/terms?origin=sas&return=" + urllib.parse.quote(path, safe="")
+        csrf = self.web.field(self.web.page(terms), "csrf")
+        status, where = self.web.visit(terms, {"csrf": csrf, "accept": "yes"})
+        print("   terms accepted             -> %d %s" % (status, where))
+        page = self.web.page(path + "?origin=sas")
+        offered = re.findall(r'name="slot_id" value="(\d+)"', page)
+        agenda_ids = [str(row[0]) for row in self.agenda(
+            "SELECT s.id FROM slot s JOIN place l ON l.id = s.place_id JOIN practitioner p ON p.id = l.practitioner_id "
+            "WHERE p.national_id IN (?, ?) AND s.start_utc = ? AND s.status = 'free'",
+            self.booked, self.booked[1:], epoch(slot["start"]))]
+        chosen = [i for i in offered if i in agenda_ids]
+        self.expect(chosen, "the booking page does not offer the slot at %s (offers %s)" % (slot["start"], offered))
+        status, where = self.web.visit(path + "/book?origin=sas", {"csrf": self.web.field(page, "csrf"),
+                                                                   "slot_id": chosen[0], "patient": "DURAND Alice"})
+        print("   booking slot %s            -> %d %s" % (chosen[0], status, where))
+        rows = self.agenda("SELECT id, slot_id, sas_origin, regulator_id_system, regulator_id_value, "
+                           "datetime(booked_at, 'unixepoch') FROM appointment")
+        print("   the appointment (slot, SAS origin, regulator's id system and value, booked at UTC): %s"
+              % [list(row[1:]) for row in rows])
+        self.expect(len(rows) == 1 and rows[0][2] == 1 and rows[0][4] == REGULATOR_RPPS,
+                    "no SAS-origin appointment with the regulator's RPPS")
+        self.appointment = rows[0][0]
+        self.booked_slot_start = slot["start"]
+        after = self.search(self.ids)
+        print("   %s's slots in the window: %d before, %d after" % (self.booked, len(self.before.by_practitioner[self.booked]),
+                                                                  len(after.by_practitioner[self.booked])))
+        self.expect(len(after.by_practitioner[self.booked]) == len(self.before.by_practitioner[self.booked]) - 1,
+                    "the booked slot is still offered to the platform")
+        self.before = after
+
+    def honour_consultation(self):
+        seen_at = self.booked_slot_start
+        print("   honoured at the slot's time, %s, by a doctor who is not the patient's médecin traitant" % seen_at)
+        status, _ = self.web.visit("/consultations/%s/honour" % self.appointment,
+                                   {"opposable": "1", "codes": "G", "consulted_at": seen_at})
+        print("   POST /consultations/ID/honour -> %d" % status)
+        self.expect(status < 400, "the consultation was refused (%d)" % status)
+        self.wait_for("billing decision in the agenda", lambda: self.agenda("SELECT code FROM billing_decision"))
+        code, indicator, euros, rule_set, reasons = self.agenda(
+            "SELECT code, parcours_indicator, amount_cents / 100.0, rule_set, reasons_fr FROM billing_decision")[0]
+        print("   the decision the plugin received for the vendor's invoicing:")
+        # No code is a decision too (e.g. a public holiday is PDSA time, not SNP); its reasons say why.
+        print("     code %s, parcours indicator %s, %.2f EUR, rules %s" % (code or "none", indicator or "none", euros,
+                                                                        rule_set))
+        self.show(reasons, "     ")
+        self.expect(rule_set and reasons.strip(), "the billing decision gives no reasons")
+        self.expect(bool(code) == (euros > 0), "the decision's code (%r) and amount (%.2f) disagree" % (code, euros))
+        today = self.now().date()
+        report = self.run(self.bin("sas-host"), "report", "snp", "--store", "sqlite:%s/host.db" % self.work,
+                          "--practitioner", self.booked, "--from", today.isoformat(),
+                          "--to", (today + datetime.timedelta(days=7)).isoformat(), "--format", "csv").stdout
+        print("   sas-host report snp (CSV):")
+        self.show("\n".join(line[:150] for line in report.splitlines()), "     ")
+        self.expect(len(report.strip().splitlines()) >= 2, "the SNP report has no consultation")
+
+    def deliveries(self):
+        def received():
+            out = self.run(self.bin("sas-sim"), "received", "--db", os.path.join(self.work, "platform.db"), check=False)
+            return [json.loads(line) for line in out.stdout.splitlines() if line.strip()] if out.returncode == 0 else []
+
+        self.wait_for("two notifications received by the platform", lambda: len(received()) >= 2, seconds=30)
+        for r in received():
+            print("   %-4s %-70s -> %s  %s" % (r["method"], r["target"][:70], r.get("http_status"), r.get("status", "")))
+        self.show(self.run(self.bin("sas-host"), "outbox", "status", "--store", "sqlite:%s/host.db" % self.work).stdout,
+                  "   outbox: ")
+
+    def doctor_options(self):
+        doctor, other = self.doctor, self.booked
+        settings = [self.bin("sas-host"), "settings", "set", "--practitioner", doctor, "--changed-by", "demo"]
+
+        def summary(label, answer):
+            print("   %s: %d slot(s) by type %s" % (label, answer.total, dict(sorted(answer.types().items()))))
+            for role, text in answer.call_first():
+                print("   PractitionerRole/%s: %s" % (role, text))
+
+        before = self.before
+        summary("before", before)
+        print("   %s hides their agenda from SAS:" % doctor)
+        self.show(self.run(*settings, "--visible", "false", *self.admin).stdout)
+        hidden = self.search(self.ids)
+        summary("after", hidden)
+        self.expect(not hidden.by_practitioner[doctor], "%s's slots are still offered while hidden" % doctor)
+        self.expect(len(hidden.by_practitioner[other]) == len(before.by_practitioner[other]),
+                    "hiding %s changed %s's slots" % (doctor, other))
+
+        print("   %s shows it again, asks to be called first, and offers every public slot to SAS as SNP too:" % doctor)
+        self.show(self.run(*settings, "--volunteer", "true", "--visible", "true", "--consent-to-call", "true",
+                           "--phone", "06 12 34 56 78", *self.admin).stdout)
+        self.show(self.run(self.bin("sas-host"), "rules", "add", "--practitioner", doctor, "--rule",
+                           '{"kind":"public-also-snp"}', "--changed-by", "demo", *self.admin).stdout)
+        shown = self.search(self.ids)
+        summary("after", shown)
+        self.expect(len(shown.by_practitioner[doctor]) == len(before.by_practitioner[doctor]),
+                    "%s's slots are not all back" % doctor)
+        self.expect(not shown.public_only(doctor), "%s's public slots are not offered as SNP too" % doctor)
+        self.expect(any("+33612345678" in text or "06 12 34 56 78" in text for _, text in shown.call_first()),
+                    "no PractitionerRole says to call %s first" % doctor)
+
+        print("   why %s's first public slot is typed so (rules explain, through the admin API):" % doctor)
+        explained = json.loads(self.run(self.bin("sas-host"), "rules", "explain", "--practitioner", doctor,
+                                        "--from", self.window[0], "--to", self.window[1], *self.admin).stdout)
+        by_rule = [s for s in explained.get("slots", []) if s.get("steps")]
+        self.expect(by_rule, "rules explain shows no slot of %s changed by the rule" % doctor)
+        print("   " + json.dumps(by_rule[0], ensure_ascii=False))
+
+        # The forfait is reported per calendar year; last year's options are wholly in the past.
+        year = self.now().year - 1
+        print("   %s's options, as their agenda software recorded them last year (back-dated: --effective-at):" % other)
+        for flags, when in (
+                (["--volunteer", "true", "--visible", "true"], "%d-03-01T09:00:00+01:00" % year),
+                (["--visible", "false"], "%d-07-14T18:00:00+02:00" % year),
+                (["--visible", "true"], "%d-09-01T08:00:00+02:00" % year)):
+            self.run(self.bin("sas-host"), "settings", "set", "--practitioner", other, *flags, "--effective-at", when,
+                     "--changed-by", "demo", *self.admin)
+        print("   visible from 1 March, hidden 14 July - 1 September; volunteer from 1 March")
+        print("   structure forfait, indicator 8 (volunteer and visible agenda, by period), %d:" % year)
+        report = self.run(self.bin("sas-host"), "report", "forfait", "--store", "sqlite:%s/host.db" % self.work,
+                          "--year", year, "--format", "csv").stdout
+        self.show(report)
+        rows = [line for line in report.splitlines() if other in line or other[1:] in line]
+        self.expect(len(rows) >= 1, "the forfait report has no line for %s" % other)
+
+    def certification(self):
+        if not self.ig:
+            print("   (skipped: no SAS IG package)")
+            return
+        html = os.path.join(self.work, "certification.html")
+        result = self.run(self.bin("sas-conformance"), "endpoint", "--base", "https://localhost:%d" % self.port,
+                          "--ca", os.path.join(self.pki, "ca.pem"), "--cert", os.path.join(self.pki, "client.pem"),
+                          "--key", os.path.join(self.pki, "client-key.pem"), "--practitioners", ",".join(self.ids),
+                          "--ig", self.ig, "--quiet", "--html", html, check=False)
+        self.show("\n".join((result.stdout + result.stderr).strip().splitlines()[-12:]))
+        self.expect(result.returncode == 0, "the reference host fails its own certification (exit %d)" % result.returncode)
+
+
+class SearchAnswer:
+    """A searchset Bundle, its Slots grouped by the practitioner (platform id) they belong to."""
+
+    def __init__(self, bundle):
+        self.bundle = bundle
+        self.total = bundle.get("total", 0)
+        self.resources = {e["resource"]["resourceType"] + "/" + e["resource"]["id"]: e["resource"]
+                          for e in bundle.get("entry", [])}
+        self.by_practitioner = collections.defaultdict(list)
+        for resource in self.resources.values():
+            if resource["resourceType"] == "Slot":
+                self.by_practitioner[self.practitioner_of(resource)].append(resource)
+        for slots in self.by_practitioner.values():
+            slots.sort(key=lambda s: epoch(s["start"]))
+
+    def practitioner_of(self, slot):
+        schedule = self.resources.get(slot["schedule"]["reference"], {})
+        for actor in schedule.get("actor", []):
+            reference = actor.get("reference", "")
+            if reference.startswith("PractitionerRole/"):
+                reference = self.resources.get(reference, {}).get("practitioner", {}).get("reference", "")
+            for identifier in self.resources.get(reference, {}).get("identifier", []):
+                if identifier.get("system") == RPPS_SYSTEM:
+                    return identifier["value"]
+        return None
+
+    @staticmethod
+    def slot_types(slot):
+        return [label["code"] for label in slot.get("meta", {}).get("security", [])]
+
+    def public_only(self, practitioner):
+        return [s for s in self.by_practitioner.get(practitioner, []) if self.slot_types(s) == ["PUBLIC"]]
+
+    def types(self):
+        return collections.Counter("+".join(self.slot_types(s)) for slots in self.by_practitioner.values() for s in slots)
+
+    def call_first(self):
+        return [(r["id"], r["availabilityExceptions"]) for r in self.resources.values()
+                if r["resourceType"] == "PractitionerRole" and "availabilityExceptions" in r]
+
+
+class WebClient:
+    """The regulator's browser (curl under the demo's clock): cookies kept, redirects shown rather
+    than followed."""
+
+    def __init__(self, demo, base):
+        self.demo = demo
+        self.base = base
+        self.jar = os.path.join(demo.work, "cookies")
+        self.body = os.path.join(demo.work, "page.html")
+
+    def _open(self, target, form=None):
+        args = ["curl", "-sS", "-b", self.jar, "-c", self.jar, "-D", "-", "-o", self.body]
+        for key, value in (form or {}).items():
+            args += ["--data-urlencode", "%s=%s" % (key, value)]
+        status, headers = parse_head(self.demo.run(*args, self.base + target).stdout)
+        return status, headers.get("location", ""), open(self.body, encoding="utf-8", errors="replace").read()
+
+    def visit(self, target, form=None):
+        status, location, _ = self._open(target, form)
+        return status, location
+
+    def page(self, target):
+        status, _, body = self._open(target)
+        self.demo.expect(status == 200, "GET %s answered %d" % (target, status))
+        return body
+
+    def field(self, page, name):
+        found = re.search(r'name="%s" value="([^"]*)"' % name, page)
+        self.demo.expect(found, "no %s field in the page" % name)
+        return found.group(1)
+
+
+def parse_head(text):
+    """(status, {lower-case header: value}) of the last response head curl -D printed."""
+    status, headers = 0, {}
+    for line in text.replace("\r", "").splitlines():
+        if line.startswith("HTTP/"):
+            status, headers = int(line.split()[1]), {}
+        elif ":" in line:
+            key, value = line.split(":", 1)
+            headers[key.strip().lower()] = value.strip()
+    return status, headers
+
+
+def platform_id(national_id):
+    """The platform's form of a national id: 8 + RPPS (11 digits), 0 + ADELI (9 digits)."""
+    return {11: "8", 9: "0"}.get(len(national_id), "") + national_id
+
+
+def iso_ms(moment):
+    return moment.isoformat(timespec="milliseconds")
+
+
+def epoch(text):
+    return int(datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+
+
+def clock_offset(at):
+    """Seconds from now to `at` (Paris time when it has no offset)."""
+    target = datetime.datetime.fromisoformat(at)
+    if target.tzinfo is None:
+        target = target.replace(tzinfo=PARIS)
+    if shutil.which("faketime") is None:
+        sys.exit("demo: --at needs faketime (Debian package faketime)")
+    # The host's timers and the interpreter's sleeps keep the real monotonic clock.
+    os.environ["FAKETIME_DONT_FAKE_MONOTONIC"] = "1"
+    return int(round(target.timestamp() - time.time()))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--build", required=True, help="the CMake build directory (bin/, lib/)")
+    parser.add_argument("--ig", default="", help="the SAS IG package directory (step 12 is skipped without it)")
+    parser.add_argument("--at", help="run under this clock, e.g. 2026-03-29T08:00:00+02:00 (Paris time if no offset)")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    options = parser.parse_args()
+    work = tempfile.mkdtemp(prefix="sas-demo.")
+    demo = Demo(options.build, options.ig if options.ig and os.path.isdir(options.ig) else "", work,
+                clock_offset(options.at) if options.at else 0)
+    try:
+        demo.main()
+        return 0
+    except DemoFailure as failure:
+        print("\ndemo FAILED at %s" % failure, file=sys.stderr)
+        print("(logs kept in %s)" % work, file=sys.stderr)
+        options.keep = True
+        return 1
+    except Exception as error:  # a bug of the demo itself: still say where
+        print("\ndemo FAILED at %s: %s: %s" % (demo.step_name, type(error).__name__, error), file=sys.stderr)
+        print("(logs kept in %s)" % work, file=sys.stderr)
+        options.keep = True
+        return 1
+    finally:
+        demo.stop_all()
+        if not options.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
