@@ -357,6 +357,22 @@ sas::plugin::v1::SearchSlotsRequest to_plugin_request(const ParsedSlotQuery& que
   return request;
 }
 
+std::string slot_query_target(const std::vector<std::string>& practitioner_ids, std::string_view start_ge,
+                              std::string_view start_le) {
+  auto encode_plus = [](std::string_view s) {
+    std::string out;
+    for (char c : s) out += c == '+' ? std::string("%2B") : std::string(1, c);
+    return out;
+  };
+  std::string target = "/Slot?_include=Slot:schedule&_include:iterate=Schedule:actor&start=ge" + encode_plus(start_ge) +
+                       "&start=le" + encode_plus(start_le) + "&" + std::string(param::kPractitionerIdentifier) + "=";
+  for (std::size_t i = 0; i < practitioner_ids.size(); ++i) {
+    if (i != 0) target += ',';
+    target += std::string(sas::sdk::ids::kPractitionerSystem) + "|" + practitioner_ids[i];
+  }
+  return target + "&status=free";
+}
+
 std::string self_link(const ParsedSlotQuery& query, std::string_view base_url) {
   while (!base_url.empty() && base_url.back() == '/') base_url.remove_suffix(1);
   std::string link(base_url);
