@@ -25,6 +25,7 @@
 #include <sas/host/plugin_loader/manifest.hpp>
 #include <sas/host/slot_search/service.hpp>
 #include <sas/host/store/store.hpp>
+#include <sas/host/text/text.hpp>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -61,13 +62,9 @@ server::Response error_response(int status, std::string_view message, Headers he
   return response;
 }
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+using sas::host::text::is_blank;
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
+using sas::host::text::trim;
 
 bool iequals(std::string_view a, std::string_view b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
@@ -80,7 +77,7 @@ std::optional<std::string_view> bearer_token(const server::Request& request) {
   const auto header = request.header("Authorization");
   if (!header) return std::nullopt;
   std::string_view value = trim(*header);
-  if (value.size() < 7 || !iequals(value.substr(0, 6), "Bearer") || !is_space(value[6])) return std::nullopt;
+  if (value.size() < 7 || !iequals(value.substr(0, 6), "Bearer") || !is_blank(value[6])) return std::nullopt;
   return trim(value.substr(7));
 }
 
@@ -194,6 +191,8 @@ std::string read_token_file(const std::filesystem::path& file, std::string_view 
                                 std::to_string(kMinTokenLength) + " are required (e.g. openssl rand -hex 32)");
   return token;
 }
+
+server::Response render_error(int status, std::string_view message) { return error_response(status, message); }
 
 AdminEndpoint::AdminEndpoint(AdminEndpointOptions options) : options_(std::move(options)) {
   if (!options_.settings) throw std::invalid_argument("AdminEndpoint: no doctor settings service");

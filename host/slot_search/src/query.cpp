@@ -6,6 +6,7 @@
 
 #include <boost/url/pct_string_view.hpp>
 
+#include <sas/host/text/text.hpp>
 #include "sas/host/fhir/constants.hpp"
 #include "sas/host/fhir/json.hpp"
 #include "sas/sdk/ids.hpp"
@@ -19,13 +20,9 @@ using fhir::Severity;
 
 namespace {
 
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+using sas::host::text::is_blank;
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
-  return s;
-}
+using sas::host::text::trim;
 
 // Identifier tokens: a '+' around them is a form-encoded space (never part of an id or system).
 std::string_view trim_token(std::string_view s) {

@@ -42,6 +42,10 @@ inline constexpr std::size_t kMinTokenLength = 32;
 // other than printable ASCII without spaces.
 std::string read_token_file(const std::filesystem::path& file, std::string_view flag = "--admin-token-file");
 
+// The admin API's error body, {"error":{"status":N,"message":..}}: what its HttpsServer
+// installs as ServerConfig::render_error, so that its own errors look like the routes' errors.
+server::Response render_error(int status, std::string_view message);
+
 struct AdminEndpointOptions {
   // The bearer token; empty: only certificate-authenticated clients are let in.
   std::string token;
