@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "e2e_support.hpp"
 #include "sas_test/support.hpp"
 
 namespace {
@@ -119,6 +120,8 @@ class SearchHost {
   }
 
   static fs::path plugin() { return sas::test::test_plugin("search_outcomes"); }
+  const fs::path& pki() const { return pki_; }
+  uint16_t fhir_port() const { return static_cast<uint16_t>(fhir_port_); }
   std::string output() const { return process_->output(); }
 
   // A request to the FHIR endpoint with the platform's certificate.
@@ -210,6 +213,20 @@ TEST_F(SearchServiceTest, TheCallersGiveTheSameStatusAndWordsForAPluginFailure) 
   }
 }
 
+// The fourth caller: sas-conformance's plugin mode reports the same words as a finding.
+TEST_F(SearchServiceTest, TheConformanceSuiteReportsTheSameWords) {
+  const Answer fhir = host_->fhir("GET", slot_target(kUnavailable));
+  ASSERT_EQ(fhir.status, 503) << fhir.body;
+  const std::string words = diagnostics(fhir.body);
+  const fs::path dir = sas::test::make_temp_dir("search-conformance");
+  const auto r = sas::test::run({sas::test::bin("sas-conformance").string(), "plugin", SearchHost::plugin().string(),
+                                 "--practitioners", kUnavailable, "--now", "2026-11-23T08:00:00+01:00", "--json",
+                                 (dir / "report.json").string(), "--skip", "R02-", "PERF-"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(sas::test::read_file(dir / "report.json"), HasSubstr("the plugin answered an error: " + words));
+  fs::remove_all(dir);
+}
+
 TEST_F(SearchServiceTest, AMessageWithQuotesAndBackslashesStaysValidJson) {
   const Answer fhir = host_->fhir("GET", slot_target(kThrows));
   ASSERT_EQ(fhir.status, 502);
@@ -245,8 +262,14 @@ TEST_F(SearchServiceTest, HeadAnswersTheGetHeadersWithoutABody) {
     EXPECT_FALSE(head.content_length.empty());
     EXPECT_NE(head.content_length, "0");
   }
-  // The connection is still usable after a HEAD (no stray body bytes on it).
-  EXPECT_EQ(host_->fhir("GET", "/metadata").status, 200);
+  // On the wire: the head of the answer and nothing after it.
+  const std::string raw = sas::e2e::raw_tls_exchange(
+      host_->pki(), host_->fhir_port(), "HEAD /metadata HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+  ASSERT_THAT(raw, testing::StartsWith("HTTP/1.1 200 "));
+  const auto end_of_head = raw.find("\r\n\r\n");
+  ASSERT_NE(end_of_head, std::string::npos) << raw;
+  EXPECT_EQ(raw.size(), end_of_head + 4) << "a body followed the head:\n" << raw;
+  EXPECT_THAT(raw, HasSubstr("Content-Length: " + std::to_string(host_->fhir("GET", "/metadata").body.size())));
 }
 
 }  // namespace

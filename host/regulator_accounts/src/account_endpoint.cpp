@@ -217,8 +217,8 @@ server::Response AccountEndpoint::decide(const server::Request& request, Operati
   *write.mutable_account() = account;
 
   v1::PluginResponse plugin_response;
-  const CallResult result =
-      plugin_->call(plugin_request, plugin_response, std::chrono::system_clock::now() + options_.plugin_deadline);
+  const CallResult result = plugin_->call(plugin_request, plugin_response,
+                                          std::chrono::system_clock::now() + options_.plugin_deadline, request.stop);
   if (!result.ok()) {
     outcome.plugin_status = status_name(result.status);
     const std::string agenda = result.message.empty() ? std::string() : " (agenda: " + result.message + ")";
