@@ -15,6 +15,7 @@
 #include <sas/host/plugin_loader/plugin.hpp>
 #include <sas/host/slot_search/bundle.hpp>
 #include <sas/host/slot_search/query.hpp>
+#include <sas/host/slot_search/service.hpp>
 #include <sas/sdk/datetime.hpp>
 #include <sas/sim/agenda_generator.hpp>
 
@@ -178,17 +179,18 @@ void BM_ApplyPublication(benchmark::State& state) {
   }
 }
 
-// All three, as one request costs in process (no TLS, no HTTP).
+// All three, as one request costs in process (no TLS, no HTTP): the host's search service,
+// the one path of every INT_R01 caller (query, plugin, Bundle with its report).
 void BM_WholeSearchInProcess(benchmark::State& state) {
   auto& f = fixture();
-  sas::host::slot_search::BundleOptions options;
+  sas::host::slot_search::SearchServiceOptions options;
   options.base_url = "https://agenda.example.fr/sas";
+  const sas::host::slot_search::SearchService service(f.plugin, options);
   size_t i = 0;
   for (auto _ : state) {
-    auto query = parse(f.targets[i++ % 256]);
     google::protobuf::Arena arena;
-    const auto& response = call_plugin(query, arena);
-    benchmark::DoNotOptimize(sas::host::slot_search::serialize_search_bundle(query, response.search_slots(), options));
+    auto& answer = *google::protobuf::Arena::CreateMessage<v1::PluginResponse>(&arena);
+    benchmark::DoNotOptimize(service.search(f.targets[i++ % 256], answer).bundle);
   }
 }
 

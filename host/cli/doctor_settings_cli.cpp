@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iostream>
 #include <sas/host/fhir/json.hpp>
+#include <sas/host/text/text.hpp>
 #include <sas/sdk/datetime.hpp>
 #include <sas/sdk/ids.hpp>
 #include <sstream>
@@ -14,12 +15,7 @@ namespace json = boost::json;
 
 namespace {
 
-std::string trim(std::string text) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string::npos) return "";
-  const auto last = text.find_last_not_of(" \t\r\n");
-  return text.substr(first, last - first + 1);
-}
+using sas::host::text::trim;
 
 }  // namespace
 
@@ -53,7 +49,7 @@ AdminClient::Answer AdminClient::send(const std::string& method, const std::stri
       admin_api::request(options_, method, path, body ? json::serialize(*body) : std::string());
   if (answer.status == 0) throw std::runtime_error("--admin: " + answer.error);
   if (answer.status >= 400) {
-    std::string message = trim(answer.message());
+    std::string message(trim(answer.message()));
     if (message.empty()) message = "the admin API answered HTTP " + std::to_string(answer.status);
     throw RemoteError(answer.status, message);
   }
@@ -100,7 +96,7 @@ Target open_target(const po::variables_map& vm) {
   if (!in) throw UsageError("--admin-token-file " + file + ": cannot be read");
   std::ostringstream text;
   text << in.rdbuf();
-  const std::string token = trim(text.str());
+  const std::string token(trim(text.str()));
   if (token.empty()) throw UsageError("--admin-token-file " + file + ": empty");
   std::string ca;
   if (vm.count("admin-ca") != 0U) {

@@ -7,7 +7,9 @@
 #include <sas/host/doctor_settings/documents.hpp>
 #include <sas/host/doctor_settings/publication.hpp>
 #include <sas/host/doctor_settings/service.hpp>
+#include <sas/host/fhir/plugin_failure.hpp>
 #include <sas/host/plugin_loader/plugin.hpp>
+#include <sas/host/slot_search/service.hpp>
 #include <sas/sdk/datetime.hpp>
 #include <sstream>
 
@@ -191,15 +193,15 @@ int explain(const Args& args) {
       if (only) path += "&slot=" + AdminClient::escape(*only);
       out = target.admin->send_json("GET", path);
     } else {
-      v1::PluginRequest request;
-      *request.mutable_search_slots() = ds::explain_request(id, from, to);
       auto plugin = PluginInstance::load(v["plugin"].as<std::string>(), v["plugin-config"].as<std::string>());
+      // The search service's plugin call, as the admin API's explain makes it: the same words.
+      slot_search::SearchServiceOptions search_options;
+      search_options.plugin_deadline = std::chrono::seconds(30);
+      const slot_search::SearchService search(plugin, search_options);
       v1::PluginResponse response;
-      const CallResult result =
-          plugin->call(request, response, std::chrono::system_clock::now() + std::chrono::seconds(30));
-      if (!result.ok()) {
-        throw std::runtime_error("the plugin answered " + std::string(status_name(result.status)) + ": " +
-                                 result.message);
+      if (auto failure = search.call_plugin(ds::explain_request(id, from, to), response)) {
+        throw std::runtime_error(fhir::diagnostics_of(failure->outcome) + " (HTTP " + std::to_string(failure->status) +
+                                 ")");
       }
       auto explained = ds::explain_document(*target.service->snapshot(), id, from, to, response.search_slots(), only);
       if (!explained) {

@@ -1,12 +1,15 @@
-// sas-host search: one slot search straight through the plugin, without HTTP or TLS. For
-// vendors checking their plugin's data and for the demo. With --store, the doctors' settings
-// and publication rules of that store are applied, as the served endpoint does.
+// sas-host search: one slot search through the endpoint's search service, without HTTP or TLS.
+// For vendors checking their plugin's data and for the demo: the same statuses and words as
+// GET [base]/Slot, and the Bundle builder's warnings about the data on stderr. With --store, the
+// doctors' settings and publication rules of that store are applied, as the served endpoint does.
 #include <google/protobuf/util/json_util.h>
 
 #include <iostream>
 #include <map>
 #include <sas/host/doctor_settings/service.hpp>
+#include <sas/host/fhir/plugin_failure.hpp>
 #include <sas/host/plugin_loader/plugin.hpp>
+#include <sas/host/slot_search/service.hpp>
 #include <sas/sdk/datetime.hpp>
 #include <sas/sdk/ids.hpp>
 #include <sstream>
@@ -23,7 +26,8 @@ namespace {
 namespace v1 = sas::plugin::v1;
 using sas::sdk::datetime::Instant;
 
-int64_t to_seconds(Instant t) { return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count(); }
+// fullUrls and the self link of a Bundle that no platform asked for.
+constexpr const char* kBase = "https://sas-host-search.invalid/sas";
 
 void print_summary(const v1::SearchSlotsResponse& response) {
   std::map<std::string, const v1::Place*> places;
@@ -54,14 +58,14 @@ int search(const Args& args) {
       "to", po::value<std::string>()->required(), "window end, FHIR dateTime with offset")(
       "store", po::value<std::string>(),
       "apply the doctor settings and publication rules of this host store (sqlite:PATH), as `serve` does")(
-      "json", po::bool_switch(), "print the plugin's answer as JSON");
+      "json", po::bool_switch(), "print the plugin's answer as JSON")("bundle", po::bool_switch(),
+                                                                      "print the FHIR Bundle the endpoint would send");
   int exit_code = 0;
   auto vm = parse_options("sas-host search", "--plugin PATH --practitioners ID,... --from T --to T", options, args,
                           exit_code);
   if (!vm) return exit_code;
 
-  v1::PluginRequest request;
-  v1::SearchSlotsRequest& search = *request.mutable_search_slots();
+  std::vector<std::string> practitioners;
   std::stringstream ids((*vm)["practitioners"].as<std::string>());
   std::string raw;
   while (std::getline(ids, raw, ',')) {
@@ -71,34 +75,48 @@ int search(const Args& args) {
       std::cerr << "sas-host search: --practitioners: '" << raw << "': " << error << "\n";
       return 2;
     }
-    search.add_practitioner_national_ids(id->prefixed);
+    practitioners.push_back(id->prefixed);
   }
-  if (search.practitioner_national_ids_size() < 1 || search.practitioner_national_ids_size() > 25) {
+  if (practitioners.empty() || practitioners.size() > 25) {
     std::cerr << "sas-host search: --practitioners: give 1 to 25 ids\n";
     return 2;
   }
-  for (const char* key : {"from", "to"}) {
+  std::string window[2];
+  for (int i = 0; i < 2; ++i) {
+    const char* key = i == 0 ? "from" : "to";
     std::string error;
     auto t = sas::sdk::datetime::parse_fhir((*vm)[key].as<std::string>(), &error);
     if (!t) {
       std::cerr << "sas-host search: --" << key << ": " << error << "\n";
       return 2;
     }
-    (std::string(key) == "from" ? search.set_start_from(to_seconds(*t)) : search.set_start_to(to_seconds(*t)));
+    window[i] = sas::sdk::datetime::format_utc(*t);
   }
 
+  // The endpoint's own search path (slot_search::SearchService), on the platform's query.
   auto plugin = PluginInstance::load((*vm)["plugin"].as<std::string>(), (*vm)["plugin-config"].as<std::string>());
+  slot_search::SearchServiceOptions search_options;
+  search_options.base_url = kBase;
+  search_options.plugin_deadline = std::chrono::seconds(5);
+  if (vm->count("store") != 0U) {
+    search_options.settings = std::make_shared<doctor_settings::Service>(Store::open((*vm)["store"].as<std::string>()));
+  }
+  search_options.log = [](std::string_view line) { std::cerr << "sas-host search: " << line << "\n"; };
+  const slot_search::SearchService service(plugin, search_options);
   v1::PluginResponse response;
-  CallResult result = plugin->call(request, response, std::chrono::system_clock::now() + std::chrono::seconds(5));
+  const auto result = service.search(slot_search::slot_query_target(practitioners, window[0], window[1]), response);
   if (!result.ok()) {
-    std::cerr << "sas-host search: plugin answered " << status_name(result.status) << ": " << result.message << "\n";
+    std::cerr << "sas-host search: " << fhir::diagnostics_of(result.error->outcome) << " (HTTP " << result.error->status
+              << ")\n";
     return 1;
   }
-  if (vm->count("store") != 0U) {
-    doctor_settings::Service settings(Store::open((*vm)["store"].as<std::string>()));
-    const auto published = doctor_settings::apply(*settings.snapshot(), *response.mutable_search_slots());
+  if (search_options.settings) {
     std::cerr << "sas-host search: settings and rules of " << (*vm)["store"].as<std::string>() << ": "
-              << published.hidden_slots << " slot(s) withheld, " << published.retyped_slots << " retyped\n";
+              << result.hidden_slots << " slot(s) withheld, " << result.retyped_slots << " retyped\n";
+  }
+  if ((*vm)["bundle"].as<bool>()) {
+    std::cout << result.bundle << "\n";
+    return 0;
   }
   if ((*vm)["json"].as<bool>()) {
     std::string json;

@@ -12,6 +12,7 @@
 #include <sas/host/billing/host_calls.hpp>
 #include <sas/host/doctor_settings/host_calls.hpp>
 #include <sas/host/doctor_settings/service.hpp>
+#include <sas/host/fhir/http.hpp>
 #include <sas/host/fhir_server/fhir_endpoint.hpp>
 #include <sas/host/plugin_loader/plugin.hpp>
 #include <sas/host/server/https_server.hpp>
@@ -145,6 +146,7 @@ int serve(const Args& args) {
   config.max_connections = v["max-connections"].as<size_t>();
   config.request_deadline = std::chrono::milliseconds(v["request-deadline-ms"].as<unsigned>());
   config.log = [](std::string_view line) { std::cerr << "sas-host: " << line << std::endl; };
+  config.render_error = fhir::render_server_error;  // the platform gets OperationOutcomes
   if (!config.cert_file.empty() && config.allowed_subjects.empty()) {
     std::cerr << "sas-host serve: --allow-client-subject is required: with none, every client is refused\n";
     return 2;
@@ -191,6 +193,7 @@ int serve(const Args& args) {
       admin_config->allow_plain_http = false;
       admin_config->require_client_certificate = false;  // a token client needs none
       admin_config->allowed_subjects.clear();
+      admin_config->render_error = admin_api::render_error;  // the admin API's own JSON errors
       if (v.count("admin-allow-client-subject") != 0U)
         admin_config->allowed_subjects = v["admin-allow-client-subject"].as<std::vector<std::string>>();
       for (const auto& subject : admin_config->allowed_subjects) {

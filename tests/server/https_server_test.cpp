@@ -675,7 +675,8 @@ TEST_F(HttpsServerTest, SlowHandlerGets503BeforeDeadline) {
   const auto elapsed = std::chrono::steady_clock::now() - t0;
   ASSERT_EQ(r.code, CURLE_OK) << r.error;
   EXPECT_EQ(r.status, 503);
-  EXPECT_THAT(r.body, HasSubstr("OperationOutcome"));
+  // A generic server knows no FHIR: its own errors are plain text unless a renderer is set.
+  EXPECT_EQ(r.body, "the server could not answer in time\n");
   EXPECT_LT(elapsed, 1400ms);
 }
 
@@ -684,9 +685,25 @@ TEST_F(HttpsServerTest, HandlerExceptionGives500) {
   const auto r = curl_get(pki(), port, "client", "/throw");
   ASSERT_EQ(r.code, CURLE_OK) << r.error;
   EXPECT_EQ(r.status, 500);
-  EXPECT_THAT(r.body, HasSubstr("OperationOutcome"));
+  EXPECT_EQ(r.body, "internal server error\n");
   EXPECT_THAT(r.body, Not(HasSubstr("boom")));
   EXPECT_THAT(logs(), HasSubstr("boom"));
+}
+
+TEST_F(HttpsServerTest, TheErrorRendererWritesTheServersOwnErrors) {
+  auto c = config();
+  c.render_error = [](int status, std::string_view message) {
+    Response r;
+    r.status = status;
+    r.content_type = "application/json";
+    r.body = "{\"status\":" + std::to_string(status) + ",\"message\":\"" + std::string(message) + "\"}";
+    return r;
+  };
+  const uint16_t port = start(c);
+  const auto r = curl_get(pki(), port, "client", "/throw");
+  ASSERT_EQ(r.code, CURLE_OK) << r.error;
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(r.body, R"({"status":500,"message":"internal server error"})");
 }
 
 TEST_F(HttpsServerTest, SlowClientIsDisconnected) {

@@ -19,9 +19,13 @@
 #include <sas/host/appointment_notifications/outbox.hpp>
 #include <sas/host/doctor_settings/documents.hpp>
 #include <sas/host/doctor_settings/service.hpp>
+#include <sas/host/fhir/http.hpp>
 #include <sas/host/fhir/json.hpp>
+#include <sas/host/fhir/plugin_failure.hpp>
 #include <sas/host/plugin_loader/manifest.hpp>
+#include <sas/host/slot_search/service.hpp>
 #include <sas/host/store/store.hpp>
+#include <sas/host/text/text.hpp>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -49,13 +53,7 @@ class Refusal : public std::runtime_error {
   Headers headers_;
 };
 
-server::Response json_response(int status, const json::value& body) {
-  server::Response response;
-  response.status = status;
-  response.content_type = "application/json";
-  response.body = sas::host::fhir::serialize_plain(body);
-  return response;
-}
+using sas::host::fhir::json_response;
 
 server::Response error_response(int status, std::string_view message, Headers headers = {}) {
   server::Response response =
@@ -64,13 +62,9 @@ server::Response error_response(int status, std::string_view message, Headers he
   return response;
 }
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+using sas::host::text::is_blank;
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
+using sas::host::text::trim;
 
 bool iequals(std::string_view a, std::string_view b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
@@ -83,7 +77,7 @@ std::optional<std::string_view> bearer_token(const server::Request& request) {
   const auto header = request.header("Authorization");
   if (!header) return std::nullopt;
   std::string_view value = trim(*header);
-  if (value.size() < 7 || !iequals(value.substr(0, 6), "Bearer") || !is_space(value[6])) return std::nullopt;
+  if (value.size() < 7 || !iequals(value.substr(0, 6), "Bearer") || !is_blank(value[6])) return std::nullopt;
   return trim(value.substr(7));
 }
 
@@ -198,9 +192,17 @@ std::string read_token_file(const std::filesystem::path& file, std::string_view 
   return token;
 }
 
+server::Response render_error(int status, std::string_view message) { return error_response(status, message); }
+
 AdminEndpoint::AdminEndpoint(AdminEndpointOptions options) : options_(std::move(options)) {
   if (!options_.settings) throw std::invalid_argument("AdminEndpoint: no doctor settings service");
   if (!options_.outbox) throw std::invalid_argument("AdminEndpoint: no outbox");
+  if (options_.plugin) {
+    slot_search::SearchServiceOptions search;
+    search.plugin_deadline = options_.plugin_deadline;
+    search.log = options_.log;
+    search_ = std::make_shared<const slot_search::SearchService>(options_.plugin, std::move(search));
+  }
 }
 
 server::Response AdminEndpoint::handle(const server::Request& request) const {
@@ -336,19 +338,13 @@ server::Response AdminEndpoint::route(const server::Request& request, std::strin
       if (end <= start) throw Refusal(400, "parameter 'end' must be after 'start'");
       if (end - start > std::chrono::hours(24 * 31)) throw Refusal(400, "the window start..end is limited to 31 days");
       const auto slot_id = params.get("slot");
-      if (!options_.plugin) throw Refusal(503, "no agenda plugin is loaded");
-      v1::PluginRequest plugin_request;
-      *plugin_request.mutable_search_slots() = ds::explain_request(practitioner, start, end);
+      if (!search_) throw Refusal(503, "no agenda plugin is loaded");
       google::protobuf::Arena arena;
       auto& plugin_response = *google::protobuf::Arena::CreateMessage<v1::PluginResponse>(&arena);
-      const CallResult result = options_.plugin->call(plugin_request, plugin_response,
-                                                      std::chrono::system_clock::now() + options_.plugin_deadline);
-      if (!result.ok()) {
-        if (result.status == SAS_ERR_DEADLINE_EXCEEDED)
-          throw Refusal(503, "the agenda did not answer in time: " + result.message);
-        if (result.status == SAS_ERR_UNAVAILABLE) throw Refusal(503, "the agenda is unavailable: " + result.message);
-        throw Refusal(502,
-                      std::string("the agenda plugin failed (") + status_name(result.status) + "): " + result.message);
+      // The search service's plugin call: the same status and words as GET [base]/Slot.
+      if (auto failure =
+              search_->call_plugin(ds::explain_request(practitioner, start, end), plugin_response, {}, request.stop)) {
+        throw Refusal(static_cast<int>(failure->status), sas::host::fhir::diagnostics_of(failure->outcome));
       }
       auto explained =
           ds::explain_document(*service.snapshot(), practitioner, start, end, plugin_response.search_slots(), slot_id);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <sas/host/text/text.hpp>
 
 namespace sas::host::doctor_settings {
 
@@ -18,11 +19,7 @@ constexpr std::array<std::pair<RuleKind, std::string_view>, 4> kKinds = {{
     {RuleKind::hide_motives, "hide-motives"},
 }};
 
-std::string trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())) != 0) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())) != 0) s.remove_suffix(1);
-  return std::string(s);
-}
+using sas::host::text::trim;
 
 // "HH:MM", 00:00 to 24:00.
 int parse_minute(const json::value& v, std::string_view key) {
@@ -53,7 +50,7 @@ std::vector<std::string> parse_motives(const json::value& v) {
   std::vector<std::string> motives;
   for (const auto& m : v.as_array()) {
     if (!m.is_string()) throw RuleError("motives: every motive must be a string");
-    std::string text = trim(m.as_string());
+    std::string text(trim(m.as_string()));
     if (text.empty()) throw RuleError("motives: a motive is empty");
     for (const auto& seen : motives) {
       if (motive_key(seen) == motive_key(text)) throw RuleError("motives: '" + text + "' is listed twice");
@@ -86,7 +83,7 @@ std::string rule_label(const Rule& r) {
 }  // namespace
 
 std::string motive_key(std::string_view motive) {
-  std::string key = trim(motive);
+  std::string key(trim(motive));
   for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return key;
 }

@@ -1,34 +1,24 @@
 #include <boost/url/parse.hpp>
 #include <sas/host/doctor_settings/service.hpp>
 #include <sas/host/fhir/constants.hpp>
+#include <sas/host/fhir/http.hpp>
 #include <sas/host/fhir/json.hpp>
 #include <sas/host/fhir/operation_outcome.hpp>
 #include <sas/host/fhir_server/fhir_endpoint.hpp>
 #include <sas/host/regulator_accounts/account_endpoint.hpp>
-#include <sas/host/slot_search/bundle.hpp>
 #include <sas/host/slot_search/capability.hpp>
-#include <sas/host/slot_search/query.hpp>
+#include <sas/host/slot_search/service.hpp>
 
 namespace sas::host {
 namespace {
 
 namespace fhir = sas::host::fhir;
 namespace json = boost::json;
-namespace v1 = sas::plugin::v1;
 
-server::Response json_response(unsigned status, boost::json::object body) {
-  server::Response response;
-  response.status = static_cast<int>(status);
-  response.body = fhir::serialize(std::move(body));
-  return response;
-}
+using fhir::error_response;
 
-server::Response error_response(const fhir::HttpError& error) { return json_response(error.status, error.outcome); }
-
-server::Response error_response(unsigned status, std::string_view code, std::string_view diagnostics,
-                                std::string_view expression = {}) {
-  return error_response(fhir::http_error(status, code, diagnostics, expression));
-}
+// "/Practitioner/{id}": the INT_R02 update by id.
+constexpr std::string_view kPractitionerPrefix = "/Practitioner/";
 
 // The IG's statement for INT_R02 (regulator accounts); not in fhir/constants.hpp, which holds
 // what the resources carry.
@@ -51,6 +41,13 @@ FhirEndpoint::FhirEndpoint(std::shared_ptr<Plugin> plugin, FhirEndpointOptions o
   accounts.plugin_deadline = options_.plugin_deadline;
   accounts.log = options_.log;
   accounts_ = std::make_shared<const regulator_accounts::AccountEndpoint>(plugin_, options_.store, std::move(accounts));
+  slot_search::SearchServiceOptions search;
+  search.base_url = options_.base_url;
+  search.place_identifier_system = options_.place_identifier_system;
+  search.plugin_deadline = options_.plugin_deadline;
+  search.settings = options_.settings;
+  search.log = options_.log;
+  search_ = std::make_shared<const slot_search::SearchService>(plugin_, std::move(search));
 }
 
 server::Response FhirEndpoint::handle(const server::Request& request) const {
@@ -67,9 +64,10 @@ server::Response FhirEndpoint::handle(const server::Request& request) const {
     const bool read = request.method == "GET" || request.method == "HEAD";
     if (path == "/Slot" || path == "/Slot/") {
       if (!read) return error_response(405, fhir::issue_type::kNotSupported, "Slot supports GET (search) only");
-      return search_slots(request);
+      return search_->handle(request);
     }
-    if (path == "/Practitioner" || path.substr(0, 14) == "/Practitioner/") return practitioner(request, path);
+    if (path == "/Practitioner" || path.substr(0, kPractitionerPrefix.size()) == kPractitionerPrefix)
+      return practitioner(request, path);
     if (path == "/metadata") {
       if (!read) return error_response(405, fhir::issue_type::kNotSupported, "metadata supports GET only");
       return metadata();
@@ -81,47 +79,10 @@ server::Response FhirEndpoint::handle(const server::Request& request) const {
   }
 }
 
-server::Response FhirEndpoint::search_slots(const server::Request& request) const {
-  auto parsed = slot_search::parse_slot_query(request.target);
-  if (auto* error = std::get_if<fhir::HttpError>(&parsed)) return error_response(*error);
-  const auto& query = std::get<slot_search::ParsedSlotQuery>(parsed);
-
-  v1::PluginRequest plugin_request;
-  *plugin_request.mutable_search_slots() = slot_search::to_plugin_request(query);
-  google::protobuf::Arena arena;  // the plugin's answer is hundreds of small messages
-  auto& plugin_response = *google::protobuf::Arena::CreateMessage<v1::PluginResponse>(&arena);
-  CallResult result =
-      plugin_->call(plugin_request, plugin_response, std::chrono::system_clock::now() + options_.plugin_deadline);
-  if (!result.ok()) {
-    switch (result.status) {
-      case SAS_ERR_DEADLINE_EXCEEDED:
-        return error_response(503, fhir::issue_type::kTimeout, "the agenda did not answer in time: " + result.message);
-      case SAS_ERR_UNAVAILABLE:
-        return error_response(503, "transient", "the agenda is unavailable: " + result.message);
-      default:
-        return error_response(
-            500, fhir::issue_type::kException,
-            std::string("the agenda plugin failed (") + status_name(result.status) + "): " + result.message);
-    }
-  }
-  slot_search::BundleOptions options;
-  options.base_url = options_.base_url;
-  options.place_identifier_system = options_.place_identifier_system;
-  if (options_.settings) {
-    // What each doctor chose to show SAS (docs/doctor-options.md), before the Bundle is built.
-    const auto published =
-        doctor_settings::apply(*options_.settings->snapshot(), *plugin_response.mutable_search_slots());
-    for (const auto& [practitioner, call] : published.call_first) options.call_first.emplace(practitioner, call.phone);
-  }
-  server::Response response;
-  response.body = slot_search::serialize_search_bundle(query, plugin_response.search_slots(), options);
-  return response;
-}
-
 // INT_R02: POST [base]/Practitioner, PUT [base]/Practitioner?identifier=..., PUT
 // [base]/Practitioner/{id}.
 server::Response FhirEndpoint::practitioner(const server::Request& request, std::string_view path) const {
-  std::string_view id = path.substr(std::min<size_t>(path.size(), 14));
+  std::string_view id = path.substr(std::min(path.size(), kPractitionerPrefix.size()));
   if (!id.empty() && id.back() == '/') id.remove_suffix(1);
   const auto question = request.target.find('?');
   const std::string_view query =
@@ -167,7 +128,7 @@ server::Response FhirEndpoint::metadata() const {
       }
     }
   }
-  return json_response(200, std::move(statement));
+  return fhir::fhir_response(200, std::move(statement));
 }
 
 }  // namespace sas::host

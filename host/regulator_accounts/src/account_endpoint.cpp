@@ -2,8 +2,10 @@
 
 #include <sas/host/fhir/builders.hpp>
 #include <sas/host/fhir/constants.hpp>
+#include <sas/host/fhir/http.hpp>
 #include <sas/host/fhir/json.hpp>
 #include <sas/host/fhir/operation_outcome.hpp>
+#include <sas/host/fhir/plugin_failure.hpp>
 #include <sas/host/regulator_accounts/validation.hpp>
 
 namespace sas::host::regulator_accounts {
@@ -12,25 +14,7 @@ namespace {
 namespace json = boost::json;
 namespace v1 = sas::plugin::v1;
 
-server::Response json_response(unsigned status, json::object body) {
-  server::Response response;
-  response.status = static_cast<int>(status);
-  response.body = fhir::serialize(std::move(body));
-  return response;
-}
-
-std::string joined_diagnostics(const json::object& outcome) {
-  std::string out;
-  if (const auto* issues = outcome.if_contains("issue"); issues != nullptr && issues->is_array()) {
-    for (const auto& issue : issues->get_array()) {
-      const auto* text = issue.as_object().if_contains("diagnostics");
-      if (text == nullptr || !text->is_string()) continue;
-      if (!out.empty()) out += "; ";
-      out += text->get_string();
-    }
-  }
-  return out;
-}
+using fhir::error_response;
 
 // "IDNPS 810002673899, INTRN 1ef1…": how the account was named, for messages and logs.
 std::string identifiers_text(const v1::RegulatorAccount& account) {
@@ -110,7 +94,7 @@ server::Response AccountEndpoint::write(const server::Request& request, Operatio
   if (store_ == nullptr) {
     const auto error = fhir::http_error(500, fhir::issue_type::kException,
                                         "this host has no store to record account requests in: nothing was done");
-    return json_response(error.status, error.outcome);
+    return error_response(error);
   }
   // Recorded before anything else: an audit must show every request, even one the host died on.
   AccountRequest received;
@@ -128,7 +112,7 @@ server::Response AccountEndpoint::write(const server::Request& request, Operatio
     const auto error = fhir::http_error(
         503, "transient",
         std::string("the host cannot record the request, so nothing was done; retry later (") + e.what() + ")");
-    return json_response(error.status, error.outcome);
+    return error_response(error);
   }
 
   AccountRequestOutcome outcome;
@@ -136,7 +120,7 @@ server::Response AccountEndpoint::write(const server::Request& request, Operatio
                       : operation == Operation::conditional_update ? "conditional-update"
                                                                    : "update";
   server::Response response = decide(request, operation, query_or_id, audit_id, outcome);
-  if (response.status >= 400) outcome.diagnostics = joined_diagnostics(json::parse(response.body).as_object());
+  if (response.status >= 400) outcome.diagnostics = fhir::diagnostics_of(json::parse(response.body).as_object());
   outcome.finished_at = now();
   outcome.http_status = response.status;
   std::string line = "INT_R02 #" + std::to_string(audit_id) + " " + request.method + " " + request.target + ": " +
@@ -157,7 +141,7 @@ server::Response AccountEndpoint::decide(const server::Request& request, Operati
                                          AccountRequestOutcome& outcome) const {
   auto refuse = [&](const fhir::HttpError& error, std::string_view kind) {
     outcome.outcome = std::string(kind);
-    return json_response(error.status, error.outcome);
+    return error_response(error);
   };
   if (!routed_) {
     return refuse(fhir::http_error(501, fhir::issue_type::kNotSupported,
@@ -233,11 +217,15 @@ server::Response AccountEndpoint::decide(const server::Request& request, Operati
   *write.mutable_account() = account;
 
   v1::PluginResponse plugin_response;
-  const CallResult result =
-      plugin_->call(plugin_request, plugin_response, std::chrono::system_clock::now() + options_.plugin_deadline);
+  const CallResult result = plugin_->call(plugin_request, plugin_response,
+                                          std::chrono::system_clock::now() + options_.plugin_deadline, request.stop);
   if (!result.ok()) {
     outcome.plugin_status = status_name(result.status);
     const std::string agenda = result.message.empty() ? std::string() : " (agenda: " + result.message + ")";
+    // The host's one status mapping (fhir/plugin_failure.hpp), worded for accounts. The IG
+    // defines the exception: a refusal by the agenda (an account that already exists, or one it
+    // will not write) is a business rule violated, 422 (docs/regulator-accounts.md).
+    const unsigned status = fhir::plugin_failure_status(result.status);
     switch (result.status) {
       case SAS_ERR_ALREADY_EXISTS:
         if (operation == Operation::create) {
@@ -262,35 +250,25 @@ server::Response AccountEndpoint::decide(const server::Request& request, Operati
                       "refused");
       case SAS_ERR_NOT_FOUND:
         if (operation == Operation::update) {
-          return refuse(fhir::http_error(404, fhir::issue_type::kNotFound,
+          return refuse(fhir::http_error(status, fhir::issue_type::kNotFound,
                                          "no regulator account has the id " + std::string(query_or_id) +
                                              "; PUT [base]/Practitioner?identifier=SYSTEM|VALUE creates one" + agenda),
                         "refused");
         }
         break;
       case SAS_ERR_UNIMPLEMENTED:
-        return refuse(fhir::http_error(501, fhir::issue_type::kNotSupported,
+        return refuse(fhir::http_error(status, fhir::issue_type::kNotSupported,
                                        "the agenda plugin " + plugin_->manifest().name +
                                            " does not implement regulator accounts (INT_R02)" + agenda),
                       "unsupported");
-      case SAS_ERR_DEADLINE_EXCEEDED:
-        return refuse(fhir::http_error(503, fhir::issue_type::kTimeout, "the agenda did not answer in time" + agenda),
-                      "failed");
-      case SAS_ERR_UNAVAILABLE:
-        return refuse(fhir::http_error(503, "transient", "the agenda is unavailable; retry" + agenda), "failed");
       default:
         break;
     }
-    return refuse(
-        fhir::http_error(500, fhir::issue_type::kException,
-                         std::string("the agenda plugin failed (") + status_name(result.status) + ")" + agenda),
-        "failed");
+    return refuse(fhir::plugin_failure(result.status, result.message), "failed");
   }
   const auto& written = plugin_response.write_regulator_account();
   if (!plugin_response.has_write_regulator_account() || written.account().account_id().empty()) {
-    return refuse(fhir::http_error(500, fhir::issue_type::kException,
-                                   "the agenda plugin answered without the account's id; the account may have "
-                                   "been written"),
+    return refuse(fhir::bad_plugin_answer("it answered without the account's id; the account may have been written"),
                   "failed");
   }
   outcome.account_id = written.account().account_id();

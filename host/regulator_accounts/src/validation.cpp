@@ -6,6 +6,7 @@
 #include <sas/sdk/ids.hpp>
 
 #include <boost/json.hpp>
+#include <sas/host/text/text.hpp>
 
 namespace sas::host::regulator_accounts {
 namespace {
@@ -17,13 +18,7 @@ using fhir::Severity;
 
 constexpr std::string_view kEmailSystem = "email";
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
+using sas::host::text::trim;
 
 bool is_alnum(char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
 bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }

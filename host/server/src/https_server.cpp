@@ -36,14 +36,6 @@ using tcp = net::ip::tcp;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 using namespace std::chrono_literals;
 
-Response error_response(int status, std::string_view code, std::string_view text) {
-  Response r;
-  r.status = status;
-  r.body = std::string(R"({"resourceType":"OperationOutcome","issue":[{"severity":"error","code":")") +
-           std::string(code) + R"(","diagnostics":")" + std::string(text) + R"("}]})";
-  return r;
-}
-
 bool is_http_error(const beast::error_code& ec) {
   return ec.category() == http::make_error_code(http::error::bad_target).category();
 }
@@ -102,6 +94,17 @@ class Server {
     net::post(*pool_, std::forward<F>(job));
   }
   Response call_handler(const Request& request) const;
+  // An answer of the server's own, through config().render_error.
+  Response error_response(int status, std::string_view message) const {
+    if (config_.render_error) {
+      try {
+        return config_.render_error(status, message);
+      } catch (...) {
+        // A renderer that throws must not take the connection down: fall back to text.
+      }
+    }
+    return plain_text_error(status, message);
+  }
   void attach(uint64_t id, std::weak_ptr<SessionBase> session) {
     std::lock_guard lock(sessions_mutex_);
     if (auto it = sessions_.find(id); it != sessions_.end()) it->second = std::move(session);
@@ -232,6 +235,7 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
 
   void do_read() {
     if (closing_) return do_close();
+    head_ = false;
     parser_.emplace();
     parser_->body_limit(config_.max_body_bytes);
     lowest().expires_after(config_.idle_timeout);
@@ -249,10 +253,10 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
     } else if (ec == beast::error::timeout) {
       if (parser_->got_some()) server_.log("incomplete request from " + remote_ + " timed out; closing");
     } else if (ec == http::error::body_limit) {
-      send(error_response(413, "too-costly", "request body too large"), true);
+      send(server_.error_response(413, "request body too large"), true);
     } else if (is_http_error(ec)) {
       server_.log("malformed request from " + remote_ + ": " + ec.message());
-      send(error_response(400, "structure", "malformed HTTP request"), true);
+      send(server_.error_response(400, "malformed HTTP request"), true);
     }
     // Otherwise reset, aborted by stop(), TLS truncation: nothing to answer.
     return false;
@@ -294,6 +298,7 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
     request.remote = remote_;
     keep_alive_ = req.keep_alive();
     version_ = req.version();
+    head_ = req.method() == http::verb::head;
 
     // The handler runs on the worker pool; whichever of its answer and the deadline comes
     // first is sent, the other is dropped (seq_ tells stale answers apart).
@@ -317,7 +322,7 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
     awaiting_ = false;
     server_.log("handler missed the " + std::to_string(config_.request_deadline.count()) + " ms deadline for " +
                 remote_ + "; answering 503");
-    send(error_response(503, "timeout", "the server could not answer in time"), false);
+    send(server_.error_response(503, "the server could not answer in time"), false);
   }
 
   void on_handler_done(uint64_t seq, Response response) {
@@ -328,7 +333,7 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
   }
 
   void send(Response r, bool close_after) {
-    if (r.status < 100 || r.status > 999) r = error_response(500, "exception", "invalid status from handler");
+    if (r.status < 100 || r.status > 999) r = server_.error_response(500, "invalid status from handler");
     res_ = {};
     res_.version(version_ != 0 ? version_ : 11);
     res_.result(static_cast<unsigned>(r.status));
@@ -340,9 +345,14 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
       }
       res_.insert(std::string_view(name), std::string_view(value));
     }
-    res_.body() = std::move(r.body);
     res_.keep_alive(keep_alive_ && !close_after && !closing_);
-    res_.prepare_payload();
+    if (head_) {
+      // HEAD: the headers the GET would have, Content-Length included, and no body (RFC 9110).
+      res_.content_length(r.body.size());
+    } else {
+      res_.body() = std::move(r.body);
+      res_.prepare_payload();
+    }
     lowest().expires_after(config_.request_deadline);
     http::async_write(stream_, res_, beast::bind_front_handler(&HttpSession::on_write, this->shared_from_this()));
   }
@@ -378,6 +388,7 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
   http::response<http::string_body> res_;
   uint64_t seq_ = 0;
   unsigned version_ = 11;
+  bool head_ = false;  // the request being answered is a HEAD
   bool keep_alive_ = false;
   bool awaiting_ = false;
   bool reading_ = false;
@@ -624,10 +635,18 @@ Response Server::call_handler(const Request& request) const {
   } catch (...) {
     log("handler failed on " + request.method + " " + request.target);
   }
-  return error_response(500, "exception", "internal server error");
+  return error_response(500, "internal server error");
 }
 
 }  // namespace detail
+
+Response plain_text_error(int status, std::string_view message) {
+  Response r;
+  r.status = status;
+  r.content_type = "text/plain; charset=utf-8";
+  r.body = std::string(message) + "\n";
+  return r;
+}
 
 struct HttpsServer::Impl : detail::Server {
   using Server::Server;

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <sas/host/text/text.hpp>
 #include <stdexcept>
 #include <system_error>
 
@@ -21,11 +22,7 @@ bool iequals(std::string_view a, std::string_view b) {
   });
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+using sas::host::text::trim;
 
 }  // namespace
 

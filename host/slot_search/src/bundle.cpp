@@ -10,6 +10,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include <sas/host/text/text.hpp>
 #include "sas/host/fhir/builders.hpp"
 #include "sas/host/fhir/constants.hpp"
 #include "sas/host/fhir/json.hpp"
@@ -31,15 +32,7 @@ constexpr std::string_view kContainedLocationId = "location";
 // follows (docs/doctor-options.md).
 constexpr std::string_view kCallFirstNotice = "Appeler le médecin avant toute orientation de patient";
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
+using sas::host::text::trim;
 
 // Slot types, in the order they are written to meta.security.
 enum SlotType : unsigned { kPublic = 1, kPro = 2, kSnp = 4 };

@@ -6,6 +6,7 @@
 
 #include <boost/url/pct_string_view.hpp>
 
+#include <sas/host/text/text.hpp>
 #include "sas/host/fhir/constants.hpp"
 #include "sas/host/fhir/json.hpp"
 #include "sas/sdk/ids.hpp"
@@ -19,13 +20,9 @@ using fhir::Severity;
 
 namespace {
 
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+using sas::host::text::is_blank;
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
-  return s;
-}
+using sas::host::text::trim;
 
 // Identifier tokens: a '+' around them is a form-encoded space (never part of an id or system).
 std::string_view trim_token(std::string_view s) {
@@ -355,6 +352,22 @@ sas::plugin::v1::SearchSlotsRequest to_plugin_request(const ParsedSlotQuery& que
   request.set_start_from(std::chrono::ceil<seconds>(query.start_from).time_since_epoch().count());
   request.set_start_to(std::chrono::floor<seconds>(query.start_to).time_since_epoch().count());
   return request;
+}
+
+std::string slot_query_target(const std::vector<std::string>& practitioner_ids, std::string_view start_ge,
+                              std::string_view start_le) {
+  auto encode_plus = [](std::string_view s) {
+    std::string out;
+    for (char c : s) out += c == '+' ? std::string("%2B") : std::string(1, c);
+    return out;
+  };
+  std::string target = "/Slot?_include=Slot:schedule&_include:iterate=Schedule:actor&start=ge" + encode_plus(start_ge) +
+                       "&start=le" + encode_plus(start_le) + "&" + std::string(param::kPractitionerIdentifier) + "=";
+  for (std::size_t i = 0; i < practitioner_ids.size(); ++i) {
+    if (i != 0) target += ',';
+    target += std::string(sas::sdk::ids::kPractitionerSystem) + "|" + practitioner_ids[i];
+  }
+  return target + "&status=free";
 }
 
 std::string self_link(const ParsedSlotQuery& query, std::string_view base_url) {

@@ -1,4 +1,5 @@
 #include "http_text.hpp"
+#include <sas/host/text/text.hpp>
 
 namespace sas::sample::agenda_web {
 
@@ -11,11 +12,7 @@ int hex_value(char c) {
   return -1;
 }
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
+using sas::host::text::trim;
 
 }  // namespace
 

@@ -12,10 +12,10 @@
 
 #include <chrono>
 #include <iostream>
+#include <sas/host/fhir/plugin_failure.hpp>
 #include <sas/host/fhir_server/fhir_endpoint.hpp>
 #include <sas/host/plugin_loader/plugin.hpp>
-#include <sas/host/slot_search/bundle.hpp>
-#include <sas/host/slot_search/query.hpp>
+#include <sas/host/slot_search/service.hpp>
 #include <sas/host/store/store.hpp>
 #include <sas/sdk/datetime.hpp>
 
@@ -106,19 +106,20 @@ const char* check_of_warning(const std::string& w) {
 }
 
 // The plugin's own answer to the platform's query, through the host's Bundle builder.
-void check_plugin_answer(Run& run, sas::host::Plugin& plugin, const ScenarioOptions& options) {
+void check_plugin_answer(Run& run, const sas::host::slot_search::SearchService& search,
+                         const ScenarioOptions& options) {
   if (options.progress) options.progress("plugin answer: what the host had to repair or drop");
   const std::string target = slot_query(options.practitioners, options.now, options.now + options.window);
   auto parsed = sas::host::slot_search::parse_slot_query(target);
   const auto* query = std::get_if<sas::host::slot_search::ParsedSlotQuery>(&parsed);
   if (!query) return;
-  v1::PluginRequest request;
-  *request.mutable_search_slots() = sas::host::slot_search::to_plugin_request(*query);
   v1::PluginResponse response;
-  auto result = plugin.call(request, response, std::chrono::system_clock::now() + std::chrono::seconds(5));
+  // The host's one search path, as GET [base]/Slot runs it; its report has the build warnings.
+  const auto result = search.search(*query, response, std::chrono::system_clock::now() + std::chrono::seconds(5));
   const std::string label = "plugin answer to R01-QUERY-001";
   if (!result.ok()) {
-    run.fail({"R01-QUERY-001", label, "", "the plugin answered an error: " + result.message});
+    run.fail({"R01-QUERY-001", label, "",
+              "the plugin answered an error: " + sas::host::fhir::diagnostics_of(result.error->outcome)});
     return;
   }
   // The answer as JSON (proto field names: the same paths as the findings), for the HTML report.
@@ -131,11 +132,7 @@ void check_plugin_answer(Run& run, sas::host::Plugin& plugin, const ScenarioOpti
   blank_strings(response.search_slots(), "", blanks);
   for (const auto& path : blanks)
     run.fail({"R01-FAQ-10", label, path, "empty or blank string in the plugin's answer (leave the field unset)"});
-  sas::host::slot_search::BundleOptions bundle_options;
-  bundle_options.base_url = kBase;
-  sas::host::slot_search::BuildReport report;
-  (void)sas::host::slot_search::build_search_bundle(*query, response.search_slots(), bundle_options, &report);
-  for (const auto& w : report.warnings) run.fail({check_of_warning(w), label, "", "host had to repair: " + w});
+  for (const auto& w : result.report.warnings) run.fail({check_of_warning(w), label, "", "host had to repair: " + w});
 }
 
 }  // namespace
@@ -184,7 +181,8 @@ int plugin(const Args& args) {
     auto endpoint = std::make_shared<const sas::host::FhirEndpoint>(plugin, endpoint_options);
     InProcessTransport transport(endpoint);
     run_search_scenarios(*run, transport, *context.profiles, scenario);
-    if (run->selected("R01-FAQ-10") || run->any_selected("R01-FAQ-")) check_plugin_answer(*run, *plugin, scenario);
+    if (run->selected("R01-FAQ-10") || run->any_selected("R01-FAQ-"))
+      check_plugin_answer(*run, endpoint->search(), scenario);
     run_account_scenarios(*run, transport, *context.profiles, scenario);
     run_latency(*run, transport, scenario);
     run->timing("run.seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());

@@ -26,6 +26,9 @@ class Service;
 namespace appointments {
 class Outbox;
 }
+namespace slot_search {
+class SearchService;
+}
 }  // namespace sas::host
 
 namespace sas::host::admin_api {
@@ -39,12 +42,16 @@ inline constexpr std::size_t kMinTokenLength = 32;
 // other than printable ASCII without spaces.
 std::string read_token_file(const std::filesystem::path& file, std::string_view flag = "--admin-token-file");
 
+// The admin API's error body, {"error":{"status":N,"message":..}}: what its HttpsServer
+// installs as ServerConfig::render_error, so that its own errors look like the routes' errors.
+server::Response render_error(int status, std::string_view message);
+
 struct AdminEndpointOptions {
   // The bearer token; empty: only certificate-authenticated clients are let in.
   std::string token;
   std::shared_ptr<doctor_settings::Service> settings;  // required
   std::shared_ptr<appointments::Outbox> outbox;        // required
-  std::shared_ptr<Plugin> plugin;              // for explain; without one, explain answers 503
+  std::shared_ptr<Plugin> plugin;                      // for explain; without one, explain answers 503
   std::chrono::milliseconds plugin_deadline{4000};     // one plugin call (explain)
   // One line per request (method, path, status, client); none when empty.
   std::function<void(std::string_view)> log;
@@ -61,6 +68,7 @@ class AdminEndpoint {
   server::Response route(const server::Request& request, std::string& client) const;
 
   AdminEndpointOptions options_;
+  std::shared_ptr<const slot_search::SearchService> search_;  // explain's plugin call, when a plugin is set
 };
 
 }  // namespace sas::host::admin_api

@@ -25,6 +25,9 @@ inline constexpr std::string_view kTimeout = "timeout";
 inline constexpr std::string_view kNotFound = "not-found";
 inline constexpr std::string_view kSecurity = "security";
 inline constexpr std::string_view kException = "exception";
+inline constexpr std::string_view kConflict = "conflict";    // the target already exists, or a version clash
+inline constexpr std::string_view kTransient = "transient";  // retry later
+inline constexpr std::string_view kStructure = "structure";  // not even parseable (HTTP, JSON)
 }  // namespace issue_type
 
 struct Issue {

@@ -31,12 +31,16 @@ struct FhirEndpointOptions {
   // Doctor settings and publication rules applied to every search; none: every slot the
   // plugin returns is published as the agenda typed it.
   std::shared_ptr<doctor_settings::Service> settings;
-  // One line per account request; none when empty.
+  // One line per account request, per plugin failure of a search and per distinct Bundle
+  // warning about the agenda's data; none when empty.
   std::function<void(std::string_view)> log;
 };
 
 namespace regulator_accounts {
 class AccountEndpoint;
+}
+namespace slot_search {
+class SearchService;
 }
 
 class FhirEndpoint {
@@ -46,13 +50,16 @@ class FhirEndpoint {
   // Thread-safe; never throws.
   server::Response handle(const server::Request& request) const;
 
+  // The INT_R01 search behind GET [base]/Slot (for the conformance suite's plugin mode).
+  const slot_search::SearchService& search() const { return *search_; }
+
  private:
-  server::Response search_slots(const server::Request& request) const;
   server::Response practitioner(const server::Request& request, std::string_view path) const;
   server::Response metadata() const;
 
   std::shared_ptr<Plugin> plugin_;
   std::shared_ptr<const regulator_accounts::AccountEndpoint> accounts_;
+  std::shared_ptr<const slot_search::SearchService> search_;  // INT_R01
   FhirEndpointOptions options_;
   std::string base_path_;  // "" or "/sas"
 };

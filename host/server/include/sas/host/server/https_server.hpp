@@ -61,8 +61,17 @@ struct Response {
 };
 
 // Called on a worker thread, possibly concurrently: must be thread-safe. An exception becomes
-// a 500 with an OperationOutcome.
+// a 500, rendered by ServerConfig::render_error.
 using Handler = std::function<Response(const Request&)>;
+
+// The body of an answer the server gives itself, not the handler: 400 malformed request, 413
+// body too large, 503 handler past its deadline, 500 handler failure or invalid status. The
+// server knows no format: a FHIR listener renders OperationOutcomes (fhir::render_server_error),
+// the admin API its JSON errors. Called on server threads; must not throw.
+using ErrorRenderer = std::function<Response(int status, std::string_view message)>;
+
+// The default: the message as text/plain.
+Response plain_text_error(int status, std::string_view message);
 
 // One allow-list entry. Written "CN=sas.sante.fr,OU=SAS": both CN and OU are required, in any
 // order, keys case-insensitive, values compared exactly (case-sensitive, no wildcards); a value
@@ -116,6 +125,9 @@ struct ServerConfig {
 
   // Diagnostics (refused certificates, reloads, timeouts); called from server threads.
   std::function<void(std::string_view)> log;
+
+  // How the server's own error answers look; empty: plain_text_error.
+  ErrorRenderer render_error;
 };
 
 class HttpsServer {

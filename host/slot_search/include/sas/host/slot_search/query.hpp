@@ -90,6 +90,11 @@ QueryResult parse_slot_query(std::string_view request_target);
 // up, le down, so that no slot outside the requested instants is asked for).
 sas::plugin::v1::SearchSlotsRequest to_plugin_request(const ParsedSlotQuery& query);
 
+// The platform's request target for these ids and window, `start_ge`/`start_le` dateTimes as
+// written (their '+' percent-encoded): for callers that get no target (`sas-host search`).
+std::string slot_query_target(const std::vector<std::string>& practitioner_ids, std::string_view start_ge,
+                              std::string_view start_le);
+
 // base_url + "/Slot?" + query.query (a trailing '/' of base_url is not doubled).
 std::string self_link(const ParsedSlotQuery& query, std::string_view base_url);
 

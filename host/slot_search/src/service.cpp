@@ -1,0 +1,108 @@
+#include "sas/host/slot_search/service.hpp"
+
+#include <google/protobuf/arena.h>
+
+#include <sas/host/doctor_settings/publication.hpp>
+#include <sas/host/doctor_settings/service.hpp>
+#include <sas/host/fhir/http.hpp>
+#include <sas/host/fhir/plugin_failure.hpp>
+#include <sas/host/plugin_loader/manifest.hpp>
+
+namespace sas::host::slot_search {
+
+namespace v1 = sas::plugin::v1;
+
+namespace {
+
+// Beyond this many distinct warnings (an agenda whose every record is wrong), new ones are no
+// longer remembered nor logged: the log says so once.
+constexpr std::size_t kMaxRememberedWarnings = 1000;
+
+}  // namespace
+
+SearchService::SearchService(std::shared_ptr<Plugin> plugin, SearchServiceOptions options)
+    : plugin_(std::move(plugin)), options_(std::move(options)) {}
+
+std::optional<fhir::HttpError> SearchService::call_plugin(const v1::SearchSlotsRequest& request,
+                                                          v1::PluginResponse& answer, Deadline deadline,
+                                                          std::stop_token stop) const {
+  if (deadline == Deadline{}) deadline = std::chrono::system_clock::now() + options_.plugin_deadline;
+  v1::PluginRequest plugin_request;
+  *plugin_request.mutable_search_slots() = request;
+  const CallResult result = plugin_->call(plugin_request, answer, deadline, std::move(stop));
+  if (result.ok()) return std::nullopt;
+  auto error = fhir::plugin_failure(result.status, result.message);
+  if (options_.log) {
+    options_.log("INT_R01 search: the plugin answered " + std::string(status_name(result.status)) + " (" +
+                 result.message + "): HTTP " + std::to_string(error.status));
+  }
+  return error;
+}
+
+SearchResult SearchService::search(std::string_view target, v1::PluginResponse& answer, Deadline deadline,
+                                   std::stop_token stop) const {
+  auto parsed = parse_slot_query(target);
+  if (auto* error = std::get_if<fhir::HttpError>(&parsed)) return SearchResult{std::move(*error), {}, {}, 0, 0};
+  return search(std::get<ParsedSlotQuery>(parsed), answer, deadline, std::move(stop));
+}
+
+SearchResult SearchService::search(const ParsedSlotQuery& query, v1::PluginResponse& answer, Deadline deadline,
+                                   std::stop_token stop) const {
+  SearchResult result;
+  if (auto error = call_plugin(to_plugin_request(query), answer, deadline, std::move(stop))) {
+    result.error = std::move(error);
+    return result;
+  }
+  BundleOptions options;
+  options.base_url = options_.base_url;
+  options.place_identifier_system = options_.place_identifier_system;
+  if (options_.settings) {
+    // What each doctor chose to show SAS (docs/doctor-options.md), before the Bundle is built.
+    const auto published = doctor_settings::apply(*options_.settings->snapshot(), *answer.mutable_search_slots());
+    for (const auto& [practitioner, call] : published.call_first) options.call_first.emplace(practitioner, call.phone);
+    result.hidden_slots = published.hidden_slots;
+    result.retyped_slots = published.retyped_slots;
+  }
+  result.bundle = serialize_search_bundle(query, answer.search_slots(), options, &result.report);
+  if (!result.report.warnings.empty()) log_warnings(result.report);
+  return result;
+}
+
+server::Response SearchService::handle(const server::Request& request) const {
+  try {
+    google::protobuf::Arena arena;  // the plugin's answer is hundreds of small messages
+    auto& answer = *google::protobuf::Arena::CreateMessage<v1::PluginResponse>(&arena);
+    SearchResult result =
+        search(request.target, answer, std::chrono::system_clock::now() + options_.plugin_deadline, request.stop);
+    if (result.error) return fhir::error_response(*result.error);
+    server::Response response;
+    response.body = std::move(result.bundle);
+    return response;
+  } catch (const std::exception& e) {
+    return fhir::error_response(500, fhir::issue_type::kException, std::string("internal error: ") + e.what());
+  }
+}
+
+void SearchService::log_warnings(const BuildReport& report) const {
+  if (!options_.log) return;
+  std::vector<std::string> fresh;
+  bool now_full = false;
+  {
+    std::lock_guard lock(warned_mutex_);
+    for (const auto& w : report.warnings) {
+      if (warned_.size() >= kMaxRememberedWarnings) break;
+      if (warned_.insert(w).second) {
+        fresh.push_back(w);
+        now_full = warned_.size() == kMaxRememberedWarnings;
+      }
+    }
+  }
+  // Logged outside the lock: the log may block on its stream.
+  for (const auto& w : fresh) options_.log("INT_R01 search: the agenda's data: " + w + " (logged once)");
+  if (now_full) {
+    options_.log("INT_R01 search: " + std::to_string(kMaxRememberedWarnings) +
+                 " distinct data warnings logged; further ones are not");
+  }
+}
+
+}  // namespace sas::host::slot_search

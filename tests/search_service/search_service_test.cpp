@@ -1,0 +1,275 @@
+// INT_R01's one search path (slot_search::SearchService), through the real `sas-host serve` and
+// a real test plugin (search_outcomes): GET [base]/Slot, the admin API's explain and
+// `sas-host search` give the same status and words for the same plugin failure; the Bundle
+// builder's warnings reach the log, once each; HEAD answers the GET's headers without a body.
+#include <curl/curl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <memory>
+#include <regex>
+#include <sas/host/admin_api/admin_client.hpp>
+#include <sas/pki/test_pki.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "e2e_support.hpp"
+#include "sas_test/support.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+using testing::HasSubstr;
+
+constexpr const char* kFrom = "2026-11-23T00:00:00+01:00";
+constexpr const char* kTo = "2026-11-24T00:00:00+01:00";
+constexpr const char* kFromEncoded = "2026-11-23T00:00:00%2B01:00";
+constexpr const char* kToEncoded = "2026-11-24T00:00:00%2B01:00";
+
+// What search_outcomes does for the first practitioner asked for.
+constexpr const char* kThrows = "810000000011";
+constexpr const char* kUnavailable = "810000000022";
+constexpr const char* kSlow = "810000000033";
+constexpr const char* kRefuses = "810000000044";
+constexpr const char* kBadData = "810000000055";
+constexpr const char* kEmpty = "810000000099";
+
+struct Answer {
+  long status = 0;
+  std::string body;
+  std::string content_length;  // the header, "" when absent
+};
+
+size_t append(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+size_t header_line(char* data, size_t size, size_t n, void* out) {
+  std::string line(data, size * n);
+  const std::string name = "content-length:";
+  if (line.size() > name.size()) {
+    std::string head = line.substr(0, name.size());
+    for (auto& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (head == name) {
+      std::string value = line.substr(name.size());
+      value.erase(0, value.find_first_not_of(' '));
+      value.erase(value.find_last_not_of("\r\n ") + 1);
+      *static_cast<std::string*>(out) = value;
+    }
+  }
+  return size * n;
+}
+
+// The real host on the test plugin, with its admin API; the plugin gets 1 s per call.
+class SearchHost {
+ public:
+  SearchHost() : work_(sas::test::make_temp_dir("search-service")), pki_(work_ / "pki") {
+    sas::pki::write_test_pki(pki_);
+    token_ = "t0k3n-" + std::string(40, 's') + "-search";
+    sas::test::write_file(work_ / "admin.token", token_ + "\n");
+    ::chmod((work_ / "admin.token").c_str(), 0600);
+    process_ =
+        std::make_unique<sas::test::ChildProcess>(std::vector<std::string>{sas::test::bin("sas-host").string(),
+                                                                           "serve",
+                                                                           "--plugin",
+                                                                           plugin().string(),
+                                                                           "--store",
+                                                                           "sqlite:" + (work_ / "host.db").string(),
+                                                                           "--listen",
+                                                                           "127.0.0.1:0",
+                                                                           "--tls-cert",
+                                                                           (pki_ / "server.pem").string(),
+                                                                           "--tls-key",
+                                                                           (pki_ / "server-key.pem").string(),
+                                                                           "--client-ca",
+                                                                           (pki_ / "ca.pem").string(),
+                                                                           "--allow-client-subject",
+                                                                           "CN=sas.sante.fr,OU=SAS",
+                                                                           "--request-deadline-ms",
+                                                                           "1500",
+                                                                           "--admin-listen",
+                                                                           "127.0.0.1:0",
+                                                                           "--admin-token-file",
+                                                                           (work_ / "admin.token").string()});
+    static const std::regex fhir("sas-host: listening on https://[^:]+:([0-9]+)");
+    static const std::regex admin("admin API listening on https://[^:]+:([0-9]+)");
+    for (int i = 0; i < 1500 && admin_port_ == 0; ++i) {
+      std::smatch f, a;
+      const std::string out = process_->output();
+      if (std::regex_search(out, f, fhir) && std::regex_search(out, a, admin)) {
+        fhir_port_ = std::stoi(f[1].str());
+        admin_port_ = std::stoi(a[1].str());
+        break;
+      }
+      if (!process_->running()) break;
+      std::this_thread::sleep_for(10ms);
+    }
+    if (admin_port_ == 0) throw std::runtime_error("sas-host serve did not start:\n" + process_->output());
+  }
+  ~SearchHost() {
+    process_->stop();
+    std::error_code ec;
+    fs::remove_all(work_, ec);
+  }
+
+  static fs::path plugin() { return sas::test::test_plugin("search_outcomes"); }
+  const fs::path& pki() const { return pki_; }
+  uint16_t fhir_port() const { return static_cast<uint16_t>(fhir_port_); }
+  std::string output() const { return process_->output(); }
+
+  // A request to the FHIR endpoint with the platform's certificate.
+  Answer fhir(const std::string& method, const std::string& target) const {
+    Answer answer;
+    CURL* curl = curl_easy_init();
+    const std::string url = "https://localhost:" + std::to_string(fhir_port_) + target;
+    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl, CURLOPT_CAINFO, (pki_ / "ca.pem").c_str());
+    curl_easy_setopt(curl, CURLOPT_SSLCERT, (pki_ / "client.pem").c_str());
+    curl_easy_setopt(curl, CURLOPT_SSLKEY, (pki_ / "client-key.pem").c_str());
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 10000L);
+    if (method == "HEAD") curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, append);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer.body);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, header_line);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &answer.content_length);
+    if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &answer.status);
+    curl_easy_cleanup(curl);
+    return answer;
+  }
+
+  sas::host::admin_api::ClientAnswer admin(const std::string& path) const {
+    sas::host::admin_api::ClientOptions options;
+    options.base = "https://localhost:" + std::to_string(admin_port_);
+    options.token = token_;
+    options.ca_file = (pki_ / "ca.pem").string();
+    options.timeout = 10s;
+    return sas::host::admin_api::request(options, "GET", path);
+  }
+
+ private:
+  fs::path work_, pki_;
+  std::string token_;
+  int fhir_port_ = 0, admin_port_ = 0;
+  std::unique_ptr<sas::test::ChildProcess> process_;
+};
+
+std::string slot_target(const std::string& practitioner) {
+  return std::string("/Slot?_include=Slot:schedule&_include:iterate=Schedule:actor&start=ge") + kFromEncoded +
+         "&start=le" + kToEncoded + "&schedule.actor:Practitioner.identifier=urn:oid:1.2.250.1.71.4.2.1|" +
+         practitioner + "&status=free";
+}
+
+// The one diagnostics line of an OperationOutcome (which must be valid JSON).
+std::string diagnostics(const std::string& body) {
+  const auto outcome = json::parse(body).as_object();
+  EXPECT_EQ(outcome.at("resourceType"), "OperationOutcome") << body;
+  return std::string(outcome.at("issue").as_array().at(0).at("diagnostics").as_string());
+}
+
+class SearchServiceTest : public testing::Test {
+ protected:
+  static void SetUpTestSuite() { host_ = new SearchHost(); }
+  static void TearDownTestSuite() {
+    delete host_;
+    host_ = nullptr;
+  }
+  static SearchHost* host_;
+};
+SearchHost* SearchServiceTest::host_ = nullptr;
+
+TEST_F(SearchServiceTest, TheCallersGiveTheSameStatusAndWordsForAPluginFailure) {
+  struct Case {
+    const char* practitioner;
+    long status;
+    const char* words;
+  };
+  for (const auto& c : std::vector<Case>{{kThrows, 502, "the agenda plugin failed"},
+                                         {kUnavailable, 503, "agenda database is locked"},
+                                         {kSlow, 504, "did not answer in time"},
+                                         {kRefuses, 400, "cannot search that window"}}) {
+    SCOPED_TRACE(c.practitioner);
+    const Answer fhir = host_->fhir("GET", slot_target(c.practitioner));
+    ASSERT_EQ(fhir.status, c.status) << fhir.body;
+    const std::string words = diagnostics(fhir.body);
+    EXPECT_THAT(words, HasSubstr(c.words));
+
+    const auto explain = host_->admin(std::string("/admin/v1/practitioners/") + c.practitioner +
+                                      "/explain?start=" + kFromEncoded + "&end=" + kToEncoded);
+    EXPECT_EQ(explain.status, c.status) << explain.body;
+    EXPECT_EQ(explain.message(), words);
+
+    const auto cli =
+        sas::test::run({sas::test::bin("sas-host").string(), "search", "--plugin", SearchHost::plugin().string(),
+                        "--practitioners", c.practitioner, "--from", kFrom, "--to", kTo});
+    EXPECT_NE(cli.exit_code, 0);
+    EXPECT_THAT(cli.err, HasSubstr("sas-host search: " + words + " (HTTP " + std::to_string(c.status) + ")"));
+  }
+}
+
+// The fourth caller: sas-conformance's plugin mode reports the same words as a finding.
+TEST_F(SearchServiceTest, TheConformanceSuiteReportsTheSameWords) {
+  const Answer fhir = host_->fhir("GET", slot_target(kUnavailable));
+  ASSERT_EQ(fhir.status, 503) << fhir.body;
+  const std::string words = diagnostics(fhir.body);
+  const fs::path dir = sas::test::make_temp_dir("search-conformance");
+  const auto r = sas::test::run({sas::test::bin("sas-conformance").string(), "plugin", SearchHost::plugin().string(),
+                                 "--practitioners", kUnavailable, "--now", "2026-11-23T08:00:00+01:00", "--json",
+                                 (dir / "report.json").string(), "--skip", "R02-", "PERF-"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(sas::test::read_file(dir / "report.json"), HasSubstr("the plugin answered an error: " + words));
+  fs::remove_all(dir);
+}
+
+TEST_F(SearchServiceTest, AMessageWithQuotesAndBackslashesStaysValidJson) {
+  const Answer fhir = host_->fhir("GET", slot_target(kThrows));
+  ASSERT_EQ(fhir.status, 502);
+  EXPECT_THAT(diagnostics(fhir.body), HasSubstr(R"(search exploded on a "quoted" C:\agenda path)"));
+}
+
+TEST_F(SearchServiceTest, BundleWarningsAboutTheAgendaDataAreLoggedOnceEach) {
+  for (int i = 0; i < 3; ++i) {
+    const Answer fhir = host_->fhir("GET", slot_target(kBadData));
+    ASSERT_EQ(fhir.status, 200) << fhir.body;
+    EXPECT_EQ(json::parse(fhir.body).at("total"), 0);
+  }
+  const std::string out = host_->output();
+  const std::string warning = "a practitioner has an empty id and is ignored";
+  const auto first = out.find(warning);
+  ASSERT_NE(first, std::string::npos) << out;
+  EXPECT_EQ(out.find(warning, first + 1), std::string::npos) << "logged more than once:\n" << out;
+}
+
+TEST_F(SearchServiceTest, HeadAnswersTheGetHeadersWithoutABody) {
+  for (const std::string& target : std::vector<std::string>{"/metadata", slot_target(kEmpty)}) {
+    SCOPED_TRACE(target);
+    const Answer get = host_->fhir("GET", target);
+    ASSERT_EQ(get.status, 200) << get.body;
+    ASSERT_FALSE(get.body.empty());
+    const Answer head = host_->fhir("HEAD", target);
+    EXPECT_EQ(head.status, 200);
+    EXPECT_EQ(head.body, "");
+    // The Bundle's timestamp may differ by a digit's width; metadata is byte for byte the same.
+    if (target == "/metadata") {
+      EXPECT_EQ(head.content_length, std::to_string(get.body.size()));
+    }
+    EXPECT_FALSE(head.content_length.empty());
+    EXPECT_NE(head.content_length, "0");
+  }
+  // On the wire: the head of the answer and nothing after it.
+  const std::string raw = sas::e2e::raw_tls_exchange(
+      host_->pki(), host_->fhir_port(), "HEAD /metadata HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+  ASSERT_THAT(raw, testing::StartsWith("HTTP/1.1 200 "));
+  const auto end_of_head = raw.find("\r\n\r\n");
+  ASSERT_NE(end_of_head, std::string::npos) << raw;
+  EXPECT_EQ(raw.size(), end_of_head + 4) << "a body followed the head:\n" << raw;
+  EXPECT_THAT(raw, HasSubstr("Content-Length: " + std::to_string(host_->fhir("GET", "/metadata").body.size())));
+}
+
+}  // namespace
