@@ -1,5 +1,6 @@
 // The C side of a plugin built with the SDK: turns sas_plugin_api calls into AgendaPlugin
 // virtual calls. Every path out of here is a status code; no exception escapes.
+#include <atomic>
 #include <sas/sdk/plugin.hpp>
 
 #include <cstdlib>
@@ -186,9 +187,10 @@ Status AgendaPlugin::apply_billing_decision(const v1::ApplyBillingDecisionReques
 
 // The instance handle the C boundary sees.
 struct sas_plugin_instance {
+  sas_plugin_instance(std::unique_ptr<sas::sdk::AgendaPlugin> p, sas::sdk::Host h) : plugin(std::move(p)), host(h) {}
   std::unique_ptr<sas::sdk::AgendaPlugin> plugin;
   sas::sdk::Host host;
-  bool shut_down = false;
+  std::atomic<bool> shut_down{false};  // read by every call, on any of the host's threads
 };
 
 namespace sas::sdk::detail {
@@ -216,7 +218,7 @@ sas_status plugin_init(const sas_host_api* host, const char* config, size_t conf
   if (instance == nullptr) return SAS_ERR_INVALID_ARGUMENT;
   *instance = nullptr;
   try {
-    auto handle = std::make_unique<sas_plugin_instance>(sas_plugin_instance{g_factory(), Host(host), false});
+    auto handle = std::make_unique<sas_plugin_instance>(g_factory(), Host(host));
     Status status = handle->plugin->init(std::string_view(config == nullptr ? "" : config, config_size), handle->host);
     if (!status.is_ok()) {
       put_text(error, status.message());
@@ -310,8 +312,7 @@ void plugin_free_bytes(sas_bytes* bytes) {
 }
 
 void plugin_shutdown(sas_plugin_instance* instance) {
-  if (instance == nullptr || instance->shut_down) return;
-  instance->shut_down = true;
+  if (instance == nullptr || instance->shut_down.exchange(true)) return;
   try {
     instance->plugin->shutdown();
   } catch (...) {

@@ -4,9 +4,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstring>
 #include <sas/host/plugin_loader/plugin.hpp>
 #include <sas_test/support.hpp>
+#include <stop_token>
 #include <thread>
 
 namespace {
@@ -68,6 +70,37 @@ TEST_F(LoaderTest, LoadsNegotiatesAndCallsTheProbe) {
   auto result = plugin->call(request, response);
   ASSERT_TRUE(result.ok()) << result.message;
   EXPECT_EQ(response.search_slots().practitioners(0).national_id(), "1700000000");  // the host's clock
+}
+
+// The call's stop token is what the plugin's should_stop() reads (is_cancelled), and shutdown
+// waits for the call in flight rather than pulling the plugin from under it.
+TEST_F(LoaderTest, TheStopTokenReachesShouldStopAndShutdownWaitsForTheCallInFlight) {
+  using namespace std::chrono_literals;
+  auto plugin = PluginInstance::load(sas::test::test_plugin("probe"), "");
+  v1::PluginRequest request;
+  request.mutable_search_slots()->add_practitioner_national_ids("deadline");  // polls should_stop()
+  std::stop_source stop;
+  std::atomic<bool> call_done{false}, shutdown_done{false};
+  sas::host::CallResult result;
+  std::thread call([&] {
+    v1::PluginResponse response;
+    result = plugin->call(request, response, {}, stop.get_token());  // no deadline: only the token stops it
+    call_done = true;
+  });
+  std::this_thread::sleep_for(100ms);
+  EXPECT_FALSE(call_done) << "the call returned although nothing stopped it";
+  std::thread closer([&] {
+    plugin->shutdown();
+    shutdown_done = true;
+  });
+  std::this_thread::sleep_for(100ms);
+  EXPECT_FALSE(shutdown_done) << "shutdown did not wait for the call in flight";
+  stop.request_stop();
+  call.join();
+  closer.join();
+  EXPECT_EQ(result.status, SAS_ERR_DEADLINE_EXCEEDED) << result.message;
+  v1::PluginResponse after;
+  EXPECT_EQ(plugin->call(request, after).status, SAS_ERR_UNAVAILABLE) << "a call started after shutdown";
 }
 
 TEST_F(LoaderTest, NoExceptionCrossesTheBoundary) {

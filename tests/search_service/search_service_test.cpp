@@ -9,6 +9,7 @@
 
 #include <boost/json.hpp>
 #include <chrono>
+#include <fstream>
 #include <memory>
 #include <regex>
 #include <sas/host/admin_api/admin_client.hpp>
@@ -39,6 +40,7 @@ constexpr const char* kSlow = "810000000033";
 constexpr const char* kRefuses = "810000000044";
 constexpr const char* kBadData = "810000000055";
 constexpr const char* kEmpty = "810000000099";
+constexpr const char* kPollsShouldStop = "810000000066";
 
 struct Answer {
   long status = 0;
@@ -80,6 +82,8 @@ class SearchHost {
                                                                            "serve",
                                                                            "--plugin",
                                                                            plugin().string(),
+                                                                           "--plugin-config",
+                                                                           "record=" + stops().string(),
                                                                            "--store",
                                                                            "sqlite:" + (work_ / "host.db").string(),
                                                                            "--listen",
@@ -120,6 +124,8 @@ class SearchHost {
   }
 
   static fs::path plugin() { return sas::test::test_plugin("search_outcomes"); }
+  // Where the plugin writes when it saw should_stop() (unix micros, one line per call).
+  fs::path stops() const { return work_ / "stops"; }
   const fs::path& pki() const { return pki_; }
   uint16_t fhir_port() const { return static_cast<uint16_t>(fhir_port_); }
   std::string output() const { return process_->output(); }
@@ -273,3 +279,57 @@ TEST_F(SearchServiceTest, HeadAnswersTheGetHeadersWithoutABody) {
 }
 
 }  // namespace
+
+// Cancellation: a plugin polling should_stop() sees it when the client goes away and at its
+// deadline (the host's stop token, docs/abi.md "is_cancelled").
+int64_t unix_micros_now() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The moment the plugin recorded, waiting up to 5 s for it; 0 when it never wrote.
+int64_t recorded_stop(const fs::path& file) {
+  for (int i = 0; i < 500; ++i) {
+    std::ifstream in(file);
+    int64_t seen = 0;
+    if (in >> seen) return seen;
+    std::this_thread::sleep_for(10ms);
+  }
+  return 0;
+}
+
+TEST_F(SearchServiceTest, APluginSeesShouldStopWithin50msOfTheClientGoingAway) {
+  const int64_t started = unix_micros_now();
+  CURL* curl = curl_easy_init();
+  const std::string url = "https://localhost:" + std::to_string(host_->fhir_port()) + slot_target(kPollsShouldStop);
+  std::string body;
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_CAINFO, (host_->pki() / "ca.pem").c_str());
+  curl_easy_setopt(curl, CURLOPT_SSLCERT, (host_->pki() / "client.pem").c_str());
+  curl_easy_setopt(curl, CURLOPT_SSLKEY, (host_->pki() / "client-key.pem").c_str());
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 300L);  // the client gives up long before the 1 s plugin deadline
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, append);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  const CURLcode code = curl_easy_perform(curl);
+  curl_easy_cleanup(curl);  // closes the connection
+  const int64_t gone = unix_micros_now();
+  ASSERT_EQ(code, CURLE_OPERATION_TIMEDOUT) << body;
+
+  const int64_t seen = recorded_stop(host_->stops());
+  ASSERT_NE(seen, 0) << "the plugin never saw should_stop()\n" << host_->output();
+  EXPECT_GT(seen, started + 250'000) << "the plugin stopped before the client left";
+  EXPECT_LT(seen - gone, 50'000) << "the plugin saw should_stop() " << (seen - gone) / 1000
+                                 << " ms after the client left";
+  EXPECT_THAT(host_->output(), HasSubstr("went away; stopping its request"));
+}
+
+TEST_F(SearchServiceTest, APluginSeesShouldStopAtItsDeadline) {
+  const int64_t started = unix_micros_now();
+  const Answer answer = host_->fhir("GET", slot_target(kPollsShouldStop));
+  EXPECT_EQ(answer.status, 504) << answer.body;
+  const int64_t seen = recorded_stop(host_->stops());
+  ASSERT_NE(seen, 0) << "the plugin never saw should_stop()";
+  // The plugin gets 1 s per call; it saw the stop at that deadline, not before, not long after.
+  EXPECT_GE(seen - started, 950'000);
+  EXPECT_LT(seen - started, 1'450'000);
+}

@@ -1,8 +1,11 @@
 #include <boost/dll/shared_library.hpp>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <sas/host/plugin_loader/plugin.hpp>
+#include <stop_token>
+#include <type_traits>
 #include <unordered_map>
 
 namespace sas::host {
@@ -60,7 +63,24 @@ const char* level_name(int32_t level) {
   }
 }
 
-int32_t never_cancelled(const sas_call_context*) { return 0; }
+// The ABI context of one call, with what is_cancelled reads behind it. Standard layout with the
+// C struct first, so the plugin's `const sas_call_context*` converts back to it.
+struct CancellableContext {
+  sas_call_context abi;
+  const std::stop_token* stop;
+};
+static_assert(std::is_standard_layout_v<CancellableContext>);
+
+// Non-zero once the call's stop token is triggered (the request's deadline passed or its client
+// went away) or its deadline passed.
+int32_t is_cancelled(const sas_call_context* context) {
+  const auto* call = reinterpret_cast<const CancellableContext*>(context);
+  if (call->stop != nullptr && call->stop->stop_requested()) return 1;
+  if (context->deadline_unix_micros == 0) return 0;
+  const auto now =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch());
+  return now.count() >= context->deadline_unix_micros ? 1 : 0;
+}
 
 // Bytes the host hands the plugin (call_host's response): malloc'd here, freed by free_host_bytes.
 void put_host_bytes(sas_bytes* out, const std::string& bytes) {
@@ -228,25 +248,46 @@ PluginInstance::~PluginInstance() {
 
 const PluginManifest& PluginInstance::manifest() const { return library_->manifest(); }
 
-void PluginInstance::shutdown() {
-  if (handle_ == nullptr || shut_down_.exchange(true)) return;
-  std::lock_guard lock(serial_);  // waits for a serialized call in flight
+void PluginInstance::shutdown_within(std::chrono::milliseconds wait) {
+  {
+    std::unique_lock lock(calls_mutex_);
+    if (handle_ == nullptr || shut_down_) return;
+    shut_down_ = true;
+    if (!calls_done_.wait_for(lock, wait, [this] { return calls_in_flight_ == 0; })) {
+      shared_->services.log(SAS_LOG_ERROR, std::to_string(calls_in_flight_) + " call(s) still running after " +
+                                               std::to_string(wait.count()) + " ms; shutting the plugin down anyway");
+    }
+  }
+  std::lock_guard serial(serial_);  // a serialized plugin never sees shutdown during a call
   api_->shutdown(handle_);
 }
 
 CallResult PluginInstance::call(const v1::PluginRequest& request, v1::PluginResponse& response,
-                                std::chrono::system_clock::time_point deadline, std::stop_token /*stop*/) {
-  if (shut_down_.load()) return {SAS_ERR_UNAVAILABLE, "plugin is shut down"};
+                                std::chrono::system_clock::time_point deadline, std::stop_token stop) {
+  {
+    std::lock_guard lock(calls_mutex_);
+    if (shut_down_) return {SAS_ERR_UNAVAILABLE, "plugin is shut down"};
+    ++calls_in_flight_;
+  }
+  struct InFlight {
+    PluginInstance& self;
+    ~InFlight() {
+      std::lock_guard lock(self.calls_mutex_);
+      if (--self.calls_in_flight_ == 0) self.calls_done_.notify_all();
+    }
+  } in_flight{*this};
   std::string request_bytes;
   if (!request.SerializeToString(&request_bytes)) return {SAS_ERR_INTERNAL, "request could not be serialized"};
 
-  sas_call_context context{};
+  CancellableContext call{};
+  call.stop = &stop;
+  sas_call_context& context = call.abi;
   context.struct_size = sizeof(context);
   context.deadline_unix_micros =
       deadline == std::chrono::system_clock::time_point{}
           ? 0
           : std::chrono::duration_cast<std::chrono::microseconds>(deadline.time_since_epoch()).count();
-  context.is_cancelled = &never_cancelled;
+  context.is_cancelled = &is_cancelled;
 
   sas_bytes out{nullptr, 0};
   sas_status status;

@@ -13,11 +13,14 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <poll.h>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <stdexcept>
+#include <stop_token>
 #include <thread>
 #include <type_traits>
 #include <unordered_map>
@@ -179,6 +182,7 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
         buffer_(std::move(buffer)),
         slot_(std::move(slot)),
         deadline_(ex_),
+        watch_timer_(ex_),
         remote_(std::move(remote)),
         handshake_deadline_(handshake_deadline) {}
 
@@ -309,6 +313,11 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
     deadline_.async_wait([self = this->shared_from_this(), seq](beast::error_code wait_ec) {
       if (!wait_ec) self->on_deadline(seq);
     });
+    // The handler learns through its stop token that nobody will read its answer: the deadline
+    // passed, or the client went away (the plugin's should_stop()).
+    stop_source_ = std::stop_source{};
+    request.stop = stop_source_.get_token();
+    watch_client(seq);
     server_.submit([self = this->shared_from_this(), seq, request = std::move(request)] {
       Response response = self->server_.call_handler(request);
       net::post(self->ex_, [self, seq, response = std::move(response)]() mutable {
@@ -317,9 +326,41 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
     });
   }
 
+  // Nothing reads the socket while the handler runs: wait for it to become readable, without
+  // consuming a byte (a pipelined request stays in the kernel for do_read), and ask the kernel
+  // whether the peer hung up (POLLRDHUP: its FIN, even behind unread bytes).
+  void watch_client(uint64_t seq) {
+    lowest().socket().async_wait(tcp::socket::wait_read, [self = this->shared_from_this(), seq](beast::error_code ec) {
+      if (ec || !self->awaiting_ || seq != self->seq_) return;
+      if (self->peer_hung_up()) {
+        self->server_.log("client " + self->remote_ + " went away; stopping its request");
+        self->stop_source_.request_stop();
+        return;
+      }
+      // Readable but still there (bytes of a next request): look again shortly rather than spin.
+      self->watch_timer_.expires_after(10ms);
+      self->watch_timer_.async_wait([self, seq](beast::error_code wait_ec) {
+        if (!wait_ec) self->watch_client(seq);
+      });
+    });
+  }
+
+  bool peer_hung_up() {
+    pollfd fd{lowest().socket().native_handle(), static_cast<short>(POLLRDHUP), 0};
+    return ::poll(&fd, 1, 0) > 0 && (fd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+  }
+
+  void stop_watching() {
+    watch_timer_.cancel();
+    beast::error_code ignored;
+    lowest().socket().cancel(ignored);  // only the readiness wait is pending while awaiting
+  }
+
   void on_deadline(uint64_t seq) {
     if (!awaiting_ || seq != seq_) return;
     awaiting_ = false;
+    stop_source_.request_stop();
+    stop_watching();
     server_.log("handler missed the " + std::to_string(config_.request_deadline.count()) + " ms deadline for " +
                 remote_ + "; answering 503");
     send(server_.error_response(503, "the server could not answer in time"), false);
@@ -329,6 +370,7 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
     if (!awaiting_ || seq != seq_) return;
     awaiting_ = false;
     deadline_.cancel();
+    stop_watching();
     send(std::move(response), false);
   }
 
@@ -381,6 +423,8 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
   beast::flat_buffer buffer_;
   Slot slot_;
   net::steady_timer deadline_;
+  net::steady_timer watch_timer_;  // re-arms watch_client when the socket holds unread bytes
+  std::stop_source stop_source_;   // of the request in the handler
   std::string remote_;
   std::chrono::steady_clock::time_point handshake_deadline_;
   ClientSubject client_;

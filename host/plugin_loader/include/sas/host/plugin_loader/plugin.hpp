@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -69,7 +70,10 @@ class PluginInstance final : public Plugin {
   bool free_threaded() const override { return free_threaded_; }
   CallResult call(const sas::plugin::v1::PluginRequest& request, sas::plugin::v1::PluginResponse& response,
                   std::chrono::system_clock::time_point deadline = {}, std::stop_token stop = {}) override;
-  void shutdown() override;
+  // Refuses new calls, waits for the calls in flight (up to `wait`, then shuts down anyway and
+  // says so in the log), then calls the plugin's shutdown. Idempotent.
+  void shutdown() override { shutdown_within(std::chrono::seconds(10)); }
+  void shutdown_within(std::chrono::milliseconds wait);
 
   struct Shared;  // what the plugin's sas_host_api points into (plugin.cpp)
 
@@ -83,7 +87,12 @@ class PluginInstance final : public Plugin {
   uint32_t abi_version_ = 0;
   bool free_threaded_ = false;
   std::mutex serial_;  // taken around every call of a serialized plugin
-  std::atomic<bool> shut_down_{false};
+  // Calls in flight and the shutdown flag change together, so that no call starts after
+  // shutdown began and shutdown sees every call that did.
+  std::mutex calls_mutex_;
+  std::condition_variable calls_done_;
+  int calls_in_flight_ = 0;
+  bool shut_down_ = false;
 };
 
 }  // namespace sas::host
