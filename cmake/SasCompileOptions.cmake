@@ -8,7 +8,7 @@ function(sas_strict target)
   if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
     target_compile_options(${target} PRIVATE $<$<CONFIG:Release>:-Wno-restrict>)
   endif()
-  if(SAS_SANITIZE)
+  if(SAS_SANITIZE OR SAS_TSAN)
     # GCC 12 reports false "maybe uninitialized" inside std::regex and std::variant once the
     # sanitizers change its inlining; the sanitizers themselves check the real thing.
     target_compile_options(${target} PRIVATE -Wno-maybe-uninitialized)
