@@ -42,52 +42,91 @@ Check check(std::string id, std::string title, std::string reference, Severity s
   return c;
 }
 
+// The SHALLs the hand-written checks cite (docs/certification.md, "Severity rule").
+constexpr const char* kQueryForms =
+    "IG INT_R01 (recherche de créneaux): the platform's query, with `|` possibly sent as %7C, `+` as %2B or raw, "
+    "and spaces after the commas in its own example";
+constexpr const char* kRefusal =
+    "IG INT_R01: a request the server cannot execute (missing or invalid parameter, more than 25 ids) is "
+    "answered 4xx with an OperationOutcome";
+
 std::vector<Check> written_checks() {
   const auto E = Severity::error;
   const auto W = Severity::warning;
   const std::string faq = kFaqPage;
   std::vector<Check> c;
+  auto cited = [&](std::string citation) { c.back().citation = std::move(citation); };
   // --- INT_R01 queries: every form the platform sends, and the refusals -------------------------
-  auto q = [&](const char* n, const char* title, Severity s, std::vector<std::string> r) {
+  auto q = [&](const char* n, const char* title, Severity s, std::vector<std::string> r, std::string why) {
     c.push_back(check(std::string("R01-QUERY-") + n, title, kSearchPage, s, kBoth, "INT_R01", "QUERY", std::move(r)));
+    cited(std::move(why));
   };
   q("001", "the platform's query (`|` raw, `+` as %2B, milliseconds) is answered 200 with a searchset Bundle", E,
-    reqs({4, 6, 26, 27, 28, 29, 30}));
-  q("002", "`|` sent as %7C gives the same answer", E, reqs({29}));
-  q("003", "`+` of the offsets sent raw gives the same answer", E, reqs({26}));
-  q("004", "dates without milliseconds give the same answer", E, reqs({26}));
-  q("005", "spaces after the commas of the identifier list give the same answer", E, reqs({29}));
-  q("006", "the parameters in another order (`status` and `_include`s first) give the same answer", E, reqs({28, 30}));
-  q("007", "`_count` caps the entries, not `total`", E, {});
-  q("008", "unprefixed RPPS ids in the query find the same slots", E, reqs({16}));
-  q("009", "an unknown practitioner is answered 200 with an empty Bundle, `total: 0`", E, reqs({8}));
-  q("010", "`start=ge` missing: 400 with an OperationOutcome", E, {});
-  q("011", "`start=le` missing: 400 with an OperationOutcome", E, {});
-  q("012", "a malformed date: 400 with an OperationOutcome", E, {});
-  q("013", "`le` before `ge`: 400 with an OperationOutcome", E, {});
-  q("014", "more than 25 practitioner ids: 400 with an OperationOutcome", E, {});
-  q("015", "an identifier system other than urn:oid:1.2.250.1.71.4.2.1: 400 with an OperationOutcome", E, {});
-  q("016", "`status` missing: 400 with an OperationOutcome", W, reqs({27}));
-  q("017", "`GET [base]/metadata` answers a CapabilityStatement with the Slot search", E, reqs({4}));
+    reqs({4, 6, 26, 27, 28, 29, 30}),
+    "agg-psindiv@4, @26-30: the server SHALL support the Slot search with start, status, _include, "
+    "_include:iterate and schedule.actor:Practitioner.identifier");
+  q("002", "`|` sent as %7C gives the same answer", E, reqs({29}), std::string(kQueryForms) + "; agg-psindiv@29");
+  q("003", "`+` of the offsets sent raw gives the same answer", E, reqs({26}),
+    std::string(kQueryForms) + "; agg-psindiv@26");
+  q("004", "dates without milliseconds give the same answer", W, {},
+    "warning: the platform always sends milliseconds (IG INT_R01); other precisions are robustness only");
+  q("005", "spaces after the commas of the identifier list give the same answer", E, reqs({29}),
+    std::string(kQueryForms) + "; agg-psindiv@29");
+  q("006", "the parameters in another order (`status` and `_include`s first) give the same answer", E, reqs({28, 30}),
+    "agg-psindiv@28, @30 (SHALL support the parameters); FHIR R4 search: the order of the parameters has no meaning");
+  q("007", "`_count` caps the entries, not `total`", W, {},
+    "warning: the IG's CapabilityStatement SAS-GestionnaireAgenda-PsIndiv declares no _count; FHIR lets a server "
+    "ignore a parameter it does not support");
+  q("008", "unprefixed RPPS ids in the query find the same slots", W, {},
+    "warning: the platform sends prefixed ids (IG INT_R01); agg-psindiv@16 is about Practitioner.identifier, not "
+    "the query");
+  q("009", "an unknown practitioner is answered 200 with an empty Bundle, `total: 0`", E, reqs({8}),
+    "agg-psindiv@8: when no slot is available the server SHALL return an empty Bundle; IG FAQ item 9");
+  q("010", "`start=ge` missing: 4xx with an OperationOutcome", E, {}, kRefusal);
+  q("011", "`start=le` missing: 4xx with an OperationOutcome", E, {}, kRefusal);
+  q("012", "a malformed date: 4xx with an OperationOutcome", E, {}, kRefusal);
+  q("013", "`le` before `ge`: 4xx with an OperationOutcome", W, {},
+    "warning: an empty window is a valid (empty) search in FHIR; the IG does not call it invalid");
+  q("014", "more than 25 practitioner ids: 4xx with an OperationOutcome", E, {}, kRefusal);
+  q("015", "an identifier system other than urn:oid:1.2.250.1.71.4.2.1: 4xx with an OperationOutcome", W, {},
+    "warning: the platform only sends the RPPS system; FHIR lets a server answer a search on an unknown system "
+    "with no match");
+  q("016", "`status` missing: 4xx with an OperationOutcome", W, reqs({27}),
+    "warning: status=free is always sent by the platform; a server may treat it as optional");
+  q("017", "`GET [base]/metadata` answers a CapabilityStatement with the Slot search", W, {},
+    "warning: the platform never calls /metadata and neither the IG nor ANS's kit require it of the agenda");
   // --- INT_R01 answers: what the profiles cannot say --------------------------------------------
-  auto b = [&](const char* n, const char* title, Severity s, std::vector<std::string> r) {
+  auto b = [&](const char* n, const char* title, Severity s, std::vector<std::string> r, std::string why) {
     c.push_back(check(std::string("R01-BUNDLE-") + n, title, kSearchPage, s, kBoth, "INT_R01", "BUNDLE", std::move(r)));
+    cited(std::move(why));
   };
-  b("001", "`total` is the number of Slot matches", E, reqs({13}));
-  b("002", "`search.mode` is `match` for Slots and `include` for the other resources", E, reqs({13}));
-  b("003", "every Slot starts inside the requested window", E, reqs({5, 6, 7}));
-  b("004", "every Slot ends after it starts", E, reqs({11}));
-  b("005", "no resource appears twice in the Bundle", E, reqs({42, 44}));
-  b("006", "`Slot.comment` is the booking page, an absolute https URL", E, reqs({25}));
-  b("007", "`Slot.start`/`end` written as YYYY-MM-DDThh:mm:ss.sss+hh:mm", W, reqs({45}));
-  b("008", "`Slot.appointmentType` says how to come: v2-0276 ROUTINE (appointment) or WALKIN", E, reqs({49}));
+  b("001", "`total` is the number of Slot matches", E, reqs({13}),
+    "agg-psindiv@13 (Bundle SHALL conform to BundleAgregateur); FHIR R4 Bundle.total: the number of matches");
+  b("002", "`search.mode` is `match` for Slots and `include` for the other resources", E, reqs({13}),
+    "agg-psindiv@13; FHIR R4 search: matches are `match`, _include'd resources `include`");
+  b("003", "every Slot starts inside the requested window", E, reqs({5, 6, 7}),
+    "agg-psindiv@5 (SHALL NOT start before start=ge), @6 (SHALL filter), @7 (SHALL be in the window)");
+  b("004", "every Slot ends after it starts", W, reqs({11}),
+    "warning: agg-psindiv@11 requires start and end (the profile checks); their order is not stated as a SHALL");
+  b("005", "no resource appears twice in the Bundle", E, reqs({42, 44}),
+    "agg-psindiv@42, @44: the Bundle SHALL be consistent in the cardinality of its resources; FHIR bdl-7 "
+    "(fullUrl unique)");
+  b("006", "`Slot.comment` is the booking page, an absolute https URL", E, reqs({25}),
+    "agg-psindiv@25: a free Slot SHALL have its comment set to the booking URL");
+  b("007", "`Slot.start`/`end` written as YYYY-MM-DDThh:mm:ss.sss+hh:mm", E, reqs({45}),
+    "agg-psindiv@45: start and end SHALL follow the format AAAA-MM-DDTHH:MM:SS.000+0X:00");
+  b("008", "`Slot.appointmentType` says how to come: v2-0276 ROUTINE (appointment) or WALKIN", E, reqs({49}),
+    "agg-psindiv@49: whether an appointment is needed SHALL be carried in Slot.appointmentType.coding.code");
   // --- The eleven errors of the IG's FAQ --------------------------------------------------------
   auto f = [&](const char* n, const char* title, std::vector<std::string> r) {
     c.push_back(check(std::string("R01-FAQ-") + n, title, faq, E, kBoth, "INT_R01", "FAQ", std::move(r)));
+    std::string why = std::string("IG FAQ, error ") + n + " of the errors the FAQ lists";
+    for (const auto& req : c.back().requirements) why += "; " + req;
+    cited(why);
   };
   f("01", "national ids are prefixed: Practitioner IDNPS `8`+RPPS or `0`+ADELI, structure IDNST `0`/`1`/`3`/`4`",
     reqs({16, 17, 18}));
-  f("02", "phone numbers in international format (+33...)", reqs({34, 35}));
+  f("02", "phone numbers in international format (+33...)", {});
   f("03", "specialties sent, as TRE_R38 coding or as text", reqs({41}));
   f("04", "every Slot carries its slot types (TRE_R314 PUBLIC, PRO, SNP, CPTS) in meta.security", reqs({23, 46}));
   f("05", "consultation modes coded (v3-ActCode AMB, HH, VR), motives as text", reqs({24, 48}));
@@ -100,33 +139,47 @@ std::vector<Check> written_checks() {
   f("10", "no empty element (\"\", {}, [], null, blank strings)", {});
   f("11", "a slot visible to two CPTS is linked to both (one serviceType 604 per HealthcareService)", {});
   // --- INT_R02 regulator accounts ---------------------------------------------------------------
-  auto r = [&](const char* n, const char* title, Severity s) {
+  auto r = [&](const char* n, const char* title, Severity s, std::string why) {
     c.push_back(check(std::string("R02-") + n, title, kAccountsPage, s, kBoth, "INT_R02", "R02", {}));
+    cited(std::move(why));
   };
-  r("001", "POST [base]/Practitioner creates an account: 201 with a Location header", E);
-  r("002", "the same POST replayed is refused with a 4xx and an OperationOutcome", E);
-  r("003", "a conditional PUT for an unknown identifier creates the account (201, or 200) with a Location", E);
-  r("004", "the same conditional PUT twice is idempotent: 200 the second time", E);
-  r("005", "`active: false` (habilitation withdrawn) is accepted", E);
-  r("006", "a body that is not FHIR JSON: 400 with an OperationOutcome", E);
-  r("007", "a Practitioner breaking the profile (no name): 422 with an OperationOutcome", W);
+  r("001", "POST [base]/Practitioner creates an account: 201 with a Location header", E,
+    "IG INT_R02 (création par POST); FHIR R4 create: 201 Created, and the server SHALL return a Location header");
+  r("002", "the same POST replayed is refused with a 4xx and an OperationOutcome", W,
+    "warning: the IG does not state what a second create of one regulator gets");
+  r("003", "a conditional PUT for an unknown identifier creates the account (201, or 200) with a Location", E,
+    "IG INT_R02 (mise à jour par PUT conditionnel); FHIR R4 conditional update: no match, the server performs a "
+    "create");
+  r("004", "the same conditional PUT twice is idempotent: 200 the second time", E,
+    "IG INT_R02; FHIR R4 conditional update: one match, the server performs the update (200)");
+  r("005", "`active: false` (habilitation withdrawn) is accepted", E,
+    "IG INT_R02: active = false is how the platform withdraws a habilitation");
+  r("006", "a body that is not FHIR JSON: 400 with an OperationOutcome", E,
+    "IG INT_R02 errors: 400 for malformed FHIR, with an OperationOutcome");
+  r("007", "a Practitioner breaking the profile (no name): 422 with an OperationOutcome", W,
+    "warning: the platform only sends valid accounts; 422 is the IG's answer to a business rule");
   // --- mutual TLS: refusals during the handshake -------------------------------------------------
-  auto t = [&](const char* n, const char* title, std::vector<std::string> rq) {
+  auto t = [&](const char* n, const char* title, std::vector<std::string> rq, std::string why) {
     c.push_back(check(std::string("TLS-") + n, title, kMtlsSpec, E, "endpoint", "mTLS", "TLS", std::move(rq)));
+    cited(std::move(why));
   };
-  t("001", "the SAS client certificate (CN=sas.sante.fr, OU=SAS, test CA) is accepted", reqs({1}));
-  t("002", "no client certificate: refused during the handshake", reqs({1}));
-  t("003", "a certificate from another CA: refused during the handshake", reqs({1}));
-  t("004", "a revoked certificate (test CRL): refused during the handshake", reqs({1}));
-  t("005", "an expired certificate: refused during the handshake", reqs({1}));
-  t("006", "a wrong CN: refused during the handshake", reqs({2}));
-  t("007", "a wrong OU: refused during the handshake", reqs({3}));
-  t("008", "TLS 1.1: refused during the handshake", {});
+  const std::string mtls = "agg-psindiv@1: servers SHALL support mTLS for every incoming request; SAS mTLS spec 3.2";
+  t("001", "the SAS client certificate (CN=sas.sante.fr, OU=SAS, test CA) is accepted", reqs({1}), mtls);
+  t("002", "no client certificate: refused during the handshake", reqs({1}), mtls);
+  t("003", "a certificate from another CA: refused during the handshake", reqs({1}), mtls);
+  t("004", "a revoked certificate (test CRL): refused during the handshake", reqs({1}),
+    mtls + " (certificates checked against the IGC-Santé revocation lists)");
+  t("005", "an expired certificate: refused during the handshake", reqs({1}), mtls);
+  t("006", "a wrong CN: refused during the handshake", reqs({2}), "agg-psindiv@2: servers SHALL check the CN");
+  t("007", "a wrong OU: refused during the handshake", reqs({3}), "agg-psindiv@3: servers SHALL check the OU");
+  t("008", "TLS 1.1: refused during the handshake", {}, "SAS mTLS spec 3.2 and IG security page: TLS 1.2 or later");
   // --- latency --------------------------------------------------------------------------------------
   c.push_back(check("PERF-001", "searches answer within the platform's 7 s (p95 and max)", kSecurityPage, E, kBoth,
                     "performance", "PERF", {}));
+  cited("IG: the platform gives up on an agenda after 7 s; a later answer is never shown to the regulator");
   c.push_back(check("PERF-002", "searches answer within the advisory budget (p95, --budget-ms)", kSecurityPage, W,
                     kBoth, "performance", "PERF", {}));
+  cited("warning: an advisory budget chosen by the certification team");
   return c;
 }
 
@@ -268,6 +321,8 @@ Catalogue Catalogue::build(const ProfileSet& profiles) {
       c.element_id = constraint.element_id;
       c.constraint_kind = constraint.kind;
       c.expected = constraint.expected;
+      // A profile's constraint is a SHALL by definition (FHIR R4 profiling): conformance to it.
+      c.citation = sd->name + " (IG profile): " + describe_constraint(constraint);
       cat.checks_.push_back(std::move(c));
     }
   }
@@ -312,12 +367,14 @@ std::string Catalogue::markdown(const std::vector<Requirement>& requirements) co
     if (heading != group) {
       group = heading;
       out << "\n### " << heading
-          << "\n\n| id | check | severity | modes | ANS requirements |\n| --- | --- | --- | --- | --- |\n";
+          << "\n\n| id | check | severity | modes | ANS requirements | citation |\n"
+             "| --- | --- | --- | --- | --- | --- |\n";
     }
     out << "| [" << c.id << "](" << c.reference << ") | " << md_escape(c.title) << " | " << to_string(c.severity)
         << " | " << c.modes << " | ";
     for (std::size_t i = 0; i < c.requirements.size(); ++i) out << (i ? ", " : "") << c.requirements[i];
-    out << " |\n";
+    // Profile checks cite their own constraint, which their title already says.
+    out << " | " << (c.group == "PROFILE" ? std::string("the profile's constraint") : md_escape(c.citation)) << " |\n";
   }
   if (!requirements.empty()) {
     out << "\n### Coverage of ANS's test-kit requirements\n\n| requirement | checks |\n| --- | --- |\n";

@@ -195,6 +195,7 @@ void Run::write_summary(std::ostream& out) const {
   for (const auto& r : results) {
     if (r.status != Status::failed) continue;
     out << (r.check->severity == Severity::error ? "FAIL " : "WARN ") << r.check->id << "  " << r.check->title << "\n";
+    if (!r.check->citation.empty()) out << "       (" << r.check->citation << ")\n";
     std::size_t shown = 0;
     for (const auto& f : r.findings) {
       if (++shown > 5) {
@@ -233,6 +234,7 @@ json::object Run::to_json() const {
     c["severity"] = to_string(r.check->severity);
     c["status"] = to_string(r.status);
     c["reference"] = r.check->reference;
+    if (!r.check->citation.empty()) c["citation"] = r.check->citation;
     json::array requirements;
     for (const auto& q : r.check->requirements) requirements.push_back(json::value(q));
     c["requirements"] = std::move(requirements);

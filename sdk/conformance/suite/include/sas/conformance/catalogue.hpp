@@ -30,6 +30,10 @@ struct Check {
   std::string flow;                       // "INT_R01", "INT_R02", "INT_R03", "INT_R04", "SOS", "mTLS", "performance"
   std::string group;                      // QUERY | BUNDLE | PROFILE | FAQ | R02 | TLS | PERF
   std::vector<std::string> requirements;  // "agg-psindiv@9", ...
+  // What makes a failure an error: the SHALL of the IG, its FAQ or ANS's test kit it enforces
+  // (quoted or paraphrased, with where). Every error check has one; a warning's says why it is
+  // only a warning.
+  std::string citation;
   // Profile checks only: the validator constraint this check numbers.
   std::string profile_url;
   std::string element_id;
