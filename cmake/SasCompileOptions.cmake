@@ -11,6 +11,6 @@ function(sas_strict target)
   if(SAS_SANITIZE OR SAS_TSAN)
     # GCC 12 reports false "maybe uninitialized" inside std::regex and std::variant once the
     # sanitizers change its inlining; the sanitizers themselves check the real thing.
-    target_compile_options(${target} PRIVATE -Wno-maybe-uninitialized)
+    target_compile_options(${target} PRIVATE -Wno-maybe-uninitialized $<$<BOOL:${SAS_TSAN}>:-Wno-tsan>)
   endif()
 endfunction()
