@@ -3,6 +3,7 @@
 // with 1 to 64 reporting threads (group commit). The store lives in SAS_BENCH_DIR (default
 // /tmp), i.e. on the disk the host would use. Delivery over mTLS is measured end to end by
 // appointment_notifications_e2e_test ThroughputOfABurst; see docs/appointment-notifications.md.
+#include <sas/host/store/store.hpp>
 #include <benchmark/benchmark.h>
 
 #include <atomic>
@@ -24,7 +25,7 @@ struct Shared {
   Shared() {
     const auto path = bench_dir() / "sas-outbox-bench.db";
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
-    outbox = std::make_shared<Outbox>(std::shared_ptr<Store>(Store::open("sqlite:" + path.string())));
+    outbox = std::make_shared<Outbox>(sas::host::store::open("sqlite:" + path.string()).outbox);
   }
   std::shared_ptr<Outbox> outbox;
   std::atomic<int64_t> next{0};

@@ -19,7 +19,7 @@ std::string iso_utc(std::chrono::system_clock::time_point at) {
   return sas::sdk::datetime::format_utc(std::chrono::floor<std::chrono::milliseconds>(at));
 }
 
-boost::json::object to_json(const AccountRequestRecord& record, bool with_body) {
+boost::json::object to_json(const regulator_accounts::AccountRequestRecord& record, bool with_body) {
   const auto& request = record.request;
   boost::json::object row{{"id", record.id},
                           {"received_at", iso_utc(request.received_at)},
@@ -68,9 +68,9 @@ int accounts(const Args& args) {
   auto vm = parse_options("sas-host accounts audit", "--store URL [--after ID] [--limit N] [--with-body]", options,
                           Args(args.begin() + 1, args.end()), exit_code);
   if (!vm) return exit_code;
-  auto store = Store::open((*vm)["store"].as<std::string>());
+  const store::Store store = store::open((*vm)["store"].as<std::string>());
   const bool with_body = (*vm)["with-body"].as<bool>();
-  for (const auto& record : store->account_requests((*vm)["after"].as<int64_t>(), (*vm)["limit"].as<std::size_t>())) {
+  for (const auto& record : store.account_audit->requests((*vm)["after"].as<int64_t>(), (*vm)["limit"].as<std::size_t>())) {
     std::cout << boost::json::serialize(to_json(record, with_body)) << "\n";
   }
   return 0;

@@ -117,7 +117,7 @@ int appointment_event(const Args& args) {
     for (const auto& e : errors) std::cerr << "sas-host appointment-event: " << e << "\n";
     return 2;
   }
-  appointments::Outbox outbox(std::shared_ptr<Store>(Store::open((*vm)["store"].as<std::string>())));
+  appointments::Outbox outbox(store::open((*vm)["store"].as<std::string>()).outbox);
   std::vector<appointments::Reported> reported;
   try {
     reported = outbox.report(std::move(events));
@@ -149,9 +149,9 @@ int outbox(const Args& args) {
   auto vm = parse_options("sas-host outbox " + action, "--store URL [--id N] [--after ID] [--limit N]", options,
                           Args(args.begin() + 1, args.end()), exit_code);
   if (!vm) return exit_code;
-  auto store = Store::open((*vm)["store"].as<std::string>());
+  const auto repository = store::open((*vm)["store"].as<std::string>()).outbox;
   if (action == "status") {
-    const OutboxCounts c = store->outbox_counts();
+    const appointments::OutboxCounts c = repository->counts();
     json::object status{{"pending", c.pending}, {"delivered", c.delivered}, {"dead", c.dead}, {"blocked", c.blocked}};
     if (c.oldest_pending) {
       status["oldest_pending_reported_at"] = iso_utc(*c.oldest_pending);
@@ -164,12 +164,12 @@ int outbox(const Args& args) {
   if (action == "replay") {
     std::optional<int64_t> id;
     if (vm->count("id") != 0U) id = (*vm)["id"].as<int64_t>();
-    const std::size_t n = store->replay_notifications(id);
+    const std::size_t n = repository->replay(id, std::chrono::system_clock::now());
     std::cout << json::serialize(json::object{{"replayed", n}}) << "\n";
     return id && n == 0 ? 1 : 0;
   }
   const std::string state = action == "dead-letter" ? "dead" : "";
-  for (const auto& n : store->notifications(state, (*vm)["after"].as<int64_t>(), (*vm)["limit"].as<std::size_t>())) {
+  for (const auto& n : repository->rows(state, (*vm)["after"].as<int64_t>(), (*vm)["limit"].as<std::size_t>())) {
     std::cout << json::serialize(appointments::to_json(n)) << "\n";
   }
   return 0;

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <sas/host/billing/json.hpp>
 #include <sas/host/billing/service.hpp>
+#include <sas/host/store/store.hpp>
 #include <sas/sdk/ids.hpp>
 #include <sstream>
 
@@ -53,9 +54,9 @@ int explain(const Args& args) {
     auto rules = load_rules(v["rules"].as<std::string>());
     const billing::Consultation consultation =
         billing::parse_consultation(read_file(v["json"].as<std::string>(), "--json"));
-    std::shared_ptr<Store> store;
-    if (v.count("store") != 0U) store = Store::open(v["store"].as<std::string>());
-    const billing::BillingService service(rules, store);
+    std::shared_ptr<billing::ConsultationLedger> ledger;
+    if (v.count("store") != 0U) ledger = store::open(v["store"].as<std::string>()).consultations;
+    const billing::BillingService service(rules, ledger);
     std::cout << boost::json::serialize(billing::decision_to_json(service.explain(consultation))) << "\n";
     return 0;
   } catch (const billing::BillingError& e) {
@@ -126,8 +127,8 @@ int report(const Args& args) {
     std::cerr << "sas-host report snp: --format: expected json or csv, got '" << format << "'\n";
     return 2;
   }
-  auto store = Store::open(v["store"].as<std::string>());
-  std::cout << (format == "json" ? billing::report_json(*store, o) : billing::report_csv(*store, o));
+  const auto ledger = store::open(v["store"].as<std::string>()).consultations;
+  std::cout << (format == "json" ? billing::report_json(*ledger, o) : billing::report_csv(*ledger, o));
   return 0;
 }
 

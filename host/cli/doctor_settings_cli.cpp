@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iostream>
 #include <sas/host/fhir/json.hpp>
+#include <sas/host/store/store.hpp>
 #include <sas/host/text/text.hpp>
 #include <sas/sdk/datetime.hpp>
 #include <sas/sdk/ids.hpp>
@@ -82,8 +83,7 @@ Target open_target(const po::variables_map& vm) {
     for (const char* key : {"admin-token-file", "admin-ca"}) {
       if (vm.count(key) != 0U) throw UsageError(std::string("--") + key + ": only with --admin");
     }
-    target.service =
-        std::make_shared<doctor_settings::Service>(std::shared_ptr<Store>(Store::open(vm["store"].as<std::string>())));
+    target.service = std::make_shared<doctor_settings::Service>(store::open(vm["store"].as<std::string>()).doctor_settings);
     return target;
   }
   const std::string base = vm["admin"].as<std::string>();

@@ -10,6 +10,7 @@
 #include <sas/host/fhir/plugin_failure.hpp>
 #include <sas/host/plugin_loader/plugin.hpp>
 #include <sas/host/slot_search/service.hpp>
+#include <sas/host/store/store.hpp>
 #include <sas/sdk/datetime.hpp>
 #include <sas/sdk/ids.hpp>
 #include <sstream>
@@ -99,7 +100,8 @@ int search(const Args& args) {
   search_options.base_url = kBase;
   search_options.plugin_deadline = std::chrono::seconds(5);
   if (vm->count("store") != 0U) {
-    search_options.settings = std::make_shared<doctor_settings::Service>(Store::open((*vm)["store"].as<std::string>()));
+    search_options.settings =
+        std::make_shared<doctor_settings::Service>(store::open((*vm)["store"].as<std::string>()).doctor_settings);
   }
   search_options.log = [](std::string_view line) { std::cerr << "sas-host search: " << line << "\n"; };
   const slot_search::SearchService service(plugin, search_options);

@@ -224,7 +224,7 @@ int serve(const Args& args) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  std::shared_ptr<Store> store = Store::open(v["store"].as<std::string>());
+  const store::Store store = store::open(v["store"].as<std::string>());
   // Consultations the plugin reports (ABI 1.2 host calls) are judged and recorded here.
   // Without --rules, a missing shipped rule file does not stop the other flows: host calls
   // then answer SAS_ERR_UNAVAILABLE with the reason.
@@ -232,17 +232,17 @@ int serve(const Args& args) {
   std::string no_billing;
   try {
     host_calls = std::make_shared<billing::HostCalls>(
-        std::make_shared<const billing::BillingService>(load_rules(v["rules"].as<std::string>()), store));
+        std::make_shared<const billing::BillingService>(load_rules(v["rules"].as<std::string>()), store.consultations));
   } catch (const billing::BillingError& e) {
     if (!v["rules"].as<std::string>().empty()) throw;
     no_billing = e.what();
     std::cerr << "sas-host: warning: consultations cannot be judged: " << no_billing << std::endl;
   }
   // INT_R03: the outbox (fed by plugins and sas-host appointment-event) and its delivery.
-  auto outbox = std::make_shared<appointments::Outbox>(store);
+  auto outbox = std::make_shared<appointments::Outbox>(store.outbox);
   // Doctor settings and publication rules: applied to every search, changed through the
   // admin API, the CLI and the plugin's host calls (docs/doctor-options.md).
-  auto settings = std::make_shared<doctor_settings::Service>(store, publication);
+  auto settings = std::make_shared<doctor_settings::Service>(store.doctor_settings, publication);
   std::unique_ptr<appointments::Delivery> delivery;
   if (deliver) {
     appointments::DeliveryOptions d;
@@ -257,7 +257,7 @@ int serve(const Args& args) {
     d.retry_max = std::chrono::milliseconds(v["sas-retry-max-ms"].as<unsigned>());
     d.poll = std::chrono::milliseconds(v["sas-poll-ms"].as<unsigned>());
     d.log = [](std::string_view line) { std::cerr << "sas-host: " << line << std::endl; };
-    delivery = std::make_unique<appointments::Delivery>(store, d);
+    delivery = std::make_unique<appointments::Delivery>(store.outbox, d);
     outbox->on_committed([raw = delivery.get()] { raw->wake(); });
     delivery->start();
     std::cerr << "sas-host: delivering appointment notifications to " << d.base << std::endl;
@@ -295,7 +295,7 @@ int serve(const Args& args) {
   if (host_calls) host_calls->attach(plugin);
   std::cerr << "sas-host: plugin " << plugin->manifest().name << " " << plugin->manifest().version << " loaded (ABI "
             << SAS_ABI_VERSION_MAJOR_OF(plugin->abi_version()) << "." << SAS_ABI_VERSION_MINOR_OF(plugin->abi_version())
-            << "), store " << store->url() << " ready" << std::endl;
+            << "), store " << store.url << " ready" << std::endl;
 
   // The endpoint needs the base URL, which with port 0 is only known once bound.
   std::shared_ptr<const FhirEndpoint> endpoint;
@@ -314,7 +314,7 @@ int serve(const Args& args) {
   endpoint_options.base_url = v.count("base-url") != 0U ? v["base-url"].as<std::string>() : listening;
   endpoint_options.place_identifier_system = v["place-identifier-system"].as<std::string>();
   endpoint_options.plugin_deadline = config.request_deadline - std::chrono::milliseconds(500);
-  endpoint_options.store = store;
+  endpoint_options.account_audit = store.account_audit;
   endpoint_options.settings = settings;
   endpoint_options.log = [](std::string_view line) { std::cerr << "sas-host: " << line << std::endl; };
   std::atomic_store(&endpoint,

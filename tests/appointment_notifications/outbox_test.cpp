@@ -1,5 +1,5 @@
 // INT_R03 durable outbox: schema 4, report() on disk before it returns, per-appointment
-// sequences, claims that keep each appointment's order, retries, dead letters and replay.
+// sequences. The outbox repository's own guarantees are checked in tests/store.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -11,6 +11,7 @@
 
 #include "sas/host/appointment_notifications/delivery.hpp"
 #include "sas/host/appointment_notifications/outbox.hpp"
+#include "sas/host/store/store.hpp"
 #include "sas_test/support.hpp"
 
 namespace {
@@ -42,9 +43,9 @@ class OutboxTest : public ::testing::Test {
 };
 
 TEST_F(OutboxTest, SchemaVersion4AndTheEventIsOnDiskWhenReportReturns) {
-  auto store = std::shared_ptr<Store>(Store::open(url()));
-  EXPECT_EQ(store->schema_version(), 5);
-  Outbox outbox(store);
+  const auto store = sas::host::store::open(url());
+  EXPECT_EQ(store.schema_version, 5);
+  Outbox outbox(store.outbox);
   const Reported r = outbox.report(event("a"));
   EXPECT_EQ(r.sequence, 1);
   // Another connection (another process would do the same) sees it committed.
@@ -58,8 +59,8 @@ TEST_F(OutboxTest, SchemaVersion4AndTheEventIsOnDiskWhenReportReturns) {
 }
 
 TEST_F(OutboxTest, ConcurrentReportsGetContiguousSequencesPerAppointment) {
-  auto store = std::shared_ptr<Store>(Store::open(url()));
-  Outbox outbox(store);
+  const auto store = sas::host::store::open(url());
+  Outbox outbox(store.outbox);
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&outbox, t] {
@@ -68,7 +69,7 @@ TEST_F(OutboxTest, ConcurrentReportsGetContiguousSequencesPerAppointment) {
   }
   for (auto& t : threads) t.join();
   std::map<std::string, std::vector<int64_t>> sequences;
-  for (const auto& n : store->notifications("", 0, 10000)) sequences[n.appointment_key].push_back(n.sequence);
+  for (const auto& n : store.outbox->rows("", 0, 10000)) sequences[n.appointment_key].push_back(n.sequence);
   ASSERT_EQ(sequences.size(), 20U);
   for (const auto& [key, seq] : sequences) {
     ASSERT_EQ(seq.size(), 20U) << key;
@@ -76,61 +77,10 @@ TEST_F(OutboxTest, ConcurrentReportsGetContiguousSequencesPerAppointment) {
   }
 }
 
-TEST_F(OutboxTest, ClaimsKeepEachAppointmentsOrderAndRetriesWaitTheirTurn) {
-  auto store = std::shared_ptr<Store>(Store::open(url()));
-  Outbox outbox(store);
-  outbox.report(event("a"));
-  outbox.report(event("b"));
-  outbox.report(event("a", EventType::rescheduled, 15));
-  outbox.report(event("a", EventType::cancelled, 15));
-  const auto now = std::chrono::system_clock::now() + 1s;
-
-  auto first = store->claim_notifications(now, 10);
-  ASSERT_EQ(first.size(), 2U);  // a#1 and b#1; a#2 waits for a#1
-  EXPECT_EQ(first[0].appointment_key, "urn:oid:1.1.111.1.11.1.1.1|a");
-  EXPECT_EQ(first[0].sequence, 1);
-  EXPECT_EQ(first[0].attempts, 1);
-  EXPECT_EQ(first[1].appointment_key, "urn:oid:1.1.111.1.11.1.1.1|b");
-
-  // a#1 fails (retry in a minute), b#1 is refused (dead letter).
-  DeliveryOutcome retry{first[0].id, DeliveryOutcome::Kind::retry, "POST", 503, "HTTP 503", "", now, now + 60s};
-  DeliveryOutcome dead{
-      first[1].id, DeliveryOutcome::Kind::dead, "POST", 422, "HTTP 422", "{\"resourceType\":\"OperationOutcome\"}", now,
-      now};
-  store->finish_notifications({retry, dead});
-  EXPECT_TRUE(store->claim_notifications(now, 10).empty()) << "a#1 not due yet, b dead";
-  auto counts = store->outbox_counts();
-  EXPECT_EQ(counts.pending, 3);
-  EXPECT_EQ(counts.dead, 1);
-  ASSERT_TRUE(store->next_notification_due());
-
-  auto again = store->claim_notifications(now + 61s, 10);
-  ASSERT_EQ(again.size(), 1U);
-  EXPECT_EQ(again[0].sequence, 1);
-  EXPECT_EQ(again[0].attempts, 2) << "the second attempt is counted before it is made";
-  store->finish_notifications({{again[0].id, DeliveryOutcome::Kind::delivered, "PUT", 201, "", "", now, now}});
-  auto next = store->claim_notifications(now + 61s, 10);
-  ASSERT_EQ(next.size(), 1U);
-  EXPECT_EQ(next[0].sequence, 2);
-
-  // The dead letter, with the platform's answer, then replayed.
-  auto dead_rows = store->notifications("dead");
-  ASSERT_EQ(dead_rows.size(), 1U);
-  EXPECT_EQ(dead_rows[0].http_status, 422);
-  EXPECT_THAT(dead_rows[0].outcome, ::testing::HasSubstr("OperationOutcome"));
-  EXPECT_EQ(store->replay_notifications(std::nullopt), 1U);
-  EXPECT_EQ(store->outbox_counts().dead, 0);
-  auto replayed = store->claim_notifications(std::chrono::system_clock::now() + 1s, 10);
-  ASSERT_EQ(replayed.size(), 2U);  // b#1, and a#2, claimed above and never finished (as after a crash)
-  EXPECT_EQ(replayed[0].appointment_key, "urn:oid:1.1.111.1.11.1.1.1|b");
-  EXPECT_EQ(replayed[1].appointment_key, "urn:oid:1.1.111.1.11.1.1.1|a");
-  EXPECT_EQ(replayed[1].attempts, 2) << "its first attempt's fate is unknown";
-}
-
 // The plugin's entry point (HostRequest.appointment_event, ABI 1.3), from many threads at once.
 TEST_F(OutboxTest, ThePluginEntryPointIsThreadSafeAndRefusesBadMessages) {
-  auto store = std::shared_ptr<Store>(Store::open(url()));
-  Outbox outbox(store);
+  const auto store = sas::host::store::open(url());
+  Outbox outbox(store.outbox);
   std::vector<std::thread> threads;
   std::atomic<int> reported{0};
   for (int t = 0; t < 8; ++t) {
@@ -152,7 +102,7 @@ TEST_F(OutboxTest, ThePluginEntryPointIsThreadSafeAndRefusesBadMessages) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(reported.load(), 160);
-  const auto rows = store->notifications("", 0, 1000);
+  const auto rows = store.outbox->rows("", 0, 1000);
   ASSERT_EQ(rows.size(), 160U);
   for (const auto& row : rows) {
     EXPECT_THAT(row.resource, ::testing::HasSubstr("\"value\":\"810100050075\""));  // prefixed by the host
@@ -167,7 +117,7 @@ TEST_F(OutboxTest, ThePluginEntryPointIsThreadSafeAndRefusesBadMessages) {
   } catch (const InvalidEvent& e) {
     EXPECT_THAT(e.problems(), ::testing::Contains(::testing::HasSubstr("appointment.system")));
   }
-  EXPECT_EQ(store->notifications("", 0, 1000).size(), 160U);
+  EXPECT_EQ(store.outbox->rows("", 0, 1000).size(), 160U);
 }
 
 TEST_F(OutboxTest, AVersion2StoreIsMigratedTo4) {
@@ -176,9 +126,9 @@ TEST_F(OutboxTest, AVersion2StoreIsMigratedTo4) {
                                 "CREATE TABLE regulator_account_request (id INTEGER PRIMARY KEY);"
                                 "PRAGMA user_version = 2;"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
-  auto store = std::shared_ptr<Store>(Store::open(url()));
-  EXPECT_EQ(store->schema_version(), 5);
-  Outbox outbox(store);
+  const auto store = sas::host::store::open(url());
+  EXPECT_EQ(store.schema_version, 5);
+  Outbox outbox(store.outbox);
   EXPECT_EQ(outbox.report(event("a")).sequence, 1);
 }
 

@@ -58,9 +58,9 @@ TEST_F(BillingCli, ExplainWithAStoreWritesNothing) {
   auto r =
       sas::test::run({bin("sas-host"), "billing", "explain", "--json", file("c.json", kGood).string(), "--store", url});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto store = sas::host::Store::open(url);
-  EXPECT_EQ(store->schema_version(), 5);
-  EXPECT_EQ(store->count_snp_in_week("810002673899", "2026-11-23"), 0);
+  const auto store = sas::host::store::open(url);
+  EXPECT_EQ(store.schema_version, 5);
+  EXPECT_EQ(store.consultations->count_snp_in_week("810002673899", "2026-11-23"), 0);
 }
 
 TEST_F(BillingCli, ReportChecksItsOptions) {

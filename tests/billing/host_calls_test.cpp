@@ -6,6 +6,7 @@
 #include <atomic>
 #include <mutex>
 #include <sas/host/billing/host_calls.hpp>
+#include <sas/host/store/store.hpp>
 #include <sas/sqlite_agenda/schema.hpp>
 #include <sas_test/support.hpp>
 #include <thread>
@@ -203,9 +204,9 @@ TEST_F(HostCallsTest, ARefusalIsKeptAndNotRetriedAnOutageIsRetried) {
 TEST_F(HostCallsTest, WithTheRealRulesTheDecisionAlsoComesBackAsApplyBillingDecision) {
   auto rules = std::make_shared<const sas::host::billing::RuleBook>(
       sas::host::billing::RuleBook::load(sas::test::build_dir() / "share/sas/billing/rules.json"));
-  std::shared_ptr<sas::host::Store> store = sas::host::Store::open("sqlite:" + (dir_ / "host.db").string());
+  const auto ledger = sas::host::store::open("sqlite:" + (dir_ / "host.db").string()).consultations;
   auto calls = std::make_shared<sas::host::billing::HostCalls>(
-      std::make_shared<const sas::host::billing::BillingService>(rules, store));
+      std::make_shared<const sas::host::billing::BillingService>(rules, ledger));
   sas::host::HostServices services;
   services.handle_request = [calls](const v1::HostRequest& request, v1::HostResponse& response) {
     return calls->handle(request, response);
@@ -228,7 +229,7 @@ TEST_F(HostCallsTest, WithTheRealRulesTheDecisionAlsoComesBackAsApplyBillingDeci
   ASSERT_TRUE(plugin_->call(request, response).ok());
   EXPECT_EQ(query(agenda(), "SELECT amount_cents FROM billing_decision WHERE consultation_id = 'A1'"), "1500");
   // And the host store has the consultation, judged by the shipped rules.
-  auto rows = store->consultations("810100050075", system_clock::time_point(seconds(kConsultedAt - 10)),
+  auto rows = ledger->consultations("810100050075", system_clock::time_point(seconds(kConsultedAt - 10)),
                                    system_clock::time_point(seconds(kConsultedAt + 10)));
   ASSERT_EQ(rows.size(), 1U);
   EXPECT_EQ(rows[0].code, "SNP");

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <sas/host/billing/service.hpp>
+#include <sas/host/store/store.hpp>
 #include <sas_test/support.hpp>
 #include <thread>
 
@@ -16,13 +17,13 @@ class ServiceTest : public testing::Test {
  protected:
   void SetUp() override {
     dir_ = sas::test::make_temp_dir("billing-service");
-    store_ = sas::host::Store::open("sqlite:" + (dir_ / "host.db").string());
+    ledger_ = sas::host::store::open("sqlite:" + (dir_ / "host.db").string()).consultations;
     service_ =
-        std::make_unique<BillingService>(std::make_shared<const RuleBook>(RuleBook::load(SAS_TEST_RULES_FILE)), store_);
+        std::make_unique<BillingService>(std::make_shared<const RuleBook>(RuleBook::load(SAS_TEST_RULES_FILE)), ledger_);
   }
   void TearDown() override {
     service_.reset();
-    store_.reset();
+    ledger_.reset();
     std::filesystem::remove_all(dir_);
   }
   // Tuesday 24 November 2026 10:00 Paris plus `offset`, regulated 2 h before.
@@ -39,7 +40,7 @@ class ServiceTest : public testing::Test {
     return c;
   }
   std::filesystem::path dir_;
-  std::shared_ptr<sas::host::Store> store_;
+  std::shared_ptr<sas::host::billing::ConsultationLedger> ledger_;
   std::unique_ptr<BillingService> service_;
 };
 
@@ -53,7 +54,7 @@ TEST_F(ServiceTest, TwentyFiveConcurrentReportsGiveExactlyTwentySnp) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(snp.load(), 20);
-  EXPECT_EQ(store_->count_snp_in_week("810002673899", "2026-11-23"), 20);
+  EXPECT_EQ(ledger_->count_snp_in_week("810002673899", "2026-11-23"), 20);
 }
 
 TEST_F(ServiceTest, AConsultationReportedTwiceKeepsItsFirstDecision) {
@@ -64,7 +65,7 @@ TEST_F(ServiceTest, AConsultationReportedTwiceKeepsItsFirstDecision) {
   const Decision second = service_->report(again);
   EXPECT_EQ(second.code, "SNP");
   EXPECT_EQ(second.reasons.size(), first.reasons.size());
-  EXPECT_EQ(store_->count_snp_in_week("810002673899", "2026-11-23"), 1);
+  EXPECT_EQ(ledger_->count_snp_in_week("810002673899", "2026-11-23"), 1);
 }
 
 TEST_F(ServiceTest, TheWeekStartsOnMondayMidnightParis) {

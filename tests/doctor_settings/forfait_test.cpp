@@ -11,7 +11,7 @@ namespace {
 
 namespace ds = sas::host::doctor_settings;
 using ds::Clock;
-using sas::host::SettingChangeRecord;
+using sas::host::doctor_settings::SettingChangeRecord;
 
 constexpr const char* kDoctor = "810002673899";
 

@@ -24,6 +24,7 @@
 #include "e2e_support.hpp"
 #include "sas/conformance/profile_validator.hpp"
 #include "sas/host/doctor_settings/service.hpp"
+#include "sas/host/store/store.hpp"
 #include "sas/sdk/datetime.hpp"
 #include "sas/sim/agenda_generator.hpp"
 
@@ -163,7 +164,7 @@ class PublicationProperty : public testing::TestWithParam<Seed> {
   void choose_settings() {
     std::mt19937_64 random(GetParam().seed * 7919);
     auto below = [&random](uint64_t n) { return static_cast<int>(random() % n); };
-    ds::Service service(std::shared_ptr<sas::host::Store>(sas::host::Store::open(store_url())));
+    ds::Service service(sas::host::store::open(store_url()).doctor_settings);
     const ds::Actor actor{"property-test", "cli"};
     for (const auto& stored : stored_ids_) {
       Doctor& d = doctors_[prefixed(stored)];

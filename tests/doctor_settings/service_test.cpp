@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "sas/host/doctor_settings/service.hpp"
+#include "sas/host/store/store.hpp"
 #include "sas_test/support.hpp"
 
 namespace {
@@ -22,14 +23,14 @@ class ServiceTest : public testing::Test {
  protected:
   void SetUp() override {
     dir_ = sas::test::make_temp_dir("doctor-settings");
-    store_ = sas::host::Store::open(url());
-    service_ = std::make_unique<ds::Service>(store_, ds::PublicationPolicy{}, [this] { return now_; });
+    repository_ = sas::host::store::open(url()).doctor_settings;
+    service_ = std::make_unique<ds::Service>(repository_, ds::PublicationPolicy{}, [this] { return now_; });
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
   std::string url() const { return "sqlite:" + (dir_ / "host.db").string(); }
 
   std::filesystem::path dir_;
-  std::shared_ptr<sas::host::Store> store_;
+  std::shared_ptr<ds::SettingsRepository> repository_;
   std::unique_ptr<ds::Service> service_;
   Clock::time_point now_ = Clock::time_point(std::chrono::sys_days{std::chrono::year{2026} / 6 / 15});
 };
@@ -122,7 +123,7 @@ TEST_F(ServiceTest, RulesAreCheckedAndStoredAtomically) {
   }
   EXPECT_THROW(service_->add_rule("810001234567", json::parse(R"({"kind":"x"})"), kDoctor), ds::RuleError);
   ASSERT_EQ(service_->rules("810001234567").size(), 1U);
-  EXPECT_EQ(store_->publication_rules("", true).size(), 1U);  // nothing half-saved
+  EXPECT_EQ(repository_->rules("", true).size(), 1U);  // nothing half-saved
 
   EXPECT_THROW(service_->remove_rule("810001234567", first.id + 100, kDoctor), ds::NotFound);
   EXPECT_THROW(service_->remove_rule("810009999999", first.id, kDoctor), ds::NotFound);  // not that doctor's
@@ -130,7 +131,7 @@ TEST_F(ServiceTest, RulesAreCheckedAndStoredAtomically) {
   EXPECT_TRUE(service_->rules("810001234567").empty());
   EXPECT_THROW(service_->remove_rule("810001234567", first.id, kDoctor), ds::NotFound);  // already removed
   // Kept, marked removed; the same motive may now be hidden.
-  const auto all = store_->publication_rules("810001234567", true);
+  const auto all = repository_->rules("810001234567", true);
   ASSERT_EQ(all.size(), 1U);
   EXPECT_EQ(all[0].removed_by, "dr-martin");
   service_->add_rule("810001234567", json::parse(R"({"kind":"hide-motives","motives":["a"]})"), kDoctor);
@@ -144,7 +145,7 @@ TEST_F(ServiceTest, TheSnapshotFollowsOwnWritesAtOnceAndOtherProcessesWithinASec
   EXPECT_EQ(doctor->settings.visible, false);
 
   // Another process on the same file (an offline `sas-host settings set --store`).
-  ds::Service other(sas::host::Store::open(url()), ds::PublicationPolicy{}, [this] { return now_; });
+  ds::Service other(sas::host::store::open(url()).doctor_settings, ds::PublicationPolicy{}, [this] { return now_; });
   other.add_rule("810001234567", json::parse(R"({"kind":"public-also-snp"})"), kDoctor);
   other.set("810001234567", {.visible = true}, kDoctor);
   bool seen = false;
@@ -233,7 +234,7 @@ TEST_F(ServiceTest, ExplanationsMatchWhatSearchDoes) {
 }
 
 TEST_F(ServiceTest, TheWithholdPolicyNeedsBothChoices) {
-  ds::Service strict(store_, ds::PublicationPolicy{.publish_unset = false}, [this] { return now_; });
+  ds::Service strict(repository_, ds::PublicationPolicy{.publish_unset = false}, [this] { return now_; });
   auto response = agenda(0);
   auto copy = response;
   ds::apply(*strict.snapshot(), copy);

@@ -103,15 +103,15 @@ TEST(CliTest, GenAgendaAndSearchThroughThePlugin) {
 
   // --store applies the doctors' settings: this doctor's agenda is not visible to SAS.
   {
-    auto store = sas::host::Store::open("sqlite:" + (dir / "host.db").string());
-    sas::host::SettingChangeRecord hidden;
+    const auto store = sas::host::store::open("sqlite:" + (dir / "host.db").string());
+    sas::host::doctor_settings::SettingChangeRecord hidden;
     hidden.practitioner = "811000000007";
     hidden.field = "visible";
     hidden.value = "false";
     hidden.effective_at = hidden.recorded_at = std::chrono::system_clock::now();
     hidden.changed_by = "test";
     hidden.source = "cli";
-    store->record_setting_changes({hidden});
+    store.doctor_settings->record_changes({hidden});
   }
   auto withheld = run({sas::test::bin("sas-host"), "search", "--plugin", sas::test::plugin("sas-sqlite-agenda"),
                        "--plugin-config", "db=" + (dir / "agenda.db").string(), "--practitioners", "811000000007",

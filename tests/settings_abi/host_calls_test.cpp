@@ -14,6 +14,7 @@
 #include <functional>
 #include <sas/host/doctor_settings/host_calls.hpp>
 #include <sas/host/plugin_loader/manifest.hpp>
+#include <sas/host/store/store.hpp>
 #include <sas/sqlite_agenda/schema.hpp>
 #include <sas_test/support.hpp>
 #include <string>
@@ -56,8 +57,8 @@ class SettingsHostTest : public testing::Test {
  protected:
   void SetUp() override {
     dir_ = sas::test::make_temp_dir("settings-abi");
-    store_ = sas::host::Store::open("sqlite:" + host_db().string());
-    service_ = std::make_shared<ds::Service>(store_);
+    repository_ = sas::host::store::open("sqlite:" + host_db().string()).doctor_settings;
+    service_ = std::make_shared<ds::Service>(repository_);
   }
   void TearDown() override {
     if (plugin_) plugin_->shutdown();
@@ -80,7 +81,7 @@ class SettingsHostTest : public testing::Test {
   }
 
   fs::path dir_;
-  std::shared_ptr<sas::host::Store> store_;
+  std::shared_ptr<ds::SettingsRepository> repository_;
   std::shared_ptr<ds::Service> service_;
   std::shared_ptr<ds::HostCalls> calls_;
   std::shared_ptr<sas::host::PluginInstance> plugin_;
@@ -223,7 +224,7 @@ TEST_F(HostMethods, AnInvalidPhoneIsRefusedNamingTheFieldAndNothingIsRecorded) {
     r.set_effective_at(seconds_now() + 86400);
   });
   EXPECT_EQ(future.status, SAS_ERR_INVALID_ARGUMENT) << future.message;
-  EXPECT_TRUE(store_->setting_changes("").empty());  // for no practitioner at all
+  EXPECT_TRUE(repository_->changes("").empty());  // for no practitioner at all
 }
 
 TEST_F(HostMethods, RulesAreAddedListedRefusedOnConflictAndRemoved) {
@@ -256,7 +257,7 @@ TEST_F(HostMethods, RulesAreAddedListedRefusedOnConflictAndRemoved) {
   ASSERT_EQ(removed.status, SAS_OK) << removed.message;
   EXPECT_TRUE(removed.response.has_remove_publication_rule());
   EXPECT_EQ(list_rules(kStored).response.list_publication_rules().rules_size(), 0);
-  const auto records = store_->publication_rules(kDoctor, true);
+  const auto records = repository_->rules(kDoctor, true);
   ASSERT_EQ(records.size(), 1U);
   EXPECT_EQ(records[0].source, "plugin");
   EXPECT_EQ(records[0].created_by, "ui-user-7");
@@ -480,7 +481,7 @@ TEST_F(ReferencePluginPush, RuleRequestsAreAddedRemovedAndRefusedWithTheHostsMes
   EXPECT_EQ(r[0][0], "");
   EXPECT_THAT(r[1][0], HasSubstr("999"));  // not found, kept
   EXPECT_TRUE(service_->rules(kDoctor).empty());
-  const auto records = store_->publication_rules(kDoctor, true);
+  const auto records = repository_->rules(kDoctor, true);
   ASSERT_EQ(records.size(), 1U);
   EXPECT_EQ(records[0].created_by, "dr-durand");
   EXPECT_EQ(records[0].removed_by, "sqlite-agenda");

@@ -24,7 +24,7 @@
 #include <sas/host/fhir/plugin_failure.hpp>
 #include <sas/host/plugin_loader/manifest.hpp>
 #include <sas/host/slot_search/service.hpp>
-#include <sas/host/store/store.hpp>
+#include <sas/host/store/error.hpp>
 #include <sas/host/text/text.hpp>
 #include <stdexcept>
 #include <utility>
@@ -220,7 +220,7 @@ server::Response AdminEndpoint::handle(const server::Request& request) const {
     response = error_response(400, e.what());
   } catch (const ds::NotFound& e) {
     response = error_response(404, e.what());
-  } catch (const StoreError& e) {
+  } catch (const store::StoreError& e) {
     response = error_response(503, std::string("the host's store is unavailable: ") + e.what());
   } catch (const std::exception& e) {
     response = error_response(500, std::string("internal error: ") + e.what());
@@ -396,10 +396,10 @@ server::Response AdminEndpoint::route(const server::Request& request, std::strin
   if (rest.size() == 1 && rest[0] == "outbox") {
     require_method(request, {"GET"});
     Params params(url, {});
-    auto& store = *options_.outbox->store();
-    const OutboxCounts counts = store.outbox_counts();
+    auto& outbox = *options_.outbox->repository();
+    const appointments::OutboxCounts counts = outbox.counts();
     json::array dead;
-    for (const auto& n : store.notifications("dead", 0, 1000)) dead.push_back(appointments::to_json(n));
+    for (const auto& n : outbox.rows("dead", 0, 1000)) dead.push_back(appointments::to_json(n));
     json::object answer{{"pending", counts.pending},
                         {"delivered", counts.delivered},
                         {"dead", counts.dead},

@@ -159,7 +159,7 @@ std::chrono::milliseconds retry_delay(int attempts, std::chrono::milliseconds ba
 }
 
 struct Delivery::Impl {
-  std::shared_ptr<Store> store;
+  std::shared_ptr<OutboxRepository> outbox;
   DeliveryOptions options;
   std::string post_url;
 
@@ -261,14 +261,14 @@ struct Delivery::Impl {
       }
       std::vector<Notification> claimed;
       try {
-        claimed = store->claim_notifications(std::chrono::system_clock::now(), options.batch);
+        claimed = outbox->claim(std::chrono::system_clock::now(), options.batch);
       } catch (const std::exception& e) {
         log(std::string("appointment notifications: ") + e.what());
       }
       if (claimed.empty()) {
         auto until = std::chrono::system_clock::now() + options.poll;
         try {
-          if (auto due = store->next_notification_due(); due && *due < until) until = *due;
+          if (auto due = outbox->next_due(); due && *due < until) until = *due;
         } catch (const std::exception&) {
         }
         std::unique_lock lock(mutex);
@@ -293,7 +293,7 @@ struct Delivery::Impl {
       }
       for (int attempt = 0;; ++attempt) {
         try {
-          store->finish_notifications(results);
+          outbox->finish(results);
           break;
         } catch (const std::exception& e) {
           // The rows stay pending with their attempt counted: they are sent again (as PUT).
@@ -306,10 +306,10 @@ struct Delivery::Impl {
   }
 };
 
-Delivery::Delivery(std::shared_ptr<Store> store, DeliveryOptions options) : impl_(std::make_unique<Impl>()) {
+Delivery::Delivery(std::shared_ptr<OutboxRepository> outbox, DeliveryOptions options) : impl_(std::make_unique<Impl>()) {
   if (options.base.empty()) throw std::invalid_argument("the SAS platform base URL is required");
   if (options.connections == 0) options.connections = 1;
-  impl_->store = std::move(store);
+  impl_->outbox = std::move(outbox);
   impl_->post_url = trimmed_base(options.base) + "/Appointment";
   impl_->options = std::move(options);
 }

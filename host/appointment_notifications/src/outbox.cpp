@@ -23,7 +23,7 @@ std::string join_lines(const std::vector<std::string>& lines) {
 InvalidEvent::InvalidEvent(const std::vector<std::string>& problems)
     : std::invalid_argument(join_lines(problems)), problems_(problems) {}
 
-Outbox::Outbox(std::shared_ptr<Store> store) : store_(std::move(store)) {
+Outbox::Outbox(std::shared_ptr<OutboxRepository> repository) : repository_(std::move(repository)) {
   committer_ = std::thread([this] { commit_loop(); });
 }
 
@@ -63,7 +63,7 @@ std::vector<Reported> Outbox::report(std::vector<Event> events) {
   }
   {
     std::lock_guard lock(mutex_);
-    if (stopping_) throw StoreError("the outbox is stopping; report the event again");
+    if (stopping_) throw store::StoreError("the outbox is stopping; report the event again");
     for (auto& w : waiting) queue_.push_back(std::move(w));
   }
   wake_.notify_one();
@@ -101,7 +101,7 @@ void Outbox::commit_loop() {
     inputs.reserve(batch.size());
     for (auto& w : batch) inputs.push_back(std::move(w.input));
     try {
-      const std::vector<NotificationIds> ids = store_->enqueue_notifications(inputs);
+      const std::vector<NotificationIds> ids = repository_->enqueue(inputs);
       for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done.set_value(ids[i]);
     } catch (...) {
       for (auto& w : batch) w.done.set_exception(std::current_exception());

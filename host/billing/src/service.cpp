@@ -32,8 +32,8 @@ std::string refusals(const Decision& d, bool french) {
   return text;
 }
 
-std::vector<ConsultationRecord> records(Store& store, const ReportOptions& o) {
-  return store.consultations(o.practitioner_id, to_system(o.from), to_system(o.to));
+std::vector<ConsultationRecord> records(ConsultationLedger& ledger, const ReportOptions& o) {
+  return ledger.consultations(o.practitioner_id, to_system(o.from), to_system(o.to));
 }
 
 }  // namespace
@@ -68,17 +68,17 @@ Decision decision_from_json(const std::string& text) {
   return d;
 }
 
-BillingService::BillingService(std::shared_ptr<const RuleBook> rules, std::shared_ptr<Store> store)
-    : rules_(std::move(rules)), store_(std::move(store)) {}
+BillingService::BillingService(std::shared_ptr<const RuleBook> rules, std::shared_ptr<ConsultationLedger> ledger)
+    : rules_(std::move(rules)), ledger_(std::move(ledger)) {}
 
 Decision BillingService::explain(const Consultation& c) const {
   int before = c.snp_count_this_week.value_or(0);
-  if (store_) before = store_->count_snp_in_week(c.practitioner_id, week_start_text(c.consulted_at), c.id);
+  if (ledger_) before = ledger_->count_snp_in_week(c.practitioner_id, week_start_text(c.consulted_at), c.id);
   return decide(*rules_, c, before);
 }
 
 Decision BillingService::report(const Consultation& c) const {
-  if (!store_) return explain(c);
+  if (!ledger_) return explain(c);
   if (c.id.empty()) throw BillingError("consultation: field \"consultation_id\": needed to record a consultation");
   ConsultationRecord facts;
   facts.consultation_id = c.id;
@@ -87,11 +87,11 @@ Decision BillingService::report(const Consultation& c) const {
   facts.regulated_at = to_system(c.regulated_at);
   facts.week_start = week_start_text(c.consulted_at);
   Consultation stored = c;
-  stored.snp_count_this_week.reset();  // the store's count is the truth
+  stored.snp_count_this_week.reset();  // the ledger's count is the truth
   facts.consultation = json::serialize(consultation_to_json(stored));
   facts.recorded_at = system_clock::now();
   Decision decision;
-  auto [record, created] = store_->record_consultation(facts, [&](int before, ConsultationRecord& row) {
+  auto [record, created] = ledger_->record(facts, [&](int before, ConsultationRecord& row) {
     decision = decide(*rules_, c, before);
     row.code = decision.code.empty() ? "none" : decision.code;
     row.parcours_indicator = decision.parcours_indicator;
@@ -102,14 +102,14 @@ Decision BillingService::report(const Consultation& c) const {
   return created ? decision : decision_from_json(record.decision);
 }
 
-std::string report_json(Store& store, const ReportOptions& o) {
+std::string report_json(ConsultationLedger& ledger, const ReportOptions& o) {
   json::array consultations;
   std::map<std::string, int> weeks;
   int snp = 0;
   int mrt = 0;
   int none = 0;
   int64_t cents = 0;
-  for (const auto& record : records(store, o)) {
+  for (const auto& record : records(ledger, o)) {
     const Decision d = decision_from_json(record.decision);
     json::object row{{"consultation_id", record.consultation_id},
                      {"consulted_at", sas::sdk::datetime::format_paris(from_system(record.consulted_at), false)},
@@ -132,7 +132,7 @@ std::string report_json(Store& store, const ReportOptions& o) {
   for (const auto& [week, count] : weeks) {
     // The week's count over every consultation recorded, not only those in [from, to).
     week_rows.push_back(json::object{{"week_start", week},
-                                     {"snp_count", store.count_snp_in_week(o.practitioner_id, week)},
+                                     {"snp_count", ledger.count_snp_in_week(o.practitioner_id, week)},
                                      {"snp_in_period", count}});
   }
   json::object out{{"practitioner", o.practitioner_id},
@@ -148,17 +148,17 @@ std::string report_json(Store& store, const ReportOptions& o) {
   return json::serialize(out) + "\n";
 }
 
-std::string report_csv(Store& store, const ReportOptions& o) {
+std::string report_csv(ConsultationLedger& ledger, const ReportOptions& o) {
   std::string out =
       "consultation_id,consulted_at,regulated_at,code,parcours_indicator,amount_euros,rule_set,week_start,"
       "week_snp_count,refusals_fr,refusals_en\n";
   std::map<std::string, int> week_counts;
-  for (const auto& record : records(store, o)) {
+  for (const auto& record : records(ledger, o)) {
     const Decision d = decision_from_json(record.decision);
     auto count = week_counts.find(record.week_start);
     if (count == week_counts.end()) {
       count =
-          week_counts.emplace(record.week_start, store.count_snp_in_week(o.practitioner_id, record.week_start)).first;
+          week_counts.emplace(record.week_start, ledger.count_snp_in_week(o.practitioner_id, record.week_start)).first;
     }
     out += csv_field(record.consultation_id) + "," +
            sas::sdk::datetime::format_paris(from_system(record.consulted_at), false) + "," +

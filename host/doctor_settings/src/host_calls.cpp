@@ -138,7 +138,7 @@ CallResult HostCalls::handle(const v1::HostRequest& request, v1::HostResponse& r
   } catch (const NotFound& e) {
     response.Clear();
     return {SAS_ERR_NOT_FOUND, e.what()};
-  } catch (const StoreError& e) {
+  } catch (const store::StoreError& e) {
     response.Clear();
     return {SAS_ERR_UNAVAILABLE, std::string("the host's store is unavailable: ") + e.what()};
   } catch (const std::exception& e) {

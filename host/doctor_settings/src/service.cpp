@@ -8,16 +8,16 @@ namespace {
 constexpr auto kRefresh = std::chrono::seconds(1);
 }
 
-Service::Service(std::shared_ptr<Store> store, PublicationPolicy policy, std::function<Clock::time_point()> clock)
-    : store_(std::move(store)), policy_(policy), clock_(std::move(clock)) {}
+Service::Service(std::shared_ptr<SettingsRepository> repository, PublicationPolicy policy, std::function<Clock::time_point()> clock)
+    : repository_(std::move(repository)), policy_(policy), clock_(std::move(clock)) {}
 
 Settings Service::get(const std::string& practitioner) {
   const std::string id = normalize_practitioner(practitioner);
-  return settings_at(id, store_->setting_changes(id), Clock::time_point::max());
+  return settings_at(id, repository_->changes(id), Clock::time_point::max());
 }
 
 std::vector<SettingChangeRecord> Service::history(const std::string& practitioner) {
-  return store_->setting_changes(normalize_practitioner(practitioner));
+  return repository_->changes(normalize_practitioner(practitioner));
 }
 
 Settings Service::set(const std::string& practitioner, const SettingsPatch& patch, const Actor& actor,
@@ -28,10 +28,10 @@ Settings Service::set(const std::string& practitioner, const SettingsPatch& patc
   const Clock::time_point when = effective_at.value_or(now);
   if (when > now) throw SettingsError("effective_at: a change cannot take effect in the future");
   // Compared with the value in force at `when`, so that a back-dated change is history too.
-  const auto history = store_->setting_changes(id);
+  const auto history = repository_->changes(id);
   const auto changes = changes_for(settings_at(id, history, when), patch, actor, when, now);
   if (!changes.empty()) {
-    store_->record_setting_changes(changes);
+    repository_->record_changes(changes);
     std::lock_guard lock(mutex_);
     snapshot_.reset();
   }
@@ -39,7 +39,7 @@ Settings Service::set(const std::string& practitioner, const SettingsPatch& patc
 }
 
 std::vector<Rule> Service::rules(const std::string& practitioner) {
-  return rules_from_records(store_->publication_rules(normalize_practitioner(practitioner)));
+  return rules_from_records(repository_->rules(normalize_practitioner(practitioner)));
 }
 
 Rule Service::add_rule(const std::string& practitioner, const json::value& value, const Actor& actor) {
@@ -52,7 +52,7 @@ Rule Service::add_rule(const std::string& practitioner, const json::value& value
   record.created_at = clock_();
   record.created_by = actor.by;
   record.source = actor.source;
-  rule.id = store_->add_publication_rule(record, [&](const std::vector<PublicationRuleRecord>& active) {
+  rule.id = repository_->add_rule(record, [&](const std::vector<PublicationRuleRecord>& active) {
     if (auto why = conflict(rules_from_records(active), rule)) throw RuleError("conflict: " + *why);
   });
   std::lock_guard lock(mutex_);
@@ -62,7 +62,7 @@ Rule Service::add_rule(const std::string& practitioner, const json::value& value
 
 void Service::remove_rule(const std::string& practitioner, int64_t rule_id, const Actor& actor) {
   const std::string id = normalize_practitioner(practitioner);
-  if (!store_->remove_publication_rule(id, rule_id, clock_(), actor.by)) {
+  if (!repository_->remove_rule(id, rule_id, clock_(), actor.by)) {
     throw NotFound("no active publication rule " + std::to_string(rule_id) + " for practitioner " + id);
   }
   std::lock_guard lock(mutex_);
@@ -72,10 +72,10 @@ void Service::remove_rule(const std::string& practitioner, int64_t rule_id, cons
 std::shared_ptr<const Snapshot> Service::load() {
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->policy = policy_;
-  const auto history = store_->setting_changes("");
+  const auto history = repository_->changes("");
   for (const auto& change : history) snapshot->doctors[change.practitioner];
   for (auto& [id, options] : snapshot->doctors) options.settings = settings_at(id, history, clock_());
-  for (auto& rule : rules_from_records(store_->publication_rules(""))) {
+  for (auto& rule : rules_from_records(repository_->rules(""))) {
     snapshot->doctors[rule.practitioner].settings.practitioner = rule.practitioner;
     snapshot->doctors[rule.practitioner].rules.push_back(std::move(rule));
   }
@@ -86,7 +86,7 @@ std::shared_ptr<const Snapshot> Service::snapshot() {
   std::lock_guard lock(mutex_);
   const auto now = std::chrono::steady_clock::now();
   if (snapshot_ && now - checked_at_ < kRefresh) return snapshot_;
-  const uint64_t version = store_->doctor_settings_version();
+  const uint64_t version = repository_->version();
   if (!snapshot_ || version != version_) {
     version_ = version;
     snapshot_ = load();
@@ -97,7 +97,7 @@ std::shared_ptr<const Snapshot> Service::snapshot() {
 
 std::vector<ForfaitLine> Service::forfait(int year, const std::string& practitioner) {
   const std::string id = practitioner.empty() ? std::string() : normalize_practitioner(practitioner);
-  return forfait_report(store_->setting_changes(id), year, clock_());
+  return forfait_report(repository_->changes(id), year, clock_());
 }
 
 }  // namespace sas::host::doctor_settings

@@ -70,9 +70,9 @@ std::string return_preference(const server::Request& request) {
 
 }  // namespace
 
-AccountEndpoint::AccountEndpoint(std::shared_ptr<Plugin> plugin, std::shared_ptr<Store> store,
+AccountEndpoint::AccountEndpoint(std::shared_ptr<Plugin> plugin, std::shared_ptr<AccountAudit> audit,
                                  AccountEndpointOptions options)
-    : plugin_(std::move(plugin)), store_(std::move(store)), options_(std::move(options)) {
+    : plugin_(std::move(plugin)), audit_(std::move(audit)), options_(std::move(options)) {
   routed_ = plugin_ != nullptr && plugin_->manifest().declares_flow(std::string(kFlow));
 }
 
@@ -91,7 +91,7 @@ server::Response AccountEndpoint::update(const server::Request& request, std::st
 server::Response AccountEndpoint::write(const server::Request& request, Operation operation,
                                         std::string_view query_or_id) const {
   const auto now = [this] { return options_.now ? options_.now() : std::chrono::system_clock::now(); };
-  if (store_ == nullptr) {
+  if (audit_ == nullptr) {
     const auto error = fhir::http_error(500, fhir::issue_type::kException,
                                         "this host has no store to record account requests in: nothing was done");
     return error_response(error);
@@ -107,7 +107,7 @@ server::Response AccountEndpoint::write(const server::Request& request, Operatio
   received.body = request.body;
   int64_t audit_id = 0;
   try {
-    audit_id = store_->record_account_request(received);
+    audit_id = audit_->record_request(received);
   } catch (const std::exception& e) {
     const auto error = fhir::http_error(
         503, "transient",
@@ -128,7 +128,7 @@ server::Response AccountEndpoint::write(const server::Request& request, Operatio
   if (!outcome.account_id.empty()) line += " account " + outcome.account_id;
   if (!outcome.plugin_status.empty()) line += " (" + outcome.plugin_status + ")";
   try {
-    store_->record_account_outcome(audit_id, outcome);
+    audit_->record_outcome(audit_id, outcome);
   } catch (const std::exception& e) {
     line += "; THE OUTCOME WAS NOT RECORDED: " + std::string(e.what());
   }

@@ -177,7 +177,7 @@ int plugin(const Args& args) {
     run->info("practitioners", ids);
     sas::host::FhirEndpointOptions endpoint_options;
     endpoint_options.base_url = kBase;
-    endpoint_options.store = sas::host::Store::open("sqlite:" + (work / "store.db").string());
+    endpoint_options.account_audit = sas::host::store::open("sqlite:" + (work / "store.db").string()).account_audit;
     auto endpoint = std::make_shared<const sas::host::FhirEndpoint>(plugin, endpoint_options);
     InProcessTransport transport(endpoint);
     run_search_scenarios(*run, transport, *context.profiles, scenario);

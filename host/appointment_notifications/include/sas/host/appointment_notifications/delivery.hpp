@@ -25,7 +25,7 @@
 #include <thread>
 #include <vector>
 
-#include <sas/host/store/store.hpp>
+#include <sas/host/appointment_notifications/outbox_repository.hpp>
 
 namespace sas::host::appointments {
 
@@ -62,7 +62,7 @@ std::chrono::milliseconds retry_delay(int attempts, std::chrono::milliseconds ba
 
 class Delivery {
  public:
-  Delivery(std::shared_ptr<Store> store, DeliveryOptions options);
+  Delivery(std::shared_ptr<OutboxRepository> outbox, DeliveryOptions options);
   Delivery(const Delivery&) = delete;
   Delivery& operator=(const Delivery&) = delete;
   ~Delivery();  // stop()

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include <boost/json.hpp>
-#include <sas/host/store/store.hpp>
+#include <sas/host/appointment_notifications/outbox_repository.hpp>
 
 #include "sas/host/appointment_notifications/event.hpp"
 #include "sas/plugin/v1/plugin.pb.h"
@@ -41,7 +41,7 @@ struct Reported {
 
 class Outbox {
  public:
-  explicit Outbox(std::shared_ptr<Store> store);
+  explicit Outbox(std::shared_ptr<OutboxRepository> repository);
   Outbox(const Outbox&) = delete;
   Outbox& operator=(const Outbox&) = delete;
   ~Outbox();  // commits what is queued, then stops
@@ -58,7 +58,7 @@ class Outbox {
   // Called after each commit (e.g. to wake the delivery worker). Set before reporting.
   void on_committed(std::function<void()> callback) { on_committed_ = std::move(callback); }
 
-  const std::shared_ptr<Store>& store() const { return store_; }
+  const std::shared_ptr<OutboxRepository>& repository() const { return repository_; }
 
  private:
   struct Waiting {
@@ -67,7 +67,7 @@ class Outbox {
   };
   void commit_loop();
 
-  std::shared_ptr<Store> store_;
+  std::shared_ptr<OutboxRepository> repository_;
   std::function<void()> on_committed_;
   std::mutex mutex_;
   std::condition_variable wake_;

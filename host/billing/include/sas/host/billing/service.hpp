@@ -5,16 +5,16 @@
 
 #include <memory>
 #include <sas/host/billing/engine.hpp>
-#include <sas/host/store/store.hpp>
+#include <sas/host/billing/consultation_ledger.hpp>
 #include <string>
 
 namespace sas::host::billing {
 
 class BillingService {
  public:
-  // `store` may be null: then nothing is recorded and the weekly count comes from the
+  // `ledger` may be null: then nothing is recorded and the weekly count comes from the
   // consultation itself (snp_count_this_week, 0 when absent).
-  BillingService(std::shared_ptr<const RuleBook> rules, std::shared_ptr<Store> store);
+  BillingService(std::shared_ptr<const RuleBook> rules, std::shared_ptr<ConsultationLedger> ledger);
 
   // Judges without recording (sas-host billing explain).
   Decision explain(const Consultation& consultation) const;
@@ -28,7 +28,7 @@ class BillingService {
 
  private:
   std::shared_ptr<const RuleBook> rules_;
-  std::shared_ptr<Store> store_;
+  std::shared_ptr<ConsultationLedger> ledger_;
 };
 
 // "2026-11-23": the Europe/Paris Monday of the calendar week holding `t`.
@@ -45,9 +45,9 @@ struct ReportOptions {
 };
 // {"practitioner", "from", "to", "consultations": [...], "weeks": [{"week_start", "snp_count"}],
 //  "totals": {"snp", "mrt", "none", "amount_euros"}}
-std::string report_json(Store& store, const ReportOptions& options);
+std::string report_json(ConsultationLedger& ledger, const ReportOptions& options);
 // One line per consultation: consultation_id,consulted_at,regulated_at,code,parcours_indicator,
 // amount_euros,rule_set,week_start,week_snp_count,refusals
-std::string report_csv(Store& store, const ReportOptions& options);
+std::string report_csv(ConsultationLedger& ledger, const ReportOptions& options);
 
 }  // namespace sas::host::billing

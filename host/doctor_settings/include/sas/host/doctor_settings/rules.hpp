@@ -17,7 +17,7 @@
 #include <vector>
 
 #include <boost/json.hpp>
-#include <sas/host/store/store.hpp>
+#include <sas/host/doctor_settings/repository.hpp>
 
 namespace sas::host::doctor_settings {
 

@@ -15,7 +15,7 @@
 #include <sas/host/doctor_settings/publication.hpp>
 #include <sas/host/doctor_settings/rules.hpp>
 #include <sas/host/doctor_settings/settings.hpp>
-#include <sas/host/store/store.hpp>
+#include <sas/host/doctor_settings/repository.hpp>
 
 namespace sas::host::doctor_settings {
 
@@ -28,7 +28,7 @@ class NotFound : public std::runtime_error {
 class Service {
  public:
   explicit Service(
-      std::shared_ptr<Store> store, PublicationPolicy policy = {},
+      std::shared_ptr<SettingsRepository> repository, PublicationPolicy policy = {},
       std::function<Clock::time_point()> clock = [] { return Clock::now(); });
 
   // Practitioner ids are accepted in any form normalize_practitioner takes. Input errors throw
@@ -51,12 +51,12 @@ class Service {
 
   std::vector<ForfaitLine> forfait(int year, const std::string& practitioner = "");
 
-  const std::shared_ptr<Store>& store() const { return store_; }
+  const std::shared_ptr<SettingsRepository>& repository() const { return repository_; }
 
  private:
   std::shared_ptr<const Snapshot> load();
 
-  std::shared_ptr<Store> store_;
+  std::shared_ptr<SettingsRepository> repository_;
   PublicationPolicy policy_;
   std::function<Clock::time_point()> clock_;
   std::mutex mutex_;

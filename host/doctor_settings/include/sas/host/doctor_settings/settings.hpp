@@ -11,7 +11,7 @@
 #include <vector>
 
 #include <boost/json.hpp>
-#include <sas/host/store/store.hpp>
+#include <sas/host/doctor_settings/repository.hpp>
 
 namespace sas::host::doctor_settings {
 

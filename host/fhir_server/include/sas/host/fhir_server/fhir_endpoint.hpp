@@ -8,7 +8,7 @@
 #include <memory>
 #include <sas/host/plugin_loader/plugin.hpp>
 #include <sas/host/server/https_server.hpp>
-#include <sas/host/store/store.hpp>
+#include <sas/host/regulator_accounts/audit_repository.hpp>
 #include <string>
 #include <string_view>
 
@@ -26,8 +26,8 @@ struct FhirEndpointOptions {
   std::chrono::milliseconds plugin_deadline{4000};
   // Identifier system of each place's INTRN identifier: the vendor's OID or URL.
   std::string place_identifier_system;
-  // The host's store, where INT_R02 account requests are recorded; without one they are refused.
-  std::shared_ptr<Store> store;
+  // Where INT_R02 account requests are recorded; without it they are refused.
+  std::shared_ptr<regulator_accounts::AccountAudit> account_audit;
   // Doctor settings and publication rules applied to every search; none: every slot the
   // plugin returns is published as the agenda typed it.
   std::shared_ptr<doctor_settings::Service> settings;

@@ -10,7 +10,7 @@
 #include <memory>
 #include <sas/host/plugin_loader/plugin.hpp>
 #include <sas/host/server/https_server.hpp>
-#include <sas/host/store/store.hpp>
+#include <sas/host/regulator_accounts/audit_repository.hpp>
 #include <string>
 #include <string_view>
 
@@ -28,9 +28,9 @@ struct AccountEndpointOptions {
 
 class AccountEndpoint {
  public:
-  // `store` may be null only in tests that never send an account request: without a store every
+  // `audit` may be null only in tests that never send an account request: without an audit every
   // request is refused (500), since the host must not act unrecorded.
-  AccountEndpoint(std::shared_ptr<Plugin> plugin, std::shared_ptr<Store> store, AccountEndpointOptions options);
+  AccountEndpoint(std::shared_ptr<Plugin> plugin, std::shared_ptr<AccountAudit> audit, AccountEndpointOptions options);
 
   // Whether the plugin declares the flow; when not, every request gets 501.
   bool routed() const { return routed_; }
@@ -48,7 +48,7 @@ class AccountEndpoint {
                           int64_t audit_id, AccountRequestOutcome& outcome) const;
 
   std::shared_ptr<Plugin> plugin_;
-  std::shared_ptr<Store> store_;
+  std::shared_ptr<AccountAudit> audit_;
   AccountEndpointOptions options_;
   bool routed_ = false;
 };
