@@ -513,7 +513,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         def action():
             resource_path, raw_query = self.route()
             vendor = self.server.vendor
-            if resource_path == "/metadata":
+            if resource_path == "/metadata" and not self.server.no_metadata:
                 self.reply(200, vendor.capability_statement())
             elif resource_path == "/Slot":
                 self.reply(200, vendor.search_slots(raw_query, self.origin()))
@@ -561,6 +561,7 @@ class MutualTlsServer(http.server.ThreadingHTTPServer):
         self.context = context
         self.wanted_subject = wanted_subject
         self.vendor = vendor
+        self.no_metadata = False
 
     def finish_request(self, request, client_address):
         # In the connection's own thread: the handshake, then the subject, then HTTP.
@@ -619,6 +620,10 @@ def main():
     parser.add_argument("--now", required=True, help="the agenda's clock, e.g. 2026-11-23T08:00:00+01:00")
     parser.add_argument("--fault", choices=sorted(FAULTS), help="introduce one fault: " + "; ".join(
         "%s: %s" % kv for kv in sorted(FAULTS.items())))
+    parser.add_argument("--no-metadata", action="store_true",
+                        help="a search-only vendor: no GET /metadata (the IG does not require it of the agenda; "
+                             "without a CapabilityStatement declaring Practitioner create/update, the platform "
+                             "does not use INT_R02)")
     args = parser.parse_args()
 
     now = parse_fhir_date(args.now)
@@ -637,6 +642,7 @@ def main():
 
     vendor = Vendor(now.astimezone(dt.timezone.utc), args.base_path.rstrip("/"), args.fault)
     server = MutualTlsServer((args.host, args.port), context, parse_subject(args.allow_client_subject), vendor)
+    server.no_metadata = args.no_metadata
     print("listening on %s:%d" % (args.host, server.server_address[1]), flush=True)
     try:
         server.serve_forever()

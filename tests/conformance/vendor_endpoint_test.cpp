@@ -2,8 +2,8 @@
 // endpoint written independently of our host (tests/conformance/vendor_endpoint.py: Python's
 // standard library only, from the IG and the domain notes), a correct but different vendor that
 // ignores `_count`, matches only the prefixed ids the platform sends, orders its Bundle its own way
-// and versions its Location headers. It passes; each of its faulty variants (--fault) fails with the
-// error check that names its fault, and with no other error.
+// and versions its Location headers. It passes, with or without GET /metadata; each of its faulty
+// variants (--fault) fails with the error check that names its fault, and with no other error.
 #include <sas_test/support.hpp>
 
 #include <gtest/gtest.h>
@@ -51,14 +51,14 @@ const fs::path& pki() {
 // tests/conformance/vendor_endpoint.py on a free port of 127.0.0.1, stopped by the destructor.
 class Vendor {
  public:
-  explicit Vendor(const std::string& fault) {
+  explicit Vendor(const std::vector<std::string>& options = {}) {
     std::vector<std::string> argv = {
         SAS_PYTHON3,   (sas::test::source_dir() / "tests" / "conformance" / "vendor_endpoint.py").string(),
         "--port",      "0",
         "--pki",       pki().string(),
         "--now",       kNow,
         "--base-path", "/fhir"};
-    if (!fault.empty()) argv.insert(argv.end(), {"--fault", fault});
+    argv.insert(argv.end(), options.begin(), options.end());
     process_ = std::make_unique<sas::test::ChildProcess>(argv);
     const std::string marker = "listening on 127.0.0.1:";
     for (int i = 0; i < 1500 && process_->running(); ++i) {
@@ -116,7 +116,7 @@ Verdict certify(const Vendor& vendor, const std::string& name) {
 }
 
 TEST(VendorEndpoint, IndependentCorrectVendorPasses) {
-  Vendor vendor("");
+  Vendor vendor;
   Verdict v = certify(vendor, "correct");
   const std::string context = "sas-conformance:\n" + v.run.out + v.run.err + "failed checks:\n" + v.failures();
   EXPECT_EQ(v.run.exit_code, 0) << context;
@@ -164,6 +164,19 @@ TEST(VendorEndpoint, IndependentCorrectVendorPasses) {
   }
 }
 
+// A search-only vendor: no GET /metadata, which the IG does not require of the agenda. The TLS
+// probe of the accepted client gets a 404 there: still an accepted client. INT_R02 is not run.
+TEST(VendorEndpoint, SearchOnlyVendorWithoutMetadataPasses) {
+  Vendor vendor({"--no-metadata"});
+  Verdict v = certify(vendor, "no-metadata");
+  const std::string context = "sas-conformance:\n" + v.run.out + v.run.err + "failed checks:\n" + v.failures();
+  EXPECT_EQ(v.run.exit_code, 0) << context;
+  EXPECT_EQ(v.failed("error"), std::set<std::string>{}) << context;
+  EXPECT_EQ(v.failed("warning"), (std::set<std::string>{"R01-QUERY-007", "R01-QUERY-008", "R01-QUERY-017"})) << context;
+  EXPECT_EQ(v.checks.at("TLS-001").at("status"), "passed") << context;
+  EXPECT_EQ(v.checks.at("R02-001").at("status"), "not-run") << context;
+}
+
 struct Fault {
   const char* name;                    // vendor_endpoint.py --fault
   std::set<std::string> error_checks;  // exactly the error checks it must fail
@@ -181,7 +194,7 @@ class VendorEndpointFault : public testing::TestWithParam<Fault> {};
 
 TEST_P(VendorEndpointFault, FailsWithTheCheckThatNamesIt) {
   const Fault& fault = GetParam();
-  Vendor vendor(fault.name);
+  Vendor vendor({"--fault", fault.name});
   Verdict v = certify(vendor, fault.name);
   const std::string context = std::string("--fault ") + fault.name + "\nsas-conformance:\n" + v.run.out + v.run.err +
                               "failed checks:\n" + v.failures();
