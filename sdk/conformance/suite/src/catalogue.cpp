@@ -150,8 +150,9 @@ std::vector<Check> written_checks() {
   r("003", "a conditional PUT for an unknown identifier creates the account (201, or 200) with a Location", E,
     "IG INT_R02 (mise à jour par PUT conditionnel); FHIR R4 conditional update: no match, the server performs a "
     "create");
-  r("004", "the same conditional PUT twice is idempotent: 200 the second time", E,
-    "IG INT_R02; FHIR R4 conditional update: one match, the server performs the update (200)");
+  r("004", "the same conditional PUT twice is idempotent: 200 the second time, a Location naming the same account", E,
+    "IG INT_R02; FHIR R4 conditional update: one match, the server performs the update (200); the Location's "
+    "version (`/_history/[vid]`, which FHIR R4 create requires) may change");
   r("005", "`active: false` (habilitation withdrawn) is accepted", E,
     "IG INT_R02: active = false is how the platform withdraws a habilitation");
   r("006", "a body that is not FHIR JSON: 400 with an OperationOutcome", E,

@@ -129,6 +129,13 @@ void set_identifier(json::object& practitioner, const std::string& value) {
   practitioner["identifier"].as_array()[0].as_object()["value"] = value;
 }
 
+// The resource a Location header names, without its version: FHIR R4 create SHALL return
+// `[base]/[type]/[id]/_history/[vid]`, so two answers about one account differ by their version.
+std::string unversioned(const std::string& location) {
+  const auto history = location.find("/_history/");
+  return history == std::string::npos ? location : location.substr(0, history);
+}
+
 double percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
@@ -386,12 +393,15 @@ void run_account_scenarios(Run& run, Transport& transport, const ProfileSet& pro
               "conditional PUT of a new regulator (Regul2 example, fresh IDNPS): " + describe(p1) +
                   ", expected 201 (or 200) with a Location"});
   HttpReply p2 = transport.send("PUT", put_target, upserted_body);
-  if (p2.transport_ok && p2.status == 200 && p1.header("location") == p2.header("location"))
+  // The same account: the Locations name one resource (their versions may differ).
+  if (p2.transport_ok && p2.status == 200 && !p2.header("location").empty() &&
+      unversioned(p1.header("location")) == unversioned(p2.header("location")))
     run.ran("R02-004");
   else
-    run.fail(
-        {"R02-004", "R02-004", "",
-         "the same conditional PUT again: " + describe(p2) + ", expected 200 with the same Location as the first"});
+    run.fail({"R02-004", "R02-004", "",
+              "the same conditional PUT again: " + describe(p2) + " with Location \"" + p2.header("location") +
+                  "\" after \"" + p1.header("location") +
+                  "\", expected 200 with a Location naming the same resource as the first (any version)"});
   json::object withdrawn = load_example(options.ig_dir, "Practitioner-ExamplePractitionerRegul3.json");
   set_identifier(withdrawn, national);
   HttpReply p3 = transport.send("PUT", put_target, json::serialize(withdrawn));
