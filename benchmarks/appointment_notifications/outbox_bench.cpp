@@ -3,8 +3,8 @@
 // with 1 to 64 reporting threads (group commit). The store lives in SAS_BENCH_DIR (default
 // /tmp), i.e. on the disk the host would use. Delivery over mTLS is measured end to end by
 // appointment_notifications_e2e_test ThroughputOfABurst; see docs/appointment-notifications.md.
-#include <sas/host/store/store.hpp>
 #include <benchmark/benchmark.h>
+#include <sas/host/store/store.hpp>
 
 #include <atomic>
 #include <cstdlib>

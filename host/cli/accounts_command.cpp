@@ -70,7 +70,8 @@ int accounts(const Args& args) {
   if (!vm) return exit_code;
   const store::Store store = store::open((*vm)["store"].as<std::string>());
   const bool with_body = (*vm)["with-body"].as<bool>();
-  for (const auto& record : store.account_audit->requests((*vm)["after"].as<int64_t>(), (*vm)["limit"].as<std::size_t>())) {
+  for (const auto& record :
+       store.account_audit->requests((*vm)["after"].as<int64_t>(), (*vm)["limit"].as<std::size_t>())) {
     std::cout << boost::json::serialize(to_json(record, with_body)) << "\n";
   }
   return 0;

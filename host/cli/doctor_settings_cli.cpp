@@ -83,7 +83,8 @@ Target open_target(const po::variables_map& vm) {
     for (const char* key : {"admin-token-file", "admin-ca"}) {
       if (vm.count(key) != 0U) throw UsageError(std::string("--") + key + ": only with --admin");
     }
-    target.service = std::make_shared<doctor_settings::Service>(store::open(vm["store"].as<std::string>()).doctor_settings);
+    target.service =
+        std::make_shared<doctor_settings::Service>(store::open(vm["store"].as<std::string>()).doctor_settings);
     return target;
   }
   const std::string base = vm["admin"].as<std::string>();

@@ -230,7 +230,7 @@ TEST_F(HostCallsTest, WithTheRealRulesTheDecisionAlsoComesBackAsApplyBillingDeci
   EXPECT_EQ(query(agenda(), "SELECT amount_cents FROM billing_decision WHERE consultation_id = 'A1'"), "1500");
   // And the host store has the consultation, judged by the shipped rules.
   auto rows = ledger->consultations("810100050075", system_clock::time_point(seconds(kConsultedAt - 10)),
-                                   system_clock::time_point(seconds(kConsultedAt + 10)));
+                                    system_clock::time_point(seconds(kConsultedAt + 10)));
   ASSERT_EQ(rows.size(), 1U);
   EXPECT_EQ(rows[0].code, "SNP");
   EXPECT_EQ(rows[0].week_start, "2026-11-23");

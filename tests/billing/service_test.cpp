@@ -18,8 +18,8 @@ class ServiceTest : public testing::Test {
   void SetUp() override {
     dir_ = sas::test::make_temp_dir("billing-service");
     ledger_ = sas::host::store::open("sqlite:" + (dir_ / "host.db").string()).consultations;
-    service_ =
-        std::make_unique<BillingService>(std::make_shared<const RuleBook>(RuleBook::load(SAS_TEST_RULES_FILE)), ledger_);
+    service_ = std::make_unique<BillingService>(std::make_shared<const RuleBook>(RuleBook::load(SAS_TEST_RULES_FILE)),
+                                                ledger_);
   }
   void TearDown() override {
     service_.reset();

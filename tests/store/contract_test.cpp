@@ -62,8 +62,13 @@ void on_two_handles(store::Store& a, store::Store& b, int threads, Work work) {
 // ---- INT_R02 audit ---------------------------------------------------------------------------
 
 ra::AccountRequest account_request(const std::string& body) {
-  return {kT0, "PUT", "/sas/Practitioner?identifier=urn:oid:1.2.250.1.71.4.2.1|810002673899",
-          "CN=sas.sante.fr,OU=SAS", "127.0.0.1:5555", "application/fhir+json", body};
+  return {kT0,
+          "PUT",
+          "/sas/Practitioner?identifier=urn:oid:1.2.250.1.71.4.2.1|810002673899",
+          "CN=sas.sante.fr,OU=SAS",
+          "127.0.0.1:5555",
+          "application/fhir+json",
+          body};
 }
 
 TYPED_TEST(StoreContract, AuditKeepsEveryFieldAndByteDurably) {
@@ -240,7 +245,7 @@ TYPED_TEST(StoreContract, LedgerWeeklyCapHoldsWithTwoHostsReportingAtOnce) {
 TYPED_TEST(StoreContract, LedgerRecordsNothingWhenTheDecisionFails) {
   auto s = this->open();
   EXPECT_THROW(s.consultations->record(consultation("c1", kT0),
-                                      [](int, billing::ConsultationRecord&) { throw std::runtime_error("no rules"); }),
+                                       [](int, billing::ConsultationRecord&) { throw std::runtime_error("no rules"); }),
                std::runtime_error);
   EXPECT_TRUE(s.consultations->consultations("810002673899", kT0 - 24h, kT0 + 24h).empty());
   auto [row, created] = s.consultations->record(consultation("c1", kT0), decide_snp_under_cap);
@@ -315,9 +320,9 @@ TYPED_TEST(StoreContract, OutboxClaimsKeepEachAppointmentsOrderThroughRetriesAnd
 
   // a#1 fails (retry in a minute), b#1 is refused (dead letter).
   using Kind = appointments::DeliveryOutcome::Kind;
-  s.outbox->finish({{first[0].id, Kind::retry, "POST", 503, "HTTP 503", "", now, now + 60s},
-                    {first[1].id, Kind::dead, "POST", 422, "HTTP 422", R"({"resourceType":"OperationOutcome"})", now,
-                     now}});
+  s.outbox->finish(
+      {{first[0].id, Kind::retry, "POST", 503, "HTTP 503", "", now, now + 60s},
+       {first[1].id, Kind::dead, "POST", 422, "HTTP 422", R"({"resourceType":"OperationOutcome"})", now, now}});
   EXPECT_TRUE(s.outbox->claim(now, 10).empty()) << "a#1 not due yet, b dead";
   auto counts = s.outbox->counts();
   EXPECT_EQ(counts.pending, 3);
@@ -380,10 +385,10 @@ ds::PublicationRuleRecord rule(const std::string& practitioner, const std::strin
 
 TYPED_TEST(StoreContract, SettingsHistoryIsOrderedByEffectiveTimeThenRecording) {
   auto s = this->open();
-  s.doctor_settings->record_changes({change("810001", "volunteer", "true", kT0 + 2h),
-                                     change("810002", "visible", "false", kT0)});
-  s.doctor_settings->record_changes({change("810001", "phone", "+33612345678", kT0 - 1h),
-                                     change("810001", "visible", "true", kT0 + 2h)});
+  s.doctor_settings->record_changes(
+      {change("810001", "volunteer", "true", kT0 + 2h), change("810002", "visible", "false", kT0)});
+  s.doctor_settings->record_changes(
+      {change("810001", "phone", "+33612345678", kT0 - 1h), change("810001", "visible", "true", kT0 + 2h)});
   const auto mine = this->open().doctor_settings->changes("810001");
   ASSERT_EQ(mine.size(), 3U);
   EXPECT_EQ(mine[0].field, "phone");
@@ -400,9 +405,8 @@ TYPED_TEST(StoreContract, SettingsHistoryIsOrderedByEffectiveTimeThenRecording) 
 
 TYPED_TEST(StoreContract, SettingsRuleCheckSeesTheActiveRulesAndARefusalWritesNothing) {
   auto s = this->open();
-  const int64_t first = s.doctor_settings->add_rule(rule("810001", R"({"kind":"public-also-snp"})"), [](const auto& active) {
-    EXPECT_TRUE(active.empty());
-  });
+  const int64_t first = s.doctor_settings->add_rule(rule("810001", R"({"kind":"public-also-snp"})"),
+                                                    [](const auto& active) { EXPECT_TRUE(active.empty()); });
   s.doctor_settings->add_rule(rule("810002", R"({"kind":"hide-motives","motives":["x"]})"), [](const auto&) {});
   std::vector<int64_t> seen;
   EXPECT_THROW(s.doctor_settings->add_rule(rule("810001", R"({"kind":"public-also-snp"})"),

@@ -3,9 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <sas/host/store/store.hpp>
 #include <sas_test/support.hpp>
-#include <atomic>
 #include <thread>
 
 namespace {

@@ -306,7 +306,8 @@ struct Delivery::Impl {
   }
 };
 
-Delivery::Delivery(std::shared_ptr<OutboxRepository> outbox, DeliveryOptions options) : impl_(std::make_unique<Impl>()) {
+Delivery::Delivery(std::shared_ptr<OutboxRepository> outbox, DeliveryOptions options)
+    : impl_(std::make_unique<Impl>()) {
   if (options.base.empty()) throw std::invalid_argument("the SAS platform base URL is required");
   if (options.connections == 0) options.connections = 1;
   impl_->outbox = std::move(outbox);

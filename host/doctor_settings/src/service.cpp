@@ -8,7 +8,8 @@ namespace {
 constexpr auto kRefresh = std::chrono::seconds(1);
 }
 
-Service::Service(std::shared_ptr<SettingsRepository> repository, PublicationPolicy policy, std::function<Clock::time_point()> clock)
+Service::Service(std::shared_ptr<SettingsRepository> repository, PublicationPolicy policy,
+                 std::function<Clock::time_point()> clock)
     : repository_(std::move(repository)), policy_(policy), clock_(std::move(clock)) {}
 
 Settings Service::get(const std::string& practitioner) {

@@ -40,7 +40,8 @@ FhirEndpoint::FhirEndpoint(std::shared_ptr<Plugin> plugin, FhirEndpointOptions o
   accounts.base_url = options_.base_url;
   accounts.plugin_deadline = options_.plugin_deadline;
   accounts.log = options_.log;
-  accounts_ = std::make_shared<const regulator_accounts::AccountEndpoint>(plugin_, options_.account_audit, std::move(accounts));
+  accounts_ =
+      std::make_shared<const regulator_accounts::AccountEndpoint>(plugin_, options_.account_audit, std::move(accounts));
   slot_search::SearchServiceOptions search;
   search.base_url = options_.base_url;
   search.place_identifier_system = options_.place_identifier_system;

@@ -48,10 +48,9 @@ class SqliteConsultationLedger final : public billing::ConsultationLedger {
                                                 std::chrono::system_clock::time_point from,
                                                 std::chrono::system_clock::time_point to) override {
     std::lock_guard lock(db_.mutex());
-    Statement select(db_,
-                     "SELECT " CONSULTATION_COLUMNS
-                     " FROM sas_consultation WHERE practitioner_id = ? AND consulted_at >= ? AND consulted_at < ? "
-                     "ORDER BY consulted_at, id");
+    Statement select(db_, "SELECT " CONSULTATION_COLUMNS
+                          " FROM sas_consultation WHERE practitioner_id = ? AND consulted_at >= ? AND consulted_at < ? "
+                          "ORDER BY consulted_at, id");
     select.bind(1, practitioner_id).bind(2, to_micros(from)).bind(3, to_micros(to));
     std::vector<ConsultationRecord> records;
     while (select.step()) records.push_back(read(select));

@@ -133,10 +133,10 @@ class SqliteOutbox final : public appointments::OutboxRepository {
  private:
   std::vector<Notification> select(const std::string& where, int64_t p1, int64_t p2, const std::string& p3 = {}) {
     Statement query(db_,
-                     "SELECT o.id, o.appointment_key, o.sequence, o.event, o.event_json, o.resource, o.reported_at, "
-                     "o.state, o.attempts, o.next_attempt_at, o.delivered_at, o.method, o.http_status, o.last_error, "
-                     "o.outcome FROM appointment_outbox o " +
-                         where);
+                    "SELECT o.id, o.appointment_key, o.sequence, o.event, o.event_json, o.resource, o.reported_at, "
+                    "o.state, o.attempts, o.next_attempt_at, o.delivered_at, o.method, o.http_status, o.last_error, "
+                    "o.outcome FROM appointment_outbox o " +
+                        where);
     query.bind(1, p1).bind(2, p2);
     if (!p3.empty()) query.bind(3, p3);
     std::vector<Notification> rows;

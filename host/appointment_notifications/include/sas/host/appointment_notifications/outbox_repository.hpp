@@ -94,8 +94,7 @@ class OutboxRepository {
   // earlier event of its appointment is not claimable: it waits for that one, not for a clock.
   virtual std::optional<std::chrono::system_clock::time_point> next_due() = 0;
   // Rows in `state` ("" = any) with id > after_id, by id, at most `limit`.
-  virtual std::vector<Notification> rows(const std::string& state, int64_t after_id = 0,
-                                         std::size_t limit = 1000) = 0;
+  virtual std::vector<Notification> rows(const std::string& state, int64_t after_id = 0, std::size_t limit = 1000) = 0;
   virtual OutboxCounts counts() = 0;
   // Dead letters back to pending, due `now` (id nullopt: all of them). Returns how many.
   virtual std::size_t replay(std::optional<int64_t> id, std::chrono::system_clock::time_point now) = 0;

@@ -4,8 +4,8 @@
 #pragma once
 
 #include <memory>
-#include <sas/host/billing/engine.hpp>
 #include <sas/host/billing/consultation_ledger.hpp>
+#include <sas/host/billing/engine.hpp>
 #include <string>
 
 namespace sas::host::billing {

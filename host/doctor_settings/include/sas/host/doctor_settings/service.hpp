@@ -13,9 +13,9 @@
 
 #include <sas/host/doctor_settings/forfait.hpp>
 #include <sas/host/doctor_settings/publication.hpp>
+#include <sas/host/doctor_settings/repository.hpp>
 #include <sas/host/doctor_settings/rules.hpp>
 #include <sas/host/doctor_settings/settings.hpp>
-#include <sas/host/doctor_settings/repository.hpp>
 
 namespace sas::host::doctor_settings {
 

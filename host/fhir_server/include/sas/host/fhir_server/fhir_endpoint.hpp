@@ -7,8 +7,8 @@
 #include <functional>
 #include <memory>
 #include <sas/host/plugin_loader/plugin.hpp>
-#include <sas/host/server/https_server.hpp>
 #include <sas/host/regulator_accounts/audit_repository.hpp>
+#include <sas/host/server/https_server.hpp>
 #include <string>
 #include <string_view>
 
