@@ -108,11 +108,11 @@ std::vector<Check> written_checks() {
     cited(std::move(why));
   };
   b("001", "`total` is the number of Slot matches", E, reqs({13}),
-       "agg-psindiv@13 (Bundle SHALL conform to BundleAgregateur); FHIR R4 Bundle.total: the number of matches");
+    "agg-psindiv@13 (Bundle SHALL conform to BundleAgregateur); FHIR R4 Bundle.total: the number of matches");
   b("002", "`search.mode` is `match` for Slots and `include` for the other resources", E, reqs({13}),
-       "agg-psindiv@13; FHIR R4 search: matches are `match`, _include'd resources `include`");
+    "agg-psindiv@13; FHIR R4 search: matches are `match`, _include'd resources `include`");
   b("003", "every Slot starts inside the requested window", E, reqs({5, 6, 7}),
-       "agg-psindiv@5 (SHALL NOT start before start=ge), @6 (SHALL filter), @7 (SHALL be in the window)");
+    "agg-psindiv@5 (SHALL NOT start before start=ge), @6 (SHALL filter), @7 (SHALL be in the window)");
   b("004", "every Slot ends after it starts", W, reqs({11}),
     "warning: agg-psindiv@11 requires start and end (the profile checks); their order is not stated as a SHALL");
   b("005", "no resource appears twice in the Bundle", E, reqs({42, 44}),
