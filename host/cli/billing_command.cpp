@@ -6,6 +6,7 @@
 #include <iostream>
 #include <sas/host/billing/json.hpp>
 #include <sas/host/billing/service.hpp>
+#include <sas/host/runtime/runtime.hpp>
 #include <sas/host/store/store.hpp>
 #include <sas/sdk/ids.hpp>
 #include <sstream>
@@ -19,15 +20,7 @@ using sas::cli::parse_options;
 namespace po = sas::cli::po;
 namespace billing = sas::host::billing;
 
-std::shared_ptr<const billing::RuleBook> load_rules(const std::string& path) {
-  std::filesystem::path file = path;
-  if (file.empty()) {
-    std::error_code ec;
-    const auto executable = std::filesystem::read_symlink("/proc/self/exe", ec);
-    file = billing::default_rules_path(executable);
-  }
-  return std::make_shared<const billing::RuleBook>(billing::RuleBook::load(file));
-}
+std::shared_ptr<const billing::RuleBook> load_rules(const std::string& path) { return runtime::load_rules(path); }
 
 namespace {
 

@@ -8,7 +8,7 @@
 #include <sas/host/doctor_settings/publication.hpp>
 #include <sas/host/doctor_settings/service.hpp>
 #include <sas/host/fhir/plugin_failure.hpp>
-#include <sas/host/plugin_loader/plugin.hpp>
+#include <sas/host/runtime/runtime.hpp>
 #include <sas/host/slot_search/service.hpp>
 #include <sas/sdk/datetime.hpp>
 #include <sstream>
@@ -193,13 +193,16 @@ int explain(const Args& args) {
       if (only) path += "&slot=" + AdminClient::escape(*only);
       out = target.admin->send_json("GET", path);
     } else {
-      auto plugin = PluginInstance::load(v["plugin"].as<std::string>(), v["plugin-config"].as<std::string>());
-      // The search service's plugin call, as the admin API's explain makes it: the same words.
-      slot_search::SearchServiceOptions search_options;
-      search_options.plugin_deadline = std::chrono::seconds(30);
-      const slot_search::SearchService search(plugin, search_options);
+      // The plugin in a runtime that only reads the agenda (no store, no host call answered), and
+      // the search service's plugin call, as the admin API's explain makes it: the same words.
+      runtime::RuntimeOptions runtime_options;
+      runtime_options.plugin = v["plugin"].as<std::string>();
+      runtime_options.plugin_config = v["plugin-config"].as<std::string>();
+      runtime_options.answer_host_calls = false;
+      runtime_options.search_deadline = std::chrono::seconds(30);
+      const auto host = runtime::Runtime::build(std::move(runtime_options));
       v1::PluginResponse response;
-      if (auto failure = search.call_plugin(ds::explain_request(id, from, to), response)) {
+      if (auto failure = host->search().call_plugin(ds::explain_request(id, from, to), response)) {
         throw std::runtime_error(fhir::diagnostics_of(failure->outcome) + " (HTTP " + std::to_string(failure->status) +
                                  ")");
       }

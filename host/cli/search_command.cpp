@@ -6,11 +6,9 @@
 
 #include <iostream>
 #include <map>
-#include <sas/host/doctor_settings/service.hpp>
 #include <sas/host/fhir/plugin_failure.hpp>
-#include <sas/host/plugin_loader/plugin.hpp>
+#include <sas/host/runtime/runtime.hpp>
 #include <sas/host/slot_search/service.hpp>
-#include <sas/host/store/store.hpp>
 #include <sas/sdk/datetime.hpp>
 #include <sas/sdk/ids.hpp>
 #include <sstream>
@@ -94,17 +92,17 @@ int search(const Args& args) {
     window[i] = sas::sdk::datetime::format_utc(*t);
   }
 
-  // The endpoint's own search path (slot_search::SearchService), on the platform's query.
-  auto plugin = PluginInstance::load((*vm)["plugin"].as<std::string>(), (*vm)["plugin-config"].as<std::string>());
-  slot_search::SearchServiceOptions search_options;
-  search_options.base_url = kBase;
-  search_options.plugin_deadline = std::chrono::seconds(5);
-  if (vm->count("store") != 0U) {
-    search_options.settings =
-        std::make_shared<doctor_settings::Service>(store::open((*vm)["store"].as<std::string>()).doctor_settings);
-  }
-  search_options.log = [](std::string_view line) { std::cerr << "sas-host search: " << line << "\n"; };
-  const slot_search::SearchService service(plugin, search_options);
+  // The endpoint's own search path (slot_search::SearchService), on the platform's query, in a
+  // runtime that only reads the agenda: it answers none of the plugin's host calls.
+  runtime::RuntimeOptions runtime_options;
+  runtime_options.plugin = (*vm)["plugin"].as<std::string>();
+  runtime_options.plugin_config = (*vm)["plugin-config"].as<std::string>();
+  if (vm->count("store") != 0U) runtime_options.store = (*vm)["store"].as<std::string>();
+  runtime_options.answer_host_calls = false;
+  runtime_options.endpoint = runtime::EndpointOptions{kBase, "", std::chrono::seconds(5)};
+  runtime_options.log = [](std::string_view line) { std::cerr << "sas-host search: " << line << "\n"; };
+  auto host = runtime::Runtime::build(std::move(runtime_options));
+  const slot_search::SearchService& service = host->search();
   v1::PluginResponse response;
   const auto result = service.search(slot_search::slot_query_target(practitioners, window[0], window[1]), response);
   if (!result.ok()) {
@@ -112,7 +110,7 @@ int search(const Args& args) {
               << ")\n";
     return 1;
   }
-  if (search_options.settings) {
+  if (host->doctor_settings()) {
     std::cerr << "sas-host search: settings and rules of " << (*vm)["store"].as<std::string>() << ": "
               << result.hidden_slots << " slot(s) withheld, " << result.retyped_slots << " retyped\n";
   }

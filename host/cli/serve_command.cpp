@@ -1,4 +1,4 @@
-// sas-host serve: load the plugin, open the store, serve the SAS FHIR endpoint over mutual TLS
+// sas-host serve: build the host (host/runtime: store, flows, plugin), serve the SAS FHIR endpoint over mutual TLS
 // until SIGINT/SIGTERM. SIGHUP reloads the TLS material (a changed CRL is also picked up by
 // itself).
 #include <signal.h>
@@ -8,15 +8,11 @@
 #include <optional>
 #include <sas/host/admin_api/admin_endpoint.hpp>
 #include <sas/host/appointment_notifications/delivery.hpp>
-#include <sas/host/appointment_notifications/outbox.hpp>
-#include <sas/host/billing/host_calls.hpp>
-#include <sas/host/doctor_settings/host_calls.hpp>
-#include <sas/host/doctor_settings/service.hpp>
+#include <sas/host/doctor_settings/publication.hpp>
 #include <sas/host/fhir/http.hpp>
 #include <sas/host/fhir_server/fhir_endpoint.hpp>
-#include <sas/host/plugin_loader/plugin.hpp>
+#include <sas/host/runtime/runtime.hpp>
 #include <sas/host/server/https_server.hpp>
-#include <sas/host/store/store.hpp>
 
 #include "commands.hpp"
 #include "options.hpp"
@@ -45,26 +41,6 @@ std::pair<std::string, uint16_t> split_listen(const std::string& listen, const s
     throw po::error(flag + " '" + listen + "': the port must be a number from 0 to 65535");
   }
   return {host, static_cast<uint16_t>(port)};
-}
-
-}  // namespace
-
-namespace {
-
-// HostRequest.appointment_event (ABI 1.3): on disk before the answer, or the reason why not.
-CallResult report_appointment_event(appointments::Outbox& outbox,
-                                    const sas::plugin::v1::AppointmentEventRequest& request,
-                                    sas::plugin::v1::AppointmentEventResponse& response) {
-  try {
-    const appointments::Reported reported = outbox.report(request.event());
-    response.set_outbox_id(reported.outbox_id);
-    response.set_sequence(reported.sequence);
-    return {};
-  } catch (const appointments::InvalidEvent& e) {
-    return {SAS_ERR_INVALID_ARGUMENT, e.what()};  // never acceptable as it is
-  } catch (const std::exception& e) {
-    return {SAS_ERR_UNAVAILABLE, e.what()};  // not recorded: the plugin reports it again
-  }
 }
 
 }  // namespace
@@ -224,26 +200,14 @@ int serve(const Args& args) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  const store::Store store = store::open(v["store"].as<std::string>());
-  // Consultations the plugin reports (ABI 1.2 host calls) are judged and recorded here.
-  // Without --rules, a missing shipped rule file does not stop the other flows: host calls
-  // then answer SAS_ERR_UNAVAILABLE with the reason.
-  std::shared_ptr<billing::HostCalls> host_calls;
-  std::string no_billing;
-  try {
-    host_calls = std::make_shared<billing::HostCalls>(
-        std::make_shared<const billing::BillingService>(load_rules(v["rules"].as<std::string>()), store.consultations));
-  } catch (const billing::BillingError& e) {
-    if (!v["rules"].as<std::string>().empty()) throw;
-    no_billing = e.what();
-    std::cerr << "sas-host: warning: consultations cannot be judged: " << no_billing << std::endl;
-  }
-  // INT_R03: the outbox (fed by plugins and sas-host appointment-event) and its delivery.
-  auto outbox = std::make_shared<appointments::Outbox>(store.outbox);
-  // Doctor settings and publication rules: applied to every search, changed through the
-  // admin API, the CLI and the plugin's host calls (docs/doctor-options.md).
-  auto settings = std::make_shared<doctor_settings::Service>(store.doctor_settings, publication);
-  std::unique_ptr<appointments::Delivery> delivery;
+  // The host, assembled by the runtime: store, flows, router of host calls, plugin.
+  runtime::RuntimeOptions runtime_options;
+  runtime_options.plugin = v["plugin"].as<std::string>();
+  runtime_options.plugin_config = v["plugin-config"].as<std::string>();
+  runtime_options.store = v["store"].as<std::string>();
+  runtime_options.billing_rules = v["rules"].as<std::string>();
+  runtime_options.publication = publication;
+  runtime_options.log = [](std::string_view line) { std::cerr << "sas-host: " << line << std::endl; };
   if (deliver) {
     appointments::DeliveryOptions d;
     d.base = v["sas-base"].as<std::string>();
@@ -256,46 +220,10 @@ int serve(const Args& args) {
     d.retry_base = std::chrono::milliseconds(v["sas-retry-base-ms"].as<unsigned>());
     d.retry_max = std::chrono::milliseconds(v["sas-retry-max-ms"].as<unsigned>());
     d.poll = std::chrono::milliseconds(v["sas-poll-ms"].as<unsigned>());
-    d.log = [](std::string_view line) { std::cerr << "sas-host: " << line << std::endl; };
-    delivery = std::make_unique<appointments::Delivery>(store.outbox, d);
-    outbox->on_committed([raw = delivery.get()] { raw->wake(); });
-    delivery->start();
-    std::cerr << "sas-host: delivering appointment notifications to " << d.base << std::endl;
+    runtime_options.delivery = std::move(d);
   }
-
-  // ABI 1.4: the plugin's doctor settings calls, recorded as made through the plugin, by its name
-  // unless the request says who (the manifest is read from the file, without running any code).
-  auto settings_calls = std::make_shared<const doctor_settings::HostCalls>(
-      settings, inspect_plugin_file(v["plugin"].as<std::string>()).name);
-
-  HostServices services;
-  // The plugin's host calls, routed to the flow that answers each method.
-  services.handle_request = [host_calls, no_billing, outbox, settings_calls](
-                                const sas::plugin::v1::HostRequest& request,
-                                sas::plugin::v1::HostResponse& response) -> CallResult {
-    switch (request.method_case()) {
-      case sas::plugin::v1::HostRequest::kReportConsultation:
-        if (!host_calls) return CallResult{SAS_ERR_UNAVAILABLE, "no SNP / MRT rule file: " + no_billing};
-        return host_calls->handle(request, response);
-      case sas::plugin::v1::HostRequest::kAppointmentEvent:
-        return report_appointment_event(*outbox, request.appointment_event(), *response.mutable_appointment_event());
-      case sas::plugin::v1::HostRequest::kGetDoctorSettings:
-      case sas::plugin::v1::HostRequest::kSetDoctorSettings:
-      case sas::plugin::v1::HostRequest::kListPublicationRules:
-      case sas::plugin::v1::HostRequest::kAddPublicationRule:
-      case sas::plugin::v1::HostRequest::kRemovePublicationRule:
-      case sas::plugin::v1::HostRequest::kExplainPublication:
-        return settings_calls->handle(request, response);
-      default:
-        return CallResult{SAS_ERR_UNIMPLEMENTED, "this host does not answer host method " +
-                                                     std::to_string(static_cast<int>(request.method_case()))};
-    }
-  };
-  auto plugin = PluginInstance::load(v["plugin"].as<std::string>(), v["plugin-config"].as<std::string>(), services);
-  if (host_calls) host_calls->attach(plugin);
-  std::cerr << "sas-host: plugin " << plugin->manifest().name << " " << plugin->manifest().version << " loaded (ABI "
-            << SAS_ABI_VERSION_MAJOR_OF(plugin->abi_version()) << "." << SAS_ABI_VERSION_MINOR_OF(plugin->abi_version())
-            << "), store " << store.url << " ready" << std::endl;
+  std::unique_ptr<runtime::Runtime> host = runtime::Runtime::build(std::move(runtime_options));
+  std::cerr << "sas-host: " << host->describe() << std::endl;
 
   // The endpoint needs the base URL, which with port 0 is only known once bound.
   std::shared_ptr<const FhirEndpoint> endpoint;
@@ -310,28 +238,19 @@ int serve(const Args& args) {
   server.start();
   const std::string scheme = config.cert_file.empty() ? "http" : "https";
   const std::string listening = scheme + "://" + config.host + ":" + std::to_string(server.port());
-  FhirEndpointOptions endpoint_options;
+  runtime::EndpointOptions endpoint_options;
   endpoint_options.base_url = v.count("base-url") != 0U ? v["base-url"].as<std::string>() : listening;
   endpoint_options.place_identifier_system = v["place-identifier-system"].as<std::string>();
   endpoint_options.plugin_deadline = config.request_deadline - std::chrono::milliseconds(500);
-  endpoint_options.account_audit = store.account_audit;
-  endpoint_options.settings = settings;
-  endpoint_options.log = [](std::string_view line) { std::cerr << "sas-host: " << line << std::endl; };
-  std::atomic_store(&endpoint,
-                    std::shared_ptr<const FhirEndpoint>(std::make_shared<FhirEndpoint>(plugin, endpoint_options)));
+  std::atomic_store(&endpoint, host->open_endpoint(endpoint_options));
   std::cerr << "sas-host: listening on " << listening << " (FHIR base " << endpoint_options.base_url << ")"
             << std::endl;
 
   // The admin API (docs/admin-api.md), started once everything it uses is ready.
   std::unique_ptr<server::HttpsServer> admin_server;
   if (admin_config) {
-    admin_api::AdminEndpointOptions admin_options;
+    admin_api::AdminEndpointOptions admin_options = host->admin_options();
     admin_options.token = admin_token;
-    admin_options.settings = settings;
-    admin_options.outbox = outbox;
-    admin_options.plugin = plugin;
-    admin_options.plugin_deadline = endpoint_options.plugin_deadline;
-    admin_options.log = [](std::string_view line) { std::cerr << "sas-host: " << line << std::endl; };
     auto admin = std::make_shared<const admin_api::AdminEndpoint>(std::move(admin_options));
     admin_server = std::make_unique<server::HttpsServer>(
         *admin_config, [admin](const server::Request& request) { return admin->handle(request); });
@@ -354,9 +273,7 @@ int serve(const Args& args) {
   }
   server.stop();
   if (admin_server) admin_server->stop();
-  if (host_calls) host_calls->stop();
-  if (delivery) delivery->stop();
-  plugin->shutdown();
+  host->stop();  // billing host calls, delivery, plugin
   return 0;
 }
 

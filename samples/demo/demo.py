@@ -19,6 +19,7 @@ something to show at any hour, on any day, and on the days the clocks change.
 import argparse
 import collections
 import datetime
+import glob
 import json
 import os
 import re
@@ -49,7 +50,14 @@ class Demo:
         # demo's own clock (now()) adds it; the interpreter itself is not preloaded (its sleeps would
         # break).
         self.clock_offset = clock_offset
-        self.prefix = ["faketime", "-f", "%+ds" % clock_offset] if clock_offset else []
+        # libfaketime is preloaded directly rather than through the `faketime` wrapper: the wrapper
+        # names a shared-memory semaphore after its own pid and leaves it behind when the process it
+        # runs is killed, and a later wrapper that gets the same pid then fails ("sem_open: File
+        # exists") when several demos run at once.
+        self.env = None
+        if clock_offset:
+            self.env = dict(os.environ, LD_PRELOAD=faketime_library(), FAKETIME="%+ds" % clock_offset,
+                            FAKETIME_DONT_FAKE_MONOTONIC="1")
         self.ig = ig
         self.work = work
         self.processes = []
@@ -71,7 +79,8 @@ class Demo:
         return datetime.datetime.now(PARIS) + datetime.timedelta(seconds=self.clock_offset)
 
     def run(self, *args, check=True, stdin=None):
-        result = subprocess.run(self.prefix + [str(a) for a in args], capture_output=True, text=True, input=stdin)
+        result = subprocess.run([str(a) for a in args], capture_output=True, text=True, input=stdin,
+                                env=self.env)
         if check and result.returncode != 0:
             raise DemoFailure("%s: `%s` exited %d: %s" % (self.step_name, " ".join(str(a) for a in args[:3]),
                                                           result.returncode, (result.stderr or result.stdout).strip()))
@@ -83,7 +92,7 @@ class Demo:
         sys.stdout.flush()
 
     def start(self, args, log):
-        process = subprocess.Popen(self.prefix + [str(a) for a in args], stdout=subprocess.DEVNULL,
+        process = subprocess.Popen([str(a) for a in args], env=self.env, stdout=subprocess.DEVNULL,
                                    stderr=open(log, "w"))
         self.processes.append(process)
         return process
@@ -569,15 +578,21 @@ def epoch(text):
     return int(datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
 
 
+def faketime_library():
+    """libfaketime.so.1 of Debian's faketime package (any architecture's multiarch folder)."""
+    for candidate in sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1")) + [
+            "/usr/lib/faketime/libfaketime.so.1", "/usr/local/lib/faketime/libfaketime.so.1"]:
+        if os.path.exists(candidate):
+            return candidate
+    sys.exit("demo: --at needs libfaketime (Debian package faketime)")
+
+
 def clock_offset(at):
     """Seconds from now to `at` (Paris time when it has no offset)."""
     target = datetime.datetime.fromisoformat(at)
     if target.tzinfo is None:
         target = target.replace(tzinfo=PARIS)
-    if shutil.which("faketime") is None:
-        sys.exit("demo: --at needs faketime (Debian package faketime)")
-    # The host's timers and the interpreter's sleeps keep the real monotonic clock.
-    os.environ["FAKETIME_DONT_FAKE_MONOTONIC"] = "1"
+    faketime_library()  # fails early, with the package to install
     return int(round(target.timestamp() - time.time()))
 
 

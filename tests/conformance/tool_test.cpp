@@ -52,6 +52,24 @@ const Agenda& agenda() {
                                   " AND (s.audiences LIKE '%PUBLIC%' OR s.audiences LIKE '%PRO%' OR "
                                   "s.audiences LIKE '%SNP%') ORDER BY pr.id LIMIT 4");
     for (const auto& row : rows) out.practitioners += (out.practitioners.empty() ? "" : ",") + row[0];
+    // Plugin mode's host calls: two SAS-origin bookings the reference plugin has not notified yet
+    // (one honoured, with its consultation to report; one booked by an INTRN regulator), on two
+    // busy slots of the first practitioner's first place.
+    sas::test::sqlite_exec(
+        out.db,
+        "INSERT INTO slot (id, place_id, start_utc, end_utc, status, audiences) SELECT 990001, p.id, "
+        "1795510800, 1795512000, 'busy', 'SNP' FROM place p ORDER BY p.id LIMIT 1;"
+        "INSERT INTO slot (id, place_id, start_utc, end_utc, status, audiences) SELECT 990002, p.id, "
+        "1795514400, 1795515600, 'busy', 'SNP' FROM place p ORDER BY p.id LIMIT 1;"
+        "INSERT INTO appointment (id, slot_id, sas_origin, booked_at, status, regulator_id_system, "
+        "regulator_id_value) VALUES "
+        "('5f1c2b7e-1a2b-4c3d-8e9f-000000000001', 990001, 1, 1795446000, 'fulfilled', "
+        "'urn:oid:1.2.250.1.71.4.2.1', '810002673899'), "
+        "('5f1c2b7e-1a2b-4c3d-8e9f-000000000002', 990002, 1, 1795446000, 'booked', "
+        "'urn:oid:1.2.250.1.213.3.6', '1ef1c748-6a5d-4f8c-9f3e-2a1b3c4d5e6f');"
+        "INSERT INTO consultation (id, appointment_id, consulted_at, other_codes) VALUES "
+        "('5f1c2b7e-1a2b-4c3d-8e9f-000000000001', '5f1c2b7e-1a2b-4c3d-8e9f-000000000001', 1795510800, "
+        "'G');");
     return out;
   }();
   return a;
@@ -87,6 +105,11 @@ TEST(ConformancePlugin, ReferencePluginPasses) {
   for (const char* id : {"R01-QUERY-001", "R01-QUERY-008", "R01-QUERY-014", "R01-FAQ-01", "R01-FAQ-10",
                          "R01-PROFILE-SLOT-001", "R02-001", "R02-004", "PERF-001"})
     EXPECT_TRUE(passed.contains(id)) << id;
+  // Its host calls, made to the host the runtime built: the three appointment events (A1 booked
+  // then fulfilled, A2 booked) and the honoured consultation, each checked.
+  for (const char* id : {"R03-001", "R03-002", "R03-003", "R03-004", "R03-005", "R03-006", "R03-007", "R03-008",
+                         "R03-PROFILE-APPOINTMENT-001", "BILL-001", "BILL-002", "BILL-003"})
+    EXPECT_TRUE(passed.contains(id)) << id << "\n" << failures(json_report);
   EXPECT_TRUE(with_status(json_report, "not-run").contains("TLS-002"));
   EXPECT_THAT(sas::test::read_file(a.dir / "plugin.xml"), testing::HasSubstr("<testsuite name=\"sas-conformance\""));
   EXPECT_THAT(sas::test::read_file(a.dir / "plugin.html"), testing::HasSubstr("PASS"));
@@ -106,9 +129,45 @@ TEST(ConformancePlugin, BrokenPluginFailsWithTheRightIds) {
   for (const char* id : {"R01-FAQ-01", "R01-FAQ-02", "R01-FAQ-07", "R01-FAQ-10"})
     EXPECT_TRUE(failed.contains(id)) << id << "\n" << failures(json_report);
   EXPECT_THAT(r.out, testing::HasSubstr("FAIL R01-FAQ-02"));
+  // Its appointment events, each fault under the check that names it.
+  for (const char* id : {"R03-001", "R03-003", "R03-004", "R03-005"})
+    EXPECT_TRUE(failed.contains(id)) << id << "\n" << failures(json_report);
+  EXPECT_THAT(r.out, testing::HasSubstr("FAIL R03-004"));
+  const std::string findings = failures(json_report);
+  EXPECT_THAT(findings, testing::HasSubstr("no regulator"));                     // R03-005
+  EXPECT_THAT(findings, testing::HasSubstr("'10002673899' is not a prefixed"));  // R03-005
+  EXPECT_THAT(findings, testing::HasSubstr("is `cancelled`"));                   // R03-004
+  EXPECT_THAT(findings, testing::HasSubstr("under several identifiers"));        // R03-003
+  EXPECT_FALSE(with_status(json_report, "failed").contains("R03-006")) << "its practitioner ids are fine";
   EXPECT_THAT(sas::test::read_file(html), testing::HasSubstr("id=\"R01-FAQ-10\""));
   // The offending element of the plugin's answer, highlighted at its path (a blank given name).
   EXPECT_THAT(sas::test::read_file(html), testing::HasSubstr("<mark>&quot; &quot;</mark>"));
+}
+
+// A plugin that declares appointments and sas-billing but has nothing to report: a warning that
+// says how to give it data, not a silent pass, and not a failed run.
+TEST(ConformancePlugin, DeclaredHostCallsWithoutDataAreAWarningThatSaysWhatToDo) {
+  const fs::path dir = sas::test::make_temp_dir("conformance-no-host-calls");
+  const fs::path db = dir / "agenda.db";
+  fs::copy_file(agenda().db, db);
+  sas::test::sqlite_exec(db, "DELETE FROM consultation; DELETE FROM appointment;");
+  const fs::path out = dir / "report.json";
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = run({bin("sas-conformance").string(), "plugin", sas::test::plugin("sas-sqlite-agenda").string(),
+                "--plugin-config", "db=" + db.string(), "--practitioners", agenda().practitioners, "--now", kNow,
+                "--only", "R03-", "BILL-", "--host-calls-wait", "1.5", "--json", out.string()});
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto json_report = report(out);
+  EXPECT_EQ(json_report.at("verdict"), "pass") << failures(json_report);
+  const auto failed = with_status(json_report, "failed");
+  EXPECT_TRUE(failed.contains("R03-008")) << failures(json_report);
+  EXPECT_TRUE(failed.contains("BILL-003")) << failures(json_report);
+  EXPECT_THAT(failures(json_report), testing::HasSubstr("Give it data"));
+  EXPECT_THAT(r.out, testing::HasSubstr("WARN R03-008"));
+  EXPECT_TRUE(with_status(json_report, "not-run").contains("R03-001"));
+  EXPECT_LT(seconds, 30.0);
+  fs::remove_all(dir);
 }
 
 TEST(ConformancePlugin, TemplatePluginPasses) {

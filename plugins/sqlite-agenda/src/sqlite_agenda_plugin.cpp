@@ -992,4 +992,4 @@ class SqliteAgendaPlugin final : public sas::sdk::AgendaPlugin {
 }  // namespace
 
 SAS_PLUGIN(SqliteAgendaPlugin, "sqlite-agenda", "SAS SDK reference", "0.1.0",
-           "slot-search,regulator-accounts,sas-billing", free_threaded)
+           "slot-search,regulator-accounts,sas-billing,appointments", free_threaded)

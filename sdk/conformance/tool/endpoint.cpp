@@ -311,6 +311,8 @@ int endpoint(const Args& args) {
   auto context = load_context(v);
   auto scenario = scenario_options(v, context);
   auto run = make_run(v, context);
+  for (const auto& c : context.catalogue->checks())
+    if (c.modes == "plugin") run->note(c.id, "plugin mode only (the plugin's host calls)");
   const std::string base = v["base"].as<std::string>();
   run->info("mode", "endpoint");
   run->info("base", base);

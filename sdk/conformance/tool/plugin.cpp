@@ -2,7 +2,9 @@
 // (plugin_loader, slot_search, the FhirEndpoint that `sas-host serve` puts behind its HTTPS
 // server) and runs the same scenarios as endpoint mode on what the host would emit, without
 // network or TLS. In addition it checks the plugin's own answer for what the host had to repair
-// or drop (its build warnings): data the platform would never see.
+// or drop (its build warnings): data the platform would never see. The host is built by the
+// runtime, as serve builds it, so the plugin's host calls are answered by the real flows; they are
+// recorded and checked (R03-* appointment events, BILL-* consultations; host_calls.hpp).
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
 #include <google/protobuf/reflection.h>
@@ -14,11 +16,11 @@
 #include <iostream>
 #include <sas/host/fhir/plugin_failure.hpp>
 #include <sas/host/fhir_server/fhir_endpoint.hpp>
-#include <sas/host/plugin_loader/plugin.hpp>
+#include <sas/host/runtime/runtime.hpp>
 #include <sas/host/slot_search/service.hpp>
-#include <sas/host/store/store.hpp>
 #include <sas/sdk/datetime.hpp>
 
+#include "host_calls.hpp"
 #include "options.hpp"
 #include "tool.hpp"
 
@@ -140,16 +142,20 @@ void check_plugin_answer(Run& run, const sas::host::slot_search::SearchService& 
 int plugin(const Args& args) {
   po::options_description options("plugin options");
   options.add_options()("plugin", po::value<std::string>()->required(), "the vendor plugin library (.so)")(
-      "plugin-config", po::value<std::string>()->default_value(""), "passed verbatim to the plugin's init");
+      "plugin-config", po::value<std::string>()->default_value(""), "passed verbatim to the plugin's init")(
+      "host-calls-wait", po::value<double>()->default_value(10.0),
+      "seconds the plugin has, from its init, to make the host calls of the flows it declares (appointments, "
+      "sas-billing); the run goes on as soon as each declared flow was seen and the plugin is quiet for 1 s");
   add_run_options(options);
   add_data_options(options);
   po::positional_options_description positional;
   positional.add("plugin", 1);
   int exit_code = 0;
-  auto vm = parse_options("sas-conformance plugin",
-                          "PATH [--plugin-config S] --practitioners ID,... [--now T] [--only ID...] [--skip ID...] "
-                          "[--json F] [--junit F] [--html F]",
-                          options, args, exit_code, &positional);
+  auto vm = parse_options(
+      "sas-conformance plugin",
+      "PATH [--plugin-config S] --practitioners ID,... [--now T] [--host-calls-wait S] [--only ID...] [--skip ID...] "
+      "[--json F] [--junit F] [--html F]",
+      options, args, exit_code, &positional);
   if (!vm) return exit_code;
   const auto& v = *vm;
   auto context = load_context(v);
@@ -164,27 +170,47 @@ int plugin(const Args& args) {
   int code = 1;
   try {
     const auto t0 = std::chrono::steady_clock::now();
-    sas::host::HostServices services;
-    services.log = [](int32_t, std::string_view) {};
-    services.now = [now = scenario.now] { return std::chrono::system_clock::time_point(now); };
-    auto plugin =
-        sas::host::PluginInstance::load(v["plugin"].as<std::string>(), v["plugin-config"].as<std::string>(), services);
+    // The host as `sas-host serve` builds it (host/runtime), over a throw-away store; every host
+    // call the plugin makes goes through the recorder to the runtime's router.
+    const double wait = v["host-calls-wait"].as<double>();
+    if (!(wait >= 0 && wait <= 3600)) throw std::invalid_argument("--host-calls-wait: 0 to 3600 seconds");
+    HostCallRecorder recorder;
+    sas::host::runtime::RuntimeOptions host_options;
+    host_options.wrap_host_calls = [&recorder](sas::host::runtime::HostCallHandler inner) {
+      return recorder.wrap(std::move(inner));
+    };
+    host_options.plugin = v["plugin"].as<std::string>();
+    host_options.plugin_config = v["plugin-config"].as<std::string>();
+    host_options.store = "sqlite:" + (work / "store.db").string();
+    host_options.endpoint = sas::host::runtime::EndpointOptions{kBase, "", std::chrono::milliseconds(4000)};
+    host_options.plugin_log = [](int32_t, std::string_view) {};
+    host_options.now = [now = scenario.now] { return std::chrono::system_clock::time_point(now); };
+    auto host = sas::host::runtime::Runtime::build(std::move(host_options));
+    const auto& plugin = host->plugin();
     run->info("mode", "plugin");
     run->info("plugin", plugin->manifest().name + " " + plugin->manifest().version);
     run->info("now", sas::sdk::datetime::format_utc(scenario.now));
     std::string ids;
     for (const auto& id : scenario.practitioners) ids += (ids.empty() ? "" : ",") + id;
     run->info("practitioners", ids);
-    sas::host::FhirEndpointOptions endpoint_options;
-    endpoint_options.base_url = kBase;
-    endpoint_options.account_audit = sas::host::store::open("sqlite:" + (work / "store.db").string()).account_audit;
-    auto endpoint = std::make_shared<const sas::host::FhirEndpoint>(plugin, endpoint_options);
+    auto endpoint = host->endpoint();
     InProcessTransport transport(endpoint);
     run_search_scenarios(*run, transport, *context.profiles, scenario);
     if (run->selected("R01-FAQ-10") || run->any_selected("R01-FAQ-"))
       check_plugin_answer(*run, endpoint->search(), scenario);
     run_account_scenarios(*run, transport, *context.profiles, scenario);
     run_latency(*run, transport, scenario);
+    // The plugin's host calls: what it pushed while the scenarios ran, and up to --host-calls-wait.
+    HostCallFlows declared;
+    declared.appointments = plugin->manifest().declares_flow("appointments") && run->any_selected("R03-");
+    declared.billing = plugin->manifest().declares_flow("sas-billing") && run->any_selected("BILL-");
+    if (declared.appointments || declared.billing) {
+      if (scenario.progress) scenario.progress("host calls: letting the plugin push (at most --host-calls-wait)");
+      wait_for_host_calls(
+          recorder, declared,
+          t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(wait)));
+    }
+    check_host_calls(*run, *context.profiles, recorder.calls(), *plugin, declared, host->billing_unavailable(), wait);
     run->timing("run.seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     code = finish(v, context, *run);
   } catch (...) {

@@ -21,6 +21,13 @@ constexpr const char* kMtlsSpec =
     "https://esante.gouv.fr/sites/default/files/media/document/"
     "SAS_SPEC_Securisation-des-echanges-par-mTLS_20240524_V3.2.pdf";
 constexpr const char* kBoth = "plugin endpoint";
+constexpr const char* kAppointmentProfile =
+    "https://interop.esante.gouv.fr/ig/fhir/sas/StructureDefinition-FrAppointmentSAS.html";
+constexpr const char* kAppointmentCapability =
+    "https://interop.esante.gouv.fr/ig/fhir/sas/CapabilityStatement-SAS-GestionnaireAgenda-RDVpsindiv.html";
+// The SAS functional specification (where SAS-origin consultations come from); the billing host
+// calls themselves are our own ABI (docs/abi.md), which has no public page.
+constexpr const char* kAbiPage = "https://interop.esante.gouv.fr/ig/fhir/sas/specifications_fonctionnelles.html";
 
 std::vector<std::string> reqs(std::initializer_list<int> numbers) {
   std::vector<std::string> out;
@@ -174,6 +181,49 @@ std::vector<Check> written_checks() {
   t("006", "a wrong CN: refused during the handshake", reqs({2}), "agg-psindiv@2: servers SHALL check the CN");
   t("007", "a wrong OU: refused during the handshake", reqs({3}), "agg-psindiv@3: servers SHALL check the OU");
   t("008", "TLS 1.1: refused during the handshake", {}, "SAS mTLS spec 3.2 and IG security page: TLS 1.2 or later");
+  // --- INT_R03 appointment events the plugin pushes (plugin mode: its host calls) -------------------
+  auto a = [&](const char* n, const char* title, const char* reference, Severity s, std::string why) {
+    c.push_back(check(std::string("R03-") + n, title, reference, s, "plugin", "INT_R03", "R03", {}));
+    cited(std::move(why));
+  };
+  a("001", "the host accepts every appointment event the plugin reports (nothing refused as invalid)",
+    kAppointmentProfile, E,
+    "IG INT_R03, FrAppointmentSAS: identifier (1..1, system and value), appointmentOperator (1..1), start and end "
+    "(1..1) and the practitioner's identifier are required; an event the host refuses never reaches the platform");
+  a("002", "the FrAppointmentSAS the host builds from each accepted event validates against the IG profile",
+    kAppointmentProfile, E, "IG INT_R03: the notification the platform receives conforms to FrAppointmentSAS");
+  a("003", "an appointment keeps one identifier (system and value) across all its events", kAppointmentCapability, E,
+    "IG INT_R03: every change is a conditional update `PUT Appointment?identifier=SYSTEM|ID` of the appointment "
+    "created at booking; another identifier is another appointment for the platform");
+  a("004", "the first event of every appointment is `booked`", kAppointmentCapability, E,
+    "IG INT_R03 (SAS-GestionnaireAgenda-RDVpsindiv: create, then update): the appointment is created on the "
+    "platform when the regulator books it, every later event updates it");
+  a("005", "the regulator who booked is named by a prefixed IDNPS (8+RPPS, 0+ADELI) or an INTRN UUID",
+    kAppointmentProfile, E,
+    "IG INT_R03, FrAppointmentSAS appointmentOperator: the regulator's IDNPS or INTRN as received through INT_R02 "
+    "(INTRN: the SAS technical id, a UUID); IG FAQ, error 01: national ids are prefixed");
+  a("006", "the practitioner is a valid RPPS (11 digits) or ADELI (9 digits), prefixed or not", kAppointmentProfile, E,
+    "IG INT_R03, FrAppointmentSAS participant.actor.identifier: the doctor's IDNPS (1..1); IG FAQ, error 01");
+  a("007", "times are coherent: the booking (`created`) is not after the appointment's start", kAppointmentProfile, W,
+    "warning: the IG does not state it; a booking recorded after the appointment began is most often a clock or "
+    "time-zone error");
+  a("008", "a plugin declaring the flow `appointments` reports appointment events within --host-calls-wait",
+    kAppointmentCapability, W,
+    "warning: about the test data, not the plugin: without a SAS-origin appointment to report, nothing of INT_R03 "
+    "can be checked");
+  // --- sas-billing: consultations the plugin reports (our ABI, docs/abi.md) -------------------------
+  auto bill = [&](const char* n, const char* title, std::string why) {
+    c.push_back(check(std::string("BILL-") + n, title, kAbiPage, W, "plugin", "sas-billing", "BILL", {}));
+    cited(std::move(why));
+  };
+  const std::string abi = "warning: our ABI contract (docs/abi.md), not a requirement of the IG";
+  bill("001", "the host accepts every consultation the plugin reports (report_consultation)",
+       abi + ": the host refuses a consultation without id, valid practitioner, consultation or regulation time");
+  bill("002", "a plugin declaring `sas-billing` accepts apply_billing_decision for each consultation it reported",
+       abi + ": apply_billing_decision is idempotent and answers SAS_OK");
+  bill("003", "a plugin declaring `sas-billing` reports consultations within --host-calls-wait",
+       "warning: about the test data, not the plugin: without an honoured SAS-origin consultation to report, nothing "
+       "of billing can be checked");
   // --- latency --------------------------------------------------------------------------------------
   c.push_back(check("PERF-001", "searches answer within the platform's 7 s (p95 and max)", kSecurityPage, E, kBoth,
                     "performance", "PERF", {}));
@@ -199,7 +249,7 @@ constexpr ProfileGroup kProfiles[] = {
     {"FrPractitionerRoleExerciceAgregateur", "INT_R01", "ROLE", kBoth},
     {"FrLocationAgregateur", "INT_R01", "LOCATION", kBoth},
     {"FrPractitionerRegul", "INT_R02", "PRACTITIONER", kBoth},
-    {"FrAppointmentSAS", "INT_R03", "APPOINTMENT", "files"},
+    {"FrAppointmentSAS", "INT_R03", "APPOINTMENT", "plugin files"},
     {"BundleAgregateurCPTS", "INT_R04", "BUNDLE", "files"},
     {"FrSlotAgregateurCPTS", "INT_R04", "SLOT", "files"},
     {"FrHealthcareServiceAgregateurCPTS", "INT_R04", "SERVICE", "files"},

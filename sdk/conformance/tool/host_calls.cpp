@@ -1,0 +1,269 @@
+#include "host_calls.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <sas/conformance/resource_checks.hpp>
+#include <sas/host/appointment_notifications/event.hpp>
+#include <sas/sdk/ids.hpp>
+#include <set>
+#include <thread>
+
+namespace sas::conformance::tool {
+
+namespace v1 = sas::plugin::v1;
+namespace appointments = sas::host::appointments;
+using HostMethod = sas::host::runtime::HostMethod;
+
+sas::host::runtime::HostCallHandler HostCallRecorder::wrap(sas::host::runtime::HostCallHandler inner) {
+  return [this, inner = std::move(inner)](const v1::HostRequest& request, v1::HostResponse& response) {
+    const sas::host::CallResult result = inner(request, response);
+    std::lock_guard lock(mutex_);
+    calls_.push_back({request, response, result});
+    last_ = std::chrono::steady_clock::now();
+    return result;
+  };
+}
+
+std::vector<RecordedCall> HostCallRecorder::calls() const {
+  std::lock_guard lock(mutex_);
+  return calls_;
+}
+
+std::size_t HostCallRecorder::count(HostMethod method) const {
+  std::lock_guard lock(mutex_);
+  return static_cast<std::size_t>(std::count_if(
+      calls_.begin(), calls_.end(), [method](const RecordedCall& c) { return c.request.method_case() == method; }));
+}
+
+std::chrono::steady_clock::time_point HostCallRecorder::last_call() const {
+  std::lock_guard lock(mutex_);
+  return last_;
+}
+
+void wait_for_host_calls(const HostCallRecorder& recorder, HostCallFlows declared,
+                         std::chrono::steady_clock::time_point deadline) {
+  if (!declared.appointments && !declared.billing) return;
+  using namespace std::chrono;
+  for (;;) {
+    const auto now = steady_clock::now();
+    if (now >= deadline) return;
+    const bool events = !declared.appointments || recorder.count(v1::HostRequest::kAppointmentEvent) > 0;
+    const bool consultations = !declared.billing || recorder.count(v1::HostRequest::kReportConsultation) > 0;
+    if (events && consultations && now - recorder.last_call() >= seconds(1)) return;
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+}
+
+namespace {
+
+bool is_uuid(std::string_view s) {
+  if (s.size() != 36) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? s[i] != '-' : std::isxdigit(static_cast<unsigned char>(s[i])) == 0) return false;
+  }
+  return true;
+}
+
+std::string_view type_name(v1::AppointmentEventType type) {
+  switch (type) {
+    case v1::APPOINTMENT_BOOKED:
+      return "booked";
+    case v1::APPOINTMENT_RESCHEDULED:
+      return "rescheduled";
+    case v1::APPOINTMENT_CANCELLED:
+      return "cancelled";
+    case v1::APPOINTMENT_FULFILLED:
+      return "fulfilled";
+    case v1::APPOINTMENT_NOSHOW:
+      return "noshow";
+    default:
+      return "unspecified";
+  }
+}
+
+std::string key_of(const v1::AppointmentEvent& e) { return e.appointment_system() + "|" + e.appointment_id(); }
+
+void note_all(Run& run, std::string_view prefix, const std::string& why) {
+  for (const auto& c : run.catalogue().checks())
+    if (c.id.starts_with(prefix)) run.note(c.id, why);
+}
+
+void check_appointment_events(Run& run, const ProfileSet& profiles, const std::vector<RecordedCall>& calls,
+                              bool declared, double waited) {
+  std::vector<const RecordedCall*> events;
+  for (const auto& c : calls)
+    if (c.request.has_appointment_event()) events.push_back(&c);
+  if (events.empty()) {
+    if (!declared) {
+      note_all(run, "R03-",
+               "the plugin's manifest does not declare `appointments` and it reported no appointment event");
+      return;
+    }
+    note_all(run, "R03-", "no appointment event to check");
+    if (run.selected("R03-008")) {
+      char seconds[32];
+      std::snprintf(seconds, sizeof seconds, "%g", waited);
+      run.fail(
+          {"R03-008", "host calls", "",
+           std::string("the manifest declares `appointments` but the plugin reported no appointment event within ") +
+               seconds +
+               " s. Give it data: an agenda with SAS-origin appointments it has not notified yet (for the "
+               "reference plugin, appointment rows with sas_origin = 1 and a regulator id, on a fresh copy of the "
+               "agenda: it remembers what it notified in appointment_notification), a report interval shorter "
+               "than the wait (its plugin-config report_interval_ms), or a longer --host-calls-wait"});
+    }
+    return;
+  }
+  if (run.selected("R03-008")) run.ran("R03-008");
+  for (const char* id : {"R03-001", "R03-003", "R03-004", "R03-005", "R03-006", "R03-007"})
+    if (run.selected(id)) run.ran(id);
+
+  std::map<std::string, std::string> first_type;                 // appointment key -> its first accepted event
+  std::map<std::string, std::set<std::string>> systems_of;       // appointment id -> systems seen
+  std::map<std::string, std::set<std::string>> keys_of_booking;  // practitioner|start|created -> keys
+  bool validated = false;
+  int n = 0;
+  for (const RecordedCall* call : events) {
+    const v1::AppointmentEvent& e = call->request.appointment_event().event();
+    const std::string label = "appointment_event #" + std::to_string(++n) + " (" + std::string(type_name(e.type())) +
+                              ", " + (e.appointment_id().empty() ? std::string("no id") : key_of(e)) + ")";
+    if (!call->result.ok()) {
+      run.fail({"R03-001", label, "", "refused by the host: " + call->result.message});
+    }
+    // The regulator: a prefixed IDNPS or an INTRN UUID.
+    if (e.regulator_id().empty()) {
+      run.fail({"R03-005", label, "regulator_id", "no regulator: the platform must know which regulator booked"});
+    } else if (e.regulator_id_type() == v1::REGULATOR_ID_INTRN) {
+      if (!is_uuid(e.regulator_id()))
+        run.fail({"R03-005", label, "regulator_id",
+                  "INTRN '" + e.regulator_id() + "' is not a UUID (the SAS technical id received through INT_R02)"});
+    } else {
+      auto id = sas::sdk::ids::normalize_practitioner_id(e.regulator_id());
+      if (!id || id->prefixed != e.regulator_id())
+        run.fail({"R03-005", label, "regulator_id",
+                  "IDNPS '" + e.regulator_id() + "' is not a prefixed national id (8+RPPS or 0+ADELI)" +
+                      (id ? ": send " + id->prefixed : std::string())});
+    }
+    std::string error;
+    if (!sas::sdk::ids::normalize_practitioner_id(e.practitioner_national_id(), &error))
+      run.fail({"R03-006", label, "practitioner_national_id", "'" + e.practitioner_national_id() + "': " + error});
+    if (e.created_time() > 0 && e.start_time() > 0 && e.created_time() > e.start_time())
+      run.fail({"R03-007", label, "created_time", "booked after the appointment's start"});
+
+    systems_of[e.appointment_id()].insert(e.appointment_system());
+    keys_of_booking[e.practitioner_national_id() + "|" + std::to_string(e.start_time()) + "|" +
+                    std::to_string(e.created_time())]
+        .insert(key_of(e));
+    if (!call->result.ok()) continue;
+    // What the platform would receive: the host's FrAppointmentSAS for the event.
+    const auto [first, inserted] = first_type.emplace(key_of(e), std::string(type_name(e.type())));
+    if (inserted && e.type() != v1::APPOINTMENT_BOOKED)
+      run.fail({"R03-004", label, "type",
+                "the first event of " + key_of(e) + " is `" + first->second +
+                    "`: the platform never had its booking (if an earlier run notified it, run on a fresh copy of "
+                    "the agenda)"});
+    std::string why;
+    auto event = appointments::from_proto(e, &why);
+    if (!event) continue;
+    (void)appointments::check(*event);
+    const boost::json::value resource(appointments::build_resource(*event));
+    auto findings = check_profiles(run.catalogue(), profiles, resource, label);
+    validated = true;
+    if (!findings.empty()) {
+      run.document(label, resource);
+      for (const auto& f : findings) run.fail({"R03-002", label, f.path, f.check_id + ": " + f.message});
+      run.add(findings);
+    }
+  }
+  for (const auto& [id, systems] : systems_of) {
+    if (systems.size() > 1) {
+      std::string list;
+      for (const auto& s : systems) list += (list.empty() ? "" : ", ") + s;
+      run.fail({"R03-003", "host calls", "", "appointment id '" + id + "' under several systems: " + list});
+    }
+  }
+  for (const auto& [booking, keys] : keys_of_booking) {
+    if (keys.size() > 1) {
+      std::string list;
+      for (const auto& k : keys) list += (list.empty() ? "" : ", ") + k;
+      run.fail(
+          {"R03-003", "host calls", "",
+           "one booking (practitioner, start and creation time " + booking + ") under several identifiers: " + list});
+    }
+  }
+  if (validated) {
+    if (run.selected("R03-002")) run.ran("R03-002");
+    for (const auto& c : run.catalogue().checks())
+      if (c.id.starts_with("R03-PROFILE-APPOINTMENT-") && run.selected(c.id)) run.ran(c.id);
+  }
+}
+
+void check_consultations(Run& run, const std::vector<RecordedCall>& calls, sas::host::Plugin& plugin, bool declared,
+                         const std::string& billing_unavailable, double waited) {
+  std::vector<const RecordedCall*> reports;
+  for (const auto& c : calls)
+    if (c.request.has_report_consultation()) reports.push_back(&c);
+  if (reports.empty()) {
+    if (!declared) {
+      note_all(run, "BILL-", "the plugin's manifest does not declare `sas-billing` and it reported no consultation");
+      return;
+    }
+    note_all(run, "BILL-", "no consultation to check");
+    if (run.selected("BILL-003")) {
+      char seconds[32];
+      std::snprintf(seconds, sizeof seconds, "%g", waited);
+      run.fail({"BILL-003", "host calls", "",
+                std::string("the manifest declares `sas-billing` but the plugin reported no consultation within ") +
+                    seconds +
+                    " s. Give it data: an honoured (fulfilled) SAS-origin appointment with its consultation that it "
+                    "has not reported yet (for the reference plugin, a consultation row of such an appointment with "
+                    "reported_at empty, on a fresh copy of the agenda), a report interval shorter than the wait (its "
+                    "plugin-config report_interval_ms), or a longer --host-calls-wait"});
+    }
+    return;
+  }
+  if (!billing_unavailable.empty()) {
+    note_all(run, "BILL-", "the host could not judge consultations: " + billing_unavailable);
+    return;
+  }
+  if (run.selected("BILL-003")) run.ran("BILL-003");
+  if (run.selected("BILL-001")) run.ran("BILL-001");
+  if (!declared) {
+    run.note("BILL-002", "the manifest does not declare `sas-billing`: the host sends it no apply_billing_decision");
+  } else if (run.selected("BILL-002")) {
+    run.ran("BILL-002");
+  }
+  int n = 0;
+  for (const RecordedCall* call : reports) {
+    const v1::Consultation& c = call->request.report_consultation().consultation();
+    const std::string label = "report_consultation #" + std::to_string(++n) + " (" +
+                              (c.consultation_id().empty() ? std::string("no id") : c.consultation_id()) + ")";
+    if (!call->result.ok()) {
+      run.fail({"BILL-001", label, "", "refused by the host: " + call->result.message});
+      continue;
+    }
+    if (!declared || !run.selected("BILL-002")) continue;
+    v1::PluginRequest request;
+    *request.mutable_apply_billing_decision()->mutable_decision() = call->response.report_consultation().decision();
+    v1::PluginResponse response;
+    const auto result = plugin.call(request, response, std::chrono::system_clock::now() + std::chrono::seconds(10));
+    if (!result.ok())
+      run.fail({"BILL-002", label, "",
+                "apply_billing_decision answered " + std::to_string(result.status) + ": " + result.message});
+  }
+}
+
+}  // namespace
+
+void check_host_calls(Run& run, const ProfileSet& profiles, const std::vector<RecordedCall>& calls,
+                      sas::host::Plugin& plugin, HostCallFlows declared, const std::string& billing_unavailable,
+                      double waited) {
+  check_appointment_events(run, profiles, calls, declared.appointments, waited);
+  check_consultations(run, calls, plugin, declared.billing, billing_unavailable, waited);
+}
+
+}  // namespace sas::conformance::tool
