@@ -209,7 +209,7 @@ int serve(const Args& args) {
   runtime_options.publication = publication;
   runtime_options.log = [](std::string_view line) { std::cerr << "sas-host: " << line << std::endl; };
   if (deliver) {
-    appointments::DeliveryOptions d;
+    appointment_notifications::DeliveryOptions d;
     d.base = v["sas-base"].as<std::string>();
     d.cert_file = v["sas-cert"].as<std::string>();
     d.key_file = v["sas-key"].as<std::string>();
@@ -226,7 +226,7 @@ int serve(const Args& args) {
   std::cerr << "sas-host: " << host->describe() << std::endl;
 
   // The endpoint needs the base URL, which with port 0 is only known once bound.
-  std::shared_ptr<const FhirEndpoint> endpoint;
+  std::shared_ptr<const fhir_server::FhirEndpoint> endpoint;
   server::HttpsServer server(config, [&endpoint](const server::Request& request) {
     auto ready = std::atomic_load(&endpoint);
     if (ready) return ready->handle(request);

@@ -19,7 +19,7 @@ namespace {
 namespace store = sas::host::store;
 namespace ra = sas::host::regulator_accounts;
 namespace billing = sas::host::billing;
-namespace appointments = sas::host::appointments;
+namespace appointment_notifications = sas::host::appointment_notifications;
 namespace ds = sas::host::doctor_settings;
 using Clock = std::chrono::system_clock;
 using namespace std::chrono_literals;
@@ -265,8 +265,8 @@ TYPED_TEST(StoreContract, LedgerListsAHalfOpenRangeInTimeOrder) {
 
 // ---- INT_R03 outbox --------------------------------------------------------------------------
 
-appointments::NotificationInput notification(const std::string& appointment, const std::string& event,
-                                             Clock::time_point at = kT0) {
+appointment_notifications::NotificationInput notification(const std::string& appointment, const std::string& event,
+                                                          Clock::time_point at = kT0) {
   return {"urn:oid:1.1.111.1.11.1.1.1|" + appointment, event, R"({"type":")" + event + "\"}",
           R"({"resourceType":"Appointment","status":")" + event + "\"}", at};
 }
@@ -319,7 +319,7 @@ TYPED_TEST(StoreContract, OutboxClaimsKeepEachAppointmentsOrderThroughRetriesAnd
   EXPECT_EQ(this->open().outbox->rows("", 0, 1)[0].attempts, 1);
 
   // a#1 fails (retry in a minute), b#1 is refused (dead letter).
-  using Kind = appointments::DeliveryOutcome::Kind;
+  using Kind = appointment_notifications::DeliveryOutcome::Kind;
   s.outbox->finish(
       {{first[0].id, Kind::retry, "POST", 503, "HTTP 503", "", now, now + 60s},
        {first[1].id, Kind::dead, "POST", 422, "HTTP 422", R"({"resourceType":"OperationOutcome"})", now, now}});
@@ -366,7 +366,8 @@ TYPED_TEST(StoreContract, OutboxHoldsLaterEventsBehindADeadLetter) {
   s.outbox->enqueue({notification("a", "booked"), notification("a", "cancelled")});
   const auto claimed = s.outbox->claim(kT0, 10);
   ASSERT_EQ(claimed.size(), 1U);
-  s.outbox->finish({{claimed[0].id, appointments::DeliveryOutcome::Kind::dead, "POST", 400, "", "", kT0, kT0}});
+  s.outbox->finish(
+      {{claimed[0].id, appointment_notifications::DeliveryOutcome::Kind::dead, "POST", 400, "", "", kT0, kT0}});
   EXPECT_TRUE(s.outbox->claim(kT0 + 1h, 10).empty());
   EXPECT_EQ(s.outbox->counts().blocked, 1);
   EXPECT_EQ(s.outbox->next_due(), std::nullopt) << "nothing is claimable until the dead letter is replayed";

@@ -2,10 +2,10 @@
 
 #include <exception>
 
-namespace sas::host::appointments {
+namespace sas::host::appointment_notifications {
 
-CallResult report_appointment_event(Outbox& outbox, const sas::plugin::v1::HostRequest& request,
-                                    sas::plugin::v1::HostResponse& response) {
+plugin_loader::CallResult report_appointment_event(Outbox& outbox, const sas::plugin::v1::HostRequest& request,
+                                                   sas::plugin::v1::HostResponse& response) {
   try {
     const Reported reported = outbox.report(request.appointment_event().event());
     auto& answer = *response.mutable_appointment_event();
@@ -21,4 +21,4 @@ CallResult report_appointment_event(Outbox& outbox, const sas::plugin::v1::HostR
   }
 }
 
-}  // namespace sas::host::appointments
+}  // namespace sas::host::appointment_notifications

@@ -70,7 +70,7 @@ std::string return_preference(const server::Request& request) {
 
 }  // namespace
 
-AccountEndpoint::AccountEndpoint(std::shared_ptr<Plugin> plugin, std::shared_ptr<AccountAudit> audit,
+AccountEndpoint::AccountEndpoint(std::shared_ptr<plugin_loader::Plugin> plugin, std::shared_ptr<AccountAudit> audit,
                                  AccountEndpointOptions options)
     : plugin_(std::move(plugin)), audit_(std::move(audit)), options_(std::move(options)) {
   routed_ = plugin_ != nullptr && plugin_->manifest().declares_flow(std::string(kFlow));
@@ -217,10 +217,10 @@ server::Response AccountEndpoint::decide(const server::Request& request, Operati
   *write.mutable_account() = account;
 
   v1::PluginResponse plugin_response;
-  const CallResult result = plugin_->call(plugin_request, plugin_response,
-                                          std::chrono::system_clock::now() + options_.plugin_deadline, request.stop);
+  const plugin_loader::CallResult result = plugin_->call(
+      plugin_request, plugin_response, std::chrono::system_clock::now() + options_.plugin_deadline, request.stop);
   if (!result.ok()) {
-    outcome.plugin_status = status_name(result.status);
+    outcome.plugin_status = plugin_loader::status_name(result.status);
     const std::string agenda = result.message.empty() ? std::string() : " (agenda: " + result.message + ")";
     // The host's one status mapping (fhir/plugin_failure.hpp), worded for accounts. The IG
     // defines the exception: a refusal by the agenda (an account that already exists, or one it

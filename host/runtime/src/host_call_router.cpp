@@ -34,7 +34,7 @@ std::vector<HostMethod> HostCallRouter::methods() const {
   return out;
 }
 
-CallResult HostCallRouter::handle(const v1::HostRequest& request, v1::HostResponse& response) const {
+plugin_loader::CallResult HostCallRouter::handle(const v1::HostRequest& request, v1::HostResponse& response) const {
   const HostMethod method = request.method_case();
   auto it = handlers_.find(method);
   if (it == handlers_.end()) {

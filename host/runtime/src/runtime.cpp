@@ -59,11 +59,11 @@ std::unique_ptr<Runtime> Runtime::build(RuntimeOptions options) {
       say(o, "warning: consultations cannot be judged: " + rt->no_billing_);
     }
     // INT_R03: the outbox (fed by plugins and sas-host appointment-event) and its delivery.
-    rt->outbox_ = std::make_shared<appointments::Outbox>(rt->store_->outbox);
+    rt->outbox_ = std::make_shared<appointment_notifications::Outbox>(rt->store_->outbox);
     if (o.delivery) {
-      appointments::DeliveryOptions d = *o.delivery;
+      appointment_notifications::DeliveryOptions d = *o.delivery;
       if (!d.log) d.log = o.log;
-      rt->delivery_ = std::make_unique<appointments::Delivery>(rt->store_->outbox, d);
+      rt->delivery_ = std::make_unique<appointment_notifications::Delivery>(rt->store_->outbox, d);
       rt->outbox_->on_committed([raw = rt->delivery_.get()] { raw->wake(); });
       rt->delivery_->start();
       say(o, "delivering appointment notifications to " + d.base);
@@ -79,18 +79,18 @@ std::unique_ptr<Runtime> Runtime::build(RuntimeOptions options) {
     } else {
       router.on(v1::HostRequest::kReportConsultation,
                 [reason = rt->no_billing_](const v1::HostRequest&, v1::HostResponse&) {
-                  return CallResult{SAS_ERR_UNAVAILABLE, "no SNP / MRT rule file: " + reason};
+                  return plugin_loader::CallResult{SAS_ERR_UNAVAILABLE, "no SNP / MRT rule file: " + reason};
                 });
     }
     router.on(v1::HostRequest::kAppointmentEvent,
               [outbox = rt->outbox_](const v1::HostRequest& request, v1::HostResponse& response) {
-                return appointments::report_appointment_event(*outbox, request, response);
+                return appointment_notifications::report_appointment_event(*outbox, request, response);
               });
     // ABI 1.4: the plugin's doctor settings calls, recorded as made through the plugin, by its
     // name unless the request says who (the manifest is read from the file, without running any
     // code).
-    auto settings_calls =
-        std::make_shared<const doctor_settings::HostCalls>(rt->settings_, inspect_plugin_file(o.plugin).name);
+    auto settings_calls = std::make_shared<const doctor_settings::HostCalls>(
+        rt->settings_, plugin_loader::inspect_plugin_file(o.plugin).name);
     router.on({v1::HostRequest::kGetDoctorSettings, v1::HostRequest::kSetDoctorSettings,
                v1::HostRequest::kListPublicationRules, v1::HostRequest::kAddPublicationRule,
                v1::HostRequest::kRemovePublicationRule, v1::HostRequest::kExplainPublication},
@@ -99,7 +99,7 @@ std::unique_ptr<Runtime> Runtime::build(RuntimeOptions options) {
               });
   }
 
-  HostServices services;
+  plugin_loader::HostServices services;
   if (o.plugin_log) services.log = o.plugin_log;
   if (o.now) services.now = o.now;
   HostCallHandler handler = [router = std::shared_ptr<const HostCallRouter>(rt->router_)](
@@ -109,7 +109,7 @@ std::unique_ptr<Runtime> Runtime::build(RuntimeOptions options) {
   if (o.wrap_host_calls) handler = o.wrap_host_calls(std::move(handler));
   // A runtime that answers nothing lends the plugin no handler at all, as a bare loader does.
   if (!rt->router_->methods().empty() || o.wrap_host_calls) services.handle_request = std::move(handler);
-  rt->plugin_ = PluginInstance::load(o.plugin, o.plugin_config, std::move(services));
+  rt->plugin_ = plugin_loader::PluginInstance::load(o.plugin, o.plugin_config, std::move(services));
   if (rt->billing_) rt->billing_->attach(rt->plugin_);
   if (o.endpoint) {
     (void)rt->open_endpoint(*o.endpoint);
@@ -134,22 +134,22 @@ std::string Runtime::describe() const {
   return line;
 }
 
-std::shared_ptr<const FhirEndpoint> Runtime::open_endpoint(const EndpointOptions& options) {
+std::shared_ptr<const fhir_server::FhirEndpoint> Runtime::open_endpoint(const EndpointOptions& options) {
   std::lock_guard lock(endpoint_mutex_);
   if (endpoint_) throw std::logic_error("the runtime's FHIR endpoint is open already");
-  FhirEndpointOptions endpoint;
+  fhir_server::FhirEndpointOptions endpoint;
   endpoint.base_url = options.base_url;
   endpoint.place_identifier_system = options.place_identifier_system;
   endpoint.plugin_deadline = options.plugin_deadline;
   if (store_) endpoint.account_audit = store_->account_audit;
   endpoint.settings = settings_;
   endpoint.log = options_.log;
-  endpoint_ = std::make_shared<const FhirEndpoint>(plugin_, std::move(endpoint));
+  endpoint_ = std::make_shared<const fhir_server::FhirEndpoint>(plugin_, std::move(endpoint));
   plugin_deadline_ = options.plugin_deadline;
   return endpoint_;
 }
 
-std::shared_ptr<const FhirEndpoint> Runtime::endpoint() const {
+std::shared_ptr<const fhir_server::FhirEndpoint> Runtime::endpoint() const {
   std::lock_guard lock(endpoint_mutex_);
   return endpoint_;
 }

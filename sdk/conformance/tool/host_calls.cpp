@@ -14,12 +14,12 @@
 namespace sas::conformance::tool {
 
 namespace v1 = sas::plugin::v1;
-namespace appointments = sas::host::appointments;
+namespace appointment_notifications = sas::host::appointment_notifications;
 using HostMethod = sas::host::runtime::HostMethod;
 
 sas::host::runtime::HostCallHandler HostCallRecorder::wrap(sas::host::runtime::HostCallHandler inner) {
   return [this, inner = std::move(inner)](const v1::HostRequest& request, v1::HostResponse& response) {
-    const sas::host::CallResult result = inner(request, response);
+    const sas::host::plugin_loader::CallResult result = inner(request, response);
     std::lock_guard lock(mutex_);
     calls_.push_back({request, response, result});
     last_ = std::chrono::steady_clock::now();
@@ -167,10 +167,10 @@ void check_appointment_events(Run& run, const ProfileSet& profiles, const std::v
                     "`: the platform never had its booking (if an earlier run notified it, run on a fresh copy of "
                     "the agenda)"});
     std::string why;
-    auto event = appointments::from_proto(e, &why);
+    auto event = appointment_notifications::from_proto(e, &why);
     if (!event) continue;
-    (void)appointments::check(*event);
-    const boost::json::value resource(appointments::build_resource(*event));
+    (void)appointment_notifications::check(*event);
+    const boost::json::value resource(appointment_notifications::build_resource(*event));
     auto findings = check_profiles(run.catalogue(), profiles, resource, label);
     validated = true;
     if (!findings.empty()) {
@@ -202,8 +202,8 @@ void check_appointment_events(Run& run, const ProfileSet& profiles, const std::v
   }
 }
 
-void check_consultations(Run& run, const std::vector<RecordedCall>& calls, sas::host::Plugin& plugin, bool declared,
-                         const std::string& billing_unavailable, double waited) {
+void check_consultations(Run& run, const std::vector<RecordedCall>& calls, sas::host::plugin_loader::Plugin& plugin,
+                         bool declared, const std::string& billing_unavailable, double waited) {
   std::vector<const RecordedCall*> reports;
   for (const auto& c : calls)
     if (c.request.has_report_consultation()) reports.push_back(&c);
@@ -260,8 +260,8 @@ void check_consultations(Run& run, const std::vector<RecordedCall>& calls, sas::
 }  // namespace
 
 void check_host_calls(Run& run, const ProfileSet& profiles, const std::vector<RecordedCall>& calls,
-                      sas::host::Plugin& plugin, HostCallFlows declared, const std::string& billing_unavailable,
-                      double waited) {
+                      sas::host::plugin_loader::Plugin& plugin, HostCallFlows declared,
+                      const std::string& billing_unavailable, double waited) {
   check_appointment_events(run, profiles, calls, declared.appointments, waited);
   check_consultations(run, calls, plugin, declared.billing, billing_unavailable, waited);
 }

@@ -19,7 +19,7 @@ namespace sas::conformance::tool {
 struct RecordedCall {
   sas::plugin::v1::HostRequest request;
   sas::plugin::v1::HostResponse response;
-  sas::host::CallResult result;
+  sas::host::plugin_loader::CallResult result;
 };
 
 class HostCallRecorder {
@@ -54,7 +54,7 @@ void wait_for_host_calls(const HostCallRecorder& recorder, HostCallFlows declare
 // judge consultations (no rule file), empty when it could. `waited`: --host-calls-wait, for the
 // findings' words.
 void check_host_calls(Run& run, const ProfileSet& profiles, const std::vector<RecordedCall>& calls,
-                      sas::host::Plugin& plugin, HostCallFlows declared, const std::string& billing_unavailable,
-                      double waited);
+                      sas::host::plugin_loader::Plugin& plugin, HostCallFlows declared,
+                      const std::string& billing_unavailable, double waited);
 
 }  // namespace sas::conformance::tool

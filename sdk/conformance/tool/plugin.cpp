@@ -1,5 +1,5 @@
 // sas-conformance plugin: loads a vendor plugin in process through the host's own machinery
-// (plugin_loader, slot_search, the FhirEndpoint that `sas-host serve` puts behind its HTTPS
+// (plugin_loader, slot_search, the fhir_server::FhirEndpoint that `sas-host serve` puts behind its HTTPS
 // server) and runs the same scenarios as endpoint mode on what the host would emit, without
 // network or TLS. In addition it checks the plugin's own answer for what the host had to repair
 // or drop (its build warnings): data the platform would never see. The host is built by the
@@ -34,10 +34,10 @@ namespace {
 
 constexpr const char* kBase = "https://sas-conformance.invalid/sas";
 
-// The host's FhirEndpoint, called as its HTTPS server calls it for an authenticated platform.
+// The host's fhir_server::FhirEndpoint, called as its HTTPS server calls it for an authenticated platform.
 class InProcessTransport : public Transport {
  public:
-  explicit InProcessTransport(std::shared_ptr<const sas::host::FhirEndpoint> endpoint)
+  explicit InProcessTransport(std::shared_ptr<const sas::host::fhir_server::FhirEndpoint> endpoint)
       : endpoint_(std::move(endpoint)) {}
 
   HttpReply send(const std::string& method, const std::string& target, const std::string& body) override {
@@ -66,7 +66,7 @@ class InProcessTransport : public Transport {
   }
 
  private:
-  std::shared_ptr<const sas::host::FhirEndpoint> endpoint_;
+  std::shared_ptr<const sas::host::fhir_server::FhirEndpoint> endpoint_;
 };
 
 // Blank strings anywhere in the plugin's answer (an empty element the host must drop).

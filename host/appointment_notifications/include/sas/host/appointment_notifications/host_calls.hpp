@@ -11,9 +11,9 @@
 #include <sas/host/appointment_notifications/outbox.hpp>
 #include <sas/host/plugin_loader/plugin.hpp>
 
-namespace sas::host::appointments {
+namespace sas::host::appointment_notifications {
 
-CallResult report_appointment_event(Outbox& outbox, const sas::plugin::v1::HostRequest& request,
-                                    sas::plugin::v1::HostResponse& response);
+plugin_loader::CallResult report_appointment_event(Outbox& outbox, const sas::plugin::v1::HostRequest& request,
+                                                   sas::plugin::v1::HostResponse& response);
 
-}  // namespace sas::host::appointments
+}  // namespace sas::host::appointment_notifications

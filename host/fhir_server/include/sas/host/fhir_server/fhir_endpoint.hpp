@@ -13,10 +13,18 @@
 #include <string_view>
 
 namespace sas::host {
-
 namespace doctor_settings {
 class Service;
 }
+namespace regulator_accounts {
+class AccountEndpoint;
+}
+namespace slot_search {
+class SearchService;
+}
+}  // namespace sas::host
+
+namespace sas::host::fhir_server {
 
 struct FhirEndpointOptions {
   // The FHIR base as the platform calls it, e.g. https://agenda.example.fr:8443/sas; its path
@@ -36,16 +44,9 @@ struct FhirEndpointOptions {
   std::function<void(std::string_view)> log;
 };
 
-namespace regulator_accounts {
-class AccountEndpoint;
-}
-namespace slot_search {
-class SearchService;
-}
-
 class FhirEndpoint {
  public:
-  FhirEndpoint(std::shared_ptr<Plugin> plugin, FhirEndpointOptions options);
+  FhirEndpoint(std::shared_ptr<plugin_loader::Plugin> plugin, FhirEndpointOptions options);
 
   // Thread-safe; never throws.
   server::Response handle(const server::Request& request) const;
@@ -57,11 +58,11 @@ class FhirEndpoint {
   server::Response practitioner(const server::Request& request, std::string_view path) const;
   server::Response metadata() const;
 
-  std::shared_ptr<Plugin> plugin_;
+  std::shared_ptr<plugin_loader::Plugin> plugin_;
   std::shared_ptr<const regulator_accounts::AccountEndpoint> accounts_;
   std::shared_ptr<const slot_search::SearchService> search_;  // INT_R01
   FhirEndpointOptions options_;
   std::string base_path_;  // "" or "/sas"
 };
 
-}  // namespace sas::host
+}  // namespace sas::host::fhir_server

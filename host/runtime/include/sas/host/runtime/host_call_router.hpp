@@ -1,7 +1,7 @@
 // The one router of the plugin's host calls (sas_host_api.call_host, ABI 1.2+): one handler per
 // HostRequest method case, registered by the flow that answers it before the plugin is loaded;
 // a case nobody registered is answered SAS_ERR_UNIMPLEMENTED with a message naming it. It plugs
-// into HostServices::handle_request (as_handler).
+// into plugin_loader::HostServices::handle_request (as_handler).
 #pragma once
 
 #include <sas/plugin/v1/plugin.pb.h>
@@ -20,7 +20,8 @@ namespace v1 = ::sas::plugin::v1;
 using HostMethod = v1::HostRequest::MethodCase;
 // What answers one host call: fills `response` (the case of the request) or returns a failure.
 // Called from any plugin thread at once; must never call back into the plugin synchronously.
-using HostCallHandler = std::function<CallResult(const v1::HostRequest& request, v1::HostResponse& response)>;
+using HostCallHandler =
+    std::function<plugin_loader::CallResult(const v1::HostRequest& request, v1::HostResponse& response)>;
 
 // The proto name of a method case ("appointment_event"), or its number when the case is unknown.
 std::string method_name(HostMethod method);
@@ -38,7 +39,7 @@ class HostCallRouter {
 
   // Thread-safe once registration is over (registration happens before the plugin is loaded);
   // never throws: a handler's exception is SAS_ERR_INTERNAL with its message.
-  CallResult handle(const v1::HostRequest& request, v1::HostResponse& response) const;
+  plugin_loader::CallResult handle(const v1::HostRequest& request, v1::HostResponse& response) const;
 
  private:
   std::map<HostMethod, HostCallHandler> handlers_;

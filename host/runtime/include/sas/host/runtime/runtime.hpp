@@ -5,7 +5,7 @@
 //
 // Build order: the store; the flows over it (billing with its rule file, the INT_R03 outbox and
 // its delivery, doctor settings); the router of host calls with each flow's handlers; the plugin,
-// loaded with the router as its HostServices::handle_request; billing's apply_billing_decision
+// loaded with the router as its plugin_loader::HostServices::handle_request; billing's apply_billing_decision
 // attached to the plugin; the FHIR endpoint (now, or later with open_endpoint once the base URL
 // is known). stop() undoes it: billing host calls, delivery, plugin (the caller stops its
 // servers first).
@@ -28,11 +28,13 @@
 #include <string_view>
 
 namespace sas::host {
+namespace fhir_server {
 class FhirEndpoint;
+}
 namespace store {
 struct Store;
 }
-namespace appointments {
+namespace appointment_notifications {
 class Outbox;
 }
 namespace billing {
@@ -77,7 +79,7 @@ struct RuntimeOptions {
   // Doctors with no setting recorded: published or withheld.
   doctor_settings::PublicationPolicy publication;
   // INT_R03 delivery to the platform; none: notifications stay in the outbox.
-  std::optional<appointments::DeliveryOptions> delivery;
+  std::optional<appointment_notifications::DeliveryOptions> delivery;
   // The FHIR endpoint, built with the runtime; none: open_endpoint later (a base URL known only
   // once the listener is bound), or no endpoint at all.
   std::optional<EndpointOptions> endpoint;
@@ -86,7 +88,7 @@ struct RuntimeOptions {
 
   // The host's own lines (without a "sas-host: " prefix); none: silent.
   std::function<void(std::string_view)> log;
-  // The plugin's log lines (HostServices::log); none: stderr.
+  // The plugin's log lines (plugin_loader::HostServices::log); none: stderr.
   std::function<void(int32_t level, std::string_view message)> plugin_log;
   // What time it is, for the plugin and the doctor settings; none: the system clock.
   std::function<std::chrono::system_clock::time_point()> now;
@@ -101,32 +103,32 @@ std::shared_ptr<const billing::RuleBook> load_rules(const std::string& path);
 
 class Runtime {
  public:
-  // Builds everything and loads the plugin. Throws (PluginError, StoreError, BillingError for a
+  // Builds everything and loads the plugin. Throws (plugin_loader::PluginError, StoreError, BillingError for a
   // --rules file that cannot be used, std::invalid_argument for a bad endpoint base URL).
   static std::unique_ptr<Runtime> build(RuntimeOptions options);
   ~Runtime();  // stop()
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
 
-  const std::shared_ptr<PluginInstance>& plugin() const { return plugin_; }
+  const std::shared_ptr<plugin_loader::PluginInstance>& plugin() const { return plugin_; }
   const HostCallRouter& host_calls() const { return *router_; }
   // "plugin NAME VERSION loaded (ABI M.N), store URL ready", for the front's log.
   std::string describe() const;
 
   // The FHIR endpoint: built once, by build() (RuntimeOptions::endpoint) or here. Throws
   // std::logic_error when it exists already.
-  std::shared_ptr<const FhirEndpoint> open_endpoint(const EndpointOptions& options);
-  std::shared_ptr<const FhirEndpoint> endpoint() const;  // null before it is opened
+  std::shared_ptr<const fhir_server::FhirEndpoint> open_endpoint(const EndpointOptions& options);
+  std::shared_ptr<const fhir_server::FhirEndpoint> endpoint() const;  // null before it is opened
   // The INT_R01 search path: the endpoint's, or (without endpoint) the runtime's own.
   const slot_search::SearchService& search() const;
 
   // Null without a store.
   const std::shared_ptr<doctor_settings::Service>& doctor_settings() const { return settings_; }
-  const std::shared_ptr<appointments::Outbox>& outbox() const { return outbox_; }
+  const std::shared_ptr<appointment_notifications::Outbox>& outbox() const { return outbox_; }
   // Null without a store, or when the shipped rule file is missing (billing_unavailable() says why).
   const std::shared_ptr<billing::HostCalls>& billing() const { return billing_; }
   const std::string& billing_unavailable() const { return no_billing_; }
-  appointments::Delivery* delivery() const { return delivery_.get(); }
+  appointment_notifications::Delivery* delivery() const { return delivery_.get(); }
 
   // What the admin API uses (settings, outbox, plugin, deadline, log); the caller adds the token.
   admin_api::AdminEndpointOptions admin_options() const;
@@ -141,14 +143,14 @@ class Runtime {
   RuntimeOptions options_;
   std::shared_ptr<const store::Store> store_;  // one repository per flow
   std::shared_ptr<doctor_settings::Service> settings_;
-  std::shared_ptr<appointments::Outbox> outbox_;
+  std::shared_ptr<appointment_notifications::Outbox> outbox_;
   std::shared_ptr<billing::HostCalls> billing_;
   std::string no_billing_;
-  std::unique_ptr<appointments::Delivery> delivery_;
+  std::unique_ptr<appointment_notifications::Delivery> delivery_;
   std::shared_ptr<HostCallRouter> router_;  // shared with the plugin's handle_request
-  std::shared_ptr<PluginInstance> plugin_;
+  std::shared_ptr<plugin_loader::PluginInstance> plugin_;
   mutable std::mutex endpoint_mutex_;
-  std::shared_ptr<const FhirEndpoint> endpoint_;
+  std::shared_ptr<const fhir_server::FhirEndpoint> endpoint_;
   std::shared_ptr<const slot_search::SearchService> search_;  // without endpoint
   std::chrono::milliseconds plugin_deadline_{4000};
   bool stopped_ = false;
