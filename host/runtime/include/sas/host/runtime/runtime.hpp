@@ -110,7 +110,8 @@ class Runtime {
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
 
-  const std::shared_ptr<plugin_loader::PluginInstance>& plugin() const { return plugin_; }
+  // The plugin behind the interface every flow takes (in process today; #12 adds a runner process).
+  const std::shared_ptr<plugin_loader::Plugin>& plugin() const { return plugin_; }
   const HostCallRouter& host_calls() const { return *router_; }
   // "plugin NAME VERSION loaded (ABI M.N), store URL ready", for the front's log.
   std::string describe() const;
@@ -148,7 +149,7 @@ class Runtime {
   std::string no_billing_;
   std::unique_ptr<appointment_notifications::Delivery> delivery_;
   std::shared_ptr<HostCallRouter> router_;  // shared with the plugin's handle_request
-  std::shared_ptr<plugin_loader::PluginInstance> plugin_;
+  std::shared_ptr<plugin_loader::Plugin> plugin_;
   mutable std::mutex endpoint_mutex_;
   std::shared_ptr<const fhir_server::FhirEndpoint> endpoint_;
   std::shared_ptr<const slot_search::SearchService> search_;  // without endpoint
