@@ -1,6 +1,6 @@
 // The repositories' contract: what each flow's repository promises (the comments of
 // audit_repository.hpp, consultation_ledger.hpp, outbox_repository.hpp, repository.hpp), checked
-// against every store backend. A second `open()` of the same store stands for another host
+// against every store backend (SQLite, PostgreSQL). A second `open()` of the same store stands for another host
 // process: what is promised "across handles" is checked with two of them.
 // A new backend joins by adding its fixture type to `Backends`.
 #include <gmock/gmock.h>
@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <postgres_cluster.hpp>
 #include <sas/host/store/store.hpp>
 #include <sas_test/support.hpp>
 #include <set>
@@ -28,10 +29,20 @@ using testing::ElementsAre;
 // ---- backends --------------------------------------------------------------------------------
 
 struct SqliteBackend {
+  static constexpr const char* kName = "Sqlite";
   SqliteBackend() : dir(sas::test::make_temp_dir("store-contract")) {}
   ~SqliteBackend() { std::filesystem::remove_all(dir); }
   std::string url() const { return "sqlite:" + (dir / "host.db").string(); }
   std::filesystem::path dir;
+};
+
+// A new database on the test process's throw-away PostgreSQL 15 cluster (postgres_cluster.hpp).
+// No PostgreSQL: the fixture throws and every PostgreSQL test fails.
+struct PostgresBackend {
+  static constexpr const char* kName = "Postgres";
+  PostgresBackend() : url_(sas::test::PostgresCluster::shared().create_database() + "?pool=3") {}
+  std::string url() const { return url_; }
+  std::string url_;
 };
 
 template <class Backend>
@@ -42,8 +53,14 @@ class StoreContract : public testing::Test {
   Backend backend_;
 };
 
-using Backends = testing::Types<SqliteBackend>;
-TYPED_TEST_SUITE(StoreContract, Backends);
+using Backends = testing::Types<SqliteBackend, PostgresBackend>;
+struct BackendName {
+  template <class Backend>
+  static std::string GetName(int) {
+    return Backend::kName;
+  }
+};
+TYPED_TEST_SUITE(StoreContract, Backends, BackendName);
 
 // A time with microseconds, as every backend must keep them.
 const Clock::time_point kT0 = Clock::time_point(std::chrono::microseconds(1795462968123456));
@@ -62,8 +79,13 @@ void on_two_handles(store::Store& a, store::Store& b, int threads, Work work) {
 // ---- INT_R02 audit ---------------------------------------------------------------------------
 
 ra::AccountRequest account_request(const std::string& body) {
-  return {kT0, "PUT", "/sas/Practitioner?identifier=urn:oid:1.2.250.1.71.4.2.1|810002673899",
-          "CN=sas.sante.fr,OU=SAS", "127.0.0.1:5555", "application/fhir+json", body};
+  return {kT0,
+          "PUT",
+          "/sas/Practitioner?identifier=urn:oid:1.2.250.1.71.4.2.1|810002673899",
+          "CN=sas.sante.fr,OU=SAS",
+          "127.0.0.1:5555",
+          "application/fhir+json",
+          body};
 }
 
 TYPED_TEST(StoreContract, AuditKeepsEveryFieldAndByteDurably) {
@@ -240,7 +262,7 @@ TYPED_TEST(StoreContract, LedgerWeeklyCapHoldsWithTwoHostsReportingAtOnce) {
 TYPED_TEST(StoreContract, LedgerRecordsNothingWhenTheDecisionFails) {
   auto s = this->open();
   EXPECT_THROW(s.consultations->record(consultation("c1", kT0),
-                                      [](int, billing::ConsultationRecord&) { throw std::runtime_error("no rules"); }),
+                                       [](int, billing::ConsultationRecord&) { throw std::runtime_error("no rules"); }),
                std::runtime_error);
   EXPECT_TRUE(s.consultations->consultations("810002673899", kT0 - 24h, kT0 + 24h).empty());
   auto [row, created] = s.consultations->record(consultation("c1", kT0), decide_snp_under_cap);
@@ -315,9 +337,9 @@ TYPED_TEST(StoreContract, OutboxClaimsKeepEachAppointmentsOrderThroughRetriesAnd
 
   // a#1 fails (retry in a minute), b#1 is refused (dead letter).
   using Kind = appointments::DeliveryOutcome::Kind;
-  s.outbox->finish({{first[0].id, Kind::retry, "POST", 503, "HTTP 503", "", now, now + 60s},
-                    {first[1].id, Kind::dead, "POST", 422, "HTTP 422", R"({"resourceType":"OperationOutcome"})", now,
-                     now}});
+  s.outbox->finish(
+      {{first[0].id, Kind::retry, "POST", 503, "HTTP 503", "", now, now + 60s},
+       {first[1].id, Kind::dead, "POST", 422, "HTTP 422", R"({"resourceType":"OperationOutcome"})", now, now}});
   EXPECT_TRUE(s.outbox->claim(now, 10).empty()) << "a#1 not due yet, b dead";
   auto counts = s.outbox->counts();
   EXPECT_EQ(counts.pending, 3);
@@ -380,10 +402,10 @@ ds::PublicationRuleRecord rule(const std::string& practitioner, const std::strin
 
 TYPED_TEST(StoreContract, SettingsHistoryIsOrderedByEffectiveTimeThenRecording) {
   auto s = this->open();
-  s.doctor_settings->record_changes({change("810001", "volunteer", "true", kT0 + 2h),
-                                     change("810002", "visible", "false", kT0)});
-  s.doctor_settings->record_changes({change("810001", "phone", "+33612345678", kT0 - 1h),
-                                     change("810001", "visible", "true", kT0 + 2h)});
+  s.doctor_settings->record_changes(
+      {change("810001", "volunteer", "true", kT0 + 2h), change("810002", "visible", "false", kT0)});
+  s.doctor_settings->record_changes(
+      {change("810001", "phone", "+33612345678", kT0 - 1h), change("810001", "visible", "true", kT0 + 2h)});
   const auto mine = this->open().doctor_settings->changes("810001");
   ASSERT_EQ(mine.size(), 3U);
   EXPECT_EQ(mine[0].field, "phone");
@@ -400,9 +422,8 @@ TYPED_TEST(StoreContract, SettingsHistoryIsOrderedByEffectiveTimeThenRecording) 
 
 TYPED_TEST(StoreContract, SettingsRuleCheckSeesTheActiveRulesAndARefusalWritesNothing) {
   auto s = this->open();
-  const int64_t first = s.doctor_settings->add_rule(rule("810001", R"({"kind":"public-also-snp"})"), [](const auto& active) {
-    EXPECT_TRUE(active.empty());
-  });
+  const int64_t first = s.doctor_settings->add_rule(rule("810001", R"({"kind":"public-also-snp"})"),
+                                                    [](const auto& active) { EXPECT_TRUE(active.empty()); });
   s.doctor_settings->add_rule(rule("810002", R"({"kind":"hide-motives","motives":["x"]})"), [](const auto&) {});
   std::vector<int64_t> seen;
   EXPECT_THROW(s.doctor_settings->add_rule(rule("810001", R"({"kind":"public-also-snp"})"),

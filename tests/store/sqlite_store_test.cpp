@@ -3,9 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <sas/host/store/store.hpp>
 #include <sas_test/support.hpp>
-#include <atomic>
 #include <thread>
 
 namespace {
@@ -49,7 +49,6 @@ TEST_F(SqliteStoreTest, BadUrlsAreRefusedWithTheKeyNamed) {
   EXPECT_THAT(open_error("mysql://x"), HasSubstr("--store mysql://x: unknown store URL"));
   EXPECT_THAT(open_error("sqlite:"), HasSubstr("needs a file path"));
   EXPECT_THAT(open_error("sqlite:/nonexistent-dir/x/host.db"), HasSubstr("cannot open"));
-  EXPECT_THAT(open_error("postgresql://localhost/sas"), HasSubstr("not in this build yet"));
 }
 
 TEST_F(SqliteStoreTest, RefusesAStoreFromANewerHost) {
