@@ -2,7 +2,8 @@
 // - enqueue: a transaction-scoped advisory lock per appointment (taken in one order, so two
 //   reports cannot deadlock) before its next sequence is read: two hosts cannot number the
 //   same appointment twice;
-// - claim: `FOR UPDATE OF o SKIP LOCKED`: two hosts claiming at once take different rows.
+// - claim: `FOR UPDATE OF o SKIP LOCKED`: two hosts claiming at once take different rows, and
+//   each claimed row's next_attempt_at becomes the lease's end.
 #include <algorithm>
 
 #include "connection.hpp"
@@ -53,13 +54,17 @@ class PgOutbox final : public appointments::OutboxRepository {
     return ids;
   }
 
-  std::vector<Notification> claim(std::chrono::system_clock::time_point now, std::size_t limit) override {
+  // Rows another claim holds locked are skipped, not waited for; once it commits, their
+  // next_attempt_at is its lease's end, so they are not due for anyone else until then.
+  std::vector<Notification> claim(std::chrono::system_clock::time_point now, std::size_t limit,
+                                  std::chrono::system_clock::time_point lease_until) override {
     auto db = pool_->acquire();
     const Result rows = db->exec(
         "WITH c AS (SELECT o.id FROM appointment_outbox o WHERE " OUTBOX_CLAIMABLE
         " AND o.next_attempt_at <= $1 ORDER BY o.id LIMIT $2 FOR UPDATE OF o SKIP LOCKED) "
-        "UPDATE appointment_outbox o SET attempts = o.attempts + 1 FROM c WHERE o.id = c.id RETURNING " OUTBOX_COLUMNS,
-        {p(to_micros(now)), p(static_cast<int64_t>(limit))});
+        "UPDATE appointment_outbox o SET attempts = o.attempts + 1, next_attempt_at = $3 FROM c WHERE o.id = c.id "
+        "RETURNING " OUTBOX_COLUMNS,
+        {p(to_micros(now)), p(static_cast<int64_t>(limit)), p(to_micros(lease_until))});
     auto claimed = read(rows);
     std::sort(claimed.begin(), claimed.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
     return claimed;
