@@ -143,6 +143,26 @@ void PostgresCluster::exec(const std::string& database, const std::string& sql) 
   }
 }
 
+std::vector<std::vector<std::string>> PostgresCluster::rows(const std::string& database, const std::string& sql,
+                                                            const std::string& null_text) const {
+  std::unique_ptr<PGconn, decltype(&PQfinish)> db(PQconnectdb(url(database).c_str()), &PQfinish);
+  if (PQstatus(db.get()) != CONNECTION_OK) {
+    throw std::runtime_error("cannot connect to " + url(database) + ": " + PQerrorMessage(db.get()));
+  }
+  std::unique_ptr<PGresult, decltype(&PQclear)> result(PQexec(db.get(), sql.c_str()), &PQclear);
+  if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
+    throw std::runtime_error(sql + ": " + PQresultErrorMessage(result.get()));
+  }
+  std::vector<std::vector<std::string>> out;
+  for (int r = 0; r < PQntuples(result.get()); ++r) {
+    auto& row = out.emplace_back();
+    for (int c = 0; c < PQnfields(result.get()); ++c) {
+      row.push_back(PQgetisnull(result.get(), r, c) ? null_text : std::string(PQgetvalue(result.get(), r, c)));
+    }
+  }
+  return out;
+}
+
 void PostgresCluster::stop() {
   if (running_) {
     run(as_owner({bin_ + "/pg_ctl", "-D", (dir_ / "data").string(), "-m", "immediate", "-w", "stop"}));

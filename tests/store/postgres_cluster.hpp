@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace sas::test {
 
@@ -31,6 +32,9 @@ class PostgresCluster {
   std::string create_database();
   // Runs SQL (several statements allowed) on `database`; throws with the server's message.
   void exec(const std::string& database, const std::string& sql) const;
+  // Every row of a query, each column as text, SQL NULL as `null_text`.
+  std::vector<std::vector<std::string>> rows(const std::string& database, const std::string& sql,
+                                             const std::string& null_text = "") const;
   void stop();  // idempotent
 
  private:
