@@ -14,7 +14,7 @@
 namespace {
 
 using namespace sas::host;
-using namespace sas::host::appointments;
+using namespace sas::host::appointment_notifications;
 
 std::filesystem::path bench_dir() {
   const char* dir = std::getenv("SAS_BENCH_DIR");

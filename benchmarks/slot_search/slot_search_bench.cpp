@@ -27,7 +27,7 @@ using namespace std::chrono;
 constexpr sys_days kFirstDay{year_month_day(year(2026), month(11), day(23))};
 
 struct Fixture {
-  std::shared_ptr<sas::host::Plugin> plugin;
+  std::shared_ptr<sas::host::plugin_loader::Plugin> plugin;
   std::vector<std::string> ids;
   std::vector<std::string> targets;  // request targets, 25 random practitioners, 7-day window
 
@@ -45,7 +45,7 @@ struct Fixture {
       spec.first_day = year_month_day(kFirstDay);
       sas::sim::generate_agenda(path, spec);
     }
-    plugin = sas::host::PluginInstance::load(SAS_BENCH_PLUGIN, "db=" + path);
+    plugin = sas::host::plugin_loader::PluginInstance::load(SAS_BENCH_PLUGIN, "db=" + path);
     ids = sas::sim::practitioner_ids(path);
     std::mt19937_64 random(42);
     const std::string from = sas::sdk::datetime::format_paris(sys_seconds(kFirstDay));

@@ -112,16 +112,16 @@ int appointment_event(const Args& args) {
   }
   if (online) return post_events(*vm, text);
   std::vector<std::string> errors;
-  std::vector<appointments::Event> events = appointments::events_from_json(parsed, &errors);
+  std::vector<appointment_notifications::Event> events = appointment_notifications::events_from_json(parsed, &errors);
   if (!errors.empty()) {
     for (const auto& e : errors) std::cerr << "sas-host appointment-event: " << e << "\n";
     return 2;
   }
-  appointments::Outbox outbox(store::open((*vm)["store"].as<std::string>()).outbox);
-  std::vector<appointments::Reported> reported;
+  appointment_notifications::Outbox outbox(store::open((*vm)["store"].as<std::string>()).outbox);
+  std::vector<appointment_notifications::Reported> reported;
   try {
     reported = outbox.report(std::move(events));
-  } catch (const appointments::InvalidEvent& e) {
+  } catch (const appointment_notifications::InvalidEvent& e) {
     for (const auto& p : e.problems()) std::cerr << "sas-host appointment-event: " << p << "\n";
     return 2;
   }
@@ -151,7 +151,7 @@ int outbox(const Args& args) {
   if (!vm) return exit_code;
   const auto repository = store::open((*vm)["store"].as<std::string>()).outbox;
   if (action == "status") {
-    const appointments::OutboxCounts c = repository->counts();
+    const appointment_notifications::OutboxCounts c = repository->counts();
     json::object status{{"pending", c.pending}, {"delivered", c.delivered}, {"dead", c.dead}, {"blocked", c.blocked}};
     if (c.oldest_pending) {
       status["oldest_pending_reported_at"] = iso_utc(*c.oldest_pending);
@@ -170,7 +170,7 @@ int outbox(const Args& args) {
   }
   const std::string state = action == "dead-letter" ? "dead" : "";
   for (const auto& n : repository->rows(state, (*vm)["after"].as<int64_t>(), (*vm)["limit"].as<std::size_t>())) {
-    std::cout << json::serialize(appointments::to_json(n)) << "\n";
+    std::cout << json::serialize(appointment_notifications::to_json(n)) << "\n";
   }
   return 0;
 }

@@ -22,10 +22,10 @@ int inspect_plugin(const Args& args) {
   if (!vm) return exit_code;
 
   const auto& path = (*vm)["path"].as<std::string>();
-  PluginManifest manifest;
+  plugin_loader::PluginManifest manifest;
   try {
     manifest = inspect_plugin_file(path);
-  } catch (const PluginError& e) {
+  } catch (const plugin_loader::PluginError& e) {
     std::cerr << "refused: " << e.what() << "\n";
     return 1;
   }

@@ -193,7 +193,7 @@ int explain(const Args& args) {
       if (only) path += "&slot=" + AdminClient::escape(*only);
       out = target.admin->send_json("GET", path);
     } else {
-      auto plugin = PluginInstance::load(v["plugin"].as<std::string>(), v["plugin-config"].as<std::string>());
+      auto plugin = plugin_loader::PluginInstance::load(v["plugin"].as<std::string>(), v["plugin-config"].as<std::string>());
       // The search service's plugin call, as the admin API's explain makes it: the same words.
       slot_search::SearchServiceOptions search_options;
       search_options.plugin_deadline = std::chrono::seconds(30);

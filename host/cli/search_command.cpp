@@ -95,7 +95,7 @@ int search(const Args& args) {
   }
 
   // The endpoint's own search path (slot_search::SearchService), on the platform's query.
-  auto plugin = PluginInstance::load((*vm)["plugin"].as<std::string>(), (*vm)["plugin-config"].as<std::string>());
+  auto plugin = plugin_loader::PluginInstance::load((*vm)["plugin"].as<std::string>(), (*vm)["plugin-config"].as<std::string>());
   slot_search::SearchServiceOptions search_options;
   search_options.base_url = kBase;
   search_options.plugin_deadline = std::chrono::seconds(5);

@@ -52,15 +52,15 @@ std::pair<std::string, uint16_t> split_listen(const std::string& listen, const s
 namespace {
 
 // HostRequest.appointment_event (ABI 1.3): on disk before the answer, or the reason why not.
-CallResult report_appointment_event(appointments::Outbox& outbox,
+plugin_loader::CallResult report_appointment_event(appointment_notifications::Outbox& outbox,
                                     const sas::plugin::v1::AppointmentEventRequest& request,
                                     sas::plugin::v1::AppointmentEventResponse& response) {
   try {
-    const appointments::Reported reported = outbox.report(request.event());
+    const appointment_notifications::Reported reported = outbox.report(request.event());
     response.set_outbox_id(reported.outbox_id);
     response.set_sequence(reported.sequence);
     return {};
-  } catch (const appointments::InvalidEvent& e) {
+  } catch (const appointment_notifications::InvalidEvent& e) {
     return {SAS_ERR_INVALID_ARGUMENT, e.what()};  // never acceptable as it is
   } catch (const std::exception& e) {
     return {SAS_ERR_UNAVAILABLE, e.what()};  // not recorded: the plugin reports it again
@@ -239,13 +239,13 @@ int serve(const Args& args) {
     std::cerr << "sas-host: warning: consultations cannot be judged: " << no_billing << std::endl;
   }
   // INT_R03: the outbox (fed by plugins and sas-host appointment-event) and its delivery.
-  auto outbox = std::make_shared<appointments::Outbox>(store.outbox);
+  auto outbox = std::make_shared<appointment_notifications::Outbox>(store.outbox);
   // Doctor settings and publication rules: applied to every search, changed through the
   // admin API, the CLI and the plugin's host calls (docs/doctor-options.md).
   auto settings = std::make_shared<doctor_settings::Service>(store.doctor_settings, publication);
-  std::unique_ptr<appointments::Delivery> delivery;
+  std::unique_ptr<appointment_notifications::Delivery> delivery;
   if (deliver) {
-    appointments::DeliveryOptions d;
+    appointment_notifications::DeliveryOptions d;
     d.base = v["sas-base"].as<std::string>();
     d.cert_file = v["sas-cert"].as<std::string>();
     d.key_file = v["sas-key"].as<std::string>();
@@ -257,7 +257,7 @@ int serve(const Args& args) {
     d.retry_max = std::chrono::milliseconds(v["sas-retry-max-ms"].as<unsigned>());
     d.poll = std::chrono::milliseconds(v["sas-poll-ms"].as<unsigned>());
     d.log = [](std::string_view line) { std::cerr << "sas-host: " << line << std::endl; };
-    delivery = std::make_unique<appointments::Delivery>(store.outbox, d);
+    delivery = std::make_unique<appointment_notifications::Delivery>(store.outbox, d);
     outbox->on_committed([raw = delivery.get()] { raw->wake(); });
     delivery->start();
     std::cerr << "sas-host: delivering appointment notifications to " << d.base << std::endl;
@@ -268,14 +268,14 @@ int serve(const Args& args) {
   auto settings_calls = std::make_shared<const doctor_settings::HostCalls>(
       settings, inspect_plugin_file(v["plugin"].as<std::string>()).name);
 
-  HostServices services;
+  plugin_loader::HostServices services;
   // The plugin's host calls, routed to the flow that answers each method.
   services.handle_request = [host_calls, no_billing, outbox, settings_calls](
                                 const sas::plugin::v1::HostRequest& request,
-                                sas::plugin::v1::HostResponse& response) -> CallResult {
+                                sas::plugin::v1::HostResponse& response) -> plugin_loader::CallResult {
     switch (request.method_case()) {
       case sas::plugin::v1::HostRequest::kReportConsultation:
-        if (!host_calls) return CallResult{SAS_ERR_UNAVAILABLE, "no SNP / MRT rule file: " + no_billing};
+        if (!host_calls) return plugin_loader::CallResult{SAS_ERR_UNAVAILABLE, "no SNP / MRT rule file: " + no_billing};
         return host_calls->handle(request, response);
       case sas::plugin::v1::HostRequest::kAppointmentEvent:
         return report_appointment_event(*outbox, request.appointment_event(), *response.mutable_appointment_event());
@@ -287,18 +287,18 @@ int serve(const Args& args) {
       case sas::plugin::v1::HostRequest::kExplainPublication:
         return settings_calls->handle(request, response);
       default:
-        return CallResult{SAS_ERR_UNIMPLEMENTED, "this host does not answer host method " +
+        return plugin_loader::CallResult{SAS_ERR_UNIMPLEMENTED, "this host does not answer host method " +
                                                      std::to_string(static_cast<int>(request.method_case()))};
     }
   };
-  auto plugin = PluginInstance::load(v["plugin"].as<std::string>(), v["plugin-config"].as<std::string>(), services);
+  auto plugin = plugin_loader::PluginInstance::load(v["plugin"].as<std::string>(), v["plugin-config"].as<std::string>(), services);
   if (host_calls) host_calls->attach(plugin);
   std::cerr << "sas-host: plugin " << plugin->manifest().name << " " << plugin->manifest().version << " loaded (ABI "
             << SAS_ABI_VERSION_MAJOR_OF(plugin->abi_version()) << "." << SAS_ABI_VERSION_MINOR_OF(plugin->abi_version())
             << "), store " << store.url << " ready" << std::endl;
 
   // The endpoint needs the base URL, which with port 0 is only known once bound.
-  std::shared_ptr<const FhirEndpoint> endpoint;
+  std::shared_ptr<const fhir_server::FhirEndpoint> endpoint;
   server::HttpsServer server(config, [&endpoint](const server::Request& request) {
     auto ready = std::atomic_load(&endpoint);
     if (ready) return ready->handle(request);
@@ -310,7 +310,7 @@ int serve(const Args& args) {
   server.start();
   const std::string scheme = config.cert_file.empty() ? "http" : "https";
   const std::string listening = scheme + "://" + config.host + ":" + std::to_string(server.port());
-  FhirEndpointOptions endpoint_options;
+  fhir_server::FhirEndpointOptions endpoint_options;
   endpoint_options.base_url = v.count("base-url") != 0U ? v["base-url"].as<std::string>() : listening;
   endpoint_options.place_identifier_system = v["place-identifier-system"].as<std::string>();
   endpoint_options.plugin_deadline = config.request_deadline - std::chrono::milliseconds(500);
@@ -318,7 +318,7 @@ int serve(const Args& args) {
   endpoint_options.settings = settings;
   endpoint_options.log = [](std::string_view line) { std::cerr << "sas-host: " << line << std::endl; };
   std::atomic_store(&endpoint,
-                    std::shared_ptr<const FhirEndpoint>(std::make_shared<FhirEndpoint>(plugin, endpoint_options)));
+                    std::shared_ptr<const fhir_server::FhirEndpoint>(std::make_shared<fhir_server::FhirEndpoint>(plugin, endpoint_options)));
   std::cerr << "sas-host: listening on " << listening << " (FHIR base " << endpoint_options.base_url << ")"
             << std::endl;
 

@@ -13,7 +13,7 @@
 namespace {
 
 namespace json = boost::json;
-using namespace sas::host::appointments;
+using namespace sas::host::appointment_notifications;
 using ::testing::HasSubstr;
 
 constexpr const char* kProfile = "http://sas.fr/fhir/StructureDefinition/FrAppointmentSAS";

@@ -17,7 +17,7 @@
 namespace {
 
 using namespace sas::host;
-using namespace sas::host::appointments;
+using namespace sas::host::appointment_notifications;
 using namespace std::chrono_literals;
 
 Event event(const std::string& id, EventType type = EventType::booked, int hour = 14) {

@@ -58,8 +58,8 @@ class HostCallsTest : public testing::Test {
   }
   fs::path agenda() const { return dir_ / "agenda.db"; }
 
-  void load(sas::host::HostServices services) {
-    plugin_ = sas::host::PluginInstance::load(sas::test::plugin("sas-sqlite-agenda"),
+  void load(sas::host::plugin_loader::HostServices services) {
+    plugin_ = sas::host::plugin_loader::PluginInstance::load(sas::test::plugin("sas-sqlite-agenda"),
                                               "db=" + agenda().string() + ";report_interval_ms=20", services);
   }
 
@@ -73,7 +73,7 @@ class HostCallsTest : public testing::Test {
   }
 
   fs::path dir_;
-  std::shared_ptr<sas::host::PluginInstance> plugin_;
+  std::shared_ptr<sas::host::plugin_loader::PluginInstance> plugin_;
 };
 
 // ABI 1.3: every state of every SAS-origin appointment reaches the host once, booking first.
@@ -84,14 +84,14 @@ TEST_F(HostCallsTest, ThePluginReportsEachStateOfItsSasOriginAppointmentsOnceBoo
   std::mutex mutex;
   std::vector<v1::AppointmentEvent> events;
   std::atomic<int> refuse_next{1};  // the first call fails as a host outage would: retried, same order
-  sas::host::HostServices services;
+  sas::host::plugin_loader::HostServices services;
   services.handle_request = [&](const v1::HostRequest& request, v1::HostResponse& response) {
-    if (!request.has_appointment_event()) return sas::host::CallResult{SAS_ERR_UNAVAILABLE, "not in this test"};
-    if (refuse_next.exchange(0) == 1) return sas::host::CallResult{SAS_ERR_UNAVAILABLE, "store busy"};
+    if (!request.has_appointment_event()) return sas::host::plugin_loader::CallResult{SAS_ERR_UNAVAILABLE, "not in this test"};
+    if (refuse_next.exchange(0) == 1) return sas::host::plugin_loader::CallResult{SAS_ERR_UNAVAILABLE, "store busy"};
     std::lock_guard lock(mutex);
     events.push_back(request.appointment_event().event());
     response.mutable_appointment_event()->set_sequence(static_cast<int64_t>(events.size()));
-    return sas::host::CallResult{};
+    return sas::host::plugin_loader::CallResult{};
   };
   load(services);
   ASSERT_TRUE(wait_for("SELECT count(*) FROM appointment_notification", "3"));
@@ -132,12 +132,12 @@ TEST_F(HostCallsTest, ThePluginReportsEachStateOfItsSasOriginAppointmentsOnceBoo
 TEST_F(HostCallsTest, ThePluginReportsOnlyHonouredSasOriginConsultationsAndKeepsTheAnswer) {
   std::mutex mutex;
   std::vector<v1::Consultation> seen;
-  sas::host::HostServices services;
+  sas::host::plugin_loader::HostServices services;
   services.handle_request = [&](const v1::HostRequest& request, v1::HostResponse& response) {
     std::lock_guard lock(mutex);
     if (request.has_appointment_event()) {  // INT_R03 events: the next test's business
       response.mutable_appointment_event()->set_sequence(1);
-      return sas::host::CallResult{};
+      return sas::host::plugin_loader::CallResult{};
     }
     seen.push_back(request.report_consultation().consultation());
     auto& d = *response.mutable_report_consultation()->mutable_decision();
@@ -152,7 +152,7 @@ TEST_F(HostCallsTest, ThePluginReportsOnlyHonouredSasOriginConsultationsAndKeeps
     reason.set_fr("dans le délai");
     reason.set_en("within the delay");
     reason.set_reference("NGAP art. 14.1.3");
-    return sas::host::CallResult{};
+    return sas::host::plugin_loader::CallResult{};
   };
   load(services);
   ASSERT_TRUE(wait_for("SELECT count(*) FROM consultation WHERE reported_at IS NOT NULL", "1"));
@@ -180,13 +180,13 @@ TEST_F(HostCallsTest, ThePluginReportsOnlyHonouredSasOriginConsultationsAndKeeps
 TEST_F(HostCallsTest, ARefusalIsKeptAndNotRetriedAnOutageIsRetried) {
   std::atomic<int> calls{0};
   std::atomic<bool> available{false};
-  sas::host::HostServices services;
+  sas::host::plugin_loader::HostServices services;
   services.handle_request = [&](const v1::HostRequest& request, v1::HostResponse& response) {
     ++calls;
-    if (!available) return sas::host::CallResult{SAS_ERR_UNAVAILABLE, "store busy"};
+    if (!available) return sas::host::plugin_loader::CallResult{SAS_ERR_UNAVAILABLE, "store busy"};
     (void)request;
     (void)response;
-    return sas::host::CallResult{SAS_ERR_INVALID_ARGUMENT, "consultation: field \"specialty\": no"};
+    return sas::host::plugin_loader::CallResult{SAS_ERR_INVALID_ARGUMENT, "consultation: field \"specialty\": no"};
   };
   load(services);
   for (int i = 0; i < 500 && calls < 3; ++i) std::this_thread::sleep_for(milliseconds(10));
@@ -207,7 +207,7 @@ TEST_F(HostCallsTest, WithTheRealRulesTheDecisionAlsoComesBackAsApplyBillingDeci
   const auto ledger = sas::host::store::open("sqlite:" + (dir_ / "host.db").string()).consultations;
   auto calls = std::make_shared<sas::host::billing::HostCalls>(
       std::make_shared<const sas::host::billing::BillingService>(rules, ledger));
-  sas::host::HostServices services;
+  sas::host::plugin_loader::HostServices services;
   services.handle_request = [calls](const v1::HostRequest& request, v1::HostResponse& response) {
     return calls->handle(request, response);
   };

@@ -15,20 +15,20 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace v1 = sas::plugin::v1;
-using sas::host::PluginError;
-using sas::host::PluginInstance;
+using sas::host::plugin_loader::PluginError;
+using sas::host::plugin_loader::PluginInstance;
 using testing::HasSubstr;
 
-// Runs `load` and returns the PluginError it must throw.
-PluginError refusal(const fs::path& path, const std::string& config = "") {
+// Runs `load` and returns the plugin_loader::PluginError it must throw.
+plugin_loader::PluginError refusal(const fs::path& path, const std::string& config = "") {
   try {
-    PluginInstance::load(path, config);
-  } catch (const PluginError& e) {
+    plugin_loader::PluginInstance::load(path, config);
+  } catch (const plugin_loader::PluginError& e) {
     EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << "reason must be one line: " << e.what();
     return e;
   }
   ADD_FAILURE() << path << " was accepted";
-  return PluginError(SAS_OK, "");
+  return plugin_loader::PluginError(SAS_OK, "");
 }
 
 class LoaderTest : public testing::Test {
@@ -45,7 +45,7 @@ class LoaderTest : public testing::Test {
 };
 
 TEST_F(LoaderTest, ReadsTheReferencePluginIdentityWithoutLoadingIt) {
-  auto manifest = sas::host::inspect_plugin_file(sas::test::plugin("sas-sqlite-agenda"));
+  auto manifest = sas::host::plugin_loader::inspect_plugin_file(sas::test::plugin("sas-sqlite-agenda"));
   EXPECT_EQ(manifest.name, "sqlite-agenda");
   EXPECT_EQ(manifest.abi_major, 1U);
   EXPECT_EQ(manifest.threading, "free-threaded");
@@ -54,11 +54,11 @@ TEST_F(LoaderTest, ReadsTheReferencePluginIdentityWithoutLoadingIt) {
 
 TEST_F(LoaderTest, LoadsNegotiatesAndCallsTheProbe) {
   std::vector<std::string> logs;
-  sas::host::HostServices services;
+  sas::host::plugin_loader::HostServices services;
   services.log = [&](int32_t, std::string_view message) { logs.emplace_back(message); };
   const auto fixed = std::chrono::system_clock::time_point(std::chrono::seconds(1700000000));
   services.now = [&] { return fixed; };
-  auto plugin = PluginInstance::load(sas::test::test_plugin("probe"), "", services);
+  auto plugin = plugin_loader::PluginInstance::load(sas::test::test_plugin("probe"), "", services);
   EXPECT_EQ(plugin->manifest().version, "1.2.3");
   EXPECT_EQ(plugin->abi_version(), SAS_ABI_VERSION);
   EXPECT_FALSE(plugin->free_threaded());
@@ -76,12 +76,12 @@ TEST_F(LoaderTest, LoadsNegotiatesAndCallsTheProbe) {
 // waits for the call in flight rather than pulling the plugin from under it.
 TEST_F(LoaderTest, TheStopTokenReachesShouldStopAndShutdownWaitsForTheCallInFlight) {
   using namespace std::chrono_literals;
-  auto plugin = PluginInstance::load(sas::test::test_plugin("probe"), "");
+  auto plugin = plugin_loader::PluginInstance::load(sas::test::test_plugin("probe"), "");
   v1::PluginRequest request;
   request.mutable_search_slots()->add_practitioner_national_ids("deadline");  // polls should_stop()
   std::stop_source stop;
   std::atomic<bool> call_done{false}, shutdown_done{false};
-  sas::host::CallResult result;
+  sas::host::plugin_loader::CallResult result;
   std::thread call([&] {
     v1::PluginResponse response;
     result = plugin->call(request, response, {}, stop.get_token());  // no deadline: only the token stops it
@@ -104,7 +104,7 @@ TEST_F(LoaderTest, TheStopTokenReachesShouldStopAndShutdownWaitsForTheCallInFlig
 }
 
 TEST_F(LoaderTest, NoExceptionCrossesTheBoundary) {
-  auto plugin = PluginInstance::load(sas::test::test_plugin("probe"), "");
+  auto plugin = plugin_loader::PluginInstance::load(sas::test::test_plugin("probe"), "");
   v1::PluginRequest request;
   request.mutable_search_slots()->add_practitioner_national_ids("throw");
   v1::PluginResponse response;
@@ -114,7 +114,7 @@ TEST_F(LoaderTest, NoExceptionCrossesTheBoundary) {
 }
 
 TEST_F(LoaderTest, PluginSeesTheDeadline) {
-  auto plugin = PluginInstance::load(sas::test::test_plugin("probe"), "");
+  auto plugin = plugin_loader::PluginInstance::load(sas::test::test_plugin("probe"), "");
   v1::PluginRequest request;
   request.mutable_search_slots()->add_practitioner_national_ids("deadline");
   v1::PluginResponse response;
@@ -125,7 +125,7 @@ TEST_F(LoaderTest, PluginSeesTheDeadline) {
 }
 
 TEST_F(LoaderTest, SerializedPluginIsNeverCalledConcurrently) {
-  auto plugin = PluginInstance::load(sas::test::test_plugin("probe"), "");
+  auto plugin = plugin_loader::PluginInstance::load(sas::test::test_plugin("probe"), "");
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t) {
@@ -143,7 +143,7 @@ TEST_F(LoaderTest, SerializedPluginIsNeverCalledConcurrently) {
 }
 
 TEST_F(LoaderTest, ShutdownIsIdempotentAndLaterCallsAreRefused) {
-  auto plugin = PluginInstance::load(sas::test::test_plugin("probe"), "");
+  auto plugin = plugin_loader::PluginInstance::load(sas::test::test_plugin("probe"), "");
   plugin->shutdown();
   plugin->shutdown();
   v1::PluginRequest request;
@@ -221,7 +221,7 @@ TEST_F(LoaderTest, ReportsAPluginWhoseInitFails) {
 }
 
 TEST_F(LoaderTest, AcceptsAMinimalRawCPlugin) {
-  auto plugin = PluginInstance::load(sas::test::test_plugin("raw_ok"), "");
+  auto plugin = plugin_loader::PluginInstance::load(sas::test::test_plugin("raw_ok"), "");
   v1::PluginRequest request;
   request.mutable_search_slots();
   v1::PluginResponse response;

@@ -26,7 +26,7 @@ class SqliteAgendaTest : public testing::Test {
     spec.seed = 11;
     spec.first_day = year_month_day(year(2026), month(11), day(23));
     sas::sim::generate_agenda(*dir_ / "agenda.db", spec);
-    keep_ = new std::shared_ptr<sas::host::PluginInstance>(sas::host::PluginInstance::load(
+    keep_ = new std::shared_ptr<sas::host::plugin_loader::PluginInstance>(sas::host::plugin_loader::PluginInstance::load(
         sas::test::plugin("sas-sqlite-agenda"), "db=" + (*dir_ / "agenda.db").string()));
     plugin_ = keep_->get();
   }
@@ -85,12 +85,12 @@ class SqliteAgendaTest : public testing::Test {
   }
 
   static fs::path* dir_;
-  static std::shared_ptr<sas::host::PluginInstance>* keep_;
-  static sas::host::PluginInstance* plugin_;
+  static std::shared_ptr<sas::host::plugin_loader::PluginInstance>* keep_;
+  static sas::host::plugin_loader::PluginInstance* plugin_;
 };
 fs::path* SqliteAgendaTest::dir_ = nullptr;
-std::shared_ptr<sas::host::PluginInstance>* SqliteAgendaTest::keep_ = nullptr;
-sas::host::PluginInstance* SqliteAgendaTest::plugin_ = nullptr;
+std::shared_ptr<sas::host::plugin_loader::PluginInstance>* SqliteAgendaTest::keep_ = nullptr;
+sas::host::plugin_loader::PluginInstance* SqliteAgendaTest::plugin_ = nullptr;
 
 const int64_t kMonday =
     sys_seconds(sys_days(year_month_day(year(2026), month(11), day(23)))).time_since_epoch().count();

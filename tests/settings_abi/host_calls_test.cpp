@@ -52,7 +52,7 @@ std::string from_hex(const std::string& hex) {
 }
 
 // The host side every test shares: a store in a fresh directory, the Service over it, and the
-// router that serve wires into HostServices::handle_request.
+// router that serve wires into plugin_loader::HostServices::handle_request.
 class SettingsHostTest : public testing::Test {
  protected:
   void SetUp() override {
@@ -70,21 +70,21 @@ class SettingsHostTest : public testing::Test {
   // Loads `path` with the router as its host calls; `available` false: every call answers
   // SAS_ERR_UNAVAILABLE first (a host whose store is down).
   void load(const fs::path& path, const std::string& config) {
-    calls_ = std::make_shared<ds::HostCalls>(service_, sas::host::inspect_plugin_file(path).name);
-    sas::host::HostServices services;
+    calls_ = std::make_shared<ds::HostCalls>(service_, sas::host::plugin_loader::inspect_plugin_file(path).name);
+    sas::host::plugin_loader::HostServices services;
     services.handle_request = [calls = calls_, this](const v1::HostRequest& request, v1::HostResponse& response) {
       ++host_calls_;
-      if (!available_) return sas::host::CallResult{SAS_ERR_UNAVAILABLE, "store down (test)"};
+      if (!available_) return sas::host::plugin_loader::CallResult{SAS_ERR_UNAVAILABLE, "store down (test)"};
       return calls->handle(request, response);
     };
-    plugin_ = sas::host::PluginInstance::load(path, config, services);
+    plugin_ = sas::host::plugin_loader::PluginInstance::load(path, config, services);
   }
 
   fs::path dir_;
   std::shared_ptr<ds::SettingsRepository> repository_;
   std::shared_ptr<ds::Service> service_;
   std::shared_ptr<ds::HostCalls> calls_;
-  std::shared_ptr<sas::host::PluginInstance> plugin_;
+  std::shared_ptr<sas::host::plugin_loader::PluginInstance> plugin_;
   std::atomic<bool> available_{true};
   std::atomic<int> host_calls_{0};
 };
@@ -110,7 +110,7 @@ class HostMethods : public SettingsHostTest {
     v1::PluginRequest plugin_request;
     plugin_request.mutable_search_slots()->add_practitioner_national_ids(to_hex(request.SerializeAsString()));
     v1::PluginResponse plugin_response;
-    const sas::host::CallResult result = plugin_->call(plugin_request, plugin_response);
+    const sas::host::plugin_loader::CallResult result = plugin_->call(plugin_request, plugin_response);
     EXPECT_TRUE(result.ok()) << result.message;
     Answer answer;
     if (!result.ok() || plugin_response.search_slots().practitioners_size() != 1) return answer;

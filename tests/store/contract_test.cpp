@@ -20,7 +20,7 @@ namespace {
 namespace store = sas::host::store;
 namespace ra = sas::host::regulator_accounts;
 namespace billing = sas::host::billing;
-namespace appointments = sas::host::appointments;
+namespace appointment_notifications = sas::host::appointment_notifications;
 namespace ds = sas::host::doctor_settings;
 using Clock = std::chrono::system_clock;
 using namespace std::chrono_literals;
@@ -282,7 +282,7 @@ TYPED_TEST(StoreContract, LedgerListsAHalfOpenRangeInTimeOrder) {
 
 // ---- INT_R03 outbox --------------------------------------------------------------------------
 
-appointments::NotificationInput notification(const std::string& appointment, const std::string& event,
+appointment_notifications::NotificationInput notification(const std::string& appointment, const std::string& event,
                                              Clock::time_point at = kT0) {
   return {"urn:oid:1.1.111.1.11.1.1.1|" + appointment, event, R"({"type":")" + event + "\"}",
           R"({"resourceType":"Appointment","status":")" + event + "\"}", at};
@@ -336,7 +336,7 @@ TYPED_TEST(StoreContract, OutboxClaimsKeepEachAppointmentsOrderThroughRetriesAnd
   EXPECT_EQ(this->open().outbox->rows("", 0, 1)[0].attempts, 1);
 
   // a#1 fails (retry in a minute), b#1 is refused (dead letter).
-  using Kind = appointments::DeliveryOutcome::Kind;
+  using Kind = appointment_notifications::DeliveryOutcome::Kind;
   s.outbox->finish(
       {{first[0].id, Kind::retry, "POST", 503, "HTTP 503", "", now, now + 60s},
        {first[1].id, Kind::dead, "POST", 422, "HTTP 422", R"({"resourceType":"OperationOutcome"})", now, now}});
@@ -381,7 +381,7 @@ TYPED_TEST(StoreContract, OutboxClaimsKeepEachAppointmentsOrderThroughRetriesAnd
 TYPED_TEST(StoreContract, OutboxClaimsFromTwoHostsAtOnceNeverShareARow) {
   auto a = this->open();
   auto b = this->open();
-  std::vector<appointments::NotificationInput> inputs;
+  std::vector<appointment_notifications::NotificationInput> inputs;
   for (int i = 0; i < 300; ++i) inputs.push_back(notification("apt-" + std::to_string(i), "booked"));
   a.outbox->enqueue(inputs);
   std::vector<std::vector<int64_t>> claimed(8);
@@ -418,7 +418,7 @@ TYPED_TEST(StoreContract, OutboxAnExpiredClaimIsClaimableAgainAndFinishEndsALeas
   EXPECT_EQ(taken_over[0].next_attempt_at, kT0 + 90s);
   // B finishes before its lease ends: a#1 delivered (a#2 is claimable at once), c#1 retried at
   // kT0 + 45 s, earlier than the lease.
-  using Kind = appointments::DeliveryOutcome::Kind;
+  using Kind = appointment_notifications::DeliveryOutcome::Kind;
   b.outbox->finish({{taken_over[0].id, Kind::delivered, "PUT", 200, "", "", kT0 + 31s, kT0 + 31s},
                     {taken_over[1].id, Kind::retry, "POST", 503, "HTTP 503", "", kT0 + 31s, kT0 + 45s}});
   const auto next = a.outbox->claim(kT0 + 31s, 10, kT0 + 60s);
@@ -433,7 +433,7 @@ TYPED_TEST(StoreContract, OutboxHoldsLaterEventsBehindADeadLetter) {
   s.outbox->enqueue({notification("a", "booked"), notification("a", "cancelled")});
   const auto claimed = s.outbox->claim(kT0, 10, kT0 + 5s);
   ASSERT_EQ(claimed.size(), 1U);
-  s.outbox->finish({{claimed[0].id, appointments::DeliveryOutcome::Kind::dead, "POST", 400, "", "", kT0, kT0}});
+  s.outbox->finish({{claimed[0].id, appointment_notifications::DeliveryOutcome::Kind::dead, "POST", 400, "", "", kT0, kT0}});
   EXPECT_TRUE(s.outbox->claim(kT0 + 1h, 10, kT0 + 1h + 5s).empty());
   EXPECT_EQ(s.outbox->counts().blocked, 1);
   EXPECT_EQ(s.outbox->next_due(), std::nullopt) << "nothing is claimable until the dead letter is replayed";

@@ -41,7 +41,7 @@ std::string with_hex(std::string columns, const std::string& hex) {
 }
 
 void fill(store::Store& s) {
-  namespace appointments = sas::host::appointments;
+  namespace appointment_notifications = sas::host::appointment_notifications;
   namespace ra = sas::host::regulator_accounts;
   // Audit: a finished request, an unfinished one, a body with NUL and non-UTF-8 bytes.
   const int64_t first =
@@ -80,7 +80,7 @@ void fill(store::Store& s) {
   s.outbox->enqueue({{"k|b", "cancelled", "{}", "{}", kT0 + 1s}, {"k|a", "cancelled", "{}", "{}", kT0 + 1s}});
   const auto claimed = s.outbox->claim(kT0 + 2s, 10, kT0 + 1h);
   ASSERT_EQ(claimed.size(), 4U);
-  using Kind = appointments::DeliveryOutcome::Kind;
+  using Kind = appointment_notifications::DeliveryOutcome::Kind;
   s.outbox->finish({{claimed[0].id, Kind::delivered, "POST", 201, "", "{}", kT0 + 3s, kT0 + 3s},
                     {claimed[1].id, Kind::dead, "POST", 422, "HTTP 422", "{\"oo\":1}", kT0 + 3s, kT0 + 3s},
                     {claimed[2].id, Kind::retry, "POST", 503, "HTTP 503", "", kT0 + 3s, kT0 + 60s}});
@@ -136,7 +136,7 @@ TEST_F(StoreMigrateTest, CopiesEveryRowOfEveryTableAsItIs) {
   ASSERT_EQ(now.size(), 1U) << "a's cancellation, after its delivered booking";
   EXPECT_EQ(now[0].appointment_key, "k|a");
   EXPECT_EQ(now[0].sequence, 2);
-  s.outbox->finish({{now[0].id, sas::host::appointments::DeliveryOutcome::Kind::delivered, "PUT", 200, "", "",
+  s.outbox->finish({{now[0].id, sas::host::appointment_notifications::DeliveryOutcome::Kind::delivered, "PUT", 200, "", "",
                      kT0 + 11s, kT0 + 11s}});
   const auto later = s.outbox->claim(kT0 + 2h, 10, kT0 + 3h);
   EXPECT_EQ(later.size(), 2U) << "c's retry and d's expired lease";

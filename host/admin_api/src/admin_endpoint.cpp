@@ -212,7 +212,7 @@ server::Response AdminEndpoint::handle(const server::Request& request) const {
     response = route(request, client);
   } catch (const Refusal& e) {
     response = error_response(e.status(), e.what(), e.headers());
-  } catch (const appointments::InvalidEvent& e) {
+  } catch (const appointment_notifications::InvalidEvent& e) {
     response = error_response(400, std::string("invalid appointment event: ") + e.what());
   } catch (const ds::SettingsError& e) {
     response = error_response(400, e.what());
@@ -381,7 +381,7 @@ server::Response AdminEndpoint::route(const server::Request& request, std::strin
       throw Refusal(400, "the request body must be an event object or an array of them");
     if (body.is_array() && body.get_array().empty()) throw Refusal(400, "the array holds no event");
     std::vector<std::string> problems;
-    std::vector<appointments::Event> events = appointments::events_from_json(body, &problems);
+    std::vector<appointment_notifications::Event> events = appointment_notifications::events_from_json(body, &problems);
     if (!problems.empty()) {
       std::string message = "invalid appointment event: ";
       for (std::size_t i = 0; i < problems.size(); ++i) message += (i ? "; " : "") + problems[i];
@@ -397,9 +397,9 @@ server::Response AdminEndpoint::route(const server::Request& request, std::strin
     require_method(request, {"GET"});
     Params params(url, {});
     auto& outbox = *options_.outbox->repository();
-    const appointments::OutboxCounts counts = outbox.counts();
+    const appointment_notifications::OutboxCounts counts = outbox.counts();
     json::array dead;
-    for (const auto& n : outbox.rows("dead", 0, 1000)) dead.push_back(appointments::to_json(n));
+    for (const auto& n : outbox.rows("dead", 0, 1000)) dead.push_back(appointment_notifications::to_json(n));
     json::object answer{{"pending", counts.pending},
                         {"delivered", counts.delivered},
                         {"dead", counts.dead},

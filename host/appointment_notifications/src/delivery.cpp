@@ -10,7 +10,7 @@
 #include <random>
 #include <stdexcept>
 
-namespace sas::host::appointments {
+namespace sas::host::appointment_notifications {
 
 namespace {
 
@@ -357,4 +357,4 @@ void Delivery::wake() {
 
 DeliveryStats Delivery::stats() const { return {impl_->delivered.load(), impl_->retried.load(), impl_->dead.load()}; }
 
-}  // namespace sas::host::appointments
+}  // namespace sas::host::appointment_notifications

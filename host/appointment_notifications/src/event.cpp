@@ -7,7 +7,7 @@
 #include "sas/sdk/datetime.hpp"
 #include "sas/sdk/ids.hpp"
 
-namespace sas::host::appointments {
+namespace sas::host::appointment_notifications {
 
 namespace json = boost::json;
 namespace v1 = sas::plugin::v1;
@@ -251,4 +251,4 @@ json::object build_resource(const Event& e) {
   return fhir::appointment(a);
 }
 
-}  // namespace sas::host::appointments
+}  // namespace sas::host::appointment_notifications

@@ -5,7 +5,7 @@
 #include "sas/host/fhir/json.hpp"
 #include "sas/sdk/datetime.hpp"
 
-namespace sas::host::appointments {
+namespace sas::host::appointment_notifications {
 
 namespace {
 
@@ -134,4 +134,4 @@ boost::json::object to_json(const Notification& n) {
   return row;
 }
 
-}  // namespace sas::host::appointments
+}  // namespace sas::host::appointment_notifications

@@ -50,7 +50,7 @@ HostCalls::HostCalls(std::shared_ptr<const BillingService> service) : service_(s
 
 HostCalls::~HostCalls() { stop(); }
 
-CallResult HostCalls::handle(const v1::HostRequest& request, v1::HostResponse& response) {
+plugin_loader::CallResult HostCalls::handle(const v1::HostRequest& request, v1::HostResponse& response) {
   if (request.method_case() != v1::HostRequest::kReportConsultation) {
     return {SAS_ERR_UNIMPLEMENTED,
             "this host does not answer host method " + std::to_string(static_cast<int>(request.method_case()))};
@@ -73,7 +73,7 @@ CallResult HostCalls::handle(const v1::HostRequest& request, v1::HostResponse& r
   }
 }
 
-void HostCalls::attach(std::weak_ptr<Plugin> plugin) {
+void HostCalls::attach(std::weak_ptr<plugin_loader::Plugin> plugin) {
   auto locked = plugin.lock();
   if (!locked) return;
   const auto& flows = locked->manifest().flows;
@@ -100,7 +100,7 @@ void HostCalls::deliver() {
     lock.unlock();
     if (auto plugin = plugin_.lock()) {
       v1::PluginResponse response;
-      const CallResult result =
+      const plugin_loader::CallResult result =
           plugin->call(request, response, std::chrono::system_clock::now() + std::chrono::seconds(30));
       if (!result.ok()) {
         std::fprintf(stderr, "sas-host: apply_billing_decision for consultation %s failed: %s\n",

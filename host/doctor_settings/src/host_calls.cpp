@@ -20,13 +20,13 @@ int64_t seconds_of(Clock::time_point t) {
 // The request's practitioner, prefixed; SettingsError naming the proto field otherwise.
 std::string practitioner_of(const std::string& raw) { return normalize_practitioner(raw, "practitioner_national_id"); }
 
-CallResult get_settings(Service& service, const v1::GetDoctorSettingsRequest& request,
+plugin_loader::CallResult get_settings(Service& service, const v1::GetDoctorSettingsRequest& request,
                         v1::GetDoctorSettingsResponse& response) {
   *response.mutable_settings() = settings_to_message(service.get(practitioner_of(request.practitioner_national_id())));
   return {};
 }
 
-CallResult set_settings(Service& service, const Actor& actor, const v1::SetDoctorSettingsRequest& request,
+plugin_loader::CallResult set_settings(Service& service, const Actor& actor, const v1::SetDoctorSettingsRequest& request,
                         v1::SetDoctorSettingsResponse& response) {
   const std::string practitioner = practitioner_of(request.practitioner_national_id());
   SettingsPatch patch;
@@ -43,7 +43,7 @@ CallResult set_settings(Service& service, const Actor& actor, const v1::SetDocto
   return {};
 }
 
-CallResult list_rules(Service& service, const v1::ListPublicationRulesRequest& request,
+plugin_loader::CallResult list_rules(Service& service, const v1::ListPublicationRulesRequest& request,
                       v1::ListPublicationRulesResponse& response) {
   for (const Rule& rule : service.rules(practitioner_of(request.practitioner_national_id()))) {
     *response.add_rules() = rule_to_message(rule);
@@ -51,7 +51,7 @@ CallResult list_rules(Service& service, const v1::ListPublicationRulesRequest& r
   return {};
 }
 
-CallResult add_rule(Service& service, const Actor& actor, const v1::AddPublicationRuleRequest& request,
+plugin_loader::CallResult add_rule(Service& service, const Actor& actor, const v1::AddPublicationRuleRequest& request,
                     v1::AddPublicationRuleResponse& response) {
   const std::string practitioner = practitioner_of(request.practitioner_national_id());
   json::value rule;
@@ -64,13 +64,13 @@ CallResult add_rule(Service& service, const Actor& actor, const v1::AddPublicati
   return {};
 }
 
-CallResult remove_rule(Service& service, const Actor& actor, const v1::RemovePublicationRuleRequest& request,
+plugin_loader::CallResult remove_rule(Service& service, const Actor& actor, const v1::RemovePublicationRuleRequest& request,
                        v1::RemovePublicationRuleResponse&) {
   service.remove_rule(practitioner_of(request.practitioner_national_id()), request.rule_id(), actor);
   return {};
 }
 
-CallResult explain_slots(Service& service, const v1::ExplainPublicationRequest& request,
+plugin_loader::CallResult explain_slots(Service& service, const v1::ExplainPublicationRequest& request,
                          v1::ExplainPublicationResponse& response) {
   const std::shared_ptr<const Snapshot> snapshot = service.snapshot();
   for (const v1::Slot& slot : request.agenda().slots()) {
@@ -107,7 +107,7 @@ Actor HostCalls::actor(const std::string& changed_by) const {
   return Actor{changed_by.empty() ? plugin_name_ : changed_by, "plugin"};
 }
 
-CallResult HostCalls::handle(const v1::HostRequest& request, v1::HostResponse& response) const {
+plugin_loader::CallResult HostCalls::handle(const v1::HostRequest& request, v1::HostResponse& response) const {
   try {
     switch (request.method_case()) {
       case v1::HostRequest::kGetDoctorSettings:

@@ -9,7 +9,7 @@
 #include <sas/host/slot_search/capability.hpp>
 #include <sas/host/slot_search/service.hpp>
 
-namespace sas::host {
+namespace sas::host::fhir_server {
 namespace {
 
 namespace fhir = sas::host::fhir;
@@ -30,7 +30,7 @@ std::string_view path_of(std::string_view target) { return target.substr(0, targ
 
 }  // namespace
 
-FhirEndpoint::FhirEndpoint(std::shared_ptr<Plugin> plugin, FhirEndpointOptions options)
+FhirEndpoint::FhirEndpoint(std::shared_ptr<plugin_loader::Plugin> plugin, FhirEndpointOptions options)
     : plugin_(std::move(plugin)), options_(std::move(options)) {
   auto url = boost::urls::parse_absolute_uri(options_.base_url);
   if (!url) throw std::invalid_argument("--base-url '" + options_.base_url + "' is not an absolute URL");
@@ -131,4 +131,4 @@ server::Response FhirEndpoint::metadata() const {
   return fhir::fhir_response(200, std::move(statement));
 }
 
-}  // namespace sas::host
+}  // namespace sas::host::fhir_server

@@ -9,7 +9,7 @@
 #include <sas/host/plugin_loader/manifest.hpp>
 #include <sstream>
 
-namespace sas::host {
+namespace sas::host::plugin_loader {
 namespace {
 
 #if defined(__x86_64__)
@@ -246,4 +246,4 @@ PluginManifest inspect_plugin_file(const std::filesystem::path& path) {
   return manifest;
 }
 
-}  // namespace sas::host
+}  // namespace sas::host::plugin_loader

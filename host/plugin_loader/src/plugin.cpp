@@ -8,7 +8,7 @@
 #include <type_traits>
 #include <unordered_map>
 
-namespace sas::host {
+namespace sas::host::plugin_loader {
 
 namespace v1 = sas::plugin::v1;
 
@@ -310,4 +310,4 @@ CallResult PluginInstance::call(const v1::PluginRequest& request, v1::PluginResp
   return result;
 }
 
-}  // namespace sas::host
+}  // namespace sas::host::plugin_loader

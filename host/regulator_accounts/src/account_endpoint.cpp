@@ -70,7 +70,7 @@ std::string return_preference(const server::Request& request) {
 
 }  // namespace
 
-AccountEndpoint::AccountEndpoint(std::shared_ptr<Plugin> plugin, std::shared_ptr<AccountAudit> audit,
+AccountEndpoint::AccountEndpoint(std::shared_ptr<plugin_loader::Plugin> plugin, std::shared_ptr<AccountAudit> audit,
                                  AccountEndpointOptions options)
     : plugin_(std::move(plugin)), audit_(std::move(audit)), options_(std::move(options)) {
   routed_ = plugin_ != nullptr && plugin_->manifest().declares_flow(std::string(kFlow));
@@ -217,7 +217,7 @@ server::Response AccountEndpoint::decide(const server::Request& request, Operati
   *write.mutable_account() = account;
 
   v1::PluginResponse plugin_response;
-  const CallResult result = plugin_->call(plugin_request, plugin_response,
+  const plugin_loader::CallResult result = plugin_->call(plugin_request, plugin_response,
                                           std::chrono::system_clock::now() + options_.plugin_deadline, request.stop);
   if (!result.ok()) {
     outcome.plugin_status = status_name(result.status);

@@ -20,7 +20,7 @@ constexpr std::size_t kMaxRememberedWarnings = 1000;
 
 }  // namespace
 
-SearchService::SearchService(std::shared_ptr<Plugin> plugin, SearchServiceOptions options)
+SearchService::SearchService(std::shared_ptr<plugin_loader::Plugin> plugin, SearchServiceOptions options)
     : plugin_(std::move(plugin)), options_(std::move(options)) {}
 
 std::optional<fhir::HttpError> SearchService::call_plugin(const v1::SearchSlotsRequest& request,
@@ -29,7 +29,7 @@ std::optional<fhir::HttpError> SearchService::call_plugin(const v1::SearchSlotsR
   if (deadline == Deadline{}) deadline = std::chrono::system_clock::now() + options_.plugin_deadline;
   v1::PluginRequest plugin_request;
   *plugin_request.mutable_search_slots() = request;
-  const CallResult result = plugin_->call(plugin_request, answer, deadline, std::move(stop));
+  const plugin_loader::CallResult result = plugin_->call(plugin_request, answer, deadline, std::move(stop));
   if (result.ok()) return std::nullopt;
   auto error = fhir::plugin_failure(result.status, result.message);
   if (options_.log) {

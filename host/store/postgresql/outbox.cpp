@@ -12,11 +12,11 @@
 namespace sas::host::store::postgresql {
 namespace {
 
-using appointments::DeliveryOutcome;
-using appointments::Notification;
-using appointments::NotificationIds;
-using appointments::NotificationInput;
-using appointments::OutboxCounts;
+using appointment_notifications::DeliveryOutcome;
+using appointment_notifications::Notification;
+using appointment_notifications::NotificationIds;
+using appointment_notifications::NotificationInput;
+using appointment_notifications::OutboxCounts;
 
 #define OUTBOX_COLUMNS                                                                                           \
   "o.id, o.appointment_key, o.sequence, o.event, o.event_json, o.resource, o.reported_at, o.state, o.attempts, " \
@@ -27,7 +27,7 @@ using appointments::OutboxCounts;
   "o.state = 'pending' AND NOT EXISTS (SELECT 1 FROM appointment_outbox p WHERE p.appointment_key = " \
   "o.appointment_key AND p.sequence < o.sequence AND p.state <> 'delivered')"
 
-class PgOutbox final : public appointments::OutboxRepository {
+class PgOutbox final : public appointment_notifications::OutboxRepository {
  public:
   explicit PgOutbox(std::shared_ptr<Pool> pool) : pool_(std::move(pool)) {}
 
@@ -174,7 +174,7 @@ class PgOutbox final : public appointments::OutboxRepository {
 
 }  // namespace
 
-std::shared_ptr<appointments::OutboxRepository> open_outbox(std::shared_ptr<Pool> pool) {
+std::shared_ptr<appointment_notifications::OutboxRepository> open_outbox(std::shared_ptr<Pool> pool) {
   return std::make_shared<PgOutbox>(std::move(pool));
 }
 

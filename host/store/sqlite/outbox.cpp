@@ -6,13 +6,13 @@
 namespace sas::host::store::sqlite {
 namespace {
 
-using appointments::DeliveryOutcome;
-using appointments::Notification;
-using appointments::NotificationIds;
-using appointments::NotificationInput;
-using appointments::OutboxCounts;
+using appointment_notifications::DeliveryOutcome;
+using appointment_notifications::Notification;
+using appointment_notifications::NotificationIds;
+using appointment_notifications::NotificationInput;
+using appointment_notifications::OutboxCounts;
 
-class SqliteOutbox final : public appointments::OutboxRepository {
+class SqliteOutbox final : public appointment_notifications::OutboxRepository {
  public:
   SqliteOutbox(const std::string& path, const std::string& url) : db_(path, url) {}
 
@@ -171,7 +171,7 @@ class SqliteOutbox final : public appointments::OutboxRepository {
 
 }  // namespace
 
-std::shared_ptr<appointments::OutboxRepository> open_outbox(const std::string& path, const std::string& url) {
+std::shared_ptr<appointment_notifications::OutboxRepository> open_outbox(const std::string& path, const std::string& url) {
   return std::make_shared<SqliteOutbox>(path, url);
 }
 

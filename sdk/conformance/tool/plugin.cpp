@@ -1,5 +1,5 @@
 // sas-conformance plugin: loads a vendor plugin in process through the host's own machinery
-// (plugin_loader, slot_search, the FhirEndpoint that `sas-host serve` puts behind its HTTPS
+// (plugin_loader, slot_search, the fhir_server::FhirEndpoint that `sas-host serve` puts behind its HTTPS
 // server) and runs the same scenarios as endpoint mode on what the host would emit, without
 // network or TLS. In addition it checks the plugin's own answer for what the host had to repair
 // or drop (its build warnings): data the platform would never see.
@@ -32,10 +32,10 @@ namespace {
 
 constexpr const char* kBase = "https://sas-conformance.invalid/sas";
 
-// The host's FhirEndpoint, called as its HTTPS server calls it for an authenticated platform.
+// The host's fhir_server::FhirEndpoint, called as its HTTPS server calls it for an authenticated platform.
 class InProcessTransport : public Transport {
  public:
-  explicit InProcessTransport(std::shared_ptr<const sas::host::FhirEndpoint> endpoint)
+  explicit InProcessTransport(std::shared_ptr<const sas::host::fhir_server::FhirEndpoint> endpoint)
       : endpoint_(std::move(endpoint)) {}
 
   HttpReply send(const std::string& method, const std::string& target, const std::string& body) override {
@@ -64,7 +64,7 @@ class InProcessTransport : public Transport {
   }
 
  private:
-  std::shared_ptr<const sas::host::FhirEndpoint> endpoint_;
+  std::shared_ptr<const sas::host::fhir_server::FhirEndpoint> endpoint_;
 };
 
 // Blank strings anywhere in the plugin's answer (an empty element the host must drop).
@@ -164,21 +164,21 @@ int plugin(const Args& args) {
   int code = 1;
   try {
     const auto t0 = std::chrono::steady_clock::now();
-    sas::host::HostServices services;
+    sas::host::plugin_loader::HostServices services;
     services.log = [](int32_t, std::string_view) {};
     services.now = [now = scenario.now] { return std::chrono::system_clock::time_point(now); };
     auto plugin =
-        sas::host::PluginInstance::load(v["plugin"].as<std::string>(), v["plugin-config"].as<std::string>(), services);
+        sas::host::plugin_loader::PluginInstance::load(v["plugin"].as<std::string>(), v["plugin-config"].as<std::string>(), services);
     run->info("mode", "plugin");
     run->info("plugin", plugin->manifest().name + " " + plugin->manifest().version);
     run->info("now", sas::sdk::datetime::format_utc(scenario.now));
     std::string ids;
     for (const auto& id : scenario.practitioners) ids += (ids.empty() ? "" : ",") + id;
     run->info("practitioners", ids);
-    sas::host::FhirEndpointOptions endpoint_options;
+    sas::host::fhir_server::FhirEndpointOptions endpoint_options;
     endpoint_options.base_url = kBase;
     endpoint_options.account_audit = sas::host::store::open("sqlite:" + (work / "store.db").string()).account_audit;
-    auto endpoint = std::make_shared<const sas::host::FhirEndpoint>(plugin, endpoint_options);
+    auto endpoint = std::make_shared<const sas::host::fhir_server::FhirEndpoint>(plugin, endpoint_options);
     InProcessTransport transport(endpoint);
     run_search_scenarios(*run, transport, *context.profiles, scenario);
     if (run->selected("R01-FAQ-10") || run->any_selected("R01-FAQ-"))

@@ -23,7 +23,7 @@ namespace sas::host {
 namespace doctor_settings {
 class Service;
 }
-namespace appointments {
+namespace appointment_notifications {
 class Outbox;
 }
 namespace slot_search {
@@ -50,8 +50,8 @@ struct AdminEndpointOptions {
   // The bearer token; empty: only certificate-authenticated clients are let in.
   std::string token;
   std::shared_ptr<doctor_settings::Service> settings;  // required
-  std::shared_ptr<appointments::Outbox> outbox;        // required
-  std::shared_ptr<Plugin> plugin;                      // for explain; without one, explain answers 503
+  std::shared_ptr<appointment_notifications::Outbox> outbox;        // required
+  std::shared_ptr<plugin_loader::Plugin> plugin;                      // for explain; without one, explain answers 503
   std::chrono::milliseconds plugin_deadline{4000};     // one plugin call (explain)
   // One line per request (method, path, status, client); none when empty.
   std::function<void(std::string_view)> log;

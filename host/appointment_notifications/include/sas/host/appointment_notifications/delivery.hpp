@@ -27,7 +27,7 @@
 
 #include <sas/host/appointment_notifications/outbox_repository.hpp>
 
-namespace sas::host::appointments {
+namespace sas::host::appointment_notifications {
 
 struct DeliveryOptions {
   std::string base;                             // the platform's FHIR base, e.g. https://sas.sante.fr/fhir
@@ -79,4 +79,4 @@ class Delivery {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace sas::host::appointments
+}  // namespace sas::host::appointment_notifications

@@ -12,7 +12,7 @@
 
 #include "sas/plugin/v1/plugin.pb.h"
 
-namespace sas::host::appointments {
+namespace sas::host::appointment_notifications {
 
 enum class EventType { booked, rescheduled, cancelled, fulfilled, noshow };
 std::string_view to_string(EventType type);
@@ -62,4 +62,4 @@ std::optional<Event> from_proto(const sas::plugin::v1::AppointmentEvent& message
 // The FrAppointmentSAS resource of a checked event.
 boost::json::object build_resource(const Event& event);
 
-}  // namespace sas::host::appointments
+}  // namespace sas::host::appointment_notifications

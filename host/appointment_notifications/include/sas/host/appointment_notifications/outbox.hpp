@@ -22,7 +22,7 @@
 #include "sas/host/appointment_notifications/event.hpp"
 #include "sas/plugin/v1/plugin.pb.h"
 
-namespace sas::host::appointments {
+namespace sas::host::appointment_notifications {
 
 // The event was refused; what() lists the problems, one per line.
 class InvalidEvent : public std::invalid_argument {
@@ -81,4 +81,4 @@ class Outbox {
 // platform's answer as `outcome` (parsed when it is JSON).
 boost::json::object to_json(const Notification& notification);
 
-}  // namespace sas::host::appointments
+}  // namespace sas::host::appointment_notifications

@@ -12,7 +12,7 @@
 
 #include <sas/host/store/error.hpp>
 
-namespace sas::host::appointments {
+namespace sas::host::appointment_notifications {
 
 struct NotificationInput {
   std::string appointment_key;  // "SYSTEM|ID": the appointment's technical identifier
@@ -107,4 +107,4 @@ class OutboxRepository {
   virtual std::size_t replay(std::optional<int64_t> id, std::chrono::system_clock::time_point now) = 0;
 };
 
-}  // namespace sas::host::appointments
+}  // namespace sas::host::appointment_notifications

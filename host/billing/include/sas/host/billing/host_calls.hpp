@@ -22,12 +22,12 @@ class HostCalls {
   HostCalls(const HostCalls&) = delete;
   HostCalls& operator=(const HostCalls&) = delete;
 
-  // For HostServices::handle_request. Thread-safe.
-  CallResult handle(const v1::HostRequest& request, v1::HostResponse& response);
+  // For plugin_loader::HostServices::handle_request. Thread-safe.
+  plugin_loader::CallResult handle(const v1::HostRequest& request, v1::HostResponse& response);
 
   // Starts delivering apply_billing_decision to `plugin` when its manifest lists the flow
   // "sas-billing". Decisions made before attach are delivered then.
-  void attach(std::weak_ptr<Plugin> plugin);
+  void attach(std::weak_ptr<plugin_loader::Plugin> plugin);
   // Delivers what is queued, then stops. Idempotent; call before shutting the plugin down.
   void stop();
   // Waits until nothing is queued or in delivery (tests).
@@ -40,7 +40,7 @@ class HostCalls {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<v1::BillingDecision> queue_;
-  std::weak_ptr<Plugin> plugin_;
+  std::weak_ptr<plugin_loader::Plugin> plugin_;
   bool stopping_ = false;
   bool busy_ = false;
   bool delivering_ = true;  // false once attach found a plugin without the sas-billing flow

@@ -25,9 +25,9 @@ class HostCalls {
   // `plugin_name`: the manifest name, who a change is by when the request says nobody.
   HostCalls(std::shared_ptr<Service> service, std::string plugin_name);
 
-  // For HostServices::handle_request. Thread-safe; never calls back into the plugin. Any other
+  // For plugin_loader::HostServices::handle_request. Thread-safe; never calls back into the plugin. Any other
   // method: SAS_ERR_UNIMPLEMENTED.
-  CallResult handle(const v1::HostRequest& request, v1::HostResponse& response) const;
+  plugin_loader::CallResult handle(const v1::HostRequest& request, v1::HostResponse& response) const;
 
  private:
   Actor actor(const std::string& changed_by) const;

@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-namespace sas::host {
+namespace sas::host::fhir_server {
 
 namespace doctor_settings {
 class Service;
@@ -45,7 +45,7 @@ class SearchService;
 
 class FhirEndpoint {
  public:
-  FhirEndpoint(std::shared_ptr<Plugin> plugin, FhirEndpointOptions options);
+  FhirEndpoint(std::shared_ptr<plugin_loader::Plugin> plugin, FhirEndpointOptions options);
 
   // Thread-safe; never throws.
   server::Response handle(const server::Request& request) const;
@@ -57,11 +57,11 @@ class FhirEndpoint {
   server::Response practitioner(const server::Request& request, std::string_view path) const;
   server::Response metadata() const;
 
-  std::shared_ptr<Plugin> plugin_;
+  std::shared_ptr<plugin_loader::Plugin> plugin_;
   std::shared_ptr<const regulator_accounts::AccountEndpoint> accounts_;
   std::shared_ptr<const slot_search::SearchService> search_;  // INT_R01
   FhirEndpointOptions options_;
   std::string base_path_;  // "" or "/sas"
 };
 
-}  // namespace sas::host
+}  // namespace sas::host::fhir_server

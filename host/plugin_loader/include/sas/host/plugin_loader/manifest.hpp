@@ -10,7 +10,7 @@
 
 #include <sas/plugin_abi.h>
 
-namespace sas::host {
+namespace sas::host::plugin_loader {
 
 // Every refusal to inspect or load a plugin: one line saying why, and the ABI status.
 class PluginError : public std::runtime_error {
@@ -46,4 +46,4 @@ PluginManifest parse_manifest(const std::string& text);
 // "SAS_ERR_INVALID_ARGUMENT" etc.
 const char* status_name(sas_status status);
 
-}  // namespace sas::host
+}  // namespace sas::host::plugin_loader

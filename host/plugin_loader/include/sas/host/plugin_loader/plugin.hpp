@@ -14,7 +14,7 @@
 #include <stop_token>
 #include <string>
 
-namespace sas::host {
+namespace sas::host::plugin_loader {
 
 struct CallResult {
   sas_status status = SAS_OK;
@@ -95,4 +95,4 @@ class PluginInstance final : public Plugin {
   bool shut_down_ = false;
 };
 
-}  // namespace sas::host
+}  // namespace sas::host::plugin_loader

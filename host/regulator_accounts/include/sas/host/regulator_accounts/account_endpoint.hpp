@@ -30,7 +30,7 @@ class AccountEndpoint {
  public:
   // `audit` may be null only in tests that never send an account request: without an audit every
   // request is refused (500), since the host must not act unrecorded.
-  AccountEndpoint(std::shared_ptr<Plugin> plugin, std::shared_ptr<AccountAudit> audit, AccountEndpointOptions options);
+  AccountEndpoint(std::shared_ptr<plugin_loader::Plugin> plugin, std::shared_ptr<AccountAudit> audit, AccountEndpointOptions options);
 
   // Whether the plugin declares the flow; when not, every request gets 501.
   bool routed() const { return routed_; }
@@ -47,7 +47,7 @@ class AccountEndpoint {
   server::Response decide(const server::Request& request, Operation operation, std::string_view query_or_id,
                           int64_t audit_id, AccountRequestOutcome& outcome) const;
 
-  std::shared_ptr<Plugin> plugin_;
+  std::shared_ptr<plugin_loader::Plugin> plugin_;
   std::shared_ptr<AccountAudit> audit_;
   AccountEndpointOptions options_;
   bool routed_ = false;

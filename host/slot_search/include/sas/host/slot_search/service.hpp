@@ -60,7 +60,7 @@ class SearchService {
  public:
   using Deadline = std::chrono::system_clock::time_point;
 
-  SearchService(std::shared_ptr<Plugin> plugin, SearchServiceOptions options);
+  SearchService(std::shared_ptr<plugin_loader::Plugin> plugin, SearchServiceOptions options);
 
   // The whole search from a raw request target ("/Slot?...", as parse_slot_query takes it).
   // `answer` receives the plugin's answer, after the settings (the caller owns it, so that it
@@ -85,7 +85,7 @@ class SearchService {
  private:
   void log_warnings(const BuildReport& report) const;
 
-  std::shared_ptr<Plugin> plugin_;
+  std::shared_ptr<plugin_loader::Plugin> plugin_;
   SearchServiceOptions options_;
   // Warnings already logged: a bad record of the agenda shows in every search that returns it.
   mutable std::mutex warned_mutex_;

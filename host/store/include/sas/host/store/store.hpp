@@ -20,7 +20,7 @@ struct Store {
   int schema_version = 0;  // after migration: the version this host writes
   std::shared_ptr<regulator_accounts::AccountAudit> account_audit;            // INT_R02
   std::shared_ptr<billing::ConsultationLedger> consultations;                 // SNP / MRT
-  std::shared_ptr<appointments::OutboxRepository> outbox;                     // INT_R03
+  std::shared_ptr<appointment_notifications::OutboxRepository> outbox;                     // INT_R03
   std::shared_ptr<doctor_settings::SettingsRepository> doctor_settings;       // options and rules
 };
 

@@ -1,5 +1,5 @@
 // The suite's scenarios, the same in both modes: they talk to a Transport (HTTPS over mutual TLS
-// to a live endpoint, or the host's FhirEndpoint in process around a loaded plugin) and record
+// to a live endpoint, or the host's fhir_server::FhirEndpoint in process around a loaded plugin) and record
 // their verdicts in a Run.
 #pragma once
 
