@@ -5,7 +5,7 @@ SAS_PACKAGES=(
   libboost1.81-dev libboost-filesystem1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libboost-system1.81-dev libboost-program-options1.81-dev
   libprotobuf-dev protobuf-compiler libcurl4-openssl-dev libssl-dev
-  libsqlite3-dev libpq-dev libhowardhinnant-date-dev
+  libsqlite3-dev libpq-dev postgresql-15 libhowardhinnant-date-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   faketime
 )

@@ -27,5 +27,6 @@ int rules(const Args& args);            // rules list|add|remove|explain (public
 std::shared_ptr<const sas::host::billing::RuleBook> load_rules(const std::string& path);
 int appointment_event(const Args& args);  // INT_R03
 int outbox(const Args& args);             // INT_R03
+int store_command(const Args& args);      // store migrate (SQLite -> PostgreSQL)
 
 }  // namespace sas::host::cli

@@ -33,6 +33,8 @@ constexpr const char* kUsage =
     "                                 report INT_R03 appointment events into the outbox\n"
     "  outbox status|dead-letter|replay --store URL\n"
     "                                 the INT_R03 notifications: counts, refused ones, re-queue\n"
+    "  store migrate --from sqlite:FILE --to postgresql://USER@HOST:PORT/DB\n"
+    "                                 copy the host's whole state to a new PostgreSQL database\n"
     "\n"
     "`sas-host COMMAND --help` describes each command's options.\n";
 
@@ -61,6 +63,7 @@ int main(int argc, char** argv) {
     if (command == "rules") return sas::host::cli::rules(args);
     if (command == "appointment-event") return sas::host::cli::appointment_event(args);
     if (command == "outbox") return sas::host::cli::outbox(args);
+    if (command == "store") return sas::host::cli::store_command(args);
     if (command == "help" || command == "--help" || command == "-h") {
       std::fputs(kUsage, stdout);
       return 0;

@@ -1,6 +1,6 @@
 // The repositories' contract: what each flow's repository promises (the comments of
 // audit_repository.hpp, consultation_ledger.hpp, outbox_repository.hpp, repository.hpp), checked
-// against every store backend. A second `open()` of the same store stands for another host
+// against every store backend (SQLite, PostgreSQL). A second `open()` of the same store stands for another host
 // process: what is promised "across handles" is checked with two of them.
 // A new backend joins by adding its fixture type to `Backends`.
 #include <gmock/gmock.h>
@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <postgres_cluster.hpp>
 #include <sas/host/store/store.hpp>
 #include <sas_test/support.hpp>
 #include <set>
@@ -28,10 +29,20 @@ using testing::ElementsAre;
 // ---- backends --------------------------------------------------------------------------------
 
 struct SqliteBackend {
+  static constexpr const char* kName = "Sqlite";
   SqliteBackend() : dir(sas::test::make_temp_dir("store-contract")) {}
   ~SqliteBackend() { std::filesystem::remove_all(dir); }
   std::string url() const { return "sqlite:" + (dir / "host.db").string(); }
   std::filesystem::path dir;
+};
+
+// A new database on the test process's throw-away PostgreSQL 15 cluster (postgres_cluster.hpp).
+// No PostgreSQL: the fixture throws and every PostgreSQL test fails.
+struct PostgresBackend {
+  static constexpr const char* kName = "Postgres";
+  PostgresBackend() : url_(sas::test::PostgresCluster::shared().create_database() + "?pool=3") {}
+  std::string url() const { return url_; }
+  std::string url_;
 };
 
 template <class Backend>
@@ -42,8 +53,14 @@ class StoreContract : public testing::Test {
   Backend backend_;
 };
 
-using Backends = testing::Types<SqliteBackend>;
-TYPED_TEST_SUITE(StoreContract, Backends);
+using Backends = testing::Types<SqliteBackend, PostgresBackend>;
+struct BackendName {
+  template <class Backend>
+  static std::string GetName(int) {
+    return Backend::kName;
+  }
+};
+TYPED_TEST_SUITE(StoreContract, Backends, BackendName);
 
 // A time with microseconds, as every backend must keep them.
 const Clock::time_point kT0 = Clock::time_point(std::chrono::microseconds(1795462968123456));
@@ -307,7 +324,7 @@ TYPED_TEST(StoreContract, OutboxClaimsKeepEachAppointmentsOrderThroughRetriesAnd
   s.outbox->enqueue({notification("a", "rescheduled"), notification("a", "cancelled")});
   const auto now = kT0 + 1s;
 
-  auto first = s.outbox->claim(now, 10);
+  auto first = s.outbox->claim(now, 10, now + 5s);
   ASSERT_EQ(first.size(), 2U);  // a#1 and b#1; a#2 waits for a#1
   EXPECT_EQ(first[0].appointment_key, "urn:oid:1.1.111.1.11.1.1.1|a");
   EXPECT_EQ(first[0].sequence, 1);
@@ -323,7 +340,7 @@ TYPED_TEST(StoreContract, OutboxClaimsKeepEachAppointmentsOrderThroughRetriesAnd
   s.outbox->finish(
       {{first[0].id, Kind::retry, "POST", 503, "HTTP 503", "", now, now + 60s},
        {first[1].id, Kind::dead, "POST", 422, "HTTP 422", R"({"resourceType":"OperationOutcome"})", now, now}});
-  EXPECT_TRUE(s.outbox->claim(now, 10).empty()) << "a#1 not due yet, b dead";
+  EXPECT_TRUE(s.outbox->claim(now, 10, now + 5s).empty()) << "a#1 not due yet, b dead";
   auto counts = s.outbox->counts();
   EXPECT_EQ(counts.pending, 3);
   EXPECT_EQ(counts.dead, 1);
@@ -331,14 +348,14 @@ TYPED_TEST(StoreContract, OutboxClaimsKeepEachAppointmentsOrderThroughRetriesAnd
   EXPECT_EQ(counts.oldest_pending, kT0);
   EXPECT_EQ(s.outbox->next_due(), now + 60s);
 
-  auto again = s.outbox->claim(now + 61s, 10);
+  auto again = s.outbox->claim(now + 61s, 10, now + 61s + 5s);
   ASSERT_EQ(again.size(), 1U);
   EXPECT_EQ(again[0].sequence, 1);
   EXPECT_EQ(again[0].attempts, 2) << "the second attempt is counted before it is made";
   EXPECT_EQ(again[0].method, "POST");
   EXPECT_EQ(again[0].last_error, "HTTP 503");
   s.outbox->finish({{again[0].id, Kind::delivered, "PUT", 201, "", "", now + 61s, now}});
-  auto next = s.outbox->claim(now + 61s, 10);
+  auto next = s.outbox->claim(now + 61s, 10, now + 61s + 5s);
   ASSERT_EQ(next.size(), 1U);
   EXPECT_EQ(next[0].sequence, 2);
   const auto delivered = s.outbox->rows("delivered");
@@ -354,21 +371,71 @@ TYPED_TEST(StoreContract, OutboxClaimsKeepEachAppointmentsOrderThroughRetriesAnd
   EXPECT_EQ(s.outbox->replay(dead[0].id + 100, now), 0U);
   EXPECT_EQ(s.outbox->replay(std::nullopt, now + 70s), 1U);
   EXPECT_EQ(s.outbox->counts().dead, 0);
-  const auto replayed = s.outbox->claim(now + 70s, 10);
+  const auto replayed = s.outbox->claim(now + 70s, 10, now + 70s + 5s);
   ASSERT_EQ(replayed.size(), 2U);  // b#1, and a#2, claimed above and never finished (as after a crash)
   EXPECT_EQ(replayed[0].appointment_key, "urn:oid:1.1.111.1.11.1.1.1|b");
   EXPECT_EQ(replayed[1].appointment_key, "urn:oid:1.1.111.1.11.1.1.1|a");
   EXPECT_EQ(replayed[1].attempts, 2) << "its first attempt's fate is unknown";
 }
 
+TYPED_TEST(StoreContract, OutboxClaimsFromTwoHostsAtOnceNeverShareARow) {
+  auto a = this->open();
+  auto b = this->open();
+  std::vector<appointment_notifications::NotificationInput> inputs;
+  for (int i = 0; i < 300; ++i) inputs.push_back(notification("apt-" + std::to_string(i), "booked"));
+  a.outbox->enqueue(inputs);
+  std::vector<std::vector<int64_t>> claimed(8);
+  on_two_handles(a, b, 4, [&](store::Store& s, int t) {
+    for (;;) {
+      const auto rows = s.outbox->claim(kT0, 7, kT0 + 1h);
+      if (rows.empty()) break;
+      for (const auto& row : rows) {
+        EXPECT_EQ(row.attempts, 1) << "claimed twice: " << row.id;
+        claimed[t].push_back(row.id);
+      }
+    }
+  });
+  std::multiset<int64_t> all;
+  for (const auto& v : claimed) all.insert(v.begin(), v.end());
+  EXPECT_EQ(all.size(), 300U);
+  EXPECT_EQ(std::set<int64_t>(all.begin(), all.end()).size(), 300U) << "a row was claimed by two callers";
+  EXPECT_TRUE(a.outbox->claim(kT0 + 59min, 100, kT0 + 2h).empty()) << "every lease still runs";
+  EXPECT_EQ(b.outbox->counts().pending, 300) << "leased rows are still pending";
+}
+
+TYPED_TEST(StoreContract, OutboxAnExpiredClaimIsClaimableAgainAndFinishEndsALease) {
+  auto a = this->open();
+  auto b = this->open();
+  a.outbox->enqueue({notification("a", "booked"), notification("a", "cancelled"), notification("c", "booked")});
+  // Host A claims and is killed before finishing: nobody gets the rows until the lease ends.
+  ASSERT_EQ(a.outbox->claim(kT0, 10, kT0 + 30s).size(), 2U);
+  EXPECT_TRUE(b.outbox->claim(kT0 + 10s, 10, kT0 + 40s).empty()) << "leased to A until kT0 + 30 s";
+  EXPECT_EQ(b.outbox->next_due(), kT0 + 30s) << "when the lease ends";
+  const auto taken_over = b.outbox->claim(kT0 + 30s, 10, kT0 + 90s);
+  ASSERT_EQ(taken_over.size(), 2U);
+  EXPECT_EQ(taken_over[0].sequence, 1);
+  EXPECT_EQ(taken_over[0].attempts, 2) << "A's attempt counts: its POST may have reached the platform";
+  EXPECT_EQ(taken_over[0].next_attempt_at, kT0 + 90s);
+  // B finishes before its lease ends: a#1 delivered (a#2 is claimable at once), c#1 retried at
+  // kT0 + 45 s, earlier than the lease.
+  using Kind = appointment_notifications::DeliveryOutcome::Kind;
+  b.outbox->finish({{taken_over[0].id, Kind::delivered, "PUT", 200, "", "", kT0 + 31s, kT0 + 31s},
+                    {taken_over[1].id, Kind::retry, "POST", 503, "HTTP 503", "", kT0 + 31s, kT0 + 45s}});
+  const auto next = a.outbox->claim(kT0 + 31s, 10, kT0 + 60s);
+  ASSERT_EQ(next.size(), 1U);
+  EXPECT_EQ(next[0].event, "cancelled");
+  EXPECT_EQ(a.outbox->next_due(), kT0 + 45s) << "c#1's retry time, then a#2's lease";
+  EXPECT_EQ(a.outbox->claim(kT0 + 45s, 10, kT0 + 60s).size(), 1U);
+}
+
 TYPED_TEST(StoreContract, OutboxHoldsLaterEventsBehindADeadLetter) {
   auto s = this->open();
   s.outbox->enqueue({notification("a", "booked"), notification("a", "cancelled")});
-  const auto claimed = s.outbox->claim(kT0, 10);
+  const auto claimed = s.outbox->claim(kT0, 10, kT0 + 5s);
   ASSERT_EQ(claimed.size(), 1U);
   s.outbox->finish(
       {{claimed[0].id, appointment_notifications::DeliveryOutcome::Kind::dead, "POST", 400, "", "", kT0, kT0}});
-  EXPECT_TRUE(s.outbox->claim(kT0 + 1h, 10).empty());
+  EXPECT_TRUE(s.outbox->claim(kT0 + 1h, 10, kT0 + 1h + 5s).empty());
   EXPECT_EQ(s.outbox->counts().blocked, 1);
   EXPECT_EQ(s.outbox->next_due(), std::nullopt) << "nothing is claimable until the dead letter is replayed";
 }

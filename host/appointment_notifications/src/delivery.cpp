@@ -252,6 +252,11 @@ struct Delivery::Impl {
     }
   }
 
+  std::chrono::milliseconds round_lease() const {
+    const auto per_connection = (options.batch + options.connections - 1) / options.connections;
+    return options.timeout * static_cast<int64_t>(per_connection) + std::chrono::seconds(5);
+  }
+
   void dispatch_loop() {
     for (;;) {
       {
@@ -261,7 +266,10 @@ struct Delivery::Impl {
       }
       std::vector<Notification> claimed;
       try {
-        claimed = outbox->claim(std::chrono::system_clock::now(), options.batch);
+        // A lease covering the whole round: every connection sending its share of the batch
+        // one after the other, each request to its timeout, and the store's finish().
+        const auto now = std::chrono::system_clock::now();
+        claimed = outbox->claim(now, options.batch, now + round_lease());
       } catch (const std::exception& e) {
         log(std::string("appointment notifications: ") + e.what());
       }

@@ -58,6 +58,7 @@ class Statement {
   void reset();  // ready to run again with new bindings
   bool is_null(int column) const { return sqlite3_column_type(statement_, column) == SQLITE_NULL; }
   int64_t integer(int column) const { return sqlite3_column_int64(statement_, column); }
+  int type(int column) const { return sqlite3_column_type(statement_, column); }  // SQLITE_INTEGER, ...
   std::string text(int column) const;
   int changes() const { return sqlite3_changes(connection_.get()); }
 

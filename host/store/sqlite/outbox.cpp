@@ -1,4 +1,5 @@
-// INT_R03 outbox rows (schema 4). Each call is one transaction on the outbox's own connection.
+// INT_R03 outbox rows (schema 4). Each call is one transaction on the outbox's own connection;
+// a claim is a lease: the claimed rows' next_attempt_at becomes the lease's end.
 #include "connection.hpp"
 #include "repositories.hpp"
 
@@ -35,7 +36,10 @@ class SqliteOutbox final : public appointment_notifications::OutboxRepository {
     return ids;
   }
 
-  std::vector<Notification> claim(std::chrono::system_clock::time_point now, std::size_t limit) override {
+  // The lease is the row's next_attempt_at, set in the claim's BEGIN IMMEDIATE transaction:
+  // another claim, in this process or another, finds the row not due until it expires.
+  std::vector<Notification> claim(std::chrono::system_clock::time_point now, std::size_t limit,
+                                  std::chrono::system_clock::time_point lease_until) override {
     std::lock_guard lock(db_.mutex());
     Transaction transaction(db_);
     std::vector<Notification> rows = select(
@@ -43,12 +47,13 @@ class SqliteOutbox final : public appointment_notifications::OutboxRepository {
         "WHERE p.appointment_key = o.appointment_key AND p.sequence < o.sequence AND p.state <> 'delivered') "
         "ORDER BY o.id LIMIT ?2",
         to_micros(now), static_cast<int64_t>(limit));
-    Statement attempt(db_, "UPDATE appointment_outbox SET attempts = attempts + 1 WHERE id = ?");
+    Statement attempt(db_, "UPDATE appointment_outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?");
     for (auto& row : rows) {
-      attempt.bind(1, row.id);
+      attempt.bind(1, to_micros(lease_until)).bind(2, row.id);
       attempt.step();
       attempt.reset();
       ++row.attempts;
+      row.next_attempt_at = lease_until;
     }
     transaction.commit();
     return rows;

@@ -1,6 +1,8 @@
 // `--store URL` -> one repository per flow over the backend the URL names.
 #include <sas/host/store/store.hpp>
 
+#include "../postgresql/connection.hpp"
+#include "../postgresql/repositories.hpp"
 #include "../sqlite/connection.hpp"
 #include "../sqlite/repositories.hpp"
 
@@ -25,9 +27,22 @@ Store open(const std::string& url) {
     return store;
   }
   if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
-    throw StoreError("--store " + url + ": the PostgreSQL backend is not in this build yet; use sqlite:PATH");
+    auto pool = std::make_shared<postgresql::Pool>(postgresql::parse_url(url));
+    Store store;
+    store.url = pool->target().display;  // never the password
+    store.backend = "postgresql";
+    {
+      // Its own connection: the migration lock is a session lock, released when it closes.
+      postgresql::Connection schema(pool->target().conninfo, pool->target().display);
+      store.schema_version = postgresql::migrate(schema);
+    }
+    store.account_audit = postgresql::open_account_audit(pool);
+    store.consultations = postgresql::open_consultation_ledger(pool);
+    store.outbox = postgresql::open_outbox(pool);
+    store.doctor_settings = postgresql::open_doctor_settings(pool);
+    return store;
   }
-  throw StoreError("--store " + url + ": unknown store URL (expected sqlite:PATH)");
+  throw StoreError("--store " + url + ": unknown store URL (expected sqlite:PATH or postgresql://...)");
 }
 
 }  // namespace sas::host::store

@@ -77,16 +77,22 @@ struct OutboxCounts {
 // - `claim` never returns a row while an earlier sequence of its appointment is undelivered
 //   (pending or dead): a later update never overtakes an earlier one, nor a dead letter; it
 //   counts the attempt on disk before returning, so that after a crash the host knows a POST
-//   may have reached the platform. Claims are not exclusive between handles: one delivery
-//   worker per store.
+//   may have reached the platform;
+// - claims are exclusive leases, across handles and processes: a row `claim` returned is
+//   returned by no other `claim` (this handle's or another's) before its `lease_until`, unless
+//   `finish` recorded it first (then its own state and next_attempt_at rule). A host killed
+//   mid-delivery leaves its rows claimable once their lease expires; until then `next_due`
+//   gives the lease's end for them and `counts` still counts them pending.
 class OutboxRepository {
  public:
   virtual ~OutboxRepository() = default;
   // Appends notifications in the given order, numbering each appointment's sequence.
   virtual std::vector<NotificationIds> enqueue(const std::vector<NotificationInput>& inputs) = 0;
-  // The next rows to send, by id, at most `limit`: pending, due at `now`, and the lowest
-  // undelivered sequence of their appointment. Increments their `attempts`.
-  virtual std::vector<Notification> claim(std::chrono::system_clock::time_point now, std::size_t limit) = 0;
+  // The next rows to send, by id, at most `limit`: pending, due at `now`, not under another
+  // claim's lease, and the lowest undelivered sequence of their appointment. Increments their
+  // `attempts` and leases them to the caller until `lease_until` (their next_attempt_at).
+  virtual std::vector<Notification> claim(std::chrono::system_clock::time_point now, std::size_t limit,
+                                          std::chrono::system_clock::time_point lease_until) = 0;
   // Records what each delivery attempt gave: delivered, retry (pending again, due at
   // next_attempt_at) or dead.
   virtual void finish(const std::vector<DeliveryOutcome>& outcomes) = 0;

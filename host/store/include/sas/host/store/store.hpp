@@ -1,6 +1,6 @@
 // The host's own state: what `--store URL` opens is one repository per flow, each declared with
 // its flow (the guarantees it promises are written there and checked for every backend by
-// tests/store), all over one backend: SQLite embedded (store/sqlite/) today.
+// tests/store), all over one backend: SQLite embedded (store/sqlite/) or PostgreSQL (store/postgresql/).
 #pragma once
 
 #include <memory>
@@ -15,8 +15,8 @@
 namespace sas::host::store {
 
 struct Store {
-  std::string url;
-  std::string backend;                                                  // "sqlite"
+  std::string url;                                                      // as given, without a password
+  std::string backend;                                                  // "sqlite" | "postgresql"
   int schema_version = 0;                                               // after migration: the version this host writes
   std::shared_ptr<regulator_accounts::AccountAudit> account_audit;      // INT_R02
   std::shared_ptr<billing::ConsultationLedger> consultations;           // SNP / MRT
@@ -24,9 +24,10 @@ struct Store {
   std::shared_ptr<doctor_settings::SettingsRepository> doctor_settings;  // options and rules
 };
 
-// `sqlite:PATH` (created if missing). Brings the schema to the current version (each migration
-// in one transaction: a crash leaves the previous version). Throws StoreError naming what is
-// wrong, e.g. a store written by a newer sas-host.
+// `sqlite:PATH` (created if missing) or `postgresql://USER@HOST:PORT/DB?pool=N&...` (a libpq
+// URI; pool: this handle's connections, default 4). Brings the schema to the current version
+// (each migration in one transaction: a crash leaves the previous version). Throws StoreError
+// naming what is wrong, e.g. a store written by a newer sas-host.
 Store open(const std::string& url);
 
 }  // namespace sas::host::store
