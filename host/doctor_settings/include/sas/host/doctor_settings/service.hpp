@@ -46,7 +46,8 @@ class Service {
   void remove_rule(const std::string& practitioner, int64_t rule_id, const Actor& actor);
 
   // What search applies now. Rebuilt after this service's own writes at once, and after
-  // another process's (e.g. an offline `sas-host settings set`) within `refresh` (1 s).
+  // another process's (another host on the same store, an offline `sas-host settings set`)
+  // within 250 ms (the store's version is read at most that often).
   std::shared_ptr<const Snapshot> snapshot();
 
   std::vector<ForfaitLine> forfait(int year, const std::string& practitioner = "");
