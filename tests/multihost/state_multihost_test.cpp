@@ -31,26 +31,44 @@ std::optional<milliseconds> time_until(F holds, milliseconds bound) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The SNP weekly cap: one doctor, 25 honoured SAS-origin consultations in the week of Monday
-// 23 November 2026 (weekdays 09:00-13:00 Paris, each 2 h after its regulation: every other SNP
-// condition met), 13 in host A's agenda and 12 in host B's, written into both at the same
-// moment; each host's reference plugin reports its own (report_interval_ms=20) into the shared
-// ledger. Exactly 20 are SNP, whichever host reported them.
+// The SNP weekly cap: for each of 4 doctors, 25 honoured SAS-origin consultations in one week
+// (weekdays, 5 a day from 09:00 Paris, each 2 h after its regulation: every other SNP condition
+// met; each doctor in another past week, so that both hosts report one doctor at a time), 13 in
+// one host's agenda and 12 in the other's, written into both agendas at the same moment; each
+// host's reference plugin reports its own (report_interval_ms=20) into the shared ledger.
+// Exactly 20 of each doctor's are SNP, whichever host reported them. (Four doctors rather than
+// one: four chances per run that the two hosts decide a doctor's 20th and 21st at once.)
 
-std::string doctor_sql() {
-  return "INSERT INTO practitioner (id, national_id, family_name) VALUES ('P1', '10100050075', 'Durand');"
-         "INSERT INTO practitioner_specialty (practitioner_id, code) VALUES ('P1', 'SM54');"
-         "INSERT INTO place (id, practitioner_id, address, postal_code, city) VALUES ('L1', 'P1', 'x', '75002', "
-         "'Paris');";
+constexpr int kSnpDoctors = 4;
+
+std::string doctor_national_id(int d) { return "1010005007" + std::to_string(5 + d); }
+
+std::string doctors_sql() {
+  std::string sql;
+  for (int d = 0; d < kSnpDoctors; ++d) {
+    const std::string n = std::to_string(d);
+    sql += "INSERT INTO practitioner (id, national_id, family_name) VALUES ('P" + n + "', '" + doctor_national_id(d) +
+           "', 'Durand');"
+           "INSERT INTO practitioner_specialty (practitioner_id, code) VALUES ('P" +
+           n +
+           "', 'SM54');"
+           "INSERT INTO place (id, practitioner_id, address, postal_code, city) VALUES ('L" +
+           n + "', 'P" + n + "', 'x', '75002', 'Paris');";
+  }
+  return sql;
 }
 
-std::string consultation_sql(int i) {
-  const int64_t monday = sys_seconds(sys_days{year{2026} / November / 23}).time_since_epoch().count();
-  // Paris is UTC+1 in November: 09:00 Paris is 08:00 UTC.
+// Doctor d's week: Mondays in the past with no public holiday in the week.
+const sys_days kWeeks[kSnpDoctors] = {sys_days{year{2026} / October / 19}, sys_days{year{2026} / October / 26},
+                                      sys_days{year{2026} / November / 16}, sys_days{year{2026} / November / 23}};
+
+std::string consultation_sql(int d, int i) {
+  const int64_t monday = sys_seconds(kWeeks[d]).time_since_epoch().count();
+  // 08:00-12:00 UTC: 09:00-13:00 Paris (10:00-14:00 before the end of summer time on 25 October).
   const int64_t at = monday + (i / 5) * 86400 + (8 + i % 5) * 3600;
-  const std::string n = std::to_string(i);
-  return "INSERT INTO slot (id, place_id, start_utc, end_utc, status, audiences) VALUES (" + n + ", 'L1', " +
-         std::to_string(at) + ", " + std::to_string(at + 900) +
+  const std::string n = std::to_string(d * 100 + i);
+  return "INSERT INTO slot (id, place_id, start_utc, end_utc, status, audiences) VALUES (" + n + ", 'L" +
+         std::to_string(d) + "', " + std::to_string(at) + ", " + std::to_string(at + 900) +
          ", 'busy', 'SNP');"
          "INSERT INTO appointment (id, slot_id, sas_origin, booked_at, status) VALUES ('A" +
          n + "', " + n + ", 1, " + std::to_string(at - 7200) +
@@ -64,12 +82,14 @@ TEST(MultiHostBilling, TwentyFiveConsultationsOfOneDoctorInOneWeekSplitAcrossTwo
   const std::array<fs::path, 2> agendas = {world.work() / "agenda-a.db", world.work() / "agenda-b.db"};
   for (int host = 0; host < 2; ++host) {
     empty_agenda(agendas.at(static_cast<std::size_t>(host)));
-    sas::test::sqlite_exec(agendas.at(static_cast<std::size_t>(host)), doctor_sql());
+    sas::test::sqlite_exec(agendas.at(static_cast<std::size_t>(host)), doctors_sql());
     world.start_host(host, {agendas.at(static_cast<std::size_t>(host)), ";report_interval_ms=20", false, {}});
   }
-  // Consultation i in host i % 2's agenda: both hosts report through the whole week.
+  // Consultation i of doctor d in host (i + d) % 2's agenda: both hosts report through the week.
   std::array<std::string, 2> sql = {"BEGIN;", "BEGIN;"};
-  for (int i = 0; i < 25; ++i) sql.at(static_cast<std::size_t>(i % 2)) += consultation_sql(i);
+  for (int d = 0; d < kSnpDoctors; ++d) {
+    for (int i = 0; i < 25; ++i) sql.at(static_cast<std::size_t>((i + d) % 2)) += consultation_sql(d, i);
+  }
   {
     std::latch go(2);
     std::vector<std::thread> writers;
@@ -89,37 +109,48 @@ TEST(MultiHostBilling, TwentyFiveConsultationsOfOneDoctorInOneWeekSplitAcrossTwo
           return sas::test::sqlite_rows(agenda, "SELECT count(*) FROM consultation WHERE reported_at IS NULL")[0][0] ==
                  "0";
         },
-        60s))
+        120s))
         << world.host_output(host);
     EXPECT_EQ(sas::test::sqlite_rows(agenda, "SELECT count(*) FROM consultation WHERE report_error IS NOT NULL")[0][0],
               "0")
         << world.host_output(host);
   }
 
-  // The shared ledger: 25 consultations, 20 SNP, 5 refused by the weekly cap.
-  std::map<std::string, std::string> codes;
-  for (const auto& row : world.sql("SELECT code, count(*) FROM sas_consultation GROUP BY code")) codes[row[0]] = row[1];
-  EXPECT_EQ(codes, (std::map<std::string, std::string>{{"SNP", "20"}, {"none", "5"}}))
-      << "the weekly cap across two hosts";
+  // The shared ledger: per doctor 25 consultations, 20 SNP, 5 refused by the weekly cap.
+  std::map<std::string, std::map<std::string, std::string>> codes;
+  for (const auto& row : world.sql("SELECT practitioner_id, code, count(*) FROM sas_consultation GROUP BY 1, 2")) {
+    codes[row[0]][row[1]] = row[2];
+  }
+  ASSERT_EQ(codes.size(), static_cast<std::size_t>(kSnpDoctors));
+  for (const auto& [doctor, count] : codes) {
+    EXPECT_EQ(count, (std::map<std::string, std::string>{{"SNP", "20"}, {"none", "5"}}))
+        << doctor << ": the weekly cap across two hosts";
+  }
   for (const auto& row : world.sql("SELECT consultation_id, decision FROM sas_consultation WHERE code <> 'SNP'")) {
     EXPECT_THAT(row[1], HasSubstr("weekly_cap")) << row[0] << " was refused for another reason";
   }
-  // What the two plugins were told (their billing_decision tables): 20 SNP in all, both took part.
-  int snp = 0;
+  // What the two plugins were told (their billing_decision tables): 20 SNP per doctor in all.
+  std::map<std::string, int> snp;
   for (int host = 0; host < 2; ++host) {
     const auto rows = sas::test::sqlite_rows(agendas.at(static_cast<std::size_t>(host)),
-                                             "SELECT count(*) FILTER (WHERE code = 'SNP'), count(*) FROM "
-                                             "billing_decision");
-    snp += std::stoi(rows[0][0]);
-    EXPECT_EQ(rows[0][1], host == 0 ? "13" : "12");
-    std::printf("host %c: %s decisions, %s SNP\n", host == 0 ? 'A' : 'B', rows[0][1].c_str(), rows[0][0].c_str());
+                                             "SELECT p.national_id, count(*) FILTER (WHERE b.code = 'SNP'), "
+                                             "count(*) FROM billing_decision b JOIN consultation c ON c.id = "
+                                             "b.consultation_id JOIN appointment a ON a.id = c.appointment_id JOIN "
+                                             "slot s ON s.id = a.slot_id JOIN place pl ON pl.id = s.place_id JOIN "
+                                             "practitioner p ON p.id = pl.practitioner_id GROUP BY 1 ORDER BY 1");
+    ASSERT_EQ(rows.size(), static_cast<std::size_t>(kSnpDoctors));
+    for (const auto& row : rows) {
+      snp[row[0]] += std::stoi(row[1]);
+      std::printf("host %c, doctor %s: %s decisions, %s SNP\n", host == 0 ? 'A' : 'B', row[0].c_str(), row[2].c_str(),
+                  row[1].c_str());
+    }
   }
-  EXPECT_EQ(snp, 20);
+  for (int d = 0; d < kSnpDoctors; ++d) EXPECT_EQ(snp[doctor_national_id(d)], 20) << doctor_national_id(d);
 
   // The report command over the shared store says the same.
   const auto report =
       sas::test::run({sas::test::bin("sas-host").string(), "report", "snp", "--store", world.store(), "--practitioner",
-                      "810100050075", "--from", "2026-11-23", "--to", "2026-11-29", "--format", "json"});
+                      "8" + doctor_national_id(3), "--from", "2026-11-23", "--to", "2026-11-29", "--format", "json"});
   ASSERT_EQ(report.exit_code, 0) << report.err;
   EXPECT_THAT(report.out, HasSubstr("\"snp_count\":20")) << report.out;
 }
