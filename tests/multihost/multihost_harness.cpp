@@ -58,6 +58,18 @@ World::~World() {
   fs::remove_all(work_, ec);
 }
 
+namespace {
+
+// argv run so that the kernel SIGKILLs it when the test process (the thread that started it)
+// dies without stopping it (a crash, a ctest timeout): `setpriv --pdeathsig KILL` then exec, so
+// the pid is the program's own. Without setpriv, argv as it is.
+std::vector<std::string> dies_with_test(std::vector<std::string> argv) {
+  if (fs::exists("/usr/bin/setpriv")) argv.insert(argv.begin(), {"/usr/bin/setpriv", "--pdeathsig", "KILL", "--"});
+  return argv;
+}
+
+}  // namespace
+
 std::vector<std::vector<std::string>> World::sql(const std::string& query) const {
   return cluster_.rows(database_, query, "NULL");
 }
@@ -103,7 +115,7 @@ void World::start_host(int host) {
                              "--sas-poll-ms", "50", "--sas-retry-base-ms", "50", "--sas-retry-max-ms", "400"});
   }
   argv.insert(argv.end(), h.config.extra.begin(), h.config.extra.end());
-  h.process = std::make_unique<sas::test::ChildProcess>(argv);
+  h.process = std::make_unique<sas::test::ChildProcess>(dies_with_test(argv));
   static const std::regex fhir(R"(sas-host: listening on https://127\.0\.0\.1:([0-9]+))");
   static const std::regex admin(R"(admin API listening on https://127\.0\.0\.1:([0-9]+))");
   for (int i = 0; i < 3000; ++i) {
@@ -195,7 +207,7 @@ void World::start_platform(const std::string& fail, const std::vector<std::strin
                                    fail};
   argv.insert(argv.end(), extra.begin(), extra.end());
   for (int attempt = 0; attempt < 50; ++attempt) {
-    platform_ = std::make_unique<sas::test::ChildProcess>(argv);
+    platform_ = std::make_unique<sas::test::ChildProcess>(dies_with_test(argv));
     for (int i = 0; i < 1000 && platform_->running(); ++i) {
       if (platform_->output().find("listening on") != std::string::npos) return;
       std::this_thread::sleep_for(10ms);

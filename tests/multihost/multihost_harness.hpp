@@ -3,8 +3,10 @@
 // its own FHIR and admin listeners on free 127.0.0.1 ports and its own INT_R03 client
 // certificate (CN=host-a / CN=host-b, so that the platform simulator's `received.client` says
 // which host sent what), the reference plugin over agenda files made by the test, and one
-// `sas-sim serve` platform. Every process is stopped by the destructor, also on failure; the
-// cluster also by its watchdog if the test process dies.
+// `sas-sim serve` platform. Every process is stopped by the destructor, also on failure; if the
+// test process dies, the hosts and the platform get SIGKILL from the kernel (setpriv
+// --pdeathsig) and the cluster is stopped by its watchdog. Start processes from the test's
+// main thread (the death signal follows the thread that started them).
 #pragma once
 
 #include <array>
