@@ -19,6 +19,20 @@
 
 namespace sas::host::cli {
 
+namespace {
+
+// One write per line: stderr is unbuffered, so a line streamed in pieces can be read (by a log
+// shipper, a supervisor or a test waiting for the port) before its end, or interleaved with
+// another thread's line.
+void say(std::string_view line) {
+  std::string whole = "sas-host: ";
+  whole += line;
+  whole += '\n';
+  std::cerr << whole << std::flush;
+}
+
+}  // namespace
+
 using sas::cli::parse_options;
 namespace po = sas::cli::po;
 
@@ -121,7 +135,7 @@ int serve(const Args& args) {
   config.allow_plain_http = plain;
   config.max_connections = v["max-connections"].as<size_t>();
   config.request_deadline = std::chrono::milliseconds(v["request-deadline-ms"].as<unsigned>());
-  config.log = [](std::string_view line) { std::cerr << "sas-host: " << line << std::endl; };
+  config.log = say;
   config.render_error = fhir::render_server_error;  // the platform gets OperationOutcomes
   if (!config.cert_file.empty() && config.allowed_subjects.empty()) {
     std::cerr << "sas-host serve: --allow-client-subject is required: with none, every client is refused\n";
@@ -207,7 +221,7 @@ int serve(const Args& args) {
   runtime_options.store = v["store"].as<std::string>();
   runtime_options.billing_rules = v["rules"].as<std::string>();
   runtime_options.publication = publication;
-  runtime_options.log = [](std::string_view line) { std::cerr << "sas-host: " << line << std::endl; };
+  runtime_options.log = say;
   if (deliver) {
     appointment_notifications::DeliveryOptions d;
     d.base = v["sas-base"].as<std::string>();
@@ -223,7 +237,7 @@ int serve(const Args& args) {
     runtime_options.delivery = std::move(d);
   }
   std::unique_ptr<runtime::Runtime> host = runtime::Runtime::build(std::move(runtime_options));
-  std::cerr << "sas-host: " << host->describe() << std::endl;
+  say(host->describe());
 
   // The endpoint needs the base URL, which with port 0 is only known once bound.
   std::shared_ptr<const fhir_server::FhirEndpoint> endpoint;
@@ -243,8 +257,7 @@ int serve(const Args& args) {
   endpoint_options.place_identifier_system = v["place-identifier-system"].as<std::string>();
   endpoint_options.plugin_deadline = config.request_deadline - std::chrono::milliseconds(500);
   std::atomic_store(&endpoint, host->open_endpoint(endpoint_options));
-  std::cerr << "sas-host: listening on " << listening << " (FHIR base " << endpoint_options.base_url << ")"
-            << std::endl;
+  say("listening on " + listening + " (FHIR base " + endpoint_options.base_url + ")");
 
   // The admin API (docs/admin-api.md), started once everything it uses is ready.
   std::unique_ptr<server::HttpsServer> admin_server;
@@ -255,20 +268,18 @@ int serve(const Args& args) {
     admin_server = std::make_unique<server::HttpsServer>(
         *admin_config, [admin](const server::Request& request) { return admin->handle(request); });
     admin_server->start();
-    std::cerr << "sas-host: admin API listening on https://" << admin_config->host << ":" << admin_server->port()
-              << std::endl;
+    say("admin API listening on https://" + admin_config->host + ":" + std::to_string(admin_server->port()));
   }
 
   for (;;) {
     int signal_number = 0;
     sigwait(&signals, &signal_number);
     if (signal_number == SIGHUP) {
-      std::cerr << "sas-host: SIGHUP: TLS material " << (server.reload_tls() ? "reloaded" : "NOT reloaded (kept)")
-                << std::endl;
+      say(std::string("SIGHUP: TLS material ") + (server.reload_tls() ? "reloaded" : "NOT reloaded (kept)"));
       if (admin_server) admin_server->reload_tls();
       continue;
     }
-    std::cerr << "sas-host: stopping on signal " << signal_number << std::endl;
+    say("stopping on signal " + std::to_string(signal_number));
     break;
   }
   server.stop();

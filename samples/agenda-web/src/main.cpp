@@ -89,7 +89,9 @@ int serve(const std::vector<std::string>& args) {
   web::WebApp app(app_options);
   sas::host::server::HttpsServer server(config, [&app](const sas::host::server::Request& r) { return app.handle(r); });
   server.start();
-  std::cerr << "sas-sample-agenda: listening on http://" << config.host << ":" << server.port() << std::endl;
+  // One write, so that a reader never sees the line without its port.
+  std::cerr << ("sas-sample-agenda: listening on http://" + config.host + ":" + std::to_string(server.port()) + "\n")
+            << std::flush;
   int signal_number = 0;
   sigwait(&signals, &signal_number);
   std::cerr << "sas-sample-agenda: stopping on signal " << signal_number << std::endl;

@@ -349,8 +349,10 @@ int serve(const std::vector<std::string>& args) {
                     std::chrono::milliseconds(v["slow-ms"].as<unsigned>()));
   server::HttpsServer https(config, [&platform](const server::Request& r) { return platform.handle(r); });
   https.start();
-  std::cerr << "sas-sim: platform Appointment endpoint listening on https://" << config.host << ":" << https.port()
-            << " (--fail " << fail << ")" << std::endl;
+  // One write, so that a reader never sees the line without its port.
+  std::cerr << ("sas-sim: platform Appointment endpoint listening on https://" + config.host + ":" +
+                std::to_string(https.port()) + " (--fail " + fail + ")\n")
+            << std::flush;
   int signal_number = 0;
   sigwait(&signals, &signal_number);
   https.stop();
