@@ -1,7 +1,8 @@
 // INT_R03: durable notifications per second through the outbox (Outbox::report: check, build
 // the FrAppointmentSAS JSON, commit to the SQLite store with synchronous=FULL before returning),
 // with 1 to 64 reporting threads (group commit). The store lives in SAS_BENCH_DIR (default
-// /tmp), i.e. on the disk the host would use. Delivery over mTLS is measured end to end by
+// /tmp), i.e. on the disk the host would use; SAS_BENCH_STORE=postgresql://... measures a
+// PostgreSQL store instead (an empty database). Delivery over mTLS is measured end to end by
 // appointment_notifications_e2e_test ThroughputOfABurst; see docs/appointment-notifications.md.
 #include <benchmark/benchmark.h>
 #include <sas/host/store/store.hpp>
@@ -23,6 +24,10 @@ std::filesystem::path bench_dir() {
 
 struct Shared {
   Shared() {
+    if (const char* url = std::getenv("SAS_BENCH_STORE")) {
+      outbox = std::make_shared<Outbox>(sas::host::store::open(url).outbox);
+      return;
+    }
     const auto path = bench_dir() / "sas-outbox-bench.db";
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
     outbox = std::make_shared<Outbox>(sas::host::store::open("sqlite:" + path.string()).outbox);
