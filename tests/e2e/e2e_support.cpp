@@ -57,11 +57,7 @@ Host::Host(const HostOptions& options) : base_path_(options.base_path) {
     }
     for (const auto& a : options.extra_arguments) argv.push_back(a);
     process_ = std::make_unique<sas::test::ChildProcess>(argv);
-    for (int i = 0; i < 1500; ++i) {
-      if (output().find("listening on") != std::string::npos) return;
-      if (!process_->running()) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    if (process_->wait_for_output("listening on")) return;
     if (process_->running()) break;  // neither listening nor dead after 15 s: give up
   }
   throw std::runtime_error("sas-host serve did not start:\n" + output());

@@ -208,10 +208,7 @@ void World::start_platform(const std::string& fail, const std::vector<std::strin
   argv.insert(argv.end(), extra.begin(), extra.end());
   for (int attempt = 0; attempt < 50; ++attempt) {
     platform_ = std::make_unique<sas::test::ChildProcess>(dies_with_test(argv));
-    for (int i = 0; i < 1000 && platform_->running(); ++i) {
-      if (platform_->output().find("listening on") != std::string::npos) return;
-      std::this_thread::sleep_for(10ms);
-    }
+    if (platform_->wait_for_output("listening on", 10s)) return;
     // The port may still be held by the previous process for a moment: retry.
     platform_->stop();
     std::this_thread::sleep_for(100ms);

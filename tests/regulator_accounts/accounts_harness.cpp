@@ -92,11 +92,7 @@ Host::Host(HostOptions options) : work_(sas::test::make_temp_dir("accounts")), p
                                      "CN=sas.sante.fr,OU=SAS"};
     for (const auto& a : options.extra_arguments) argv.push_back(a);
     process_ = std::make_unique<sas::test::ChildProcess>(argv);
-    for (int i = 0; i < 1500; ++i) {
-      if (output().find("listening on") != std::string::npos) return;
-      if (!process_->running()) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    if (process_->wait_for_output("listening on")) return;
     if (process_->running()) break;
   }
   throw std::runtime_error("sas-host serve did not start:\n" + output());

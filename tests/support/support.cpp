@@ -191,6 +191,15 @@ std::string ChildProcess::output() const {
   return ss.str();
 }
 
+bool ChildProcess::wait_for_output(std::string_view marker, std::chrono::milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (output().find(marker) != std::string::npos) return true;
+    if (!running() || std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
 std::vector<std::vector<std::string>> sqlite_rows(const std::filesystem::path& db, const std::string& query,
                                                   const std::string& null_text) {
   sqlite3* connection = nullptr;

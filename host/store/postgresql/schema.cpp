@@ -3,12 +3,11 @@
 // `sas_schema`; hosts starting at once take turns on a session advisory lock.
 #include <iterator>
 
+#include "../schema_version.hpp"
 #include "connection.hpp"
 
 namespace sas::host::store::postgresql {
 namespace {
-
-constexpr int kSchemaVersion = 5;
 
 // Entry i brings the schema from version i to i+1. Only ever append. Times are microseconds
 // since the epoch, UTC (BIGINT); every integer is BIGINT (read in binary as 8 bytes); ids are
@@ -128,10 +127,7 @@ int migrate(Connection& connection) {
   connection.exec("CREATE TABLE IF NOT EXISTS sas_schema (version BIGINT NOT NULL)");
   connection.exec("INSERT INTO sas_schema SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM sas_schema)");
   const int version = schema_version(connection);
-  if (version > kSchemaVersion) {
-    throw StoreError("--store " + connection.display() + ": schema version " + std::to_string(version) +
-                     " is newer than this sas-host (" + std::to_string(kSchemaVersion) + "); upgrade sas-host");
-  }
+  refuse_newer_schema(connection.display(), version);
   for (int v = version; v < kSchemaVersion; ++v) {
     Transaction transaction(connection);
     connection.exec_script(kMigrations[v]);

@@ -1,12 +1,11 @@
 // The SQLite schema: migrations in order, each with its version bump in one transaction.
 #include <iterator>
 
+#include "../schema_version.hpp"
 #include "connection.hpp"
 
 namespace sas::host::store::sqlite {
 namespace {
-
-constexpr int kSchemaVersion = 5;
 
 // Entry i brings the schema from version i to i+1. Only ever append. Times are microseconds
 // since the epoch, UTC.
@@ -111,10 +110,7 @@ int schema_version(Connection& connection) {
 void migrate(Connection& connection) {
   std::lock_guard lock(connection.mutex());
   const int version = schema_version(connection);
-  if (version > kSchemaVersion) {
-    throw StoreError("--store " + connection.url() + ": schema version " + std::to_string(version) +
-                     " is newer than this sas-host (" + std::to_string(kSchemaVersion) + "); upgrade sas-host");
-  }
+  refuse_newer_schema(connection.url(), version);
   for (int v = version; v < kSchemaVersion; ++v) {
     Transaction transaction(connection);
     // Another process may have migrated while we waited for the write lock.

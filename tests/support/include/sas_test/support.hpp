@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sas::test {
@@ -51,6 +52,9 @@ class ChildProcess {
   int stop(std::chrono::milliseconds grace = std::chrono::milliseconds(3000));
   void kill_now();             // SIGKILL
   std::string output() const;  // stdout+stderr so far
+  // Polls the output until it contains `marker` (true), the process exits or `timeout` passes
+  // (false): how a test waits for a server's "listening on" line.
+  bool wait_for_output(std::string_view marker, std::chrono::milliseconds timeout = std::chrono::seconds(15));
 
  private:
   pid_t pid_ = -1;
