@@ -11,8 +11,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <fstream>
 #include <random>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -243,6 +245,42 @@ void sqlite_exec(const std::filesystem::path& db, const std::string& sql) {
   sqlite3_free(error);
   sqlite3_close(connection);
   if (rc != SQLITE_OK) throw std::runtime_error("SQL failed (" + message + "): " + sql);
+}
+
+std::string plugin_isolation() {
+  const char* mode = std::getenv("SAS_TEST_PLUGIN_ISOLATION");
+  if (mode == nullptr || *mode == '\0' || std::string_view(mode) == "in-process") return "in-process";
+  if (std::string_view(mode) == "process") return "process";
+  throw std::runtime_error(std::string("SAS_TEST_PLUGIN_ISOLATION='") + mode + "': expected process or in-process");
+}
+
+std::vector<std::string> plugin_isolation_args() {
+  if (plugin_isolation() == "process") return {"--plugin-isolation", "process"};
+  return {};
+}
+
+void expect_plugin_isolation(ChildProcess& serve, std::chrono::milliseconds timeout) {
+  const std::string mode = plugin_isolation();
+  // runtime::Runtime::describe(): "plugin NAME VERSION loaded (ABI 1.4, process), store ..."
+  static const std::regex loaded(R"(plugin \S+ \S+ loaded \(ABI [0-9]+\.[0-9]+, ([a-z-]+)\))");
+  // IsolatedPlugin's supervisor: "plugin runner 1 (pid 1234) ready (ABI 1.4)"
+  static const std::regex runner_ready(R"(plugin runner 1 \(pid [0-9]+\) ready)");
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const std::string log = serve.output();
+    std::smatch m;
+    const bool said = std::regex_search(log, m, loaded);
+    if (said && m[1].str() != mode) {
+      throw std::runtime_error("sas-host serve loaded its plugin " + m[1].str() + " where " + mode +
+                               " was expected (SAS_TEST_PLUGIN_ISOLATION):\n" + log);
+    }
+    if (said && (mode != "process" || std::regex_search(log, runner_ready))) return;
+    if (!serve.running() || std::chrono::steady_clock::now() >= until) {
+      throw std::runtime_error("sas-host serve was expected to load its plugin " + mode +
+                               " (SAS_TEST_PLUGIN_ISOLATION) and its log does not say so:\n" + log);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 }  // namespace sas::test

@@ -74,4 +74,17 @@ void sqlite_exec(const std::filesystem::path& db, const std::string& sql);
 // Polls until a TCP connect to 127.0.0.1:port succeeds or the timeout passes.
 bool wait_for_port(uint16_t port, std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
 
+// Where the plugin of a `sas-host serve` under test runs: "process" when the environment has
+// SAS_TEST_PLUGIN_ISOLATION=process (the e2e tests registered a second time as "isolated.*",
+// tests/CMakeLists.txt: sas_also_isolated), else "in-process". Any other value throws.
+std::string plugin_isolation();
+// What a harness appends to its `sas-host serve` command line: {} in-process, else
+// {"--plugin-isolation", "process"}.
+std::vector<std::string> plugin_isolation_args();
+// Throws std::runtime_error (with the log) unless the log of a started `sas-host serve` shows its
+// plugin loaded in that mode ("loaded (ABI x.y, process)" and "plugin runner 1 (pid N) ready", or
+// "loaded (ABI x.y, in-process)"), waiting up to `timeout` for those lines: a test meant to run in
+// process mode fails rather than silently running in-process.
+void expect_plugin_isolation(ChildProcess& serve, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
 }  // namespace sas::test
