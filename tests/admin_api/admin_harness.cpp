@@ -41,26 +41,30 @@ World::~World() {
 }
 
 std::vector<std::string> World::serve_arguments() const {
-  return {sas::test::bin("sas-host").string(),
-          "serve",
-          "--plugin",
-          sas::test::plugin("sas-sqlite-agenda").string(),
-          "--plugin-config",
-          "db=" + agenda().string(),
-          "--store",
-          "sqlite:" + store().string(),
-          "--listen",
-          "127.0.0.1:0",
-          "--tls-cert",
-          pki("server.pem").string(),
-          "--tls-key",
-          pki("server-key.pem").string(),
-          "--client-ca",
-          pki("ca.pem").string(),
-          "--allow-client-subject",
-          "CN=sas.sante.fr,OU=SAS",
-          "--admin-listen",
-          "127.0.0.1:0"};
+  std::vector<std::string> argv = {sas::test::bin("sas-host").string(),
+                                   "serve",
+                                   "--plugin",
+                                   sas::test::plugin("sas-sqlite-agenda").string(),
+                                   "--plugin-config",
+                                   "db=" + agenda().string(),
+                                   "--store",
+                                   "sqlite:" + store().string(),
+                                   "--listen",
+                                   "127.0.0.1:0",
+                                   "--tls-cert",
+                                   pki("server.pem").string(),
+                                   "--tls-key",
+                                   pki("server-key.pem").string(),
+                                   "--client-ca",
+                                   pki("ca.pem").string(),
+                                   "--allow-client-subject",
+                                   "CN=sas.sante.fr,OU=SAS",
+                                   "--admin-listen",
+                                   "127.0.0.1:0"};
+  // Right after "serve": callers append to the end, and one test trims the last two.
+  const auto isolation = sas::test::plugin_isolation_args();
+  argv.insert(argv.begin() + 2, isolation.begin(), isolation.end());
+  return argv;
 }
 
 void World::start_host(const std::vector<std::string>& admin_extra, const std::vector<std::string>& extra) {
@@ -79,6 +83,7 @@ void World::start_host(const std::vector<std::string>& admin_extra, const std::v
     const std::string output = host_->output();
     if (std::regex_search(output, match, listening)) {
       admin_port_ = static_cast<uint16_t>(std::stoi(match[1].str()));
+      sas::test::expect_plugin_isolation(*host_);
       return;
     }
     if (!host_->running()) break;

@@ -121,9 +121,14 @@ void World::start_host(const std::vector<std::string>& extra) {
                                    "50",
                                    "--sas-retry-max-ms",
                                    "400"};
+  const auto isolation = sas::test::plugin_isolation_args();
+  argv.insert(argv.end(), isolation.begin(), isolation.end());
   argv.insert(argv.end(), host_extra_.begin(), host_extra_.end());
   host_ = std::make_unique<sas::test::ChildProcess>(argv);
-  if (host_->wait_for_output("listening on")) return;
+  if (host_->wait_for_output("listening on")) {
+    sas::test::expect_plugin_isolation(*host_);
+    return;
+  }
   throw std::runtime_error("sas-host serve did not start:\n" + host_->output());
 }
 

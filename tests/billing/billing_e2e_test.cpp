@@ -96,10 +96,14 @@ class BillingE2e : public testing::Test {
     app_port_ = sas::test::free_port();
     app_ = new sas::test::ChildProcess({bin("sas-sample-agenda"), "serve", "--agenda", agenda().string(), "--listen",
                                         "127.0.0.1:" + std::to_string(app_port_)});
-    host_ = new sas::test::ChildProcess({bin("sas-host"), "serve", "--plugin",
-                                         sas::test::plugin("sas-sqlite-agenda").string(), "--plugin-config",
-                                         "db=" + agenda().string() + ";report_interval_ms=100", "--store", store_url(),
-                                         "--listen", "127.0.0.1:0", "--allow-plain-http"});
+    std::vector<std::string> serve = {bin("sas-host"),     "serve",
+                                      "--plugin",          sas::test::plugin("sas-sqlite-agenda").string(),
+                                      "--plugin-config",   "db=" + agenda().string() + ";report_interval_ms=100",
+                                      "--store",           store_url(),
+                                      "--listen",          "127.0.0.1:0",
+                                      "--allow-plain-http"};
+    for (const auto& a : sas::test::plugin_isolation_args()) serve.push_back(a);
+    host_ = new sas::test::ChildProcess(serve);
     for (int i = 0; i < 1000 && (app_->output().find("listening on") == std::string::npos ||
                                  host_->output().find("listening on") == std::string::npos);
          ++i) {
@@ -107,6 +111,7 @@ class BillingE2e : public testing::Test {
     }
     ASSERT_THAT(app_->output(), HasSubstr("listening on"));
     ASSERT_THAT(host_->output(), HasSubstr("listening on"));
+    ASSERT_NO_THROW(sas::test::expect_plugin_isolation(*host_));
   }
 
   static void TearDownTestSuite() {

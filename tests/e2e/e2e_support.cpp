@@ -55,9 +55,13 @@ Host::Host(const HostOptions& options) : base_path_(options.base_path) {
       argv.push_back("--place-identifier-system");
       argv.push_back(options.place_identifier_system);
     }
+    for (const auto& a : sas::test::plugin_isolation_args()) argv.push_back(a);
     for (const auto& a : options.extra_arguments) argv.push_back(a);
     process_ = std::make_unique<sas::test::ChildProcess>(argv);
-    if (process_->wait_for_output("listening on")) return;
+    if (process_->wait_for_output("listening on")) {
+      sas::test::expect_plugin_isolation(*process_);
+      return;
+    }
     if (process_->running()) break;  // neither listening nor dead after 15 s: give up
   }
   throw std::runtime_error("sas-host serve did not start:\n" + output());

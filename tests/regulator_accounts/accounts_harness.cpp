@@ -90,9 +90,13 @@ Host::Host(HostOptions options) : work_(sas::test::make_temp_dir("accounts")), p
                                      (pki_ / "crl.pem").string(),
                                      "--allow-client-subject",
                                      "CN=sas.sante.fr,OU=SAS"};
+    for (const auto& a : sas::test::plugin_isolation_args()) argv.push_back(a);
     for (const auto& a : options.extra_arguments) argv.push_back(a);
     process_ = std::make_unique<sas::test::ChildProcess>(argv);
-    if (process_->wait_for_output("listening on")) return;
+    if (process_->wait_for_output("listening on")) {
+      sas::test::expect_plugin_isolation(*process_);
+      return;
+    }
     if (process_->running()) break;
   }
   throw std::runtime_error("sas-host serve did not start:\n" + output());
