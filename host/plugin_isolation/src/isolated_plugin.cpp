@@ -224,7 +224,15 @@ class IsolatedPlugin::Pool {
       process->pending.emplace(id, call);
     }
     if (!process->writer->send(wire::Kind::invoke, id, 0, bounded ? micros(deadline) : 0, 0, request_bytes)) {
-      // The reader sees the socket close and fails the call as the runner's death.
+      // A runner that no longer reads (or is gone) is replaced: its reader then sees the socket
+      // close and fails the call as the runner's death.
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        {
+          std::lock_guard pool(mutex_);
+          if (process->end_reason.empty()) process->end_reason = "dropped: it stopped reading its socket";
+        }
+        ::kill(process->pid, SIGKILL);
+      }
       std::unique_lock lock(call->mutex);
       call->answered.wait_for(lock, std::chrono::seconds(5), [&] { return call->done; });
       if (!call->done) return {SAS_ERR_UNAVAILABLE, "the plugin runner is gone"};
@@ -434,6 +442,9 @@ class IsolatedPlugin::Pool {
     process->pid = pid;
     process->fd = fds[0];
     process->writer = std::make_unique<wire::Writer>(process->fd);
+    // A runner that stops reading cannot block a writer (and the pool behind it) for ever.
+    const timeval send_timeout{5, 0};
+    ::setsockopt(process->fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof(send_timeout));
     process->started_at = System::now();
     process->started = Steady::now();
 
