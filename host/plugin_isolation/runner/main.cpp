@@ -150,7 +150,9 @@ int main(int argc, char** argv) {
     if (::setrlimit(RLIMIT_AS, &limit) != 0) fail("cannot set RLIMIT_AS");
   }
   if (cpu_seconds > 0) {
-    const rlimit limit{cpu_seconds, cpu_seconds};
+    // The hard limit a little above the soft one: the kernel sends SIGXCPU at the soft limit, and
+    // SIGKILL only at the hard one, so that the host's log says which limit ended the runner.
+    const rlimit limit{cpu_seconds, cpu_seconds + 2};
     if (::setrlimit(RLIMIT_CPU, &limit) != 0) fail("cannot set RLIMIT_CPU");
   }
   ::signal(SIGPIPE, SIG_IGN);

@@ -16,7 +16,6 @@
 #include <mutex>
 #include <optional>
 #include <sas/host/plugin_isolation/isolated_plugin.hpp>
-#include <set>
 #include <thread>
 
 #include "frame.hpp"
@@ -99,6 +98,7 @@ struct Process {
   Steady::time_point shutdown_deadline;
   std::string end_reason;  // set when the host ends it
   bool expected_end = false;
+  bool ended = false;  // its reader has seen it go
 
   int in_flight() const { return static_cast<int>(pending.size() + abandoned.size()); }
   ~Process() {
@@ -306,6 +306,8 @@ class IsolatedPlugin::Pool {
       if (stopping_) return;
       stopping_ = true;
       changed_.notify_all();
+      // A runner being started now is part of what is stopped: wait for it to be in its slot.
+      changed_.wait(lock, [&] { return !spawning_; });
       changed_.wait_for(lock, kDrainWait, [&] {
         return std::all_of(slots_.begin(), slots_.end(),
                            [](const Slot& s) { return !s.process || s.process->pending.empty(); });
@@ -329,7 +331,7 @@ class IsolatedPlugin::Pool {
     for (const auto& process : running) {
       // The reader ends when the runner exits (after its bye), or is made to.
       std::unique_lock lock(mutex_);
-      if (!changed_.wait_for(lock, kShutdownWait, [&] { return ended_.count(process.get()) > 0; })) {
+      if (!changed_.wait_for(lock, kShutdownWait, [&] { return process->ended; })) {
         ::kill(process->pid, SIGKILL);
       }
     }
@@ -469,7 +471,8 @@ class IsolatedPlugin::Pool {
           int signal = 0;
           int code = 0;
           if (read.status == wire::ReadStatus::malformed) ::kill(pid, SIGKILL);
-          const std::string ended = exit_text(reap(pid, milliseconds(1000)), signal, code);
+          std::string ended = exit_text(reap(pid, milliseconds(2000)), signal, code);
+          if (signal != 0) ended = "was " + ended;
           throw PluginError(SAS_ERR_INIT_FAILED, plugin_.string() + ": the plugin runner " + ended +
                                                      " while loading the plugin" +
                                                      (read.why.empty() ? "" : " (" + read.why + ")"));
@@ -577,7 +580,7 @@ class IsolatedPlugin::Pool {
       ::kill(process->pid, SIGKILL);
     }
     bool forced = false;
-    const int status = reap(process->pid, milliseconds(1000), &forced);
+    const int status = reap(process->pid, milliseconds(2000), &forced);
     if (forced) {
       std::lock_guard lock(mutex_);
       if (process->end_reason.empty()) {
@@ -608,7 +611,7 @@ class IsolatedPlugin::Pool {
       Slot& slot = slots_[static_cast<std::size_t>(process->slot - 1)];
       if (slot.process == process) slot.process = nullptr;
       finished_.push_back(process);
-      ended_.insert(process.get());
+      process->ended = true;
       if (stopping_) {
         slot.state = "stopped";
         line = who(*process) + " stopped (" + how + ")";
@@ -654,6 +657,7 @@ class IsolatedPlugin::Pool {
         const int index = slot.index;
         const bool first = !slot.first_attempt_done;
         slot.state = "starting";
+        spawning_ = true;
         lock.unlock();
         std::shared_ptr<Process> started;
         std::optional<PluginError> error;
@@ -663,6 +667,7 @@ class IsolatedPlugin::Pool {
           error = e;
         }
         lock.lock();
+        spawning_ = false;
         Slot& s = slots_[static_cast<std::size_t>(index - 1)];
         s.first_attempt_done = true;
         if (started) {
@@ -774,7 +779,7 @@ class IsolatedPlugin::Pool {
   std::condition_variable_any changed_;  // any slot, process or call count changed
   std::vector<Slot> slots_;
   std::vector<std::shared_ptr<Process>> finished_;  // ended, reader not yet joined
-  std::set<const Process*> ended_;
+  bool spawning_ = false;                           // the supervisor is starting a runner (outside the lock)
   uint64_t next_call_ = 0;
   uint64_t deaths_total_ = 0;
   uint64_t restarts_total_ = 0;
