@@ -98,6 +98,26 @@ int serve(const Args& args) {
       "unset-doctors", po::value<std::string>()->default_value("publish"),
       "doctors with no volunteer/visible setting recorded: publish (the platform only asks about doctors who "
       "connected their agenda) or withhold");
+  // Where the plugin's code runs (docs/plugins/isolation.md).
+  options.add_options()("plugin-isolation", po::value<std::string>()->default_value("in-process"),
+                        "in-process (the default, the fastest) or process (runner processes: a crash, hang or leak of "
+                        "the plugin costs one search, not the host)")(
+      "plugin-runners", po::value<unsigned>()->default_value(2), "process isolation: runner processes")(
+      "plugin-runner", po::value<std::string>(),
+      "process isolation: the runner executable (default: lib/sas/sas-plugin-runner of this installation)")(
+      "plugin-workdir", po::value<std::string>(), "process isolation: the runners' working directory")(
+      "plugin-memory-limit-mb", po::value<uint64_t>()->default_value(0),
+      "process isolation: resident memory (MiB) above which a runner is replaced; 0: none")(
+      "plugin-address-space-mb", po::value<uint64_t>()->default_value(0),
+      "process isolation: RLIMIT_AS of each runner (MiB); 0: none")(
+      "plugin-cpu-seconds", po::value<uint64_t>()->default_value(0),
+      "process isolation: RLIMIT_CPU of each runner (seconds of CPU in its life); 0: none")(
+      "plugin-kill-after-ms", po::value<unsigned>()->default_value(1000),
+      "process isolation: a call still running this long after its deadline gets its runner killed and replaced")(
+      "plugin-restart-max-ms", po::value<unsigned>()->default_value(30000),
+      "process isolation: ceiling of the restart back-off of a runner that keeps dying")(
+      "plugin-max-answer-bytes", po::value<std::size_t>()->default_value(std::size_t{64} << 20),
+      "largest plugin answer accepted, in either mode (a larger one: HTTP 502)");
   // The local admin API (docs/admin-api.md), on its own listener.
   options.add_options()("admin-listen", po::value<std::string>(),
                         "HOST:PORT of the admin API (JSON over HTTPS, port 0: any); off when not given")(
@@ -206,6 +226,44 @@ int serve(const Args& args) {
     }
   }
 
+  std::optional<plugin_isolation::IsolationOptions> isolation;
+  if (const auto& mode = v["plugin-isolation"].as<std::string>(); mode == "process") {
+    isolation.emplace();
+    isolation->runners = static_cast<int>(v["plugin-runners"].as<unsigned>());
+    if (isolation->runners < 1 || isolation->runners > 64) {
+      std::cerr << "sas-host serve: --plugin-runners " << isolation->runners << ": expected 1 to 64\n";
+      return 2;
+    }
+    if (v.count("plugin-runner") != 0U) isolation->runner = v["plugin-runner"].as<std::string>();
+    if (v.count("plugin-workdir") != 0U) {
+      isolation->workdir = v["plugin-workdir"].as<std::string>();
+      std::error_code ec;
+      if (!std::filesystem::is_directory(isolation->workdir, ec)) {
+        std::cerr << "sas-host serve: --plugin-workdir " << isolation->workdir.string() << ": no such directory\n";
+        return 2;
+      }
+    }
+    isolation->memory_limit_mb = v["plugin-memory-limit-mb"].as<uint64_t>();
+    isolation->address_space_mb = v["plugin-address-space-mb"].as<uint64_t>();
+    isolation->cpu_seconds = v["plugin-cpu-seconds"].as<uint64_t>();
+    isolation->kill_after = std::chrono::milliseconds(v["plugin-kill-after-ms"].as<unsigned>());
+    isolation->restart_max = std::chrono::milliseconds(v["plugin-restart-max-ms"].as<unsigned>());
+  } else if (mode != "in-process") {
+    std::cerr << "sas-host serve: --plugin-isolation '" << mode << "': expected in-process or process\n";
+    return 2;
+  } else {
+    for (const char* key : {"plugin-runner", "plugin-workdir"}) {
+      if (v.count(key) != 0U) {
+        std::cerr << "sas-host serve: --" << key << " needs --plugin-isolation process\n";
+        return 2;
+      }
+    }
+  }
+  if (v["plugin-max-answer-bytes"].as<std::size_t>() < 1024) {
+    std::cerr << "sas-host serve: --plugin-max-answer-bytes must be at least 1024\n";
+    return 2;
+  }
+
   // Block the stop signals before any thread starts, then wait for them here.
   sigset_t signals;
   sigemptyset(&signals);
@@ -218,6 +276,8 @@ int serve(const Args& args) {
   runtime::RuntimeOptions runtime_options;
   runtime_options.plugin = v["plugin"].as<std::string>();
   runtime_options.plugin_config = v["plugin-config"].as<std::string>();
+  runtime_options.isolation = std::move(isolation);
+  runtime_options.plugin_limits.max_answer_bytes = v["plugin-max-answer-bytes"].as<std::size_t>();
   runtime_options.store = v["store"].as<std::string>();
   runtime_options.billing_rules = v["rules"].as<std::string>();
   runtime_options.publication = publication;

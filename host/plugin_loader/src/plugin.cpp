@@ -50,19 +50,6 @@ std::shared_ptr<LoadedLibrary> open_library(const std::filesystem::path& path) {
   }
 }
 
-const char* level_name(int32_t level) {
-  switch (level) {
-    case SAS_LOG_DEBUG:
-      return "debug";
-    case SAS_LOG_INFO:
-      return "info";
-    case SAS_LOG_WARNING:
-      return "warning";
-    default:
-      return "error";
-  }
-}
-
 // The ABI context of one call, with what is_cancelled reads behind it. Standard layout with the
 // C struct first, so the plugin's `const sas_call_context*` converts back to it.
 struct CancellableContext {
@@ -105,6 +92,52 @@ std::string version_text(uint32_t v) {
 
 }  // namespace
 
+const char* log_level_name(int32_t level) {
+  switch (level) {
+    case SAS_LOG_DEBUG:
+      return "debug";
+    case SAS_LOG_INFO:
+      return "info";
+    case SAS_LOG_WARNING:
+      return "warning";
+    default:
+      return "error";
+  }
+}
+
+std::function<void(int32_t level, std::string_view message)> stderr_plugin_log(std::string plugin_name) {
+  return [plugin = std::move(plugin_name)](int32_t level, std::string_view message) {
+    // One write per line (see sas-host's own log).
+    std::string line = "[plugin " + plugin + "] " + log_level_name(level) + ": ";
+    line.append(message);
+    line += '\n';
+    std::fwrite(line.data(), 1, line.size(), stderr);
+  };
+}
+
+CallResult answer_host_call(const HostServices& services, std::string_view request_bytes, std::string& response_bytes) {
+  try {
+    v1::HostRequest request;
+    if (request_bytes.size() > static_cast<size_t>(INT32_MAX) ||
+        !request.ParseFromArray(request_bytes.data(), static_cast<int>(request_bytes.size()))) {
+      return {SAS_ERR_INVALID_ARGUMENT, "request is not a valid sas.plugin.v1.HostRequest"};
+    }
+    if (request.method_case() == v1::HostRequest::METHOD_NOT_SET) {
+      return {SAS_ERR_UNIMPLEMENTED, "unknown host method (HostRequest field not known to this host)"};
+    }
+    if (!services.handle_request) return {SAS_ERR_UNIMPLEMENTED, "this host does not answer host calls here"};
+    v1::HostResponse response;
+    CallResult result = services.handle_request(request, response);
+    if (!result.ok()) return result;
+    if (!response.SerializeToString(&response_bytes)) return {SAS_ERR_INTERNAL, "host response not serializable"};
+    return {};
+  } catch (const std::exception& e) {
+    return {SAS_ERR_INTERNAL, std::string("host call failed: ") + e.what()};
+  } catch (...) {
+    return {SAS_ERR_INTERNAL, "host call failed"};
+  }
+}
+
 // What the plugin's host_api points into; its address must not move while the plugin lives.
 struct PluginInstance::Shared {
   HostServices services;
@@ -114,49 +147,24 @@ struct PluginInstance::Shared {
 
 namespace {
 
-// sas_host_api.call_host: parse, answer through HostServices::handle_request, serialize. No
+// sas_host_api.call_host: answer_host_call, with the bytes handed over in host memory. No
 // exception crosses back into the plugin.
 sas_status call_host(void* context, const uint8_t* request_data, size_t request_size, sas_bytes* response_out) {
   if (response_out == nullptr) return SAS_ERR_INVALID_ARGUMENT;
   *response_out = sas_bytes{nullptr, 0};
   auto* self = static_cast<PluginInstance::Shared*>(context);
-  try {
-    v1::HostRequest request;
-    if (self == nullptr || request_size > static_cast<size_t>(INT32_MAX) ||
-        !request.ParseFromArray(request_data, static_cast<int>(request_size))) {
-      put_host_bytes(response_out, "request is not a valid sas.plugin.v1.HostRequest");
-      return SAS_ERR_INVALID_ARGUMENT;
-    }
-    if (request.method_case() == v1::HostRequest::METHOD_NOT_SET) {
-      put_host_bytes(response_out, "unknown host method (HostRequest field not known to this host)");
-      return SAS_ERR_UNIMPLEMENTED;
-    }
-    if (!self->services.handle_request) {
-      put_host_bytes(response_out, "this host does not answer host calls here");
-      return SAS_ERR_UNIMPLEMENTED;
-    }
-    v1::HostResponse response;
-    CallResult result = self->services.handle_request(request, response);
-    if (!result.ok()) {
-      put_host_bytes(response_out, result.message);
-      return result.status;
-    }
-    std::string bytes;
-    if (!response.SerializeToString(&bytes)) return SAS_ERR_INTERNAL;
-    put_host_bytes(response_out, bytes);
-    return SAS_OK;
-  } catch (const std::exception& e) {
-    put_host_bytes(response_out, std::string("host call failed: ") + e.what());
-  } catch (...) {
-    put_host_bytes(response_out, "host call failed");
-  }
-  return SAS_ERR_INTERNAL;
+  if (self == nullptr) return SAS_ERR_INVALID_ARGUMENT;
+  std::string out;
+  const CallResult result = answer_host_call(
+      self->services, std::string_view(reinterpret_cast<const char*>(request_data), request_size), out);
+  put_host_bytes(response_out, result.ok() ? out : result.message);
+  return result.status;
 }
 
 }  // namespace
 
 std::shared_ptr<PluginInstance> PluginInstance::load(const std::filesystem::path& path, const std::string& config,
-                                                     HostServices services) {
+                                                     HostServices services, CallLimits limits) {
   auto library = open_library(path);
   const std::string where = path.string() + ": ";
   const std::string name = library->manifest().name;
@@ -201,16 +209,12 @@ std::shared_ptr<PluginInstance> PluginInstance::load(const std::filesystem::path
   instance->api_ = api;
   instance->abi_version_ = answer.abi_version;
   instance->free_threaded_ = api->threading == SAS_THREADING_FREE_THREADED;
+  instance->limits_ = limits;
   instance->shared_ = std::make_unique<Shared>();
   Shared& shared = *instance->shared_;
   shared.plugin_name = name;
   shared.services = std::move(services);
-  if (!shared.services.log) {
-    shared.services.log = [plugin = name](int32_t level, std::string_view message) {
-      std::fprintf(stderr, "[plugin %s] %s: %.*s\n", plugin.c_str(), level_name(level),
-                   static_cast<int>(message.size()), message.data());
-    };
-  }
+  if (!shared.services.log) shared.services.log = stderr_plugin_log(name);
   if (!shared.services.now) shared.services.now = [] { return std::chrono::system_clock::now(); };
   shared.api.struct_size = sizeof(sas_host_api);
   shared.api.abi_version = answer.abi_version;
@@ -264,6 +268,26 @@ void PluginInstance::shutdown_within(std::chrono::milliseconds wait) {
 
 CallResult PluginInstance::call(const v1::PluginRequest& request, v1::PluginResponse& response,
                                 std::chrono::system_clock::time_point deadline, std::stop_token stop) {
+  std::string request_bytes;
+  if (!request.SerializeToString(&request_bytes)) return {SAS_ERR_INTERNAL, "request could not be serialized"};
+  // Parsed straight from the plugin's buffer, before it goes back to the plugin.
+  return invoke(request_bytes, deadline, std::move(stop), [&](std::string_view answer) {
+    if (response.ParseFromArray(answer.data(), static_cast<int>(answer.size()))) return CallResult{};
+    return CallResult{SAS_ERR_INTERNAL,
+                      "plugin '" + manifest().name + "' returned bytes that are not a PluginResponse"};
+  });
+}
+
+CallResult PluginInstance::call_bytes(std::string_view request, std::string& response,
+                                      std::chrono::system_clock::time_point deadline, std::stop_token stop) {
+  return invoke(request, deadline, std::move(stop), [&](std::string_view answer) {
+    response.assign(answer);
+    return CallResult{};
+  });
+}
+
+CallResult PluginInstance::invoke(std::string_view request, std::chrono::system_clock::time_point deadline,
+                                  std::stop_token stop, const std::function<CallResult(std::string_view)>& accept) {
   {
     std::lock_guard lock(calls_mutex_);
     if (shut_down_) return {SAS_ERR_UNAVAILABLE, "plugin is shut down"};
@@ -276,8 +300,6 @@ CallResult PluginInstance::call(const v1::PluginRequest& request, v1::PluginResp
       if (--self.calls_in_flight_ == 0) self.calls_done_.notify_all();
     }
   } in_flight{*this};
-  std::string request_bytes;
-  if (!request.SerializeToString(&request_bytes)) return {SAS_ERR_INTERNAL, "request could not be serialized"};
 
   CancellableContext call{};
   call.stop = &stop;
@@ -294,13 +316,16 @@ CallResult PluginInstance::call(const v1::PluginRequest& request, v1::PluginResp
   {
     std::unique_lock lock(serial_, std::defer_lock);
     if (!free_threaded_) lock.lock();
-    status = api_->invoke(handle_, reinterpret_cast<const uint8_t*>(request_bytes.data()), request_bytes.size(),
-                          &context, &out);
+    status = api_->invoke(handle_, reinterpret_cast<const uint8_t*>(request.data()), request.size(), &context, &out);
   }
   CallResult result{status, {}};
   if (status == SAS_OK) {
-    if (out.size > static_cast<size_t>(INT32_MAX) || !response.ParseFromArray(out.data, static_cast<int>(out.size))) {
-      result = {SAS_ERR_INTERNAL, "plugin '" + manifest().name + "' returned bytes that are not a PluginResponse"};
+    if (out.size > limits_.max_answer_bytes || out.size > static_cast<size_t>(INT32_MAX)) {
+      result = {SAS_ERR_INTERNAL, "plugin '" + manifest().name + "' answered " + std::to_string(out.size) +
+                                      " bytes, more than plugin-max-answer-bytes (" +
+                                      std::to_string(limits_.max_answer_bytes) + ")"};
+    } else {
+      result = accept(std::string_view(out.data == nullptr ? "" : reinterpret_cast<const char*>(out.data), out.size));
     }
   } else {
     result.message.assign(out.data == nullptr ? "" : reinterpret_cast<const char*>(out.data), out.size);

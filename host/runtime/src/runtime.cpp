@@ -109,7 +109,15 @@ std::unique_ptr<Runtime> Runtime::build(RuntimeOptions options) {
   if (o.wrap_host_calls) handler = o.wrap_host_calls(std::move(handler));
   // A runtime that answers nothing lends the plugin no handler at all, as a bare loader does.
   if (!rt->router_->methods().empty() || o.wrap_host_calls) services.handle_request = std::move(handler);
-  rt->plugin_ = plugin_loader::PluginInstance::load(o.plugin, o.plugin_config, std::move(services));
+  if (o.isolation) {
+    plugin_isolation::IsolationOptions isolation = *o.isolation;
+    isolation.max_answer_bytes = o.plugin_limits.max_answer_bytes;
+    if (!isolation.log) isolation.log = o.log;
+    rt->plugin_ =
+        plugin_isolation::IsolatedPlugin::start(o.plugin, o.plugin_config, std::move(services), std::move(isolation));
+  } else {
+    rt->plugin_ = plugin_loader::PluginInstance::load(o.plugin, o.plugin_config, std::move(services), o.plugin_limits);
+  }
   if (rt->billing_) rt->billing_->attach(rt->plugin_);
   if (o.endpoint) {
     (void)rt->open_endpoint(*o.endpoint);
@@ -129,7 +137,8 @@ Runtime::~Runtime() { stop(); }
 std::string Runtime::describe() const {
   std::string line = "plugin " + plugin_->manifest().name + " " + plugin_->manifest().version + " loaded (ABI " +
                      std::to_string(SAS_ABI_VERSION_MAJOR_OF(plugin_->abi_version())) + "." +
-                     std::to_string(SAS_ABI_VERSION_MINOR_OF(plugin_->abi_version())) + ")";
+                     std::to_string(SAS_ABI_VERSION_MINOR_OF(plugin_->abi_version())) + ", " + plugin_->isolation() +
+                     ")";
   if (store_) line += ", store " + store_->url + " ready";
   return line;
 }

@@ -33,10 +33,26 @@ struct HostServices {
       handle_request;
 };
 
+// One host call on serialized bytes, answered through services.handle_request: on SAS_OK
+// `response` holds the HostResponse bytes, otherwise CallResult::message says why. Never throws.
+CallResult answer_host_call(const HostServices& services, std::string_view request, std::string& response);
+
+// The host's default sink of a plugin's log lines: "[plugin NAME] LEVEL: message" on stderr.
+std::function<void(int32_t level, std::string_view message)> stderr_plugin_log(std::string plugin_name);
+const char* log_level_name(int32_t level);  // "debug", "info", "warning", "error"
+
+// What the host accepts from a plugin, in either isolation mode.
+struct CallLimits {
+  // The largest answer (serialized PluginResponse) accepted; a larger one is refused with
+  // SAS_ERR_INTERNAL naming plugin-max-answer-bytes, before it is parsed.
+  std::size_t max_answer_bytes = std::size_t{64} << 20;
+};
+
 class LoadedLibrary;
 
-// What every flow holds: a plugin, wherever its code runs (in this process today; in a runner
-// process later), so that a flow never depends on how the plugin is hosted.
+// What every flow holds: a plugin, wherever its code runs (PluginInstance in this process,
+// plugin_isolation::IsolatedPlugin in runner processes), so that a flow never depends on how
+// the plugin is hosted.
 class Plugin {
  public:
   virtual ~Plugin() = default;
@@ -53,6 +69,9 @@ class Plugin {
 
   // Explicit, idempotent: later calls answer SAS_ERR_UNAVAILABLE.
   virtual void shutdown() = 0;
+
+  // "in-process" or "process" (plugin_isolation::IsolatedPlugin).
+  virtual const char* isolation() const = 0;
 };
 
 // A plugin loaded into this process with Boost.DLL.
@@ -60,7 +79,7 @@ class PluginInstance final : public Plugin {
  public:
   // Inspects, loads, negotiates and initialises. Throws PluginError with a one-line reason.
   static std::shared_ptr<PluginInstance> load(const std::filesystem::path& path, const std::string& config,
-                                              HostServices services = {});
+                                              HostServices services = {}, CallLimits limits = {});
   ~PluginInstance();
   PluginInstance(const PluginInstance&) = delete;
   PluginInstance& operator=(const PluginInstance&) = delete;
@@ -70,6 +89,11 @@ class PluginInstance final : public Plugin {
   bool free_threaded() const override { return free_threaded_; }
   CallResult call(const sas::plugin::v1::PluginRequest& request, sas::plugin::v1::PluginResponse& response,
                   std::chrono::system_clock::time_point deadline = {}, std::stop_token stop = {}) override;
+  // The same call on serialized bytes, for the runner process (which never parses an answer):
+  // on SAS_OK `response` holds the PluginResponse bytes, otherwise CallResult::message says why.
+  CallResult call_bytes(std::string_view request, std::string& response,
+                        std::chrono::system_clock::time_point deadline = {}, std::stop_token stop = {});
+  const char* isolation() const override { return "in-process"; }
   // Refuses new calls, waits for the calls in flight (up to `wait`, then shuts down anyway and
   // says so in the log), then calls the plugin's shutdown. Idempotent.
   void shutdown() override { shutdown_within(std::chrono::seconds(10)); }
@@ -79,6 +103,9 @@ class PluginInstance final : public Plugin {
 
  private:
   PluginInstance() = default;
+  // One invoke; `accept` takes the answer's bytes (SAS_OK, within the limits) before they are freed.
+  CallResult invoke(std::string_view request, std::chrono::system_clock::time_point deadline, std::stop_token stop,
+                    const std::function<CallResult(std::string_view)>& accept);
 
   std::shared_ptr<LoadedLibrary> library_;  // keeps the code mapped while we exist
   std::unique_ptr<Shared> shared_;          // host_api and services, stable address
@@ -86,6 +113,7 @@ class PluginInstance final : public Plugin {
   sas_plugin_instance* handle_ = nullptr;
   uint32_t abi_version_ = 0;
   bool free_threaded_ = false;
+  CallLimits limits_;
   std::mutex serial_;  // taken around every call of a serialized plugin
   // Calls in flight and the shutdown flag change together, so that no call starts after
   // shutdown began and shutdown sees every call that did.

@@ -22,6 +22,7 @@
 #include <sas/host/admin_api/admin_endpoint.hpp>
 #include <sas/host/appointment_notifications/delivery.hpp>
 #include <sas/host/doctor_settings/publication.hpp>
+#include <sas/host/plugin_isolation/isolated_plugin.hpp>
 #include <sas/host/plugin_loader/plugin.hpp>
 #include <sas/host/runtime/host_call_router.hpp>
 #include <string>
@@ -64,6 +65,11 @@ struct EndpointOptions {
 struct RuntimeOptions {
   std::filesystem::path plugin;  // the plugin library (.so)
   std::string plugin_config;     // passed verbatim to its init
+  // Where the plugin's code runs: none, in this process (the default and the fastest); else in
+  // runner processes (docs/plugins/isolation.md).
+  std::optional<plugin_isolation::IsolationOptions> isolation;
+  // What the host accepts from the plugin, in either mode (isolation's max_answer_bytes follows it).
+  plugin_loader::CallLimits plugin_limits;
 
   // The host's own state ("sqlite:PATH"). None: no doctor settings, outbox, billing nor account
   // audit, and no host call is answered (every one is SAS_ERR_UNIMPLEMENTED).
@@ -110,7 +116,7 @@ class Runtime {
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
 
-  // The plugin behind the interface every flow takes (in process today; #12 adds a runner process).
+  // The plugin behind the interface every flow takes, in this process or in runner processes.
   const std::shared_ptr<plugin_loader::Plugin>& plugin() const { return plugin_; }
   const HostCallRouter& host_calls() const { return *router_; }
   // "plugin NAME VERSION loaded (ABI M.N), store URL ready", for the front's log.
