@@ -87,12 +87,15 @@ class RuntimeTest : public testing::TestWithParam<bool> {
   }
 
   fs::path dir_;
-  std::unique_ptr<rt::Runtime> host_;
+  std::vector<std::string> log_;
+  std::mutex log_mutex_;
+  std::unique_ptr<rt::Runtime> host_;  // declared last: stopped first
 };
 
 TEST_P(RuntimeTest, ThePluginsHostCallsReachTheirFlowsThroughTheRouter) {
-  std::vector<std::string> log;
-  std::mutex log_mutex;
+  // Destroyed after the host (which logs until it stops), even when an assertion returns early.
+  auto& log = log_;
+  auto& log_mutex = log_mutex_;
   auto o = options();
   o.log = [&](std::string_view line) {
     std::lock_guard lock(log_mutex);
@@ -192,6 +195,11 @@ TEST_P(RuntimeTest, ARuleFileGivenMustBeUsableAndEveryHostCallCanBeObserved) {
   EXPECT_ANY_THROW((void)rt::Runtime::build(std::move(bad)));
 
   std::atomic<int> seen{0};
+  // The host stops before `seen` goes, even when an assertion returns early.
+  struct StopFirst {
+    std::unique_ptr<rt::Runtime>& host;
+    ~StopFirst() { host.reset(); }
+  } stop_first{host_};
   auto o = options();
   o.wrap_host_calls = [&seen](rt::HostCallHandler inner) -> rt::HostCallHandler {
     return [&seen, inner](const v1::HostRequest& request, v1::HostResponse& response) {
