@@ -145,6 +145,23 @@ TEST(ConformancePlugin, ReferencePluginPassesInRunnerProcesses) {
   fs::remove_all(dir);
 }
 
+// A plugin that segfaults on every search, in runner processes: the run ends with a report that
+// fails the search checks on 503s, instead of dying with the plugin.
+TEST(ConformancePlugin, ACrashingPluginFailsItsChecksInRunnerProcesses) {
+  const fs::path dir = sas::test::make_temp_dir("conformance-crash");
+  const fs::path out = dir / "report.json";
+  // misbehaving's id 8100000000 02: a write through a null pointer in search_slots.
+  auto r = run({bin("sas-conformance").string(), "plugin", sas::test::test_plugin("misbehaving").string(),
+                "--plugin-isolation", "process", "--practitioners", "810000000002", "--now", kNow, "--json",
+                out.string(), "--skip", "R02-", "R03-", "BILL-"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  auto json_report = report(out);
+  EXPECT_EQ(json_report.at("verdict"), "fail");
+  EXPECT_TRUE(with_status(json_report, "failed").contains("R01-QUERY-001")) << failures(json_report);
+  EXPECT_THAT(failures(json_report), testing::HasSubstr("503")) << failures(json_report);
+  fs::remove_all(dir);
+}
+
 TEST(ConformancePlugin, BrokenPluginFailsWithTheRightIds) {
   const auto& a = agenda();
   const fs::path out = a.dir / "broken.json";
