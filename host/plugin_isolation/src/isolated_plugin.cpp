@@ -234,8 +234,12 @@ class IsolatedPlugin::Pool {
         ::kill(process->pid, SIGKILL);
       }
       std::unique_lock lock(call->mutex);
-      call->answered.wait_for(lock, std::chrono::seconds(5), [&] { return call->done; });
-      if (!call->done) return {SAS_ERR_UNAVAILABLE, "the plugin runner is gone"};
+      if (!call->answered.wait_for(lock, std::chrono::seconds(5), [&] { return call->done; })) {
+        lock.unlock();
+        std::lock_guard pool(mutex_);
+        process->pending.erase(id);
+        return {SAS_ERR_UNAVAILABLE, "the plugin runner is gone"};
+      }
     }
 
     std::unique_lock lock(call->mutex);
