@@ -161,3 +161,12 @@ CREATE TABLE IF NOT EXISTS sas_publication_rule_request (
   error TEXT                            -- the host's refusal (conflict, malformed, unknown rule)
 );
 CREATE INDEX IF NOT EXISTS rule_request_to_push ON sas_publication_rule_request(pushed_at);
+
+-- Which instance of the plugin reports to the host (consultations, appointment events, settings
+-- changes). Several instances may share one agenda (the runners of a host in process isolation,
+-- several hosts): one reports at a time, the others wait until its lease expires unrenewed.
+CREATE TABLE IF NOT EXISTS sas_reporter_lease (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  holder TEXT NOT NULL,                 -- host name, pid and a random number of the instance
+  expires_at_ms INTEGER NOT NULL        -- milliseconds UTC; renewed at every round
+);

@@ -295,6 +295,8 @@ sas_status plugin_invoke(sas_plugin_instance* instance, const uint8_t* request_d
     *response_out = sas_bytes{buffer, size};
     return SAS_OK;
   } catch (const std::bad_alloc&) {
+    // malloc, no exception: a short text usually still fits after a large allocation failed.
+    put_text(response_out, "the plugin ran out of memory (std::bad_alloc)");
     return SAS_ERR_INTERNAL;
   } catch (const std::exception& e) {
     put_text(response_out, std::string("plugin threw: ") + e.what());

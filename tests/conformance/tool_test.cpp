@@ -27,6 +27,7 @@ constexpr const char* kNow = "2026-11-23T08:00:00+01:00";
 struct Agenda {
   fs::path dir;
   fs::path db;
+  fs::path pristine;          // a copy no plugin ran on (the reference plugin marks what it reported)
   std::string practitioners;  // comma-separated, each with free slots the host emits in the window
 };
 
@@ -70,6 +71,8 @@ const Agenda& agenda() {
         "INSERT INTO consultation (id, appointment_id, consulted_at, other_codes) VALUES "
         "('5f1c2b7e-1a2b-4c3d-8e9f-000000000001', '5f1c2b7e-1a2b-4c3d-8e9f-000000000001', 1795510800, "
         "'G');");
+    out.pristine = out.dir / "pristine.db";
+    fs::copy_file(out.db, out.pristine);
     return out;
   }();
   return a;
@@ -113,6 +116,50 @@ TEST(ConformancePlugin, ReferencePluginPasses) {
   EXPECT_TRUE(with_status(json_report, "not-run").contains("TLS-002"));
   EXPECT_THAT(sas::test::read_file(a.dir / "plugin.xml"), testing::HasSubstr("<testsuite name=\"sas-conformance\""));
   EXPECT_THAT(sas::test::read_file(a.dir / "plugin.html"), testing::HasSubstr("PASS"));
+}
+
+// The same verdict with the plugin in runner processes (docs/plugins/isolation.md): its searches
+// and its host calls (INT_R03 events, consultations) cross the runner's socket.
+TEST(ConformancePlugin, ReferencePluginPassesInRunnerProcesses) {
+  const auto& a = agenda();
+  const fs::path dir = sas::test::make_temp_dir("conformance-isolated");
+  const fs::path db = dir / "agenda.db";
+  fs::copy_file(a.pristine, db);
+  const fs::path out = dir / "plugin.json";
+  auto r = run({bin("sas-conformance").string(), "plugin", sas::test::plugin("sas-sqlite-agenda").string(),
+                "--plugin-config", "db=" + db.string(), "--plugin-isolation", "process", "--practitioners",
+                a.practitioners, "--now", kNow, "--json", out.string()});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto json_report = report(out);
+  EXPECT_EQ(json_report.at("verdict"), "pass") << failures(json_report);
+  EXPECT_EQ(json_report.at("run").as_object().at("isolation"), "process") << json::serialize(json_report.at("run"));
+  const auto passed = with_status(json_report, "passed");
+  for (const char* id : {"R01-QUERY-001", "R01-FAQ-01", "R01-FAQ-10", "R02-001", "R03-001", "R03-004",
+                         "R03-PROFILE-APPOINTMENT-001", "BILL-001", "BILL-003"})
+    EXPECT_TRUE(passed.contains(id)) << id << "\n" << failures(json_report);
+  EXPECT_EQ(
+      run({bin("sas-conformance").string(), "plugin", sas::test::plugin("sas-sqlite-agenda").string(),
+           "--plugin-config", "db=" + db.string(), "--plugin-isolation", "bogus", "--practitioners", a.practitioners})
+          .exit_code,
+      2);
+  fs::remove_all(dir);
+}
+
+// A plugin that segfaults on every search, in runner processes: the run ends with a report that
+// fails the search checks on 503s, instead of dying with the plugin.
+TEST(ConformancePlugin, ACrashingPluginFailsItsChecksInRunnerProcesses) {
+  const fs::path dir = sas::test::make_temp_dir("conformance-crash");
+  const fs::path out = dir / "report.json";
+  // misbehaving's id 8100000000 02: a write through a null pointer in search_slots.
+  auto r = run({bin("sas-conformance").string(), "plugin", sas::test::test_plugin("misbehaving").string(),
+                "--plugin-isolation", "process", "--practitioners", "810000000002", "--now", kNow, "--json",
+                out.string(), "--skip", "R02-", "R03-", "BILL-"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  auto json_report = report(out);
+  EXPECT_EQ(json_report.at("verdict"), "fail");
+  EXPECT_TRUE(with_status(json_report, "failed").contains("R01-QUERY-001")) << failures(json_report);
+  EXPECT_THAT(failures(json_report), testing::HasSubstr("503")) << failures(json_report);
+  fs::remove_all(dir);
 }
 
 TEST(ConformancePlugin, BrokenPluginFailsWithTheRightIds) {

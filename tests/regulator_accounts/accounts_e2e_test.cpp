@@ -526,7 +526,7 @@ TEST(AccountsPlugins, APluginWithoutTheFlowIsAnswered501) {
 
 TEST(AccountsPlugins, AnAbi10PluginThatDeclaresTheFlowIsAnswered501) {
   Host host(HostOptions{sas::test::test_plugin("accounts_abi_1_0"), "none", {}});
-  EXPECT_THAT(host.output(), HasSubstr("(ABI 1.0)"));
+  EXPECT_THAT(host.output(), HasSubstr("(ABI 1.0, "));
   const auto r = put(host, kNational, kIdnps2, example(2));
   ASSERT_EQ(r.status, 501) << r.describe();
   EXPECT_TRUE(r.has_issue("", "does not implement regulator accounts")) << r.body;

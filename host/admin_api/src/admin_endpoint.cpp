@@ -22,6 +22,7 @@
 #include <sas/host/fhir/http.hpp>
 #include <sas/host/fhir/json.hpp>
 #include <sas/host/fhir/plugin_failure.hpp>
+#include <sas/host/plugin_isolation/isolated_plugin.hpp>
 #include <sas/host/plugin_loader/manifest.hpp>
 #include <sas/host/slot_search/service.hpp>
 #include <sas/host/store/error.hpp>
@@ -193,6 +194,49 @@ std::string read_token_file(const std::filesystem::path& file, std::string_view 
 }
 
 server::Response render_error(int status, std::string_view message) { return error_response(status, message); }
+
+json::object plugin_document(const plugin_loader::Plugin& plugin) {
+  const auto abi = plugin.abi_version();
+  json::object answer{
+      {"name", plugin.manifest().name},
+      {"version", plugin.manifest().version},
+      {"abi", std::to_string(SAS_ABI_VERSION_MAJOR_OF(abi)) + "." + std::to_string(SAS_ABI_VERSION_MINOR_OF(abi))},
+      {"isolation", plugin.isolation()}};
+  json::array runners;
+  json::array exits;
+  uint64_t deaths = 0;
+  uint64_t restarts = 0;
+  if (const auto* isolated = dynamic_cast<const plugin_isolation::IsolatedPlugin*>(&plugin)) {
+    const plugin_isolation::PoolStatus status = isolated->status();
+    for (const auto& r : status.runners) {
+      runners.push_back(json::object{
+          {"runner", r.runner},
+          {"pid", r.pid},
+          {"state", r.state},
+          {"calls_in_flight", r.calls_in_flight},
+          {"calls_total", r.calls_total},
+          {"rss_bytes", r.rss_bytes},
+          {"started_at", r.pid == 0 ? json::value(nullptr) : json::value(instant_or_empty(r.started_at))}});
+    }
+    for (const auto& e : status.recent_exits) {
+      exits.push_back(json::object{{"runner", e.runner},
+                                   {"pid", e.pid},
+                                   {"signal", e.signal},
+                                   {"exit_code", e.exit_code},
+                                   {"reason", e.reason},
+                                   {"calls_lost", e.calls_lost},
+                                   {"expected", e.expected},
+                                   {"at", instant_or_empty(e.at)}});
+    }
+    deaths = status.deaths_total;
+    restarts = status.restarts_total;
+  }
+  answer["runners"] = std::move(runners);
+  answer["deaths_total"] = deaths;
+  answer["restarts_total"] = restarts;
+  answer["recent_exits"] = std::move(exits);
+  return answer;
+}
 
 AdminEndpoint::AdminEndpoint(AdminEndpointOptions options) : options_(std::move(options)) {
   if (!options_.settings) throw std::invalid_argument("AdminEndpoint: no doctor settings service");
@@ -392,6 +436,12 @@ server::Response AdminEndpoint::route(const server::Request& request, std::strin
     for (const auto& r : reported) rows.push_back(json::object{{"outbox_id", r.outbox_id}, {"sequence", r.sequence}});
     if (body.is_object()) return json_response(201, rows.at(0));
     return json_response(201, json::object{{"reported", std::move(rows)}});
+  }
+  if (rest.size() == 1 && rest[0] == "plugin") {
+    require_method(request, {"GET"});
+    Params params(url, {});
+    if (!options_.plugin) throw Refusal(503, "no plugin is loaded");
+    return json_response(200, plugin_document(*options_.plugin));
   }
   if (rest.size() == 1 && rest[0] == "outbox") {
     require_method(request, {"GET"});

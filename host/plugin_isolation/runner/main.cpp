@@ -150,7 +150,9 @@ int main(int argc, char** argv) {
     if (::setrlimit(RLIMIT_AS, &limit) != 0) fail("cannot set RLIMIT_AS");
   }
   if (cpu_seconds > 0) {
-    const rlimit limit{cpu_seconds, cpu_seconds};
+    // The hard limit a little above the soft one: the kernel sends SIGXCPU at the soft limit, and
+    // SIGKILL only at the hard one, so that the host's log says which limit ended the runner.
+    const rlimit limit{cpu_seconds, cpu_seconds + 2};
     if (::setrlimit(RLIMIT_CPU, &limit) != 0) fail("cannot set RLIMIT_CPU");
   }
   ::signal(SIGPIPE, SIG_IGN);
@@ -220,10 +222,16 @@ int main(int argc, char** argv) {
           self.waiters.fulfil(in.header.call_id, 0, in.header.a, {});
           break;
         case wire::Kind::shutdown:
-          shutting_down = true;
-          if (auto* plugin = self.plugin.load()) plugin->shutdown_within(std::chrono::seconds(10));
-          self.writer.send(wire::Kind::bye, 0, 0, 0, 0, {});
-          std::_Exit(0);
+          // On a thread of its own: the plugin's shutdown may wait for its threads, which may be
+          // waiting for host-call answers that this reader must keep reading.
+          if (!shutting_down.exchange(true)) {
+            std::thread([runner] {
+              if (auto* plugin = runner->plugin.load()) plugin->shutdown_within(std::chrono::seconds(10));
+              runner->writer.send(wire::Kind::bye, 0, 0, 0, 0, {});
+              std::_Exit(0);
+            }).detach();
+          }
+          break;
         default:
           break;  // a kind only a newer host sends: ignored
       }

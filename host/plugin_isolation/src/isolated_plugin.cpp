@@ -16,7 +16,6 @@
 #include <mutex>
 #include <optional>
 #include <sas/host/plugin_isolation/isolated_plugin.hpp>
-#include <set>
 #include <thread>
 
 #include "frame.hpp"
@@ -99,6 +98,7 @@ struct Process {
   Steady::time_point shutdown_deadline;
   std::string end_reason;  // set when the host ends it
   bool expected_end = false;
+  bool ended = false;  // its reader has seen it go
 
   int in_flight() const { return static_cast<int>(pending.size() + abandoned.size()); }
   ~Process() {
@@ -224,10 +224,22 @@ class IsolatedPlugin::Pool {
       process->pending.emplace(id, call);
     }
     if (!process->writer->send(wire::Kind::invoke, id, 0, bounded ? micros(deadline) : 0, 0, request_bytes)) {
-      // The reader sees the socket close and fails the call as the runner's death.
+      // A runner that no longer reads (or is gone) is replaced: its reader then sees the socket
+      // close and fails the call as the runner's death.
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        {
+          std::lock_guard pool(mutex_);
+          if (process->end_reason.empty()) process->end_reason = "dropped: it stopped reading its socket";
+        }
+        ::kill(process->pid, SIGKILL);
+      }
       std::unique_lock lock(call->mutex);
-      call->answered.wait_for(lock, std::chrono::seconds(5), [&] { return call->done; });
-      if (!call->done) return {SAS_ERR_UNAVAILABLE, "the plugin runner is gone"};
+      if (!call->answered.wait_for(lock, std::chrono::seconds(5), [&] { return call->done; })) {
+        lock.unlock();
+        std::lock_guard pool(mutex_);
+        process->pending.erase(id);
+        return {SAS_ERR_UNAVAILABLE, "the plugin runner is gone"};
+      }
     }
 
     std::unique_lock lock(call->mutex);
@@ -298,6 +310,8 @@ class IsolatedPlugin::Pool {
       if (stopping_) return;
       stopping_ = true;
       changed_.notify_all();
+      // A runner being started now is part of what is stopped: wait for it to be in its slot.
+      changed_.wait(lock, [&] { return !spawning_; });
       changed_.wait_for(lock, kDrainWait, [&] {
         return std::all_of(slots_.begin(), slots_.end(),
                            [](const Slot& s) { return !s.process || s.process->pending.empty(); });
@@ -321,7 +335,7 @@ class IsolatedPlugin::Pool {
     for (const auto& process : running) {
       // The reader ends when the runner exits (after its bye), or is made to.
       std::unique_lock lock(mutex_);
-      if (!changed_.wait_for(lock, kShutdownWait, [&] { return ended_.count(process.get()) > 0; })) {
+      if (!changed_.wait_for(lock, kShutdownWait, [&] { return process->ended; })) {
         ::kill(process->pid, SIGKILL);
       }
     }
@@ -434,6 +448,9 @@ class IsolatedPlugin::Pool {
     process->pid = pid;
     process->fd = fds[0];
     process->writer = std::make_unique<wire::Writer>(process->fd);
+    // A runner that stops reading cannot block a writer (and the pool behind it) for ever.
+    const timeval send_timeout{5, 0};
+    ::setsockopt(process->fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof(send_timeout));
     process->started_at = System::now();
     process->started = Steady::now();
 
@@ -458,7 +475,8 @@ class IsolatedPlugin::Pool {
           int signal = 0;
           int code = 0;
           if (read.status == wire::ReadStatus::malformed) ::kill(pid, SIGKILL);
-          const std::string ended = exit_text(reap(pid, milliseconds(1000)), signal, code);
+          std::string ended = exit_text(reap(pid, milliseconds(2000)), signal, code);
+          if (signal != 0) ended = "was " + ended;
           throw PluginError(SAS_ERR_INIT_FAILED, plugin_.string() + ": the plugin runner " + ended +
                                                      " while loading the plugin" +
                                                      (read.why.empty() ? "" : " (" + read.why + ")"));
@@ -566,7 +584,7 @@ class IsolatedPlugin::Pool {
       ::kill(process->pid, SIGKILL);
     }
     bool forced = false;
-    const int status = reap(process->pid, milliseconds(1000), &forced);
+    const int status = reap(process->pid, milliseconds(2000), &forced);
     if (forced) {
       std::lock_guard lock(mutex_);
       if (process->end_reason.empty()) {
@@ -597,7 +615,7 @@ class IsolatedPlugin::Pool {
       Slot& slot = slots_[static_cast<std::size_t>(process->slot - 1)];
       if (slot.process == process) slot.process = nullptr;
       finished_.push_back(process);
-      ended_.insert(process.get());
+      process->ended = true;
       if (stopping_) {
         slot.state = "stopped";
         line = who(*process) + " stopped (" + how + ")";
@@ -643,6 +661,7 @@ class IsolatedPlugin::Pool {
         const int index = slot.index;
         const bool first = !slot.first_attempt_done;
         slot.state = "starting";
+        spawning_ = true;
         lock.unlock();
         std::shared_ptr<Process> started;
         std::optional<PluginError> error;
@@ -652,6 +671,7 @@ class IsolatedPlugin::Pool {
           error = e;
         }
         lock.lock();
+        spawning_ = false;
         Slot& s = slots_[static_cast<std::size_t>(index - 1)];
         s.first_attempt_done = true;
         if (started) {
@@ -763,7 +783,7 @@ class IsolatedPlugin::Pool {
   std::condition_variable_any changed_;  // any slot, process or call count changed
   std::vector<Slot> slots_;
   std::vector<std::shared_ptr<Process>> finished_;  // ended, reader not yet joined
-  std::set<const Process*> ended_;
+  bool spawning_ = false;                           // the supervisor is starting a runner (outside the lock)
   uint64_t next_call_ = 0;
   uint64_t deaths_total_ = 0;
   uint64_t restarts_total_ = 0;

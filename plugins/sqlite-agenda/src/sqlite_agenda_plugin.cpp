@@ -8,10 +8,12 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <condition_variable>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <sas/sdk/ids.hpp>
 #include <sas/sdk/plugin.hpp>
 #include <sas/sqlite_agenda/schema.hpp>
@@ -244,15 +246,38 @@ class Connection {
   void ensure_host_call_tables() {
     Statement check(db_,
                     "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('billing_decision', "
-                    "'appointment_notification', 'sas_doctor_settings_change', 'sas_publication_rule_request')");
+                    "'appointment_notification', 'sas_doctor_settings_change', 'sas_publication_rule_request', "
+                    "'sas_reporter_lease')");
     Query query(check);
-    if (query.next() && sqlite3_column_int(query.row(), 0) == 4) return;
+    if (query.next() && sqlite3_column_int(query.row(), 0) == 5) return;
     char* error = nullptr;
     if (sqlite3_exec(db_, sas::sqlite_agenda::schema_sql(), nullptr, nullptr, &error) != SQLITE_OK) {
       std::string message = error != nullptr ? error : "unknown error";
       sqlite3_free(error);
       throw std::runtime_error("cannot add the consultation and notification tables: " + message);
     }
+  }
+
+  // Takes or renews the reporter lease for `holder` until `expires_at_ms`; false while another
+  // instance holds an unexpired one.
+  bool take_reporter_lease(const std::string& holder, int64_t now_ms, int64_t expires_at_ms) {
+    WriteTransaction transaction(db_);
+    Statement upsert(db_,
+                     "INSERT INTO sas_reporter_lease (id, holder, expires_at_ms) VALUES (1, ?1, ?2) "
+                     "ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, expires_at_ms = excluded.expires_at_ms "
+                     "WHERE sas_reporter_lease.holder = excluded.holder OR sas_reporter_lease.expires_at_ms < ?3");
+    Query query(upsert);
+    query.bind(1, holder).bind(2, expires_at_ms).bind(3, now_ms);
+    query.next();
+    const bool taken = sqlite3_changes(db_) > 0;
+    transaction.commit();
+    return taken;
+  }
+  void release_reporter_lease(const std::string& holder) {
+    Statement remove(db_, "DELETE FROM sas_reporter_lease WHERE holder = ?");
+    Query query(remove);
+    query.bind(1, holder);
+    query.next();
   }
 
   // SAS-origin appointments whose current state the host has not had yet, oldest booking first.
@@ -772,6 +797,11 @@ class SqliteAgendaPlugin final : public sas::sdk::AgendaPlugin {
     host.log(sas::sdk::LogLevel::info, "sqlite-agenda reading " + path_);
     // ABI 1.2: a thread reports the consultations of honoured SAS-origin appointments.
     if (host.has_host_calls() && report_interval_.count() > 0) {
+      char host_name[256] = {};
+      ::gethostname(host_name, sizeof(host_name) - 1);
+      reporter_id_ =
+          std::string(host_name) + ":" + std::to_string(::getpid()) + ":" + std::to_string(std::random_device{}());
+      lease_ = std::max(std::chrono::milliseconds(5000), report_interval_ * 5);
       reporter_ = std::thread([this] { report_loop(); });
     }
     return Status::ok();
@@ -823,7 +853,17 @@ class SqliteAgendaPlugin final : public sas::sdk::AgendaPlugin {
       stopping_ = true;
     }
     report_wake_.notify_all();
-    if (reporter_.joinable()) reporter_.join();
+    if (reporter_.joinable()) {
+      reporter_.join();
+      // Another instance on the same agenda takes over at its next round, not at the expiry.
+      try {
+        std::unique_ptr<Connection> connection = acquire();
+        connection->release_reporter_lease(reporter_id_);
+        release(std::move(connection));
+      } catch (const std::exception&) {
+        // The lease then expires by itself.
+      }
+    }
     std::lock_guard lock(mutex_);
     idle_.clear();
   }
@@ -839,6 +879,11 @@ class SqliteAgendaPlugin final : public sas::sdk::AgendaPlugin {
     std::unique_lock lock(report_mutex_);
     while (!stopping_) {
       lock.unlock();
+      if (!holds_reporter_lease()) {
+        lock.lock();
+        report_wake_.wait_for(lock, report_interval_, [this] { return stopping_; });
+        continue;
+      }
       try {
         if (host_->has_appointment_events()) notify_appointments();
       } catch (const std::exception& e) {
@@ -856,6 +901,25 @@ class SqliteAgendaPlugin final : public sas::sdk::AgendaPlugin {
       }
       lock.lock();
       report_wake_.wait_for(lock, report_interval_, [this] { return stopping_; });
+    }
+  }
+
+  // Several instances on one agenda (process isolation's runners, several hosts) would report the
+  // same rows twice: only the holder of the agenda's reporter lease reports. The lease outlives
+  // several rounds, so that a holder that dies is replaced within lease_ (real time: this is
+  // coordination between processes, not the host's business clock).
+  bool holds_reporter_lease() {
+    const auto now =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    try {
+      std::unique_ptr<Connection> connection = acquire();
+      const bool held = connection->take_reporter_lease(reporter_id_, now, now + lease_.count());
+      release(std::move(connection));
+      return held;
+    } catch (const std::exception& e) {
+      host_->log(sas::sdk::LogLevel::warning, std::string("reporter lease: ") + e.what());
+      return false;
     }
   }
 
@@ -977,6 +1041,8 @@ class SqliteAgendaPlugin final : public sas::sdk::AgendaPlugin {
 
   std::string path_;
   const sas::sdk::Host* host_ = nullptr;
+  std::string reporter_id_;  // this instance, in the agenda's reporter lease
+  std::chrono::milliseconds lease_{5000};
   std::mutex mutex_;
   std::vector<std::unique_ptr<Connection>> idle_;
   std::chrono::milliseconds report_interval_{2000};  // 0: never report consultations nor events

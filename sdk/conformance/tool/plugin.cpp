@@ -143,6 +143,9 @@ int plugin(const Args& args) {
   po::options_description options("plugin options");
   options.add_options()("plugin", po::value<std::string>()->required(), "the vendor plugin library (.so)")(
       "plugin-config", po::value<std::string>()->default_value(""), "passed verbatim to the plugin's init")(
+      "plugin-isolation", po::value<std::string>()->default_value("in-process"),
+      "in-process, or process: the plugin in runner processes as `sas-host serve --plugin-isolation process` runs "
+      "it, so that a plugin that crashes or hangs fails its checks instead of ending the run")(
       "host-calls-wait", po::value<double>()->default_value(10.0),
       "seconds the plugin has, from its init, to make the host calls of the flows it declares (appointments, "
       "sas-billing); the run goes on as soon as each declared flow was seen and the plugin is quiet for 1 s");
@@ -151,11 +154,11 @@ int plugin(const Args& args) {
   po::positional_options_description positional;
   positional.add("plugin", 1);
   int exit_code = 0;
-  auto vm = parse_options(
-      "sas-conformance plugin",
-      "PATH [--plugin-config S] --practitioners ID,... [--now T] [--host-calls-wait S] [--only ID...] [--skip ID...] "
-      "[--json F] [--junit F] [--html F]",
-      options, args, exit_code, &positional);
+  auto vm = parse_options("sas-conformance plugin",
+                          "PATH [--plugin-config S] [--plugin-isolation process] --practitioners ID,... [--now T] "
+                          "[--host-calls-wait S] [--only ID...] [--skip ID...] "
+                          "[--json F] [--junit F] [--html F]",
+                          options, args, exit_code, &positional);
   if (!vm) return exit_code;
   const auto& v = *vm;
   auto context = load_context(v);
@@ -181,6 +184,11 @@ int plugin(const Args& args) {
     };
     host_options.plugin = v["plugin"].as<std::string>();
     host_options.plugin_config = v["plugin-config"].as<std::string>();
+    if (const auto& mode = v["plugin-isolation"].as<std::string>(); mode == "process") {
+      host_options.isolation.emplace();
+    } else if (mode != "in-process") {
+      throw std::invalid_argument("--plugin-isolation '" + mode + "': expected in-process or process");
+    }
     host_options.store = "sqlite:" + (work / "store.db").string();
     host_options.endpoint = sas::host::runtime::EndpointOptions{kBase, "", std::chrono::milliseconds(4000)};
     host_options.plugin_log = [](int32_t, std::string_view) {};
@@ -189,6 +197,7 @@ int plugin(const Args& args) {
     const auto& plugin = host->plugin();
     run->info("mode", "plugin");
     run->info("plugin", plugin->manifest().name + " " + plugin->manifest().version);
+    run->info("isolation", plugin->isolation());
     run->info("now", sas::sdk::datetime::format_utc(scenario.now));
     std::string ids;
     for (const auto& id : scenario.practitioners) ids += (ids.empty() ? "" : ",") + id;

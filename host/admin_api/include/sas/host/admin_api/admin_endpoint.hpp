@@ -9,6 +9,7 @@
 // `WWW-Authenticate: Bearer`.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -45,6 +46,10 @@ std::string read_token_file(const std::filesystem::path& file, std::string_view 
 // The admin API's error body, {"error":{"status":N,"message":..}}: what its HttpsServer
 // installs as ServerConfig::render_error, so that its own errors look like the routes' errors.
 server::Response render_error(int status, std::string_view message);
+
+// GET /admin/v1/plugin: the plugin's identity, isolation mode and (process mode) its runners,
+// deaths and recent exits.
+boost::json::object plugin_document(const plugin_loader::Plugin& plugin);
 
 struct AdminEndpointOptions {
   // The bearer token; empty: only certificate-authenticated clients are let in.

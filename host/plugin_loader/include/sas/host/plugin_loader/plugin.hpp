@@ -50,8 +50,9 @@ struct CallLimits {
 
 class LoadedLibrary;
 
-// What every flow holds: a plugin, wherever its code runs (in this process today; in a runner
-// process later), so that a flow never depends on how the plugin is hosted.
+// What every flow holds: a plugin, wherever its code runs (PluginInstance in this process,
+// plugin_isolation::IsolatedPlugin in runner processes), so that a flow never depends on how
+// the plugin is hosted.
 class Plugin {
  public:
   virtual ~Plugin() = default;

@@ -116,7 +116,7 @@ class Runtime {
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
 
-  // The plugin behind the interface every flow takes (in process today; #12 adds a runner process).
+  // The plugin behind the interface every flow takes, in this process or in runner processes.
   const std::shared_ptr<plugin_loader::Plugin>& plugin() const { return plugin_; }
   const HostCallRouter& host_calls() const { return *router_; }
   // "plugin NAME VERSION loaded (ABI M.N), store URL ready", for the front's log.
