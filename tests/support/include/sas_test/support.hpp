@@ -84,7 +84,9 @@ std::vector<std::string> plugin_isolation_args();
 // Throws std::runtime_error (with the log) unless the log of a started `sas-host serve` shows its
 // plugin loaded in that mode ("loaded (ABI x.y, process)" and "plugin runner 1 (pid N) ready", or
 // "loaded (ABI x.y, in-process)"), waiting up to `timeout` for those lines: a test meant to run in
-// process mode fails rather than silently running in-process.
+// process mode fails rather than silently running in-process. Then prints
+// "sas-test: sas-host serve plugin-isolation=MODE" on stdout, which the isolated.* registrations
+// refuse for MODE in-process (the variable did not reach the test).
 void expect_plugin_isolation(ChildProcess& serve, std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 }  // namespace sas::test
