@@ -168,5 +168,5 @@ CREATE INDEX IF NOT EXISTS rule_request_to_push ON sas_publication_rule_request(
 CREATE TABLE IF NOT EXISTS sas_reporter_lease (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   holder TEXT NOT NULL,                 -- host name, pid and a random number of the instance
-  expires_at_ms INTEGER NOT NULL        -- milliseconds UTC; renewed at every round
+  expires_at_ms INTEGER NOT NULL        -- milliseconds UTC; renewed once half of it has run
 );

@@ -41,6 +41,7 @@ class SqliteAgendaTest : public testing::Test {
   static std::set<std::string> expected_slots(const std::vector<std::string>& stored_ids, int64_t from, int64_t to) {
     sqlite3* db = nullptr;
     sqlite3_open_v2((*dir_ / "agenda.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+    sqlite3_busy_timeout(db, 5000);  // the plugin's reporter writes its lease meanwhile
     std::set<std::string> out;
     for (const auto& id : stored_ids) {
       sqlite3_stmt* s = nullptr;
@@ -62,6 +63,7 @@ class SqliteAgendaTest : public testing::Test {
   static std::vector<std::string> stored_ids(int limit, int offset) {
     sqlite3* db = nullptr;
     sqlite3_open_v2((*dir_ / "agenda.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+    sqlite3_busy_timeout(db, 5000);  // the plugin's reporter writes its lease meanwhile
     sqlite3_stmt* s = nullptr;
     sqlite3_prepare_v2(db, "SELECT national_id FROM practitioner ORDER BY id LIMIT ?1 OFFSET ?2", -1, &s, nullptr);
     sqlite3_bind_int(s, 1, limit);
