@@ -43,16 +43,20 @@ for mode in in-process process; do
   result=$("$build/bin/sas-sim" load "${load[@]}" --duration "$seconds")
   after=$(cpu_ticks "$host")
   rss=$(awk '/VmRSS/ {print $2}' "/proc/$host/status")
+  runners_rss=0
+  for pid in $(pgrep -P "$host" || true); do
+    runners_rss=$((runners_rss + $(awk '/VmRSS/ {print $2}' "/proc/$pid/status")))
+  done
   kill -INT "$host"
   wait "$host" || true
-  python3 - "$mode" "$result" "$((after - before))" "$ticks" "$rss" <<'PY'
+  python3 - "$mode" "$result" "$((after - before))" "$ticks" "$rss" "$runners_rss" <<'PY'
 import json, sys
-mode, result, used, ticks, rss = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+mode, result, used, ticks, rss, runners = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], int(sys.argv[6])
 n = result.get("searches") or result.get("requests") or 0
 cpu_ms = used * 1000.0 / ticks
 lat = result.get("latency_ms", result)
 print(f"{mode:10} searches/s {result.get('searches_per_s', 0):8.1f}  p50 {lat.get('p50', 0):7.1f} ms"
       f"  p99 {lat.get('p99', 0):7.1f} ms  host CPU {cpu_ms / max(n, 1):6.2f} ms/search  host RSS {int(rss) // 1024} MiB"
-      f"  errors {result.get('errors', 0)}  ({n} searches)")
+      f"  runners RSS {runners // 1024} MiB  errors {result.get('errors', 0)}  ({n} searches)")
 PY
 done
