@@ -259,8 +259,9 @@ int serve(const Args& args) {
       }
     }
   }
-  if (v["plugin-max-answer-bytes"].as<std::size_t>() < 1024) {
-    std::cerr << "sas-host serve: --plugin-max-answer-bytes must be at least 1024\n";
+  if (const auto bytes = v["plugin-max-answer-bytes"].as<std::size_t>();
+      bytes < 1024 || bytes > (std::size_t{1} << 31)) {
+    std::cerr << "sas-host serve: --plugin-max-answer-bytes must be from 1024 to 2147483648\n";
     return 2;
   }
 

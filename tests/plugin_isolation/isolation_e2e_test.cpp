@@ -480,6 +480,21 @@ TEST_F(PluginIsolation, RunnersDoNotOutliveAKilledHost) {
 
 // ---- Crash -------------------------------------------------------------------------------------
 
+// A runner whose plugin forked a child before it crashed: the child holds the runner's socket
+// open, so the host cannot wait for its end; it sees the runner die all the same.
+TEST_F(PluginIsolation, ARunnerThatDiesWhileAForkedChildHoldsItsSocketIsStillSeenDead) {
+  Host host(material(), process_mode(1));
+  ASSERT_NE(host.wait_ready(1, 0), 0);
+  const Answer crashed = host.search(order(10, 4000));  // the child lives 4 s
+  ASSERT_EQ(crashed.status, 503) << crashed.describe() << "\n" << host.output();
+  EXPECT_LT(crashed.elapsed, 2500ms) << "the death must be seen without waiting for the child";
+  const auto ended = host.wait_ended(1, 3s);
+  ASSERT_EQ(ended.size(), 1U) << host.output();
+  EXPECT_EQ(ended[0].reason, "killed by signal 11 (SIGSEGV)");
+  ASSERT_NE(host.wait_ready(1, ended[0].pid, 3s), 0) << host.output();
+  EXPECT_EQ(host.search(kNormal).status, 200);
+}
+
 TEST_F(PluginIsolation, ASegfaultCostsOneSearchAndTheRunnerIsBackWithinASecond) {
   Host host(material(), process_mode(2));
   ASSERT_NE(host.wait_ready(1, 0), 0);

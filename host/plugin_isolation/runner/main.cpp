@@ -3,6 +3,7 @@
 // people. docs/plugins/isolation.md.
 //
 //   sas-plugin-runner --plugin PATH [--address-space-mb N] [--cpu-seconds N] [--parent PID]
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -89,13 +90,14 @@ struct Runner {
   std::mutex calls_mutex;
   std::map<uint64_t, std::stop_source> calls;  // invokes in flight, by the host's call id
 
-  void invoke(wire::Frame frame) {
+  // Registers the call before its thread starts, so that a cancel read meanwhile finds it.
+  std::stop_token open_call(uint64_t id) {
+    std::lock_guard lock(calls_mutex);
+    return calls[id].get_token();
+  }
+
+  void invoke(wire::Frame frame, std::stop_token stop) {
     const uint64_t id = frame.header.call_id;
-    std::stop_token stop;
-    {
-      std::lock_guard lock(calls_mutex);
-      stop = calls[id].get_token();
-    }
     const auto deadline = frame.header.a == 0
                               ? std::chrono::system_clock::time_point{}
                               : std::chrono::system_clock::time_point(std::chrono::microseconds(frame.header.a));
@@ -156,6 +158,8 @@ int main(int argc, char** argv) {
     if (::setrlimit(RLIMIT_CPU, &limit) != 0) fail("cannot set RLIMIT_CPU");
   }
   ::signal(SIGPIPE, SIG_IGN);
+  // Not inherited by what the plugin executes: the host must see this socket close when we go.
+  ::fcntl(wire::kRunnerFd, F_SETFD, FD_CLOEXEC);
 
   wire::Frame frame;
   if (wire::read_frame(wire::kRunnerFd, kMaxIncoming, frame).status != wire::ReadStatus::ok ||
@@ -187,7 +191,7 @@ int main(int argc, char** argv) {
     if (!request.SerializeToString(&bytes)) return loader::CallResult{SAS_ERR_INTERNAL, "request not serializable"};
     const uint64_t id = r.waiters.open();
     if (!r.writer.send(wire::Kind::host_call, id, 0, 0, 0, bytes)) {
-      (void)r.waiters.take(id);  // closed: returns at once
+      // The host is gone: the reader ends this process at once.
       return loader::CallResult{SAS_ERR_UNAVAILABLE, "the host went away"};
     }
     auto answer = r.waiters.take(id);
@@ -209,7 +213,9 @@ int main(int argc, char** argv) {
       switch (in.kind()) {
         case wire::Kind::invoke:
           if (self.plugin.load() == nullptr) break;
-          std::thread([runner, frame = std::move(in)]() mutable { runner->invoke(std::move(frame)); }).detach();
+          std::thread([runner, stop = self.open_call(in.header.call_id), frame = std::move(in)]() mutable {
+            runner->invoke(std::move(frame), std::move(stop));
+          }).detach();
           in = wire::Frame{};
           break;
         case wire::Kind::cancel:

@@ -14,7 +14,8 @@ static_assert(std::endian::native == std::endian::little, "the frame header is w
 
 namespace {
 
-// Reads exactly `size` bytes; 0 at a clean EOF before the first byte, -1 otherwise on failure.
+// Reads exactly `size` bytes; 0 at a clean EOF before the first byte, -1 on a read error (errno
+// set), -2 at an EOF in the middle.
 ssize_t read_exactly(int fd, char* data, std::size_t size) {
   std::size_t done = 0;
   while (done < size) {
@@ -22,7 +23,7 @@ ssize_t read_exactly(int fd, char* data, std::size_t size) {
     if (n > 0) {
       done += static_cast<std::size_t>(n);
     } else if (n == 0) {
-      return done == 0 ? 0 : -1;
+      return done == 0 ? 0 : -2;
     } else if (errno != EINTR) {
       return -1;
     }
@@ -35,7 +36,8 @@ ssize_t read_exactly(int fd, char* data, std::size_t size) {
 ReadOutcome read_frame(int fd, std::size_t max_payload, Frame& frame) {
   const ssize_t got = read_exactly(fd, reinterpret_cast<char*>(&frame.header), sizeof(Header));
   if (got == 0) return {ReadStatus::closed, {}};
-  if (got < 0) return {ReadStatus::error, errno == 0 ? "truncated header" : std::strerror(errno)};
+  if (got == -2) return {ReadStatus::error, "truncated header"};
+  if (got < 0) return {ReadStatus::error, std::strerror(errno)};
   const Header& h = frame.header;
   if (h.magic != kMagic) return {ReadStatus::malformed, "bad magic"};
   if (h.version != kVersion) return {ReadStatus::malformed, "frame version " + std::to_string(h.version)};

@@ -40,10 +40,20 @@ constexpr auto kStartTimeout = std::chrono::seconds(60);
 constexpr auto kShutdownWait = std::chrono::seconds(5);
 constexpr auto kDrainWait = std::chrono::seconds(10);
 constexpr auto kMemoryCheckEvery = milliseconds(250);
+constexpr int kMaxHostCallsInFlight = 64;  // per host, over every runner
 
 std::string signal_text(int signal) {
   const char* abbrev = ::sigabbrev_np(signal);
   return std::to_string(signal) + (abbrev != nullptr ? std::string(" (SIG") + abbrev + ")" : std::string());
+}
+
+// True once `pid` has exited and awaits reaping.
+bool is_zombie(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  const auto close = line.rfind(')');
+  return close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z';
 }
 
 uint64_t resident_bytes(pid_t pid) {
@@ -99,6 +109,7 @@ struct Process {
   std::string end_reason;  // set when the host ends it
   bool expected_end = false;
   bool ended = false;  // its reader has seen it go
+  bool dead = false;   // exited, not reaped yet or reaped: its pid may no longer be signalled
 
   int in_flight() const { return static_cast<int>(pending.size() + abandoned.size()); }
   ~Process() {
@@ -121,8 +132,26 @@ std::string exit_text(int status, int& signal, int& code) {
   return "ended";
 }
 
+// Waits until `pid` has exited, killing it if it does not within `grace`, without reaping it:
+// its pid cannot be reused until it is reaped. `forced` says whether it had to be killed.
+void wait_exited(pid_t pid, milliseconds grace, bool* forced) {
+  siginfo_t info{};
+  const auto until = Steady::now() + grace;
+  *forced = false;
+  for (;;) {
+    info.si_pid = 0;
+    if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid) return;
+    if (Steady::now() >= until) break;
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  *forced = true;
+  ::kill(pid, SIGKILL);
+  while (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR) {
+  }
+}
+
 // Reaps `pid`, killing it if it does not exit within `grace` of its socket closing; `forced`
-// says whether it had to be killed.
+// says whether it had to be killed. For a runner no other thread may signal.
 int reap(pid_t pid, milliseconds grace, bool* forced = nullptr) {
   int status = 0;
   if (forced != nullptr) *forced = false;
@@ -164,6 +193,8 @@ class IsolatedPlugin::Pool {
     if (!services_.log) services_.log = plugin_loader::stderr_plugin_log(manifest_.name);
     if (options_.runner.empty()) options_.runner = default_runner_path();
     if (options_.runners < 1) options_.runners = 1;
+    // A frame's size is 32 bits, and the slack must not wrap.
+    options_.max_answer_bytes = std::min<std::size_t>(options_.max_answer_bytes, UINT32_MAX - 2 * kFrameSlack);
     slots_.resize(static_cast<std::size_t>(options_.runners));
     for (std::size_t i = 0; i < slots_.size(); ++i) {
       slots_[i].index = static_cast<int>(i) + 1;
@@ -176,11 +207,11 @@ class IsolatedPlugin::Pool {
     supervisor_ = std::thread([this] { supervise(); });
     std::unique_lock lock(mutex_);
     changed_.wait(lock, [&] {
-      return start_error_ ||
-             std::all_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.first_attempt_done; });
+      return std::all_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.first_attempt_done; });
     });
-    if (start_error_) {
-      const PluginError error = *start_error_;
+    // One runner up is a start (the others restart with back-off); none is the plugin's failure.
+    if (first_ready_ == 0 && first_error_) {
+      const PluginError error = *first_error_;
       lock.unlock();
       shutdown();
       throw error;
@@ -227,11 +258,9 @@ class IsolatedPlugin::Pool {
       // A runner that no longer reads (or is gone) is replaced: its reader then sees the socket
       // close and fails the call as the runner's death.
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        {
-          std::lock_guard pool(mutex_);
-          if (process->end_reason.empty()) process->end_reason = "dropped: it stopped reading its socket";
-        }
-        ::kill(process->pid, SIGKILL);
+        std::lock_guard pool(mutex_);
+        if (process->end_reason.empty()) process->end_reason = "dropped: it stopped reading its socket";
+        kill_locked(*process);
       }
       std::unique_lock lock(call->mutex);
       if (!call->answered.wait_for(lock, std::chrono::seconds(5), [&] { return call->done; })) {
@@ -251,7 +280,8 @@ class IsolatedPlugin::Pool {
         std::lock_guard pool(mutex_);
         if (process->pending.erase(id) > 0) {
           // Still running in the runner: it may finish late; past kill_after it costs the runner.
-          process->abandoned.emplace(id, std::max(until, Steady::now()) + options_.kill_after);
+          process->abandoned.emplace(
+              id, (cancelled ? Steady::now() : std::max(until, Steady::now())) + options_.kill_after);
           changed_.notify_all();
           return cancelled ? CallResult{SAS_ERR_CANCELLED, "the request was cancelled"}
                            : CallResult{SAS_ERR_DEADLINE_EXCEEDED, "the plugin did not answer before its deadline"};
@@ -327,7 +357,7 @@ class IsolatedPlugin::Pool {
         // Calls the host gave up on are not waited for.
         if (!process->abandoned.empty()) {
           process->end_reason = "stopped";
-          ::kill(process->pid, SIGKILL);
+          kill_locked(*process);
         }
       }
       process->writer->send(wire::Kind::shutdown, 0, 0, 0, 0, {});
@@ -335,9 +365,7 @@ class IsolatedPlugin::Pool {
     for (const auto& process : running) {
       // The reader ends when the runner exits (after its bye), or is made to.
       std::unique_lock lock(mutex_);
-      if (!changed_.wait_for(lock, kShutdownWait, [&] { return process->ended; })) {
-        ::kill(process->pid, SIGKILL);
-      }
+      if (!changed_.wait_for(lock, kShutdownWait, [&] { return process->ended; })) kill_locked(*process);
     }
     {
       std::lock_guard lock(mutex_);
@@ -396,6 +424,15 @@ class IsolatedPlugin::Pool {
 
   void say(const std::string& line) const {
     if (options_.log) options_.log(line);
+  }
+
+  // Under mutex_: kills a runner not yet known dead (its pid is still its own), and closes the
+  // host's end of its socket so that its reader sees the end even if a child the plugin forked
+  // still holds the runner's end.
+  static void kill_locked(Process& p) {
+    if (p.dead) return;
+    ::kill(p.pid, SIGKILL);
+    ::shutdown(p.fd, SHUT_RDWR);
   }
 
   std::string who(const Process& p) const {
@@ -463,6 +500,10 @@ class IsolatedPlugin::Pool {
       const auto left = std::chrono::duration_cast<milliseconds>(until - Steady::now()).count();
       pollfd readable{process->fd, POLLIN, 0};
       const int ready = left > 0 ? ::poll(&readable, 1, static_cast<int>(left)) : 0;
+      // The rest of a frame must come by the same deadline: a plugin writing half a frame on fd 3
+      // during init must not hold the supervisor.
+      const timeval receive_timeout{std::max<long>(left / 1000, 0), std::max<long>(left % 1000, 1) * 1000};
+      ::setsockopt(process->fd, SOL_SOCKET, SO_RCVTIMEO, &receive_timeout, sizeof(receive_timeout));
       if (ready < 0 && errno == EINTR) continue;
       std::string failure;
       if (ready == 0) {
@@ -500,6 +541,8 @@ class IsolatedPlugin::Pool {
           version_text(before) + " (was the plugin file replaced?)");
     }
     free_threaded_ = free;
+    const timeval no_timeout{0, 0};
+    ::setsockopt(process->fd, SOL_SOCKET, SO_RCVTIMEO, &no_timeout, sizeof(no_timeout));
     process->reader = std::thread([this, process] { read_loop(process); });
     return process;
   }
@@ -519,19 +562,36 @@ class IsolatedPlugin::Pool {
         return true;
       case wire::Kind::host_call: {
         // Answered on a thread of its own: a host call may take a while (a store write), and
-        // the runner's answers must keep flowing meanwhile.
+        // the runner's answers must keep flowing meanwhile. Bounded: a plugin flooding host calls
+        // gets SAS_ERR_UNAVAILABLE past the bound, not the host's threads.
+        const uint64_t id = frame.header.call_id;
         {
           std::lock_guard lock(host_calls_mutex_);
+          if (host_calls_running_ >= kMaxHostCallsInFlight) {
+            process->writer->send(
+                wire::Kind::host_result, id, SAS_ERR_UNAVAILABLE, 0, 0,
+                "too many host calls in flight (" + std::to_string(kMaxHostCallsInFlight) + "): retry later");
+            return true;
+          }
           ++host_calls_running_;
         }
-        std::thread([this, process, id = frame.header.call_id, request = std::move(frame.payload)] {
-          std::string response;
-          const CallResult result = plugin_loader::answer_host_call(services_, request, response);
-          process->writer->send(wire::Kind::host_result, id, result.status, 0, 0,
-                                result.ok() ? response : result.message);
-          std::lock_guard lock(host_calls_mutex_);
-          if (--host_calls_running_ == 0) host_calls_done_.notify_all();
-        }).detach();
+        try {
+          std::thread([this, process, id, request = std::move(frame.payload)] {
+            std::string response;
+            const CallResult result = plugin_loader::answer_host_call(services_, request, response);
+            process->writer->send(wire::Kind::host_result, id, result.status, 0, 0,
+                                  result.ok() ? response : result.message);
+            std::lock_guard lock(host_calls_mutex_);
+            if (--host_calls_running_ == 0) host_calls_done_.notify_all();
+          }).detach();
+        } catch (const std::system_error& e) {
+          {
+            std::lock_guard lock(host_calls_mutex_);
+            if (--host_calls_running_ == 0) host_calls_done_.notify_all();
+          }
+          process->writer->send(wire::Kind::host_result, id, SAS_ERR_UNAVAILABLE, 0, 0,
+                                std::string("the host cannot answer now: ") + e.what());
+        }
         return true;
       }
       default:
@@ -571,8 +631,10 @@ class IsolatedPlugin::Pool {
         if (call) call->finish(frame.header.status, std::move(frame.payload));
         frame.payload = std::string();
       } else if (frame.kind() == wire::Kind::bye) {
+        // Only an answer to the host's shutdown: a plugin cannot buy itself a restart without
+        // back-off by writing one.
         std::lock_guard lock(mutex_);
-        process->expected_end = true;
+        if (process->shutdown_sent || stopping_) process->expected_end = true;
       } else if (!serve_runner_frame(process, frame)) {
         dropped = "dropped: malformed frame (kind " + std::to_string(frame.header.kind) + " from a runner)";
         break;
@@ -581,17 +643,18 @@ class IsolatedPlugin::Pool {
     if (!dropped.empty()) {
       std::lock_guard lock(mutex_);
       if (process->end_reason.empty()) process->end_reason = dropped;
-      ::kill(process->pid, SIGKILL);
+      kill_locked(*process);
     }
     bool forced = false;
-    const int status = reap(process->pid, milliseconds(2000), &forced);
-    if (forced) {
+    wait_exited(process->pid, milliseconds(2000), &forced);
+    {
       std::lock_guard lock(mutex_);
-      if (process->end_reason.empty()) {
+      process->dead = true;  // from here on nobody signals its pid, which reaping frees
+      if (forced && process->end_reason.empty()) {
         process->end_reason = lost_stream.empty() ? "dropped: it closed its socket but did not exit" : lost_stream;
       }
     }
-    ended(process, status);
+    ended(process, reap(process->pid, milliseconds(0)));
   }
 
   // A runner is gone: fail its calls, record why, schedule its replacement.
@@ -674,16 +737,20 @@ class IsolatedPlugin::Pool {
         spawning_ = false;
         Slot& s = slots_[static_cast<std::size_t>(index - 1)];
         s.first_attempt_done = true;
-        if (started) {
+        if (started && started->ended) {
+          // It died between its handshake and now: ended() has already scheduled the restart.
+          if (first) ++first_ready_;
+        } else if (started) {
           s.process = started;
           s.state = "ready";
+          if (first) ++first_ready_;
           if (!first) ++restarts_total_;
           const std::string line = who(*started) + " ready (ABI " + version_text(abi_.load()) + ")";
           lock.unlock();
           say(line);
           lock.lock();
         } else {
-          if (first && !start_error_) start_error_ = *error;
+          if (first && !first_error_) first_error_ = *error;
           ++s.deaths_in_a_row;
           milliseconds delay = options_.restart_base;
           for (int i = 1; i < s.deaths_in_a_row && delay < options_.restart_max; ++i) delay *= 2;
@@ -708,7 +775,7 @@ class IsolatedPlugin::Pool {
           if (kill_at > now) continue;
           p->end_reason = "killed: a call ran past its deadline by more than " +
                           std::to_string(options_.kill_after.count()) + " ms (plugin-kill-after-ms)";
-          ::kill(p->pid, SIGKILL);
+          kill_locked(*p);
           break;
         }
       }
@@ -729,16 +796,29 @@ class IsolatedPlugin::Pool {
           }
         }
       }
+      std::vector<std::shared_ptr<Process>> to_shut_down;
       for (Slot& slot : slots_) {
         const auto& p = slot.process;
         if (!p || !p->draining) continue;
         if (!p->shutdown_sent && p->pending.empty()) {
           p->shutdown_sent = true;
           p->shutdown_deadline = now + kShutdownWait;
-          p->writer->send(wire::Kind::shutdown, 0, 0, 0, 0, {});
+          to_shut_down.push_back(p);
         } else if (p->shutdown_sent && now >= p->shutdown_deadline) {
-          ::kill(p->pid, SIGKILL);
+          kill_locked(*p);
         }
+      }
+      // Runners that died or ended unnoticed (a child the plugin forked keeps their socket open):
+      // their reader is woken by closing the host's end.
+      for (Slot& slot : slots_) {
+        const auto& p = slot.process;
+        if (p && !p->dead && is_zombie(p->pid)) ::shutdown(p->fd, SHUT_RDWR);
+      }
+      if (!to_shut_down.empty()) {
+        // Sent outside the lock: a runner slow to read holds up nobody else.
+        lock.unlock();
+        for (const auto& p : to_shut_down) p->writer->send(wire::Kind::shutdown, 0, 0, 0, 0, {});
+        lock.lock();
       }
 
       // Readers of ended runners are joined here, outside the lock.
@@ -788,7 +868,8 @@ class IsolatedPlugin::Pool {
   uint64_t deaths_total_ = 0;
   uint64_t restarts_total_ = 0;
   std::deque<RunnerExit> recent_;
-  std::optional<PluginError> start_error_;
+  std::optional<PluginError> first_error_;  // the first runner's load failure, if any
+  int first_ready_ = 0;                     // runners up after their first attempt
   bool stopping_ = false;
   bool supervisor_exit_ = false;
   std::thread supervisor_;

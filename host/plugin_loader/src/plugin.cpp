@@ -325,7 +325,11 @@ CallResult PluginInstance::invoke(std::string_view request, std::chrono::system_
                                       " bytes, more than plugin-max-answer-bytes (" +
                                       std::to_string(limits_.max_answer_bytes) + ")"};
     } else {
-      result = accept(std::string_view(out.data == nullptr ? "" : reinterpret_cast<const char*>(out.data), out.size));
+      try {
+        result = accept(std::string_view(out.data == nullptr ? "" : reinterpret_cast<const char*>(out.data), out.size));
+      } catch (const std::exception& e) {  // e.g. no memory for the copy: the plugin's bytes still go back
+        result = {SAS_ERR_INTERNAL, std::string("the plugin's answer could not be taken: ") + e.what()};
+      }
     }
   } else {
     result.message.assign(out.data == nullptr ? "" : reinterpret_cast<const char*>(out.data), out.size);

@@ -19,6 +19,9 @@
 //                           answers normally (SAS_ERR_DEADLINE_EXCEEDED if told to stop)
 //   8100000000 08  spin     burns CPU forever, never polls should_stop() (for --plugin-cpu-seconds)
 //   81000PPPPP 09  exit     ends the process with std::_Exit(PPPPP) (default 7)
+//   81000PPPPP 10  fork     forks a child that keeps every descriptor (the runner's socket
+//                           too) and sleeps PPPPP ms (default 4000), then crashes: the host must
+//                           see the runner die although its socket stays open in the child
 //
 // Any other id answers like `normal`. --plugin-config: "" or "init=fail" (init refuses:
 // SAS_ERR_INVALID_ARGUMENT "misbehaving told to fail at init") or "init=crash" (init writes
@@ -52,6 +55,7 @@ enum Behaviour {
   kSlow = 7,
   kSpin = 8,
   kExit = 9,
+  kForkThenCrash = 10,
 };
 
 struct Order {
@@ -214,6 +218,12 @@ class MisbehavingPlugin final : public sas::sdk::AgendaPlugin {
       }
       case kExit:
         std::_Exit(order.parameter > 0 ? static_cast<int>(order.parameter) : 7);
+      case kForkThenCrash:
+        if (::fork() == 0) {
+          ::usleep(static_cast<useconds_t>((order.parameter > 0 ? order.parameter : 4000) * 1000));
+          std::_Exit(0);
+        }
+        crash();
       default:
         break;
     }
