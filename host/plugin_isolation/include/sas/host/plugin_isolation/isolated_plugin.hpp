@@ -51,7 +51,8 @@ struct IsolationOptions {
   std::size_t max_answer_bytes = 64u << 20;
   // The host's own lines about its runners (started, died, restarting); none: silent.
   std::function<void(std::string_view)> log;
-  // Called (from a supervisor thread) each time a runner ends, expected or not.
+  // Called (from the runner's reader thread) each time a runner ends, expected or not; it must
+  // not call back into the plugin (shutdown, call).
   std::function<void(const RunnerExit&)> on_exit;
 };
 
@@ -76,8 +77,9 @@ struct PoolStatus {
 class IsolatedPlugin final : public plugin_loader::Plugin {
  public:
   // Inspects the file in this process (no plugin code runs here), starts the runners and waits
-  // for each one's handshake. Throws plugin_loader::PluginError with the runner's reason when the
-  // first runner cannot load the plugin (the same message an in-process load would give).
+  // for each one's handshake. Throws plugin_loader::PluginError with the first runner's reason
+  // when no runner could load the plugin (the same message an in-process load would give); a
+  // runner that fails while another started is restarted with back-off.
   static std::shared_ptr<IsolatedPlugin> start(const std::filesystem::path& plugin, const std::string& config,
                                                plugin_loader::HostServices services, IsolationOptions options);
   ~IsolatedPlugin() override;
