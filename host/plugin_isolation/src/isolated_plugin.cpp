@@ -1,9 +1,6 @@
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,16 +8,14 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <sas/host/plugin_isolation/isolated_plugin.hpp>
 #include <thread>
 
+#include "child_process.hpp"
 #include "frame.hpp"
-
-extern char** environ;
 
 namespace sas::host::plugin_isolation {
 
@@ -29,6 +24,11 @@ using plugin_loader::CallResult;
 using plugin_loader::PluginError;
 using Steady = std::chrono::steady_clock;
 using System = std::chrono::system_clock;
+using child::exit_text;
+using child::is_zombie;
+using child::reap;
+using child::resident_bytes;
+using child::wait_exited;
 using std::chrono::milliseconds;
 
 namespace {
@@ -41,28 +41,6 @@ constexpr auto kShutdownWait = std::chrono::seconds(5);
 constexpr auto kDrainWait = std::chrono::seconds(10);
 constexpr auto kMemoryCheckEvery = milliseconds(250);
 constexpr int kMaxHostCallsInFlight = 64;  // per host, over every runner
-
-std::string signal_text(int signal) {
-  const char* abbrev = ::sigabbrev_np(signal);
-  return std::to_string(signal) + (abbrev != nullptr ? std::string(" (SIG") + abbrev + ")" : std::string());
-}
-
-// True once `pid` has exited and awaits reaping.
-bool is_zombie(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  std::getline(stat, line);
-  const auto close = line.rfind(')');
-  return close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z';
-}
-
-uint64_t resident_bytes(pid_t pid) {
-  std::ifstream statm("/proc/" + std::to_string(pid) + "/statm");
-  uint64_t size = 0;
-  uint64_t resident = 0;
-  if (!(statm >> size >> resident)) return 0;
-  return resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
-}
 
 int64_t micros(System::time_point t) {
   return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
@@ -116,59 +94,6 @@ struct Process {
     if (fd >= 0) ::close(fd);
   }
 };
-
-// How a process ended, from waitpid's status.
-std::string exit_text(int status, int& signal, int& code) {
-  signal = 0;
-  code = -1;
-  if (WIFSIGNALED(status)) {
-    signal = WTERMSIG(status);
-    return "killed by signal " + signal_text(signal);
-  }
-  if (WIFEXITED(status)) {
-    code = WEXITSTATUS(status);
-    return "exited with status " + std::to_string(code);
-  }
-  return "ended";
-}
-
-// Waits until `pid` has exited, killing it if it does not within `grace`, without reaping it:
-// its pid cannot be reused until it is reaped. `forced` says whether it had to be killed.
-void wait_exited(pid_t pid, milliseconds grace, bool* forced) {
-  siginfo_t info{};
-  const auto until = Steady::now() + grace;
-  *forced = false;
-  for (;;) {
-    info.si_pid = 0;
-    if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid) return;
-    if (Steady::now() >= until) break;
-    std::this_thread::sleep_for(milliseconds(5));
-  }
-  *forced = true;
-  ::kill(pid, SIGKILL);
-  while (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR) {
-  }
-}
-
-// Reaps `pid`, killing it if it does not exit within `grace` of its socket closing; `forced`
-// says whether it had to be killed. For a runner no other thread may signal.
-int reap(pid_t pid, milliseconds grace, bool* forced = nullptr) {
-  int status = 0;
-  if (forced != nullptr) *forced = false;
-  const auto until = Steady::now() + grace;
-  for (;;) {
-    const pid_t done = ::waitpid(pid, &status, WNOHANG);
-    if (done == pid) return status;
-    if (done < 0 && errno != EINTR) return 0;
-    if (Steady::now() >= until) break;
-    std::this_thread::sleep_for(milliseconds(5));
-  }
-  if (forced != nullptr) *forced = true;
-  ::kill(pid, SIGKILL);
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return status;
-}
 
 }  // namespace
 
@@ -443,47 +368,17 @@ class IsolatedPlugin::Pool {
 
   // Spawns a runner for `slot` and completes its handshake. Throws PluginError.
   std::shared_ptr<Process> spawn(int slot) {
-    int fds[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
-      throw PluginError(SAS_ERR_INIT_FAILED, std::string("cannot create the runner's socket: ") + std::strerror(errno));
-    }
-    int child = fds[1];
-    if (child <= wire::kRunnerFd) {
-      // dup2 onto itself would keep FD_CLOEXEC: move it out of the way first.
-      const int moved = ::fcntl(child, F_DUPFD_CLOEXEC, 10);
-      ::close(child);
-      child = moved;
-    }
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, child, wire::kRunnerFd);
-    // Nothing else of the host's (store, listeners, TLS files) reaches the plugin.
-    posix_spawn_file_actions_addclosefrom_np(&actions, wire::kRunnerFd + 1);
-    if (!options_.workdir.empty()) posix_spawn_file_actions_addchdir_np(&actions, options_.workdir.c_str());
-
-    std::vector<std::string> args = {options_.runner.string(), "--plugin", plugin_.string(), "--parent",
-                                     std::to_string(::getpid())};
+    std::vector<std::string> args = {"--plugin", plugin_.string(), "--parent", std::to_string(::getpid())};
     if (options_.address_space_mb > 0) {
       args.insert(args.end(), {"--address-space-mb", std::to_string(options_.address_space_mb)});
     }
     if (options_.cpu_seconds > 0) args.insert(args.end(), {"--cpu-seconds", std::to_string(options_.cpu_seconds)});
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_t pid = 0;
-    const int spawned = ::posix_spawn(&pid, options_.runner.c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(child);
-    if (spawned != 0) {
-      ::close(fds[0]);
-      throw PluginError(SAS_ERR_INIT_FAILED,
-                        "cannot start the plugin runner " + options_.runner.string() + ": " + std::strerror(spawned));
-    }
+    const child::Spawned spawned = child::spawn_with_socket(options_.runner, args, options_.workdir, wire::kRunnerFd);
+    const pid_t pid = spawned.pid;
     auto process = std::make_shared<Process>();
     process->slot = slot;
     process->pid = pid;
-    process->fd = fds[0];
+    process->fd = spawned.fd;
     process->writer = std::make_unique<wire::Writer>(process->fd);
     // A runner that stops reading cannot block a writer (and the pool behind it) for ever.
     const timeval send_timeout{5, 0};
