@@ -1,5 +1,7 @@
 #include "connection.hpp"
 
+#include <thread>
+
 namespace sas::host::store::sqlite {
 
 int64_t to_micros(std::chrono::system_clock::time_point t) {
@@ -21,8 +23,22 @@ Connection::Connection(const std::string& path, std::string url, bool create) : 
   }
   // Another host process may hold the write lock for a commit; wait for it rather than fail.
   sqlite3_busy_timeout(db, 10000);
-  if (create) exec("PRAGMA journal_mode=WAL");  // a property of the file
-  exec("PRAGMA synchronous=FULL");              // per connection
+  if (create) {
+    // A property of the file. Switching to WAL needs the file to itself, and SQLite answers
+    // SQLITE_BUSY at once, without its busy handler, while another process opening the same new
+    // file does the same: retry within the busy timeout.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (;;) {
+      const int mode = sqlite3_exec(db, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+      if (mode == SQLITE_OK) break;
+      if ((mode != SQLITE_BUSY && mode != SQLITE_LOCKED) || std::chrono::steady_clock::now() >= until) {
+        exec("PRAGMA journal_mode=WAL");  // throws with SQLite's message
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  exec("PRAGMA synchronous=FULL");  // per connection
 }
 
 void Connection::exec(const char* sql) {
