@@ -46,34 +46,15 @@ World::~World() {
 }
 
 void World::start_platform(const std::string& fail, const std::vector<std::string>& extra) {
-  std::vector<std::string> argv = {sas::test::bin("sas-sim").string(),
-                                   "serve",
-                                   "--listen",
-                                   "127.0.0.1:" + std::to_string(platform_port_),
-                                   "--tls-cert",
-                                   (pki_ / "server.pem").string(),
-                                   "--tls-key",
-                                   (pki_ / "server-key.pem").string(),
-                                   "--client-ca",
-                                   (pki_ / "ca.pem").string(),
-                                   "--db",
-                                   platform_db().string(),
-                                   "--fail",
-                                   fail};
+  sas::test::SimPlatformOptions platform;
+  platform.port = platform_port_;
+  platform.pki = pki_;
+  platform.db = platform_db();
+  platform.fail = fail;
   // SAS_SIM_NO_VALIDATION=1: measure the host without the simulator's profile validation.
-  if (std::getenv("SAS_SIM_NO_VALIDATION") == nullptr) {
-    argv.push_back("--ig");
-    argv.push_back(sas::test::ig_dir().string());
-  }
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    platform_ = std::make_unique<sas::test::ChildProcess>(argv);
-    if (platform_->wait_for_output("listening on", 10s)) return;
-    // The port may still be held by the previous process for a moment: retry.
-    platform_->stop();
-    std::this_thread::sleep_for(100ms);
-  }
-  throw std::runtime_error("sas-sim serve did not start:\n" + platform_->output());
+  platform.validate = std::getenv("SAS_SIM_NO_VALIDATION") == nullptr;
+  platform.extra = extra;
+  platform_ = sas::test::start_sim_platform(platform);
 }
 
 void World::stop_platform() {

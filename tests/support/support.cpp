@@ -290,4 +290,24 @@ void expect_plugin_isolation(ChildProcess& serve, std::chrono::milliseconds time
   }
 }
 
+std::unique_ptr<ChildProcess> start_sim_platform(const SimPlatformOptions& options) {
+  std::vector<std::string> argv = options.launcher;
+  argv.insert(argv.end(),
+              {bin("sas-sim").string(), "serve", "--listen", "127.0.0.1:" + std::to_string(options.port), "--tls-cert",
+               (options.pki / "server.pem").string(), "--tls-key", (options.pki / "server-key.pem").string(),
+               "--client-ca", (options.pki / "ca.pem").string(), "--db", options.db.string(), "--fail", options.fail});
+  for (const auto& subject : options.allowed_subjects) argv.insert(argv.end(), {"--allow-client-subject", subject});
+  if (options.validate) argv.insert(argv.end(), {"--ig", ig_dir().string()});
+  argv.insert(argv.end(), options.extra.begin(), options.extra.end());
+  std::unique_ptr<ChildProcess> platform;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    platform = std::make_unique<ChildProcess>(argv);
+    if (platform->wait_for_output("listening on", std::chrono::seconds(10))) return platform;
+    // The port may still be held by the previous process for a moment: retry.
+    platform->stop();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  throw std::runtime_error("sas-sim serve did not start:\n" + platform->output());
+}
+
 }  // namespace sas::test

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -88,5 +89,21 @@ std::vector<std::string> plugin_isolation_args();
 // "sas-test: sas-host serve plugin-isolation=MODE" on stdout, which the isolated.* registrations
 // refuse for MODE in-process (the variable did not reach the test).
 void expect_plugin_isolation(ChildProcess& serve, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+// The SAS platform's INT_R03 Appointment endpoint, played by `sas-sim serve` over mutual TLS with
+// the test PKI in `pki` (server.pem, server-key.pem, ca.pem), recording into `db`.
+struct SimPlatformOptions {
+  uint16_t port = 0;
+  std::filesystem::path pki;
+  std::filesystem::path db;
+  std::string fail = "none";                  // --fail MODE
+  std::vector<std::string> allowed_subjects;  // --allow-client-subject, each
+  bool validate = true;                       // --ig: validate what arrives against the IG
+  std::vector<std::string> extra;             // more options, last
+  std::vector<std::string> launcher;          // put before the command (e.g. setpriv)
+};
+// Started and listening; retried while the port is still held by a previous run. Throws with the
+// simulator's output when it does not start.
+std::unique_ptr<ChildProcess> start_sim_platform(const SimPlatformOptions& options);
 
 }  // namespace sas::test
