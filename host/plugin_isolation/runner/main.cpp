@@ -101,13 +101,17 @@ struct Runner {
     const auto deadline = frame.header.a == 0
                               ? std::chrono::system_clock::time_point{}
                               : std::chrono::system_clock::time_point(std::chrono::microseconds(frame.header.a));
-    std::string answer;
-    const loader::CallResult result = plugin.load()->call_bytes(frame.payload, answer, deadline, stop);
+    // The answer goes on the wire straight from the plugin's buffer.
+    const loader::CallResult result =
+        plugin.load()->call_bytes(frame.payload, deadline, stop, [&](std::string_view answer) {
+          writer.send(wire::Kind::result, id, SAS_OK, 0, 0, answer);
+          return loader::CallResult{};
+        });
     {
       std::lock_guard lock(calls_mutex);
       calls.erase(id);
     }
-    writer.send(wire::Kind::result, id, result.status, 0, 0, result.ok() ? answer : result.message);
+    if (!result.ok()) writer.send(wire::Kind::result, id, result.status, 0, 0, result.message);
   }
 
   void cancel(uint64_t id) {

@@ -278,14 +278,6 @@ CallResult PluginInstance::call(const v1::PluginRequest& request, v1::PluginResp
   });
 }
 
-CallResult PluginInstance::call_bytes(std::string_view request, std::string& response,
-                                      std::chrono::system_clock::time_point deadline, std::stop_token stop) {
-  return invoke(request, deadline, std::move(stop), [&](std::string_view answer) {
-    response.assign(answer);
-    return CallResult{};
-  });
-}
-
 CallResult PluginInstance::invoke(std::string_view request, std::chrono::system_clock::time_point deadline,
                                   std::stop_token stop, const std::function<CallResult(std::string_view)>& accept) {
   {

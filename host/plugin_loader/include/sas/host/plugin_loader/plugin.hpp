@@ -90,9 +90,12 @@ class PluginInstance final : public Plugin {
   CallResult call(const sas::plugin::v1::PluginRequest& request, sas::plugin::v1::PluginResponse& response,
                   std::chrono::system_clock::time_point deadline = {}, std::stop_token stop = {}) override;
   // The same call on serialized bytes, for the runner process (which never parses an answer):
-  // on SAS_OK `response` holds the PluginResponse bytes, otherwise CallResult::message says why.
-  CallResult call_bytes(std::string_view request, std::string& response,
-                        std::chrono::system_clock::time_point deadline = {}, std::stop_token stop = {});
+  // on SAS_OK `accept` is given the PluginResponse bytes, in the plugin's own buffer, before they
+  // go back to the plugin; otherwise CallResult::message says why.
+  CallResult call_bytes(std::string_view request, std::chrono::system_clock::time_point deadline, std::stop_token stop,
+                        const std::function<CallResult(std::string_view)>& accept) {
+    return invoke(request, deadline, std::move(stop), accept);
+  }
   const char* isolation() const override { return "in-process"; }
   // Refuses new calls, waits for the calls in flight (up to `wait`, then shuts down anyway and
   // says so in the log), then calls the plugin's shutdown. Idempotent.
