@@ -93,6 +93,12 @@ std::vector<std::string> stored_forms(std::string_view prefixed) {
   return {id->prefixed, id->unprefixed};
 }
 
+std::vector<std::string> stored_siret_forms(std::string_view prefixed) {
+  const auto s = trimmed(prefixed, nullptr);
+  if (!s || s->size() != 15 || (*s)[0] != '3' || !all_digits(*s)) return {};
+  return {std::string(*s), std::string(s->substr(1))};
+}
+
 std::optional<std::string> normalize_structure_id(StructureIdKind kind, std::string_view raw, std::string* error) {
   const auto s = trimmed(raw, error);
   if (!s) return std::nullopt;

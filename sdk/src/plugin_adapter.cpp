@@ -183,6 +183,11 @@ Status AgendaPlugin::apply_billing_decision(const v1::ApplyBillingDecisionReques
   return Status::unimplemented("this plugin does not implement billing decisions (sas-billing)");
 }
 
+Status AgendaPlugin::search_sos_slots(const v1::SearchSosSlotsRequest&, v1::SearchSosSlotsResponse&,
+                                      const CallContext&) {
+  return Status::unimplemented("this plugin does not implement the SOS Médecins search (sos-search)");
+}
+
 }  // namespace sas::sdk
 
 // The instance handle the C boundary sees.
@@ -249,6 +254,9 @@ sas_status dispatch(AgendaPlugin& plugin, const v1::PluginRequest& request, v1::
     case v1::PluginRequest::kApplyBillingDecision:
       status = plugin.apply_billing_decision(request.apply_billing_decision(),
                                              *response.mutable_apply_billing_decision(), context);
+      break;
+    case v1::PluginRequest::kSearchSosSlots:
+      status = plugin.search_sos_slots(request.search_sos_slots(), *response.mutable_search_sos_slots(), context);
       break;
     case v1::PluginRequest::METHOD_NOT_SET:
     default:

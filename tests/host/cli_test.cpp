@@ -22,7 +22,7 @@ TEST(CliTest, InspectPluginPrintsTheIdentityAndExitsZero) {
   auto json = run({sas::test::bin("sas-host"), "inspect-plugin", "--json", sas::test::test_plugin("probe")});
   EXPECT_EQ(json.exit_code, 0) << json.err;
   EXPECT_THAT(json.out, HasSubstr(R"("name":"probe")"));
-  EXPECT_THAT(json.out, HasSubstr(R"("abi":"1.4")"));  // an SDK plugin is built for the SDK's ABI
+  EXPECT_THAT(json.out, HasSubstr(R"("abi":"1.5")"));  // an SDK plugin is built for the SDK's ABI
 }
 
 TEST(CliTest, InspectPluginRefusesBadFilesWithOneLineAndNonZero) {

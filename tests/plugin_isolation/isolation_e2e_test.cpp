@@ -414,7 +414,7 @@ TEST_F(PluginIsolation, ProcessModeRunsThePluginInRunnerChildrenOfTheHost) {
   ASSERT_NE(host.wait_ready(2, 0), 0) << host.output();
   const std::string log = host.output();
   for (const auto& ready : ready_lines(log)) {
-    EXPECT_EQ(ready.abi, "1.4") << log;
+    EXPECT_EQ(ready.abi, "1.5") << log;
     EXPECT_NE(ready.pid, host.pid());
     EXPECT_EQ(parent_of(ready.pid), host.pid()) << "runner " << ready.runner << " is not a child of the host";
     std::error_code ec;
@@ -429,7 +429,7 @@ TEST_F(PluginIsolation, ProcessModeRunsThePluginInRunnerChildrenOfTheHost) {
   const auto status = host.plugin_status();
   EXPECT_EQ(status.at("name"), "misbehaving");
   EXPECT_EQ(status.at("version"), "1.0.0");
-  EXPECT_EQ(status.at("abi"), "1.4");
+  EXPECT_EQ(status.at("abi"), "1.5");
   EXPECT_EQ(status.at("isolation"), "process");
   EXPECT_EQ(number(status.at("deaths_total")), 0);
   EXPECT_EQ(number(status.at("restarts_total")), 0);

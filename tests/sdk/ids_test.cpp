@@ -223,3 +223,17 @@ TEST(CheckDigit, OnlyKnownLengthsAndDigits) {
   EXPECT_FALSE(ids::has_valid_check_digit("1000267389A"));
   EXPECT_FALSE(ids::has_valid_check_digit("2C0000016"));
 }
+
+TEST(StoredSiretForms, PrefixedAndUnprefixed) {
+  EXPECT_EQ(ids::stored_siret_forms("334173748400020"),
+            (std::vector<std::string>{"334173748400020", "34173748400020"}));
+  EXPECT_EQ(ids::stored_siret_forms(" 334173748400020 "),
+            (std::vector<std::string>{"334173748400020", "34173748400020"}));
+}
+
+TEST(StoredSiretForms, EmptyWhenNotAPrefixedSiret) {
+  EXPECT_TRUE(ids::stored_siret_forms("34173748400020").empty());   // unprefixed: 14 digits
+  EXPECT_TRUE(ids::stored_siret_forms("434173748400020").empty());  // another prefix
+  EXPECT_TRUE(ids::stored_siret_forms("3341737484000A0").empty());  // not digits
+  EXPECT_TRUE(ids::stored_siret_forms("").empty());
+}

@@ -1,9 +1,10 @@
 /*
- * The SAS agenda plugin boundary, version 1.4 (1.1 adds the INT_R02 account messages; 1.2 adds
+ * The SAS agenda plugin boundary, version 1.5 (1.1 adds the INT_R02 account messages; 1.2 adds
  * the host calls of sas_host_api, call_host and free_bytes, and the billing messages; 1.3 adds
  * the INT_R03 appointment events as a host call, messages only; 1.4 adds the doctor settings
  * and publication rule host calls, HostRequest cases 18 to 23, messages only: no table entry,
- * no new status).
+ * no new status; 1.5 adds the INT_R04 CPTS fields of the slot search and the SOS Médecins
+ * search, PluginRequest case 19, and the SOS appointment field, messages only).
  *
  * One exported C entry point (sas_plugin_negotiate), one exported manifest (sas_plugin_manifest),
  * two function tables that only ever grow at the end, and protobuf bytes
@@ -24,7 +25,7 @@ extern "C" {
  * A version is major << 16 | minor. Same major = compatible: a newer minor only appends
  * fields to the tables and messages. A different major is a new boundary. */
 #define SAS_ABI_VERSION_MAJOR 1
-#define SAS_ABI_VERSION_MINOR 4
+#define SAS_ABI_VERSION_MINOR 5
 #define SAS_ABI_MAKE_VERSION(major, minor) ((((uint32_t)(major)) << 16) | ((uint32_t)(minor)))
 #define SAS_ABI_VERSION_MAJOR_OF(v) ((uint32_t)(v) >> 16)
 #define SAS_ABI_VERSION_MINOR_OF(v) ((uint32_t)(v)&0xFFFFu)
@@ -156,7 +157,8 @@ typedef sas_status (*sas_plugin_negotiate_fn)(const sas_negotiate_offer* offer, 
 /* ---- The manifest -----------------------------------------------------------------------
  * A NUL-terminated UTF-8 text in section SAS_PLUGIN_MANIFEST_SECTION, exported as
  * SAS_PLUGIN_MANIFEST_SYMBOL, one `key=value` per line. Keys: name, vendor, version, abi
- * (major.minor), flows (comma-separated: slot-search, regulator-accounts, sas-billing, ...), threading (serialized or
+ * (major.minor), flows (comma-separated: slot-search, cpts-search, sos-search, regulator-accounts,
+ * sas-billing, ...), threading (serialized or
  * free-threaded). The host reads it from the file without running any plugin code. */
 
 #ifdef __cplusplus

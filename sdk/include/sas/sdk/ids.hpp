@@ -38,6 +38,10 @@ enum class StructureIdKind { finess, siret, rpps_rang };
 std::optional<std::string> normalize_structure_id(StructureIdKind kind, std::string_view raw,
                                                   std::string* error = nullptr);
 
+// The forms a vendor may have stored for a prefixed SIRET ("3" + 14 digits): {prefixed,
+// unprefixed}. Empty when `prefixed` is not one.
+std::vector<std::string> stored_siret_forms(std::string_view prefixed);
+
 // Luhn check of an unprefixed RPPS (11 digits), SIRET (14) or FINESS (9, Corsican 2A/2B
 // counted as 20/21 per the FINESS rule). Advisory: use it to warn, not to refuse.
 bool has_valid_check_digit(std::string_view unprefixed_digits);

@@ -134,7 +134,9 @@ class AgendaPlugin {
   // Called once, before any other method. `config` is --plugin-config, verbatim.
   virtual Status init(std::string_view config, const Host& host) = 0;
 
-  // INT_R01: free slots of the requested practitioners whose start lies in the window.
+  // INT_R01: free slots of the requested practitioners whose start lies in the window. With
+  // request.cpts_search (INT_R04, flow "cpts-search", ABI 1.5) also the slots open to CPTS only,
+  // and the CPTS the slots name in response.cpts.
   virtual Status search_slots(const v1::SearchSlotsRequest& request, v1::SearchSlotsResponse& response,
                               const CallContext& context);
 
@@ -149,6 +151,11 @@ class AgendaPlugin {
   // reported; store it where the invoicing module pre-fills the codes. Idempotent.
   virtual Status apply_billing_decision(const v1::ApplyBillingDecisionRequest& request,
                                         v1::ApplyBillingDecisionResponse& response, const CallContext& context);
+
+  // ABI 1.5 (flow "sos-search"): free slots of the requested SOS Médecins associations whose
+  // start lies in the window, at their fixed consultation places.
+  virtual Status search_sos_slots(const v1::SearchSosSlotsRequest& request, v1::SearchSosSlotsResponse& response,
+                                  const CallContext& context);
 
   // Called once; release connections and files here, not in the destructor.
   virtual void shutdown() {}
