@@ -264,7 +264,7 @@ void expect_plugin_isolation(ChildProcess& serve, std::chrono::milliseconds time
   const std::string mode = plugin_isolation();
   // runtime::Runtime::describe(): "plugin NAME VERSION loaded (ABI 1.4, process), store ..."
   static const std::regex loaded(R"(plugin \S+ \S+ loaded \(ABI [0-9]+\.[0-9]+, ([a-z-]+)\))");
-  // IsolatedPlugin's supervisor: "plugin runner 1 (pid 1234) ready (ABI 1.4)"
+  // IsolatedPlugin's supervisor: "plugin runner 1 (pid 1234) ready (ABI 1.5)"
   static const std::regex runner_ready(R"(plugin runner 1 \(pid [0-9]+\) ready)");
   const auto until = std::chrono::steady_clock::now() + timeout;
   for (;;) {

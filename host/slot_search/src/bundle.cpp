@@ -14,6 +14,7 @@
 #include "sas/host/fhir/builders.hpp"
 #include "sas/host/fhir/constants.hpp"
 #include "sas/host/fhir/json.hpp"
+#include "sas/host/slot_search/slot_fields.hpp"
 #include "sas/sdk/datetime.hpp"
 #include "sas/sdk/ids.hpp"
 #include "sas/sdk/phone.hpp"
@@ -34,87 +35,15 @@ constexpr std::string_view kCallFirstNotice = "Appeler le médecin avant toute o
 
 using sas::host::text::trim;
 
-// Slot types, in the order they are written to meta.security.
-enum SlotType : unsigned { kPublic = 1, kPro = 2, kSnp = 4 };
+// INT_R01 binds meta.security to JDV_J165 (PUBLIC, PRO, SNP): a CPTS audience is for the
+// INT_R04 answer, with its HealthcareService chain, not for this one.
+unsigned individual_slot_types(const pb::Slot& slot) { return slot_types(slot) & ~unsigned{kSlotCpts}; }
 
-unsigned slot_types(const pb::Slot& slot) {
-  unsigned types = 0;
-  for (const int a : slot.audiences()) {
-    switch (a) {
-      case pb::AUDIENCE_PUBLIC:
-        types |= kPublic;
-        break;
-      case pb::AUDIENCE_PROFESSIONALS:
-        types |= kPro;
-        break;
-      case pb::AUDIENCE_SNP:
-        types |= kSnp;
-        break;
-      case pb::AUDIENCE_CPTS:
-        // INT_R01 binds meta.security to JDV_J165 (PUBLIC, PRO, SNP): a CPTS audience is for
-        // the INT_R04 answer, with its HealthcareService chain, not for this one.
-        break;
-      default:  // PATIENTELE_ONLY never leaves; unknown values are not guessed at
-        break;
-    }
-  }
-  return types;
-}
-
-json::array security_labels(unsigned types, const json::storage_ptr& sp) {
-  json::array labels(sp);
-  const std::pair<unsigned, std::string_view> order[] = {
-      {kPublic, fhir::code::kSlotPublic}, {kPro, fhir::code::kSlotPro}, {kSnp, fhir::code::kSlotSnp}};
-  for (const auto& [bit, code] : order) {
-    if (types & bit) labels.emplace_back(fhir::coding(fhir::kSlotTypeSystem, code, {}, sp));
-  }
-  return labels;
-}
-
-std::string_view mode_code(int mode) {
-  switch (mode) {
-    case pb::MODE_AT_PRACTICE:
-      return fhir::code::kModeAmbulatory;
-    case pb::MODE_AT_HOME:
-      return fhir::code::kModeHome;
-    case pb::MODE_TELECONSULTATION:
-      return fhir::code::kModeVirtual;
-    default:
-      return {};
-  }
-}
-
-// Modes as v3-ActCode codings, then each motive as text (error 5 of the FAQ: both are needed).
+// Modes as v3-ActCode codings, then each motive as text.
 json::array service_types(const pb::Slot& slot, const json::storage_ptr& sp) {
   json::array out(sp);
-  std::vector<std::string_view> seen;
-  for (const int mode : slot.modes()) {
-    const std::string_view code = mode_code(mode);
-    if (code.empty() || std::find(seen.begin(), seen.end(), code) != seen.end()) continue;
-    seen.push_back(code);
-    out.emplace_back(fhir::codeable_concept(fhir::kActCodeSystem, code, {}, sp));
-  }
-  seen.clear();
-  for (const auto& motive : slot.motives()) {
-    const std::string_view text = trim(motive);
-    if (text.empty() || std::find(seen.begin(), seen.end(), text) != seen.end()) continue;
-    seen.push_back(text);
-    out.emplace_back(fhir::codeable_text(text, sp));
-  }
-  return out;
-}
-
-// TRE_R38 coding when coded (with the vendor's label as text), else the text alone (error 3 of
-// the FAQ: never drop a specialty).
-json::array specialties(const google::protobuf::RepeatedPtrField<pb::Specialty>& list, const json::storage_ptr& sp) {
-  json::array out(sp);
-  for (const auto& s : list) {
-    const std::string_view code = trim(s.code());
-    const std::string_view text = trim(s.text());
-    json::object cc =
-        code.empty() ? fhir::codeable_text(text, sp) : fhir::codeable_concept(fhir::kSpecialtySystem, code, text, sp);
-    if (!cc.empty() && std::find(out.begin(), out.end(), json::value(cc)) == out.end()) out.emplace_back(std::move(cc));
-  }
+  append_consultation_modes(out, slot, sp);
+  append_motives(out, slot, sp);
   return out;
 }
 
@@ -292,7 +221,7 @@ class Builder {
         ++report_.dropped_outside_window;
         continue;
       }
-      const unsigned types = slot_types(s);
+      const unsigned types = individual_slot_types(s);
       if (types == 0) {
         ++report_.dropped_no_audience;
         continue;
@@ -347,8 +276,7 @@ class Builder {
     } else {
       fhir::put(r, "specialty", specialties(m.slot->specialties(), sp_));
     }
-    r["appointmentType"] = fhir::codeable_concept(
-        fhir::kAppointmentTypeSystem, m.slot->walk_in() ? fhir::code::kWalkIn : fhir::code::kRoutine, {}, sp_);
+    r["appointmentType"] = appointment_type(m.slot->walk_in(), sp_);
     r["schedule"] = fhir::reference("Schedule", m.place->resource_id, sp_);
     r["status"] = "free";
     r["start"] = when(m.start);
@@ -425,21 +353,12 @@ class Builder {
         one(fhir::identifier(fhir::kLocationIdentifierTypeSystem, fhir::code::kIntrn, place_system_, place.id(), sp_));
     fhir::put(r, "name", trim(place.name()));
     // FrLocationAgregateur allows one address line: several vendor lines are joined.
-    std::string line;
-    for (const auto& l : place.address_lines()) {
-      const std::string_view part = trim(l);
-      if (part.empty()) continue;
-      if (!line.empty()) line += ", ";
-      line += part;
-    }
-    json::object address(sp_);
-    if (!line.empty()) address["line"] = one(json::string(line, sp_));
-    fhir::put(address, "city", trim(place.city()));
-    fhir::put(address, "postalCode", trim(place.postal_code()));
-    if (line.empty() || trim(place.city()).empty() || trim(place.postal_code()).empty()) {
+    bool complete = false;
+    json::object where = address(place.address_lines(), place.postal_code(), place.city(), sp_, &complete);
+    if (!complete) {
       warn("place \"" + place.id() + "\": address line, city and postal code are all required by FrLocationAgregateur");
     }
-    fhir::put(r, "address", std::move(address));
+    fhir::put(r, "address", std::move(where));
     return r;
   }
 

@@ -4,11 +4,10 @@
 #include <chrono>
 #include <utility>
 
-#include <boost/url/pct_string_view.hpp>
-
 #include <sas/host/text/text.hpp>
 #include "sas/host/fhir/constants.hpp"
 #include "sas/host/fhir/json.hpp"
+#include "sas/host/fhir/search_query.hpp"
 #include "sas/sdk/ids.hpp"
 
 namespace sas::host::slot_search {
@@ -20,101 +19,13 @@ using fhir::Severity;
 
 namespace {
 
-using sas::host::text::is_blank;
-
 using sas::host::text::trim;
-
-// Identifier tokens: a '+' around them is a form-encoded space (never part of an id or system).
-std::string_view trim_token(std::string_view s) {
-  while (!s.empty() && (is_blank(s.front()) || s.front() == '+')) s.remove_prefix(1);
-  while (!s.empty() && (is_blank(s.back()) || s.back() == '+')) s.remove_suffix(1);
-  return s;
-}
-
-// Percent-decoding without the form rule '+' -> ' '. nullopt on a malformed escape.
-std::optional<std::string> pct_decode(std::string_view raw) {
-  const auto pv = boost::urls::make_pct_string_view(boost::urls::string_view(raw.data(), raw.size()));
-  if (pv.has_error()) return std::nullopt;
-  boost::urls::encoding_opts opts;
-  opts.space_as_plus = false;
-  return pv->decode(opts);
-}
-
-bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f'); }
-
-// RFC 3986 query characters: unreserved, sub-delims, ':', '@', '/', '?', and '%' escapes.
-bool is_query_char(char c) {
-  if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) return true;
-  return std::string_view("-._~!$&'()*+,;=:@/?").find(c) != std::string_view::npos;
-}
-
-// The received query made a valid URI component: '|' -> %7C, ' ' -> %20, etc.; existing
-// escapes and the '+' of offsets are kept as sent.
-std::string reencode_query(std::string_view raw) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(raw.size() + 16);
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    const char c = raw[i];
-    if (is_query_char(c) || (c == '%' && i + 2 < raw.size() && is_hex(raw[i + 1]) && is_hex(raw[i + 2]))) {
-      out.push_back(c);
-    } else {
-      const auto b = static_cast<unsigned char>(c);
-      out.push_back('%');
-      out.push_back(kHex[b >> 4]);
-      out.push_back(kHex[b & 0xF]);
-    }
-  }
-  return out;
-}
-
-bool read_digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
-  if (pos + n > s.size()) return false;
-  int v = 0;
-  for (std::size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    v = v * 10 + (s[i] - '0');
-  }
-  out = v;
-  return true;
-}
-
-// A plain date YYYY-MM-DD as the Europe/Paris day: its first or its last millisecond.
-std::optional<Instant> parse_plain_date(std::string_view v, bool upper) {
-  int y = 0, m = 0, d = 0;
-  if (v.size() != 10 || v[4] != '-' || v[7] != '-' || !read_digits(v, 0, 4, y) || !read_digits(v, 5, 2, m) ||
-      !read_digits(v, 8, 2, d)) {
-    return std::nullopt;
-  }
-  const std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{static_cast<unsigned>(m)},
-                                        std::chrono::day{static_cast<unsigned>(d)}};
-  if (!ymd.ok()) return std::nullopt;
-  using LocalMs = std::chrono::local_time<std::chrono::milliseconds>;
-  const std::chrono::local_days day{ymd};
-  if (!upper) return dt::from_paris_local(LocalMs{day.time_since_epoch()});
-  const std::chrono::local_days next = day + std::chrono::days{1};
-  return dt::from_paris_local(LocalMs{next.time_since_epoch()}) - std::chrono::milliseconds{1};
-}
-
-// One `start` bound, without its prefix.
-std::optional<Instant> parse_bound(std::string_view value, bool upper, std::string& error) {
-  std::string v(trim(value));
-  if (v.size() == 10) {
-    if (auto d = parse_plain_date(v, upper)) return d;
-    error = "expected a date YYYY-MM-DD or a date-time with offset, got \"" + v + "\"";
-    return std::nullopt;
-  }
-  // "…35.760 00:00": a '+' some client turned into a space; nothing else can sit there.
-  if (v.size() > 6 && v[v.size() - 6] == ' ' && v[v.size() - 3] == ':') v[v.size() - 6] = '+';
-  return dt::parse_fhir(v, &error);
-}
 
 struct Parser {
   std::vector<Issue> issues;
   std::optional<Issue> not_acceptable;  // _format: answered with 406, before anything else
   ParsedSlotQuery out;
-  std::optional<Instant> ge, le;
-  bool bad_start = false;
+  fhir::SearchWindow window{std::string(param::kStart)};
   bool seen_status = false;
   bool bad_status = false;
   bool seen_identifier = false;
@@ -126,31 +37,12 @@ struct Parser {
   }
 
   void start(std::string_view value) {
-    const std::string_view v = trim(value);
-    const std::string_view prefix = v.substr(0, 2);
-    const bool is_ge = prefix == "ge";
-    if (!is_ge && prefix != "le") {
-      bad_start = true;
-      fail(fhir::issue_type::kNotSupported,
-           "start: only the prefixes ge and le are supported (start=geDATE&start=leDATE), got \"" + std::string(v) +
-               "\"",
-           param::kStart);
-      return;
-    }
-    std::optional<Instant>& slot = is_ge ? ge : le;
-    if (slot) {
-      bad_start = true;
-      fail(fhir::issue_type::kInvalid, "start=" + std::string(prefix) + " given more than once", param::kStart);
-      return;
-    }
     std::string error;
-    auto t = parse_bound(v.substr(2), !is_ge, error);
-    if (!t) {
-      bad_start = true;
-      fail(fhir::issue_type::kInvalid, "start=" + std::string(prefix) + ": " + error, param::kStart);
-      return;
+    bool not_supported = false;
+    if (!window.add(value, error, not_supported)) {
+      fail(not_supported ? fhir::issue_type::kNotSupported : fhir::issue_type::kInvalid, std::move(error),
+           param::kStart);
     }
-    slot = t;
   }
 
   void status(std::string_view value) {
@@ -170,18 +62,12 @@ struct Parser {
       return;
     }
     seen_identifier = true;
-    std::size_t tokens = 0;
-    std::size_t pos = 0;
-    while (pos <= value.size()) {
-      const auto comma = std::min(value.find(',', pos), value.size());
-      const std::string_view token = trim_token(value.substr(pos, comma - pos));
-      pos = comma + 1;
-      if (token.empty()) continue;
-      ++tokens;
+    const auto tokens = fhir::list_tokens(value);
+    for (const std::string_view token : tokens) {
       std::string_view id = token;
       if (const auto bar = token.find('|'); bar != std::string_view::npos) {
-        const std::string_view system = trim_token(token.substr(0, bar));
-        id = trim_token(token.substr(bar + 1));
+        const std::string_view system = fhir::trim_token(token.substr(0, bar));
+        id = fhir::trim_token(token.substr(bar + 1));
         if (system != fhir::kPractitionerIdSystem) {
           fail(fhir::issue_type::kNotSupported,
                "identifier system must be " + std::string(fhir::kPractitionerIdSystem) + " (RPPS/ADELI), got \"" +
@@ -199,12 +85,12 @@ struct Parser {
       auto& ids = out.practitioner_ids;
       if (std::find(ids.begin(), ids.end(), normalized->prefixed) == ids.end()) ids.push_back(normalized->prefixed);
     }
-    if (tokens == 0) {
+    if (tokens.empty()) {
       fail(fhir::issue_type::kRequired, std::string(expr) + " has no identifier; 1 to 25 are required", expr);
-    } else if (tokens > kMaxPractitioners) {
+    } else if (tokens.size() > kMaxPractitioners) {
       fail(fhir::issue_type::kInvalid,
            std::string(expr) + ": at most " + std::to_string(kMaxPractitioners) + " identifiers per search, got " +
-               std::to_string(tokens),
+               std::to_string(tokens.size()),
            expr);
     }
   }
@@ -225,22 +111,16 @@ struct Parser {
   }
 
   void count(std::string_view value) {
-    const std::string_view v = trim(value);
     if (seen_count) {
       fail(fhir::issue_type::kInvalid, "_count given more than once", param::kCount);
       return;
     }
     seen_count = true;
-    const bool digits =
-        !v.empty() && v.size() <= 9 && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
-    if (!digits) {
-      fail(fhir::issue_type::kInvalid, "_count must be a non-negative integer, got \"" + std::string(v) + "\"",
-           param::kCount);
-      return;
+    out.count = fhir::parse_count(value);
+    if (!out.count) {
+      fail(fhir::issue_type::kInvalid,
+           "_count must be a non-negative integer, got \"" + std::string(trim(value)) + "\"", param::kCount);
     }
-    std::uint32_t n = 0;
-    for (const char c : v) n = n * 10 + static_cast<std::uint32_t>(c - '0');
-    out.count = n;
   }
 
   void format(std::string_view value) {
@@ -283,65 +163,30 @@ struct Parser {
   }
 
   void finish() {
-    if (!bad_start) {
-      if (!ge) fail(fhir::issue_type::kRequired, "start=geDATE is required (beginning of the window)", param::kStart);
-      if (!le) fail(fhir::issue_type::kRequired, "start=leDATE is required (end of the window)", param::kStart);
-      if (ge && le && *le < *ge) {
-        fail(fhir::issue_type::kInvalid,
-             "start: the le bound (" + dt::format_utc(*le) + ") is before the ge bound (" + dt::format_utc(*ge) + ")",
-             param::kStart);
-      }
-    }
+    for (auto& problem : window.finish()) fail(problem.issue_type, std::move(problem.message), param::kStart);
     if (!seen_status) fail(fhir::issue_type::kRequired, "status=free is required", param::kStatus);
     if (!seen_identifier) {
       fail(fhir::issue_type::kRequired,
            std::string(param::kPractitionerIdentifier) + " is required (1 to 25 practitioner identifiers)",
            param::kPractitionerIdentifier);
     }
-    if (ge) out.start_from = *ge;
-    if (le) out.start_to = *le;
+    out.start_from = window.from();
+    out.start_to = window.to();
   }
 };
 
 }  // namespace
 
 QueryResult parse_slot_query(std::string_view request_target) {
-  if (const auto hash = request_target.find('#'); hash != std::string_view::npos) {
-    request_target = request_target.substr(0, hash);
-  }
-  const auto question = request_target.find('?');
-  const std::string_view query =
-      question == std::string_view::npos ? std::string_view{} : request_target.substr(question + 1);
-
+  const std::string_view query = fhir::query_of(request_target);
   Parser p;
-  std::size_t pos = 0;
-  while (pos < query.size()) {
-    const auto amp = std::min(query.find('&', pos), query.size());
-    const std::string_view segment = query.substr(pos, amp - pos);
-    pos = amp + 1;
-    if (segment.empty()) continue;
-    const auto eq = segment.find('=');
-    const std::string_view raw_key = segment.substr(0, eq);
-    const std::string_view raw_value = eq == std::string_view::npos ? std::string_view{} : segment.substr(eq + 1);
-    const auto key = pct_decode(raw_key);
-    if (!key) {
-      p.fail(fhir::issue_type::kInvalid,
-             "malformed percent-encoding in parameter name \"" + std::string(raw_key) + "\"", raw_key);
-      continue;
-    }
-    const auto value = pct_decode(raw_value);
-    if (!value) {
-      p.fail(fhir::issue_type::kInvalid,
-             "malformed percent-encoding in the value of " + *key + ": \"" + std::string(raw_value) + "\"", *key);
-      continue;
-    }
-    p.parameter(trim(*key), *value);
-  }
-
+  fhir::for_each_parameter(
+      query, [&](std::string_view key, std::string_view value) { p.parameter(key, value); },
+      [&](std::string message, std::string_view key) { p.fail(fhir::issue_type::kInvalid, std::move(message), key); });
   if (p.not_acceptable) return fhir::http_error(406, {*p.not_acceptable});
   p.finish();
   if (!p.issues.empty()) return fhir::http_error(400, p.issues);
-  p.out.query = reencode_query(query);
+  p.out.query = fhir::reencode_query(query);
   return std::move(p.out);
 }
 

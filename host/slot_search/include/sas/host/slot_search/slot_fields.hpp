@@ -1,0 +1,46 @@
+// The elements of a Slot every search of the guide writes the same way (INT_R01, INT_R04 CPTS,
+// SOS Médecins): slot types, consultation modes and motives, specialties, with or without
+// appointment, and the one-line address of a place. Each builder omits what it was given empty.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <boost/json.hpp>
+
+#include "sas/plugin/v1/plugin.pb.h"
+
+namespace sas::host::slot_search {
+
+// Slot types (TRE_R314), as bits, in the order they are written to meta.security.
+enum SlotType : unsigned { kSlotPublic = 1, kSlotPro = 2, kSlotSnp = 4, kSlotCpts = 8 };
+
+// The types the slot's audiences give; PATIENTELE_ONLY (never leaves) and unknown values give none.
+unsigned slot_types(const sas::plugin::v1::Slot& slot);
+
+// meta.security: one TRE_R314 coding per type bit set, in the order PUBLIC, PRO, SNP, CPTS.
+boost::json::array security_labels(unsigned types, const boost::json::storage_ptr& sp);
+
+// serviceType entries for the consultation modes, as v3-ActCode codings (AMB, HH, VR), each once.
+void append_consultation_modes(boost::json::array& service_types, const sas::plugin::v1::Slot& slot,
+                               const boost::json::storage_ptr& sp);
+// serviceType entries for the consultation motives, each as free text, once (FAQ error 5: modes
+// coded and motives as text, both needed).
+void append_motives(boost::json::array& service_types, const sas::plugin::v1::Slot& slot,
+                    const boost::json::storage_ptr& sp);
+
+// TRE_R38 codings when coded (with the vendor's label as text), else the text alone (FAQ error
+// 3: never drop a specialty); duplicates once.
+boost::json::array specialties(const google::protobuf::RepeatedPtrField<sas::plugin::v1::Specialty>& list,
+                               const boost::json::storage_ptr& sp);
+
+// appointmentType: v2-0276 WALKIN (no appointment) or ROUTINE.
+boost::json::object appointment_type(bool walk_in, const boost::json::storage_ptr& sp);
+
+// A place's address as the Location profiles want it: the vendor's lines joined into the one
+// line they allow, city, postalCode. `complete` tells whether all three were there (all are
+// required by FrLocationAgregateur and FrLocationAgregateurSOS).
+boost::json::object address(const google::protobuf::RepeatedPtrField<std::string>& lines, std::string_view postal_code,
+                            std::string_view city, const boost::json::storage_ptr& sp, bool* complete = nullptr);
+
+}  // namespace sas::host::slot_search
