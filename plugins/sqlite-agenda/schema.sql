@@ -73,6 +73,9 @@ CREATE UNIQUE INDEX IF NOT EXISTS regulator_by_active_national_id
 CREATE UNIQUE INDEX IF NOT EXISTS regulator_by_sas_id ON regulator_account(sas_id) WHERE sas_id IS NOT NULL;
 
 -- Bookings made in the agenda. A SAS-origin booking carries the regulator who made it and when.
+-- One at an SOS Médecins consultation place names the association (its SIRET, 14 digits with or
+-- without the 3 prefix) and is reported without a practitioner. That column came within version
+-- 1: the plugin adds it to an older file (ALTER TABLE appointment ADD COLUMN sos_association_siret TEXT).
 CREATE TABLE IF NOT EXISTS appointment (
   id TEXT PRIMARY KEY,                  -- the vendor's appointment id (a UUID)
   slot_id INTEGER NOT NULL REFERENCES slot(id),
@@ -82,7 +85,8 @@ CREATE TABLE IF NOT EXISTS appointment (
   regulator_id_value TEXT,
   patient_label TEXT,                   -- what the booking form asked; never sent by search
   booked_at INTEGER NOT NULL,           -- seconds since the epoch, UTC
-  status TEXT NOT NULL DEFAULT 'booked' CHECK (status IN ('booked', 'cancelled', 'fulfilled', 'noshow'))
+  status TEXT NOT NULL DEFAULT 'booked' CHECK (status IN ('booked', 'cancelled', 'fulfilled', 'noshow')),
+  sos_association_siret TEXT            -- SOS Médecins place: the association SIRET (ABI 1.5); NULL otherwise
 );
 CREATE INDEX IF NOT EXISTS appointment_by_slot ON appointment(slot_id);
 

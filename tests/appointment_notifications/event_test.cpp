@@ -1,9 +1,12 @@
 // INT_R03 event model: the resources built for the inputs of the IG's official examples equal
-// Appointment-1.json (booked) and Appointment-2.json (cancelled), and conform to FrAppointmentSAS.
+// Appointment-1.json (booked) and Appointment-2.json (cancelled), and conform to FrAppointmentSAS;
+// an SOS Médecins event equals Appointment-12345678.json and conforms to sas-sos-appointment.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <map>
+#include <tuple>
 
 #include "sas/conformance/profile_validator.hpp"
 #include "sas/host/appointment_notifications/event.hpp"
@@ -14,9 +17,12 @@ namespace {
 
 namespace json = boost::json;
 using namespace sas::host::appointment_notifications;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 constexpr const char* kProfile = "http://sas.fr/fhir/StructureDefinition/FrAppointmentSAS";
+constexpr const char* kSosProfile =
+    "https://interop.esante.gouv.fr/ig/fhir/sas/StructureDefinition/sas-sos-appointment";
 
 json::object official(int n) {
   const json::object file = json::parse(sas::test::read_file(sas::test::ig_dir() / "example" /
@@ -51,9 +57,39 @@ const sas::conformance::ProfileSet& profiles() {
   return set;
 }
 
-std::string issues(const json::object& resource) {
+std::string issues(const json::object& resource, const char* profile = kProfile) {
   std::string out;
-  for (const auto& i : profiles().validate(resource, kProfile)) out += sas::conformance::to_string(i) + "\n";
+  for (const auto& i : profiles().validate(resource, profile)) out += sas::conformance::to_string(i) + "\n";
+  return out;
+}
+
+// The SOS example's inputs: the same appointment and regulator, at an SOS Médecins association
+// (a SIRET, unprefixed as a vendor may store it) that has not confirmed yet.
+Event sos_event(EventType type, bool needs_action) {
+  Event e = example_event(type);
+  e.practitioner_national_id.clear();
+  e.sos_association_siret = "12345678901234";
+  e.needs_action = needs_action;
+  return e;
+}
+
+// Every leaf of a JSON value by its path ("participant[0].type[0].coding[0].code" -> "\"ADM\""),
+// so that two resources compare element by element.
+void flatten(const json::value& v, const std::string& path, std::map<std::string, std::string>& out) {
+  if (v.is_object()) {
+    for (const auto& m : v.get_object())
+      flatten(m.value(), path.empty() ? std::string(m.key()) : path + "." + std::string(m.key()), out);
+  } else if (v.is_array()) {
+    const auto& a = v.get_array();
+    for (std::size_t i = 0; i < a.size(); ++i) flatten(a[i], path + "[" + std::to_string(i) + "]", out);
+  } else {
+    out[path] = json::serialize(v);
+  }
+}
+
+std::map<std::string, std::string> elements(const json::value& v) {
+  std::map<std::string, std::string> out;
+  flatten(v, "", out);
   return out;
 }
 
@@ -95,6 +131,119 @@ TEST(AppointmentEventTest, EveryTypeAndOperatorKindConforms) {
     }
   }
   EXPECT_EQ(appointment_status(EventType::rescheduled), "booked");
+}
+
+// ABI 1.5: an SOS Médecins booking the association has not confirmed is the IG's own SOS example,
+// element by element (its expected values read from the official file, without id and narrative).
+TEST(AppointmentEventTest, AnUnconfirmedSosBookingEqualsTheOfficialSosExample) {
+  Event e = sos_event(EventType::booked, /*needs_action=*/true);
+  ASSERT_THAT(check(e), ::testing::IsEmpty());
+  EXPECT_EQ(e.sos_association_siret, "312345678901234");  // prefixed by the host
+  const json::object built = build_resource(e);
+  const auto expected = elements(official(12345678));
+  const auto actual = elements(built);
+  ASSERT_GE(expected.size(), 15U) << "the official example was read";
+  for (const auto& [path, value] : expected) {
+    const auto found = actual.find(path);
+    if (found == actual.end()) {
+      ADD_FAILURE() << "missing element " << path << " = " << value;
+    } else {
+      EXPECT_EQ(found->second, value) << path;
+    }
+  }
+  for (const auto& [path, value] : actual)
+    EXPECT_TRUE(expected.count(path)) << "extra element " << path << " = " << value;
+  EXPECT_EQ(issues(built, kSosProfile), "");
+}
+
+// Every SOS event type, confirmed or not, with either kind of regulator id, conforms to
+// sas-sos-appointment, names no practitioner, and gets the documented statuses; the same events
+// without the SIRET are still FrAppointmentSAS with the doctor as actor.
+TEST(AppointmentEventTest, EverySosEventConformsToSasSosAppointmentAndOthersStayFrAppointmentSas) {
+  // (type, needs_action) -> (Appointment.status, participant.status): docs/appointment-notifications.md.
+  const std::map<std::tuple<EventType, bool>, std::pair<std::string, std::string>> expected = {
+      {{EventType::booked, false}, {"booked", "accepted"}},
+      {{EventType::booked, true}, {"pending", "needs-action"}},
+      {{EventType::rescheduled, false}, {"booked", "accepted"}},
+      {{EventType::rescheduled, true}, {"pending", "needs-action"}},
+      {{EventType::cancelled, false}, {"cancelled", "accepted"}},
+      {{EventType::cancelled, true}, {"cancelled", "needs-action"}},
+      {{EventType::fulfilled, false}, {"fulfilled", "accepted"}},
+      {{EventType::fulfilled, true}, {"fulfilled", "accepted"}},
+      {{EventType::noshow, false}, {"noshow", "accepted"}},
+      {{EventType::noshow, true}, {"noshow", "accepted"}},
+  };
+  for (const auto& [input, statuses] : expected) {
+    const auto [type, needs_action] = input;
+    for (bool intrn : {false, true}) {
+      const std::string label =
+          std::string(to_string(type)) + (needs_action ? " needs_action" : "") + (intrn ? " INTRN" : " IDNPS");
+      Event e = sos_event(type, needs_action);
+      if (intrn) {
+        e.regulator_id_type = RegulatorIdType::intrn;
+        e.regulator_id = "0a1b2c3d-0000-4000-8000-000000000001";
+      }
+      ASSERT_THAT(check(e), ::testing::IsEmpty()) << label;
+      const json::object built = build_resource(e);
+      EXPECT_EQ(issues(built, kSosProfile), "") << label;
+      EXPECT_EQ(built.at("meta").at("profile").as_array(), json::array{kSosProfile}) << label;
+      EXPECT_EQ(built.at("status").as_string(), statuses.first) << label;
+      ASSERT_EQ(built.at("participant").as_array().size(), 1U) << label;
+      const auto& participant = built.at("participant").as_array()[0].as_object();
+      EXPECT_EQ(participant.at("status").as_string(), statuses.second) << label;
+      EXPECT_FALSE(participant.contains("actor")) << label << ": no practitioner is named";
+      EXPECT_EQ(
+          json::serialize(participant.at("type")),
+          R"([{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ParticipationType","code":"ADM"}]}])")
+          << label;
+      EXPECT_THAT(json::serialize(built), ::testing::Not(HasSubstr("12345678901234")))
+          << "the SIRET stays in the outbox";
+
+      Event individual = example_event(type);
+      individual.needs_action = needs_action;
+      individual.regulator_id_type = e.regulator_id_type;
+      individual.regulator_id = e.regulator_id;
+      ASSERT_THAT(check(individual), ::testing::IsEmpty()) << label;
+      const json::object other = build_resource(individual);
+      EXPECT_EQ(issues(other), "") << label;
+      EXPECT_EQ(other.at("meta").at("profile").as_array(), json::array{kProfile}) << label;
+      EXPECT_EQ(other.at("status").as_string(), appointment_status(type)) << label;
+      EXPECT_THAT(json::serialize(other.at("participant")), HasSubstr("810100050075")) << label;
+    }
+  }
+}
+
+TEST(AppointmentEventTest, AnSosEventIsRefusedWithAMalformedSiretOrWithAPractitioner) {
+  for (const char* siret : {"1234567890123", "412345678901234", "1234567890123X", "3123456789012345"}) {
+    Event e = sos_event(EventType::booked, false);
+    e.sos_association_siret = siret;
+    EXPECT_THAT(check(e), ::testing::ElementsAre(AllOf(HasSubstr(std::string("sos_association_siret: '") + siret),
+                                                       HasSubstr("SIRET must be 14 digits"))));
+  }
+  Event blank = sos_event(EventType::booked, false);
+  blank.sos_association_siret = " ";
+  EXPECT_THAT(check(blank), ::testing::ElementsAre(HasSubstr("sos_association_siret: ' ': empty identifier")));
+  Event both = sos_event(EventType::booked, false);
+  both.practitioner_national_id = "810100050075";
+  EXPECT_THAT(check(both), ::testing::ElementsAre(HasSubstr("practitioner (practitioner_national_id): '810100050075': "
+                                                            "must be empty for an SOS Médecins appointment")));
+  // The JSON format: "sos_association_siret" in place of "practitioner"; both is refused by check.
+  std::vector<std::string> errors;
+  auto parsed = from_json(to_json(sos_event(EventType::cancelled, true)), &errors);
+  ASSERT_TRUE(parsed) << errors.size();
+  EXPECT_EQ(parsed->sos_association_siret, "12345678901234");
+  EXPECT_EQ(parsed->practitioner_national_id, "");
+  EXPECT_FALSE(to_json(*parsed).contains("practitioner"));
+  json::object with_both = to_json(sos_event(EventType::booked, false));
+  with_both["practitioner"] = "810100050075";
+  parsed = from_json(with_both, &errors);
+  ASSERT_TRUE(parsed);
+  EXPECT_THAT(check(*parsed), ::testing::Contains(HasSubstr("practitioner (practitioner_national_id)")));
+  json::object wrong_type = to_json(sos_event(EventType::booked, false));
+  wrong_type["sos_association_siret"] = 12345678901234;
+  errors.clear();
+  EXPECT_FALSE(from_json(wrong_type, &errors));
+  EXPECT_THAT(errors, ::testing::Contains(HasSubstr("sos_association_siret: a string")));
 }
 
 TEST(AppointmentEventTest, JsonRoundTripAndProblems) {
@@ -145,6 +294,19 @@ TEST(AppointmentEventTest, FromTheProtobufMessageTimesGetTheParisOffset) {
   m.set_type(sas::plugin::v1::APPOINTMENT_EVENT_UNSPECIFIED);
   EXPECT_FALSE(from_proto(m, &error));
   EXPECT_THAT(error, HasSubstr("type"));
+
+  // ABI 1.5: the association's SIRET instead of a practitioner.
+  m.set_type(sas::plugin::v1::APPOINTMENT_BOOKED);
+  m.clear_practitioner_national_id();
+  m.set_sos_association_siret("12345678901234");
+  m.set_needs_action(true);
+  e = from_proto(m, &error);
+  ASSERT_TRUE(e) << error;
+  ASSERT_THAT(check(*e), ::testing::IsEmpty());
+  EXPECT_EQ(e->sos_association_siret, "312345678901234");
+  const json::object sos = build_resource(*e);
+  EXPECT_EQ(issues(sos, kSosProfile), "");
+  EXPECT_EQ(sos.at("status").as_string(), "pending");
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "sas/host/appointment_notifications/delivery.hpp"
+#include "sas/host/appointment_notifications/host_calls.hpp"
 #include "sas/host/appointment_notifications/outbox.hpp"
 #include "sas/host/store/store.hpp"
 #include "sas_test/support.hpp"
@@ -118,6 +119,51 @@ TEST_F(OutboxTest, ThePluginEntryPointIsThreadSafeAndRefusesBadMessages) {
     EXPECT_THAT(e.problems(), ::testing::Contains(::testing::HasSubstr("appointment.system")));
   }
   EXPECT_EQ(store.outbox->rows("", 0, 1000).size(), 160U);
+}
+
+// ABI 1.5 through the plugin's host call: an SOS Médecins event is recorded with its association's
+// SIRET kept for operators (event_json, `sas-host outbox`, the admin API) and a resource naming no
+// one; a malformed SIRET, or a practitioner with it, is SAS_ERR_INVALID_ARGUMENT naming the field.
+TEST_F(OutboxTest, TheHostCallTakesAnSosEventAndRefusesABadSiretOrAPractitionerWithIt) {
+  const auto store = sas::host::store::open(url());
+  Outbox outbox(store.outbox);
+  auto request = [](const std::string& siret, const std::string& practitioner) {
+    sas::plugin::v1::HostRequest r;
+    auto& m = *r.mutable_appointment_event()->mutable_event();
+    m.set_type(sas::plugin::v1::APPOINTMENT_BOOKED);
+    m.set_appointment_system("https://agenda.example.fr/rdv");
+    m.set_appointment_id("sos-1");
+    m.set_regulator_id_type(sas::plugin::v1::REGULATOR_ID_IDNPS);
+    m.set_regulator_id("810002673899");
+    m.set_practitioner_national_id(practitioner);
+    m.set_sos_association_siret(siret);
+    m.set_needs_action(true);
+    m.set_start_time(1764860400);
+    m.set_end_time(1764861300);
+    m.set_created_time(1764583200);
+    return r;
+  };
+  sas::plugin::v1::HostResponse response;
+  auto result = report_appointment_event(outbox, request("1234567890123", ""), response);
+  EXPECT_EQ(result.status, SAS_ERR_INVALID_ARGUMENT);
+  EXPECT_THAT(result.message, ::testing::HasSubstr("sos_association_siret: '1234567890123'"));
+  result = report_appointment_event(outbox, request("12345678901234", "810100050075"), response);
+  EXPECT_EQ(result.status, SAS_ERR_INVALID_ARGUMENT);
+  EXPECT_THAT(result.message, ::testing::HasSubstr("practitioner_national_id"));
+  EXPECT_TRUE(store.outbox->rows("", 0, 10).empty()) << "nothing recorded";
+
+  result = report_appointment_event(outbox, request("12345678901234", ""), response);
+  ASSERT_TRUE(result.ok()) << result.message;
+  EXPECT_EQ(response.appointment_event().sequence(), 1);
+  const auto rows = store.outbox->rows("", 0, 10);
+  ASSERT_EQ(rows.size(), 1U);
+  EXPECT_EQ(sos_association_siret(rows[0]), "312345678901234");
+  EXPECT_EQ(to_json(rows[0]).at("sos_association_siret").as_string(), "312345678901234");
+  EXPECT_THAT(rows[0].resource, ::testing::HasSubstr("sas-sos-appointment"));
+  EXPECT_THAT(rows[0].resource, ::testing::HasSubstr(R"("status":"pending")"));
+  EXPECT_THAT(rows[0].resource, ::testing::Not(::testing::HasSubstr("12345678901234")));
+  outbox.report(event("individual"));
+  EXPECT_FALSE(to_json(store.outbox->rows("", 1, 10).at(0)).contains("sos_association_siret"));
 }
 
 TEST_F(OutboxTest, AVersion2StoreIsMigratedTo4) {

@@ -10,6 +10,8 @@
 #include <random>
 #include <stdexcept>
 
+#include "sas/host/appointment_notifications/outbox.hpp"
+
 namespace sas::host::appointment_notifications {
 
 namespace {
@@ -184,6 +186,14 @@ struct Delivery::Impl {
     if (options.log) options.log(line);
   }
 
+  // "ID (SYSTEM|VALUE #SEQUENCE)", with the association of an SOS Médecins appointment (its
+  // resource names no one, so the log is where an operator finds whose it is).
+  static std::string describe(const Notification& row) {
+    std::string text = std::to_string(row.id) + " (" + row.appointment_key + " #" + std::to_string(row.sequence);
+    if (const std::string siret = sos_association_siret(row); !siret.empty()) text += ", SOS association " + siret;
+    return text + ")";
+  }
+
   DeliveryOutcome deliver(Client& client, const Notification& row) {
     DeliveryOutcome o;
     o.id = row.id;
@@ -212,14 +222,12 @@ struct Delivery::Impl {
       }
       o.next_attempt_at = o.at + delay;
       if (row.attempts == 1 || row.attempts % 10 == 0) {
-        log("appointment notification " + std::to_string(row.id) + " (" + row.appointment_key + " #" +
-            std::to_string(row.sequence) + "): attempt " + std::to_string(row.attempts) + " failed (" + o.error +
-            "), will retry");
+        log("appointment notification " + describe(row) + ": attempt " + std::to_string(row.attempts) + " failed (" +
+            o.error + "), will retry");
       }
     } else {
       o.kind = DeliveryOutcome::Kind::dead;
-      log("appointment notification " + std::to_string(row.id) + " (" + row.appointment_key + " #" +
-          std::to_string(row.sequence) + ") refused with HTTP " + std::to_string(answer.status) +
+      log("appointment notification " + describe(row) + " refused with HTTP " + std::to_string(answer.status) +
           ": dead letter (sas-host outbox dead-letter / replay)");
     }
     return o;

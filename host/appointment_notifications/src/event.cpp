@@ -40,6 +40,23 @@ std::string_view appointment_status(EventType type) {
   return type == EventType::rescheduled ? std::string_view("booked") : to_string(type);
 }
 
+bool is_sos(const Event& e) { return !e.sos_association_siret.empty(); }
+
+// SOS Médecins: an appointment the association has not confirmed yet is `pending` with its
+// participant `needs-action` (the IG's Appointment-12345678.json); once confirmed, `booked` and
+// `accepted`. A cancellation keeps the participant's state; an honoured or missed appointment
+// was held by the association, so its participant is `accepted`.
+std::string_view appointment_status(const Event& e) {
+  const bool unconfirmed_booking =
+      is_sos(e) && e.needs_action && (e.type == EventType::booked || e.type == EventType::rescheduled);
+  return unconfirmed_booking ? std::string_view("pending") : appointment_status(e.type);
+}
+
+std::string_view participant_status(const Event& e) {
+  const bool held = is_sos(e) && (e.type == EventType::fulfilled || e.type == EventType::noshow);
+  return e.needs_action && !held ? std::string_view("needs-action") : std::string_view("accepted");
+}
+
 namespace {
 
 bool is_system(std::string_view s) {
@@ -68,7 +85,19 @@ std::vector<std::string> check(Event& e) {
     problems.push_back("regulator.value: the regulator's IDNPS or INTRN identifier is required");
   }
   std::string reason;
-  if (auto id = sas::sdk::ids::normalize_practitioner_id(e.practitioner_national_id, &reason)) {
+  if (is_sos(e)) {
+    if (auto siret = sas::sdk::ids::normalize_structure_id(sas::sdk::ids::StructureIdKind::siret,
+                                                           e.sos_association_siret, &reason)) {
+      e.sos_association_siret = *siret;
+    } else {
+      problems.push_back("sos_association_siret: '" + e.sos_association_siret + "': " + reason);
+    }
+    if (!e.practitioner_national_id.empty()) {
+      problems.push_back("practitioner (practitioner_national_id): '" + e.practitioner_national_id +
+                         "': must be empty for an SOS Médecins appointment (sos_association_siret is set): the "
+                         "platform is told the association's appointment, not a practitioner");
+    }
+  } else if (auto id = sas::sdk::ids::normalize_practitioner_id(e.practitioner_national_id, &reason)) {
     e.practitioner_national_id = id->prefixed;
   } else {
     problems.push_back("practitioner: '" + e.practitioner_national_id + "': " + reason);
@@ -161,7 +190,17 @@ std::optional<Event> from_json(const json::value& value, std::vector<std::string
   } else {
     problems.push_back("regulator: an object {\"type\": \"IDNPS\"|\"INTRN\", \"value\"} is required");
   }
-  e.practitioner_national_id = text(o, "practitioner", "practitioner", problems);
+  if (const json::value* v = member(o, "sos_association_siret")) {
+    if (v->is_string()) {
+      e.sos_association_siret = v->get_string();
+    } else {
+      problems.push_back("sos_association_siret: a string (the SOS Médecins association's SIRET)");
+    }
+  }
+  // An SOS event names no practitioner; one that does is refused by check(), naming it.
+  if (member(o, "practitioner") != nullptr || member(o, "sos_association_siret") == nullptr) {
+    e.practitioner_national_id = text(o, "practitioner", "practitioner", problems);
+  }
   e.start = text(o, "start", "start", problems);
   e.end = text(o, "end", "end", problems);
   e.created = text(o, "created", "created", problems);
@@ -180,16 +219,21 @@ std::optional<Event> from_json(const json::value& value, std::vector<std::string
 }
 
 json::object to_json(const Event& e) {
-  return json::object{
-      {"event", to_string(e.type)},
-      {"appointment", json::object{{"system", e.appointment_system}, {"value", e.appointment_id}}},
-      {"regulator", json::object{{"type", e.regulator_id_type == RegulatorIdType::idnps ? "IDNPS" : "INTRN"},
-                                 {"value", e.regulator_id}}},
-      {"practitioner", e.practitioner_national_id},
-      {"start", e.start},
-      {"end", e.end},
-      {"created", e.created},
-      {"needs_action", e.needs_action}};
+  json::object o{{"event", to_string(e.type)},
+                 {"appointment", json::object{{"system", e.appointment_system}, {"value", e.appointment_id}}},
+                 {"regulator", json::object{{"type", e.regulator_id_type == RegulatorIdType::idnps ? "IDNPS" : "INTRN"},
+                                            {"value", e.regulator_id}}}};
+  if (is_sos(e)) {
+    o["sos_association_siret"] = e.sos_association_siret;
+    if (!e.practitioner_national_id.empty()) o["practitioner"] = e.practitioner_national_id;
+  } else {
+    o["practitioner"] = e.practitioner_national_id;
+  }
+  o["start"] = e.start;
+  o["end"] = e.end;
+  o["created"] = e.created;
+  o["needs_action"] = e.needs_action;
+  return o;
 }
 
 std::optional<Event> from_proto(const v1::AppointmentEvent& m, std::string* error) {
@@ -233,6 +277,7 @@ std::optional<Event> from_proto(const v1::AppointmentEvent& m, std::string* erro
   e.end = paris(m.end_time());
   e.created = paris(m.created_time());
   e.needs_action = m.needs_action();
+  e.sos_association_siret = m.sos_association_siret();
   return e;
 }
 
@@ -242,12 +287,13 @@ json::object build_resource(const Event& e) {
   a.identifier_value = e.appointment_id;
   a.operator_type = e.regulator_id_type == RegulatorIdType::idnps ? fhir::code::kIdnps : fhir::code::kIntrn;
   a.operator_value = e.regulator_id;
-  a.status = appointment_status(e.type);
+  a.status = appointment_status(e);
   a.start = e.start;
   a.end = e.end;
   a.created = e.created;
   a.practitioner_national_id = e.practitioner_national_id;
-  a.participant_status = e.needs_action ? "needs-action" : "accepted";
+  a.participant_status = participant_status(e);
+  a.sos = is_sos(e);
   return fhir::appointment(a);
 }
 

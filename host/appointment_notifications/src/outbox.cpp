@@ -111,6 +111,14 @@ void Outbox::commit_loop() {
   }
 }
 
+std::string sos_association_siret(const Notification& n) {
+  boost::system::error_code ec;
+  const boost::json::value event = boost::json::parse(n.event_json, ec);
+  if (ec || !event.is_object()) return {};
+  const auto* siret = event.get_object().if_contains("sos_association_siret");
+  return siret != nullptr && siret->is_string() ? std::string(siret->get_string()) : std::string();
+}
+
 boost::json::object to_json(const Notification& n) {
   namespace json = boost::json;
   json::object row{
@@ -124,6 +132,7 @@ boost::json::object to_json(const Notification& n) {
       {"method", n.method},
       {"http_status", n.http_status},
       {"error", n.last_error}};
+  if (std::string siret = sos_association_siret(n); !siret.empty()) row["sos_association_siret"] = siret;
   boost::system::error_code ec;
   json::value outcome = json::parse(n.outcome, ec);
   if (ec) {

@@ -16,7 +16,7 @@ std::string_view operator_identifier_system(std::string_view type) {
 json::object appointment(const AppointmentResource& a) {
   json::object r;
   r["resourceType"] = "Appointment";
-  r["meta"] = meta(profile::kAppointment);
+  r["meta"] = meta(a.sos ? profile::kSosAppointment : profile::kAppointment);
   json::object operator_extension;
   operator_extension["url"] = extension::kAppointmentOperator;
   operator_extension["valueReference"] = identifier_reference(identifier(
@@ -31,7 +31,11 @@ json::object appointment(const AppointmentResource& a) {
   put(r, "end", a.end);
   put(r, "created", a.created);
   json::object participant;
-  participant["actor"] = identifier_reference(practitioner_national_identifier(a.practitioner_national_id));
+  if (a.sos) {
+    participant["type"] = json::array{codeable_concept(kParticipationTypeSystem, code::kParticipantAdmitter)};
+  } else {
+    participant["actor"] = identifier_reference(practitioner_national_identifier(a.practitioner_national_id));
+  }
   put(participant, "status", a.participant_status);
   r["participant"] = json::array{std::move(participant)};
   return r;

@@ -258,6 +258,27 @@ class Connection {
     }
   }
 
+  // appointment.sos_association_siret came after the first files of version 1 (schema.sql):
+  // added to an older file, as CREATE ... IF NOT EXISTS cannot add a column. Another instance
+  // (a runner, another host) may add it at the same moment: then its ALTER fails, and the
+  // column is there.
+  void ensure_sos_appointment_column() {
+    auto has_column = [this] {
+      Statement check(db_,
+                      "SELECT count(*) FROM pragma_table_info('appointment') WHERE name = 'sos_association_siret'");
+      Query query(check);
+      return query.next() && sqlite3_column_int(query.row(), 0) == 1;
+    };
+    if (has_column()) return;
+    char* error = nullptr;
+    if (sqlite3_exec(db_, "ALTER TABLE appointment ADD COLUMN sos_association_siret TEXT", nullptr, nullptr, &error) !=
+        SQLITE_OK) {
+      std::string message = error != nullptr ? error : "unknown error";
+      sqlite3_free(error);
+      if (!has_column()) throw std::runtime_error("cannot add appointment.sos_association_siret: " + message);
+    }
+  }
+
   // Takes or renews the reporter lease for `holder` until `expires_at_ms`; false while another
   // instance holds an unexpired one.
   bool take_reporter_lease(const std::string& holder, int64_t now_ms, int64_t expires_at_ms) {
@@ -294,7 +315,8 @@ class Connection {
 
   // SAS-origin appointments whose current state the host has not had yet, oldest booking first.
   // `booked_reported` false: the booking itself must go first (the host numbers events in the
-  // order it receives them, and the platform's first notification is the booking).
+  // order it receives them, and the platform's first notification is the booking). An SOS
+  // Médecins appointment names its association, never a practitioner (its place may have none).
   struct PendingAppointment {
     v1::AppointmentEvent event;  // the current state
     bool booked_reported = false;
@@ -302,10 +324,11 @@ class Connection {
   std::vector<PendingAppointment> appointments_to_notify(const std::string& system, int limit) {
     Statement select(db_,
                      "SELECT a.id, a.status, COALESCE(a.regulator_id_system, ''), COALESCE(a.regulator_id_value, ''), "
-                     "p.national_id, s.start_utc, s.end_utc, a.booked_at, EXISTS (SELECT 1 FROM "
-                     "appointment_notification n WHERE n.appointment_id = a.id AND n.status = 'booked') "
-                     "FROM appointment a JOIN slot s ON s.id = a.slot_id JOIN place pl ON pl.id = s.place_id "
-                     "JOIN practitioner p ON p.id = pl.practitioner_id "
+                     "COALESCE(p.national_id, ''), s.start_utc, s.end_utc, a.booked_at, EXISTS (SELECT 1 FROM "
+                     "appointment_notification n WHERE n.appointment_id = a.id AND n.status = 'booked'), "
+                     "COALESCE(a.sos_association_siret, '') "
+                     "FROM appointment a JOIN slot s ON s.id = a.slot_id LEFT JOIN place pl ON pl.id = s.place_id "
+                     "LEFT JOIN practitioner p ON p.id = pl.practitioner_id "
                      "WHERE a.sas_origin = 1 AND NOT EXISTS (SELECT 1 FROM appointment_notification n "
                      "WHERE n.appointment_id = a.id AND n.status = a.status) ORDER BY a.booked_at, a.id LIMIT ?");
     Query query(select);
@@ -325,7 +348,12 @@ class Connection {
       const std::string regulator_system = column_text(row, 2);
       e.set_regulator_id_type(regulator_system == kIntrnSystem ? v1::REGULATOR_ID_INTRN : v1::REGULATOR_ID_IDNPS);
       e.set_regulator_id(column_text(row, 3));
-      e.set_practitioner_national_id(column_text(row, 4));
+      const std::string sos_association_siret = column_text(row, 9);
+      if (sos_association_siret.empty()) {
+        e.set_practitioner_national_id(column_text(row, 4));
+      } else {
+        e.set_sos_association_siret(sos_association_siret);  // as stored: the host normalises it
+      }
       e.set_start_time(sqlite3_column_int64(row, 5));
       e.set_end_time(sqlite3_column_int64(row, 6));
       e.set_created_time(sqlite3_column_int64(row, 7));
@@ -800,7 +828,10 @@ class SqliteAgendaPlugin final : public sas::sdk::AgendaPlugin {
         return Status::invalid_argument("agenda database " + path_ + " has schema version " + std::to_string(version) +
                                         ", this plugin reads version " + std::to_string(kSchemaVersion));
       }
-      if (host.has_host_calls() && report_interval_.count() > 0) connection->ensure_host_call_tables();
+      if (host.has_host_calls() && report_interval_.count() > 0) {
+        connection->ensure_host_call_tables();
+        connection->ensure_sos_appointment_column();
+      }
       idle_.push_back(std::move(connection));
     } catch (const std::exception& e) {
       return Status::invalid_argument(e.what());

@@ -65,6 +65,8 @@ class Host {
   // it to the SAS platform, in order per appointment, whatever happens to either process. An
   // event the host can never accept answers SAS_ERR_INVALID_ARGUMENT with the reasons; any other
   // failure means "report it again later, in the same order". Thread-safe like the above.
+  // Since ABI 1.5, an appointment at an SOS Médecins place sets event.sos_association_siret and
+  // leaves practitioner_national_id empty (needs_action: the association has not confirmed yet).
   Status report_appointment_event(const v1::AppointmentEvent& event, v1::AppointmentEventResponse& response) const;
 
   // ABI 1.4: a doctor's SAS options and publication rules, kept by the host with their

@@ -1,6 +1,7 @@
 // INT_R03 appointment notifications: the events a vendor reports about SAS-origin appointments
 // (booked, rescheduled, cancelled, fulfilled = honoured, noshow = not honoured), their checks,
-// and the FrAppointmentSAS resource each one becomes. docs/appointment-notifications.md.
+// and the FrAppointmentSAS resource each one becomes (FrAppointmentSASSOS for an appointment at
+// an SOS Médecins consultation place). docs/appointment-notifications.md.
 #pragma once
 
 #include <optional>
@@ -17,7 +18,8 @@ namespace sas::host::appointment_notifications {
 enum class EventType { booked, rescheduled, cancelled, fulfilled, noshow };
 std::string_view to_string(EventType type);
 std::optional<EventType> event_type(std::string_view text);
-// The Appointment.status an event type gives: booked, booked, cancelled, fulfilled, noshow.
+// The Appointment.status an event type gives to an individual practitioner's appointment:
+// booked, booked, cancelled, fulfilled, noshow.
 std::string_view appointment_status(EventType type);
 
 enum class RegulatorIdType { idnps, intrn };
@@ -29,15 +31,30 @@ struct Event {
   std::string appointment_id;      // the vendor's technical id (a UUID), reused for every update
   RegulatorIdType regulator_id_type = RegulatorIdType::idnps;
   std::string regulator_id;              // the regulator who booked (IDNPS or INTRN, from INT_R02)
-  std::string practitioner_national_id;  // RPPS or ADELI, prefixed or not
+  std::string practitioner_national_id;  // RPPS or ADELI, prefixed or not; empty for SOS
   std::string start;
   std::string end;
   std::string created;
-  bool needs_action = false;  // the doctor must still confirm: participant status needs-action
+  // The doctor (SOS: the association) must still confirm: participant status needs-action.
+  bool needs_action = false;
+  // Set for an appointment at an SOS Médecins consultation place (ABI 1.5): the association's
+  // SIRET, 14 digits with or without its 3 prefix. No practitioner is named to the platform
+  // then; the SIRET stays in the outbox (event_json), not in the resource.
+  std::string sos_association_siret;
 };
 
+bool is_sos(const Event& event);
+
+// The Appointment.status and participant status of a checked event: appointment_status(type)
+// and accepted / needs-action for an individual practitioner; for SOS Médecins, pending while
+// the association has not confirmed (docs/appointment-notifications.md, "SOS Médecins
+// appointments").
+std::string_view appointment_status(const Event& event);
+std::string_view participant_status(const Event& event);
+
 // What is wrong with an event, one readable line per problem (empty: fine). Also normalises
-// practitioner_national_id to its prefixed form (8+RPPS, 0+ADELI) when it is valid.
+// practitioner_national_id to its prefixed form (8+RPPS, 0+ADELI) and sos_association_siret to
+// 3+SIRET when they are valid. An SOS event must have no practitioner.
 std::vector<std::string> check(Event& event);
 
 // "SYSTEM|ID": the appointment's key (one outbox sequence per key).
@@ -47,6 +64,7 @@ std::string appointment_key(const Event& event);
 // {"event": "booked", "appointment": {"system": "urn:oid:...", "value": "UUID"},
 //  "regulator": {"type": "IDNPS", "value": "..."}, "practitioner": "810100050075",
 //  "start": "...", "end": "...", "created": "...", "needs_action": false}
+// or, for SOS Médecins, "sos_association_siret": "3..." in place of "practitioner".
 // Returns nullopt with the problems in *errors when a member is missing or of the wrong type.
 std::optional<Event> from_json(const boost::json::value& json, std::vector<std::string>* errors);
 boost::json::object to_json(const Event& event);
@@ -59,7 +77,7 @@ std::vector<Event> events_from_json(const boost::json::value& json, std::vector<
 // nullopt with the problem in *error for an unspecified type.
 std::optional<Event> from_proto(const sas::plugin::v1::AppointmentEvent& message, std::string* error);
 
-// The FrAppointmentSAS resource of a checked event.
+// The FrAppointmentSAS (SOS: FrAppointmentSASSOS) resource of a checked event.
 boost::json::object build_resource(const Event& event);
 
 }  // namespace sas::host::appointment_notifications

@@ -76,9 +76,14 @@ class Outbox {
   std::thread committer_;
 };
 
+// The SOS Médecins association's SIRET (3 + 14 digits) of a row reported for an SOS appointment,
+// read from its event_json (the resource names no one); "" for any other row.
+std::string sos_association_siret(const Notification& notification);
+
 // One outbox row as JSON, for operators (`sas-host outbox`, the admin API): id, appointment,
 // sequence, event, state, reported_at (UTC), attempts, method, http_status, error, and the
-// platform's answer as `outcome` (parsed when it is JSON).
+// platform's answer as `outcome` (parsed when it is JSON); `sos_association_siret` for an SOS
+// Médecins appointment's row.
 boost::json::object to_json(const Notification& notification);
 
 }  // namespace sas::host::appointment_notifications

@@ -45,6 +45,9 @@ inline constexpr std::string_view kCategorieEtablissementSystem =
 inline constexpr std::string_view kActCodeSystem = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
 inline constexpr std::string_view kAppointmentTypeSystem = "http://terminology.hl7.org/CodeSystem/v2-0276";
 inline constexpr std::string_view kIso3166System = "urn:iso:std:iso:3166";
+// Appointment.participant.type of an SOS Médecins appointment (no practitioner named).
+inline constexpr std::string_view kParticipationTypeSystem =
+    "http://terminology.hl7.org/CodeSystem/v3-ParticipationType";
 
 // ---- Codes ------------------------------------------------------------------------------------
 namespace code {
@@ -66,6 +69,8 @@ inline constexpr std::string_view kRoutine = "ROUTINE";
 inline constexpr std::string_view kWalkIn = "WALKIN";
 // CPTS service type (TRE_R66).
 inline constexpr std::string_view kCategorieCpts = "604";
+// SOS Médecins appointment participant type (v3-ParticipationType, sas-valueset-appointmentparticipanttype).
+inline constexpr std::string_view kParticipantAdmitter = "ADM";
 }  // namespace code
 
 // ---- Profiles ---------------------------------------------------------------------------------
