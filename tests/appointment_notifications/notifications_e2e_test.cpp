@@ -1,6 +1,7 @@
 // INT_R03 end to end: the real `sas-host serve` delivering its outbox over mutual TLS to
-// `sas-sim serve` (the platform, validating against FrAppointmentSAS), events reported with
-// `sas-host appointment-event`.
+// `sas-sim serve` (the platform, validating against FrAppointmentSAS, or sas-sos-appointment for
+// SOS Médecins appointments), events reported with `sas-host appointment-event` or by the
+// reference plugin from its agenda.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -11,6 +12,7 @@
 #include <thread>
 
 #include "notifications_harness.hpp"
+#include "sas/conformance/profile_validator.hpp"
 
 namespace {
 
@@ -20,6 +22,17 @@ using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 
 std::string key(const std::string& id) { return std::string(kSystem) + "|" + id; }
+
+constexpr const char* kSosProfile =
+    "https://interop.esante.gouv.fr/ig/fhir/sas/StructureDefinition/sas-sos-appointment";
+
+// What the validator says of a received body against `profile` ("" = conformant).
+std::string issues(const std::string& body, const char* profile) {
+  static const auto profiles = sas::conformance::ProfileSet::load(sas::test::ig_dir());
+  std::string out;
+  for (const auto& i : profiles.validate(json::parse(body), profile)) out += sas::conformance::to_string(i) + "\n";
+  return out;
+}
 
 // Per appointment, the statuses and starts the platform accepted as changes (created or
 // updated; "unchanged" is an idempotent repeat of the current state), in arrival order.
@@ -106,6 +119,92 @@ TEST(NotificationsE2eTest, ASasOriginBookingInTheAgendaReachesThePlatformThrough
   EXPECT_THAT(json::serialize(body.at("participant")), HasSubstr("810100050075"));  // the doctor, prefixed
   EXPECT_THAT(json::serialize(body.at("extension")), HasSubstr("810002673899"));    // the regulator
   EXPECT_EQ(sas::test::sqlite_rows(agenda, "SELECT count(*) FROM appointment_notification")[0][0], "2");
+}
+
+// ABI 1.5: an SOS Médecins appointment in the agenda (appointment.sos_association_siret, here in
+// a file from before that column: the plugin adds it) is reported by the reference plugin with
+// the association's SIRET and no practitioner, although its place has one; the host sends it as
+// sas-sos-appointment: one POST for the booking, one PUT for the cancellation, both accepted by
+// the platform's validation and conformant here too, naming no one.
+TEST(NotificationsE2eTest, AnSosMedecinsBookingInTheAgendaReachesThePlatformAsAnSosAppointment) {
+  World world;
+  sas::test::sqlite_exec(world.agenda(), "ALTER TABLE appointment DROP COLUMN sos_association_siret");
+  const auto start = std::chrono::duration_cast<std::chrono::seconds>(
+                         (std::chrono::system_clock::now() + std::chrono::hours(20)).time_since_epoch())
+                         .count();
+  sas::test::sqlite_exec(
+      world.agenda(),
+      "INSERT INTO practitioner (id, national_id, family_name) VALUES ('P1', '10100050075', 'Durand');"
+      "INSERT INTO place (id, practitioner_id, name, address, postal_code, city) VALUES ('PFG1', 'P1', "
+      "'Centre de consultation Rennes Nord', 'x', '35000', 'Rennes');"
+      "INSERT INTO slot (id, place_id, start_utc, end_utc, status, audiences) VALUES (1, 'PFG1', " +
+          std::to_string(start) + ", " + std::to_string(start + 900) + ", 'busy', 'SNP');");
+  world.start_platform();
+  world.start_host();
+  bool added = false;  // by the plugin's init (in a runner process, maybe after the host listens)
+  for (int i = 0; i < 200 && !added; ++i) {
+    added = sas::test::sqlite_rows(world.agenda(),
+                                   "SELECT count(*) FROM pragma_table_info('appointment') "
+                                   "WHERE name = 'sos_association_siret'")[0][0] == "1";
+    if (!added) std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_TRUE(added) << "the plugin adds the column to an older file\n" << world.host_output();
+  sas::test::sqlite_exec(world.agenda(),
+                         "INSERT INTO appointment (id, slot_id, sas_origin, regulator_id_system, regulator_id_value, "
+                         "booked_at, status, sos_association_siret) VALUES ('0d3c8a52-5e0f-4b7a-9c1d-2e3f4a5b6c7d', "
+                         "1, 1, 'urn:oid:1.2.250.1.71.4.2.1', '810002673899', " +
+                             std::to_string(start - 3600) + ", 'booked', '12345678901234');");
+  ASSERT_TRUE(world.wait_delivered(1)) << world.host_output();
+  sas::test::sqlite_exec(world.agenda(), "UPDATE appointment SET status = 'cancelled'");
+  ASSERT_TRUE(world.wait_delivered(2)) << world.host_output();
+
+  const auto received = world.received();
+  ASSERT_EQ(received.size(), 2U) << world.platform_output();
+  const std::string identifier = "https://agenda.example.fr/fhir/appointment-id|0d3c8a52-5e0f-4b7a-9c1d-2e3f4a5b6c7d";
+  EXPECT_EQ(received[0].method, "POST");
+  EXPECT_EQ(received[0].http_status, 201) << received[0].body;
+  EXPECT_EQ(received[0].result, "created");
+  EXPECT_EQ(received[0].status, "booked");
+  EXPECT_EQ(received[1].method, "PUT");
+  EXPECT_EQ(received[1].http_status, 200) << received[1].body;
+  EXPECT_EQ(received[1].result, "updated");
+  EXPECT_EQ(received[1].status, "cancelled");
+  for (const auto& r : received) {
+    EXPECT_EQ(r.identifier, identifier);
+    EXPECT_EQ(issues(r.body, kSosProfile), "") << r.body;
+    const auto body = json::parse(r.body).as_object();
+    EXPECT_EQ(body.at("meta").at("profile").as_array(), json::array{kSosProfile});
+    EXPECT_EQ(json::serialize(body.at("participant")),
+              R"([{"type":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ParticipationType",)"
+              R"("code":"ADM"}]}],"status":"accepted"}])");
+    EXPECT_THAT(r.body, ::testing::Not(HasSubstr("10100050075"))) << "the place's doctor is not named";
+  }
+  // The association is kept for operators: in the outbox rows (sas-host outbox list).
+  const auto rows = world.outbox("list");
+  ASSERT_EQ(rows.size(), 2U);
+  for (const auto& row : rows) EXPECT_EQ(row.at("sos_association_siret").as_string(), "312345678901234");
+}
+
+// The JSON path (sas-host appointment-event): an SOS booking the association must still confirm
+// goes as `pending` / `needs-action`, its confirmation as `booked` / `accepted`.
+TEST(NotificationsE2eTest, AnSosBookingToConfirmIsPendingThenBooked) {
+  World world;
+  world.start_platform();
+  world.start_host();
+  world.report({sos_event("sos-1", "booked", "312345678901234", /*needs_action=*/true)});
+  world.report({sos_event("sos-1", "booked", "312345678901234")});
+  ASSERT_TRUE(world.wait_delivered(2)) << world.host_output();
+  const auto received = world.received();
+  ASSERT_EQ(received.size(), 2U) << world.platform_output();
+  EXPECT_EQ(received[0].method, "POST");
+  EXPECT_EQ(received[0].http_status, 201) << received[0].body;
+  EXPECT_EQ(received[0].status, "pending");
+  EXPECT_THAT(received[0].body, HasSubstr(R"("status":"needs-action")"));
+  EXPECT_EQ(received[1].method, "PUT");
+  EXPECT_EQ(received[1].http_status, 200) << received[1].body;
+  EXPECT_EQ(received[1].status, "booked");
+  EXPECT_THAT(received[1].body, HasSubstr(R"("status":"accepted")"));
+  for (const auto& r : received) EXPECT_EQ(issues(r.body, kSosProfile), "") << r.body;
 }
 
 // 25 appointments x 4 updates reported at once, while the platform answers 500 (or 429) to a
@@ -324,6 +423,26 @@ TEST(NotificationsE2eTest, TheSimulatorAnswersLikeThePlatform) {
                                                "invalid", "invalid"}));
 }
 
+// The simulator holds a resource declaring sas-sos-appointment to that profile: the official SOS
+// example is accepted, and the same with a second extension (allowed by FrAppointmentSAS, at most
+// one in sas-sos-appointment) is a 422 naming the SOS profile.
+TEST(NotificationsE2eTest, TheSimulatorValidatesSosAppointmentsAgainstSasSosAppointment) {
+  World world;
+  world.start_platform();
+  json::object resource =
+      json::parse(sas::test::read_file(sas::test::ig_dir() / "example" / "Appointment-12345678.json")).as_object();
+  resource.erase("id");
+  resource.erase("text");
+  EXPECT_EQ(world.send_to_platform("POST", "/fhir/Appointment", json::serialize(resource)).status, 201);
+  resource["identifier"].as_array()[0].as_object()["value"] = "two-extensions";
+  resource["extension"].as_array().push_back(
+      json::object{{"url", "https://agenda.example.fr/fhir/StructureDefinition/note"}, {"valueString", "x"}});
+  const auto refused = world.send_to_platform("POST", "/fhir/Appointment", json::serialize(resource));
+  EXPECT_EQ(refused.status, 422);
+  EXPECT_THAT(refused.body, HasSubstr("sas-sos-appointment"));
+  EXPECT_THAT(refused.body, HasSubstr("Appointment.extension"));
+}
+
 TEST(NotificationsE2eTest, AppointmentEventRefusesABadEventWithOneLinePerProblem) {
   World world;
   sas::test::write_file(world.work() / "bad.json", R"({"event": "moved", "start": "2026-12-04T14:00:00"})");
@@ -339,6 +458,16 @@ TEST(NotificationsE2eTest, AppointmentEventRefusesABadEventWithOneLinePerProblem
                            "sqlite:" + world.store().string(), "--json", (world.work() / "bad2.json").string()});
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_THAT(result.err, HasSubstr("practitioner: '123'"));
+  // SOS Médecins: a malformed SIRET; a SIRET and a practitioner together.
+  json::object sos = sos_event("y", "booked", "3123");
+  json::object both = sos_event("z", "booked", "312345678901234");
+  both["practitioner"] = "810100050075";
+  sas::test::write_file(world.work() / "bad3.json", json::serialize(json::array{sos, both}));
+  result = sas::test::run({sas::test::bin("sas-host").string(), "appointment-event", "--store",
+                           "sqlite:" + world.store().string(), "--json", (world.work() / "bad3.json").string()});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("event 1: sos_association_siret: '3123'"));
+  EXPECT_THAT(result.err, HasSubstr("event 2: practitioner (practitioner_national_id): '810100050075'"));
   EXPECT_EQ(world.status().at("pending").as_int64(), 0);
 }
 

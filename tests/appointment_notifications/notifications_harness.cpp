@@ -28,11 +28,20 @@ json::object event(const std::string& id, const std::string& type, int hour) {
                       {"created", "2026-12-01T10:00:00+01:00"}};
 }
 
+json::object sos_event(const std::string& id, const std::string& type, const std::string& siret, bool needs_action,
+                       int hour) {
+  json::object e = event(id, type, hour);
+  e.erase("practitioner");
+  e["sos_association_siret"] = siret;
+  e["needs_action"] = needs_action;
+  return e;
+}
+
 World::World() : work_(sas::test::make_temp_dir("notifications")), pki_(work_ / "pki") {
   sas::pki::write_test_pki(pki_);
   sas::pki::issue_certificate(pki_, "vendor", {"localhost", "VENDOR", false, {}, {}});
   sqlite3* db = nullptr;
-  sqlite3_open((work_ / "agenda.db").c_str(), &db);
+  sqlite3_open(agenda().c_str(), &db);
   sqlite3_exec(db, sas::sqlite_agenda::schema_sql(), nullptr, nullptr, nullptr);
   sqlite3_close(db);
   platform_port_ = sas::test::free_port();
@@ -75,7 +84,7 @@ void World::start_host(const std::vector<std::string>& extra) {
                                    "--plugin",
                                    sas::test::plugin("sas-sqlite-agenda").string(),
                                    "--plugin-config",
-                                   "db=" + (work_ / "agenda.db").string(),
+                                   "db=" + agenda().string(),
                                    "--store",
                                    "sqlite:" + store().string(),
                                    "--listen",

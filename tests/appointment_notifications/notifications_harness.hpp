@@ -22,6 +22,9 @@ inline constexpr const char* kSystem = "urn:oid:1.1.111.1.11.1.1.1";  // the exa
 
 // One event in the documented JSON format; `hour` gives distinct start/end per state.
 boost::json::object event(const std::string& id, const std::string& type, int hour = 14);
+// The same at an SOS Médecins place: the association's SIRET in place of the practitioner.
+boost::json::object sos_event(const std::string& id, const std::string& type, const std::string& siret,
+                              bool needs_action = false, int hour = 14);
 
 class World {
  public:
@@ -66,6 +69,7 @@ class World {
                           const std::string& client = "vendor");
 
   const fs::path& work() const { return work_; }
+  fs::path agenda() const { return work_ / "agenda.db"; }  // the reference plugin's file
   fs::path store() const { return work_ / "host.db"; }
   fs::path platform_db() const { return work_ / "platform.db"; }
   std::string host_output() const { return host_ ? host_->output() : ""; }

@@ -1,5 +1,6 @@
 // sas-sim serve: the SAS platform's side of INT_R03. An Appointment endpoint over mutual TLS
-// (the host's own HTTPS server) that validates what it receives against FrAppointmentSAS,
+// (the host's own HTTPS server) that validates what it receives against FrAppointmentSAS (or
+// sas-sos-appointment, FrAppointmentSASSOS, for a resource that declares it),
 // answers like the platform (POST: 201, or 422 when the identifier already exists; conditional
 // PUT: 200 for an update, 201 when nothing matched yet (create-or-update); 400 for a malformed
 // request, 422 for a non-conformant resource), can be told to fail, and records every request
@@ -30,6 +31,23 @@ namespace server = sas::host::server;
 namespace {
 
 constexpr const char* kAppointmentProfile = "http://sas.fr/fhir/StructureDefinition/FrAppointmentSAS";
+constexpr const char* kSosAppointmentProfile =
+    "https://interop.esante.gouv.fr/ig/fhir/sas/StructureDefinition/sas-sos-appointment";
+
+// The profile a received Appointment is held to. The platform takes both kinds on
+// [base]/Appointment (CapabilityStatements SAS-GestionnaireAgenda-RDVpsindiv and -RDVSOS): an
+// SOS Médecins appointment declares sas-sos-appointment in meta.profile; anything else is held
+// to FrAppointmentSAS, declared or not.
+const char* profile_of(const json::object& resource) {
+  const auto* meta = resource.if_contains("meta");
+  const auto* declared = meta != nullptr && meta->is_object() ? meta->get_object().if_contains("profile") : nullptr;
+  if (declared != nullptr && declared->is_array()) {
+    for (const auto& p : declared->get_array()) {
+      if (p.is_string() && p.get_string() == kSosAppointmentProfile) return kSosAppointmentProfile;
+    }
+  }
+  return kAppointmentProfile;
+}
 
 constexpr const char* kSchema =
     "CREATE TABLE IF NOT EXISTS received ("
@@ -157,7 +175,7 @@ class Platform {
     std::vector<std::string> problems;
     if (identifier.empty()) problems.push_back("Appointment.identifier: exactly one, with system and value");
     if (profiles_) {
-      for (const auto& issue : profiles_->validate(body, kAppointmentProfile)) {
+      for (const auto& issue : profiles_->validate(body, profile_of(resource))) {
         problems.push_back(sas::conformance::to_string(issue));
       }
     }
@@ -302,7 +320,9 @@ int serve(const std::vector<std::string>& args) {
       "allowed vendor client subject, e.g. CN=vendor.example.fr,OU=VENDOR (repeatable; default: "
       "CN=localhost,OU=VENDOR, the vendor certificate the tests issue from the test PKI's CA)")(
       "db", po::value<std::string>()->required(), "SQLite file recording what arrives")(
-      "ig", po::value<std::string>(), "the SAS IG package directory: validate against FrAppointmentSAS")(
+      "ig", po::value<std::string>(),
+      "the SAS IG package directory: validate against FrAppointmentSAS (sas-sos-appointment for a resource "
+      "declaring it)")(
       "fail", po::value<std::string>()->default_value("none"),
       "none | down (503) | 5xx (500) | 429 | reject (422) | slow (answer after --slow-ms) | drop (process, then "
       "answer after --slow-ms, when the client has given up)")("fail-rate", po::value<double>()->default_value(1.0),
@@ -324,7 +344,7 @@ int serve(const std::vector<std::string>& args) {
   if (v.count("ig") != 0U) {
     profiles = sas::conformance::ProfileSet::load(v["ig"].as<std::string>());
   } else {
-    std::cerr << "sas-sim serve: no --ig: resources are not validated against FrAppointmentSAS" << std::endl;
+    std::cerr << "sas-sim serve: no --ig: resources are not validated against the IG's profiles" << std::endl;
   }
   server::ServerConfig config;
   std::tie(config.host, config.port) = split_listen(v["listen"].as<std::string>());
