@@ -8,6 +8,8 @@
 #include <sas/host/regulator_accounts/account_endpoint.hpp>
 #include <sas/host/slot_search/capability.hpp>
 #include <sas/host/slot_search/service.hpp>
+#include <sas/host/sos_search/capability.hpp>
+#include <sas/host/sos_search/service.hpp>
 
 namespace sas::host::fhir_server {
 namespace {
@@ -49,6 +51,12 @@ FhirEndpoint::FhirEndpoint(std::shared_ptr<plugin_loader::Plugin> plugin, FhirEn
   search.settings = options_.settings;
   search.log = options_.log;
   search_ = std::make_shared<const slot_search::SearchService>(plugin_, std::move(search));
+  sos_search::SosSearchServiceOptions sos;
+  sos.base_url = options_.base_url;
+  sos.place_identifier_system = options_.place_identifier_system;
+  sos.plugin_deadline = options_.plugin_deadline;
+  sos.log = options_.log;
+  sos_search_ = std::make_shared<const sos_search::SosSearchService>(plugin_, std::move(sos));
 }
 
 server::Response FhirEndpoint::handle(const server::Request& request) const {
@@ -66,6 +74,10 @@ server::Response FhirEndpoint::handle(const server::Request& request) const {
     if (path == "/Slot" || path == "/Slot/") {
       if (!read) return error_response(405, fhir::issue_type::kNotSupported, "Slot supports GET (search) only");
       return search_->handle(request);
+    }
+    if (path == "/Schedule" || path == "/Schedule/") {  // SOS Médecins; not offered: 404 saying why
+      if (!read) return error_response(405, fhir::issue_type::kNotSupported, "Schedule supports GET (search) only");
+      return sos_search_->handle(request);
     }
     if (path == "/Practitioner" || path.substr(0, kPractitionerPrefix.size()) == kPractitionerPrefix)
       return practitioner(request, path);
@@ -129,6 +141,7 @@ server::Response FhirEndpoint::metadata() const {
       }
     }
   }
+  if (sos_search_->supported()) sos_search::add_to_capability_statement(statement);
   return fhir::fhir_response(200, std::move(statement));
 }
 

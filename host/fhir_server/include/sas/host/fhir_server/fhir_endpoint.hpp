@@ -1,6 +1,6 @@
 // The FHIR REST endpoint the SAS platform calls: routes requests under the base URL to the
-// flows (INT_R01 slot search, INT_R02 regulator accounts, /metadata) and turns every failure
-// into an OperationOutcome.
+// flows (INT_R01 slot search, SOS Médecins search, INT_R02 regulator accounts, /metadata) and
+// turns every failure into an OperationOutcome.
 #pragma once
 
 #include <chrono>
@@ -21,6 +21,9 @@ class AccountEndpoint;
 }
 namespace slot_search {
 class SearchService;
+}
+namespace sos_search {
+class SosSearchService;
 }
 }  // namespace sas::host
 
@@ -53,6 +56,8 @@ class FhirEndpoint {
 
   // The INT_R01 search behind GET [base]/Slot (for the conformance suite's plugin mode).
   const slot_search::SearchService& search() const { return *search_; }
+  // The SOS Médecins search behind GET [base]/Schedule (for `sas-host search --sos`).
+  const sos_search::SosSearchService& sos_search() const { return *sos_search_; }
 
  private:
   server::Response practitioner(const server::Request& request, std::string_view path) const;
@@ -60,7 +65,8 @@ class FhirEndpoint {
 
   std::shared_ptr<plugin_loader::Plugin> plugin_;
   std::shared_ptr<const regulator_accounts::AccountEndpoint> accounts_;
-  std::shared_ptr<const slot_search::SearchService> search_;  // INT_R01
+  std::shared_ptr<const slot_search::SearchService> search_;        // INT_R01
+  std::shared_ptr<const sos_search::SosSearchService> sos_search_;  // SOS Médecins
   FhirEndpointOptions options_;
   std::string base_path_;  // "" or "/sas"
 };
