@@ -15,6 +15,7 @@ using Args = std::vector<std::string>;  // the arguments after the subcommand na
 
 int inspect_plugin(const Args& args);
 int search(const Args& args);
+int search_sos(const Args& args);  // search --sos: the SOS Médecins search
 int serve(const Args& args);
 int accounts(const Args& args);
 int billing_command(const Args& args);  // billing explain

@@ -16,6 +16,8 @@ constexpr const char* kUsage =
     "  inspect-plugin PATH [--json]   print a plugin's identity without running its code\n"
     "  search --plugin PATH --plugin-config S --practitioners ID,... --from T --to T\n"
     "                                 one slot search through the host's search path\n"
+    "  search --plugin PATH --plugin-config S --sos SIRET,... --from T --to T\n"
+    "                                 one SOS Médecins search through the host's search path\n"
     "  serve --config FILE | --plugin PATH --plugin-config S --store URL ...\n"
     "                                 run the host\n"
     "  accounts audit --store URL     the INT_R02 account requests and what was done, as JSON lines\n"

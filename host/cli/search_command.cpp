@@ -49,6 +49,10 @@ void print_summary(const v1::SearchSlotsResponse& response) {
 }  // namespace
 
 int search(const Args& args) {
+  // The SOS Médecins search has its own options (sos_search_command.cpp).
+  for (const auto& a : args) {
+    if (a == "--sos" || a.rfind("--sos=", 0) == 0) return search_sos(args);
+  }
   po::options_description options("search options");
   options.add_options()("plugin", po::value<std::string>()->required(), "plugin library (.so)")(
       "plugin-config", po::value<std::string>()->default_value(""), "passed verbatim to the plugin")(

@@ -174,3 +174,50 @@ CREATE TABLE IF NOT EXISTS sas_reporter_lease (
   holder TEXT NOT NULL,                 -- host name, pid and a random number of the instance
   expires_at_ms INTEGER NOT NULL        -- milliseconds UTC; renewed once half of it has run
 );
+
+-- SOS Médecins (ABI 1.5, flow sos-search): the associations, their fixed consultation places
+-- (centres de consultation), and the places' slots, which live in the slot table above:
+-- slot.place_id names a place or an sos_place, never both (the triggers below refuse an id that
+-- is already taken in the other table; slot.place_id's REFERENCES place(id) is therefore not
+-- enforced for SOS slots: leave PRAGMA foreign_keys off when writing them). One slot table keeps
+-- one id space for appointment.slot_id. Added within version 1: the plugin adds these to an
+-- older file at init (CREATE ... IF NOT EXISTS), or answers SOS searches with nothing while it
+-- cannot.
+CREATE TABLE IF NOT EXISTS sos_association (
+  siret TEXT PRIMARY KEY,               -- 14 digits, with or without its 3 prefix
+  name TEXT NOT NULL                    -- e.g. SOS Médecins de Rennes
+);
+
+CREATE TABLE IF NOT EXISTS sos_place (
+  id TEXT PRIMARY KEY,                  -- unique across place and sos_place
+  association_siret TEXT NOT NULL REFERENCES sos_association(siret),
+  name TEXT NOT NULL,                   -- e.g. Centre de consultation Rennes Nord
+  address TEXT NOT NULL,                -- one line per line
+  postal_code TEXT NOT NULL,
+  city TEXT NOT NULL,
+  phone TEXT,                           -- any French format
+  opening_hours TEXT,                   -- one opening per line: "tue,wed,thu 08:00-19:00" (Paris time)
+  booking_url TEXT                      -- the booking page of the place's slots; slot.booking_url overrides
+);
+CREATE INDEX IF NOT EXISTS sos_place_by_association ON sos_place(association_siret);
+
+CREATE TRIGGER IF NOT EXISTS sos_place_id_is_not_a_place BEFORE INSERT ON sos_place
+  WHEN EXISTS (SELECT 1 FROM place WHERE id = NEW.id)
+BEGIN
+  SELECT RAISE(ABORT, 'sos_place.id is already a place.id: slot.place_id would name both');
+END;
+CREATE TRIGGER IF NOT EXISTS sos_place_new_id_is_not_a_place BEFORE UPDATE OF id ON sos_place
+  WHEN EXISTS (SELECT 1 FROM place WHERE id = NEW.id)
+BEGIN
+  SELECT RAISE(ABORT, 'sos_place.id is already a place.id: slot.place_id would name both');
+END;
+CREATE TRIGGER IF NOT EXISTS place_id_is_not_an_sos_place BEFORE INSERT ON place
+  WHEN EXISTS (SELECT 1 FROM sos_place WHERE id = NEW.id)
+BEGIN
+  SELECT RAISE(ABORT, 'place.id is already an sos_place.id: slot.place_id would name both');
+END;
+CREATE TRIGGER IF NOT EXISTS place_new_id_is_not_an_sos_place BEFORE UPDATE OF id ON place
+  WHEN EXISTS (SELECT 1 FROM sos_place WHERE id = NEW.id)
+BEGIN
+  SELECT RAISE(ABORT, 'place.id is already an sos_place.id: slot.place_id would name both');
+END;

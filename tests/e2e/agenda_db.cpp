@@ -162,4 +162,52 @@ AgendaDbReport write_agenda_db(const pb::SearchSlotsResponse& agenda, const std:
   return report;
 }
 
+AgendaDbReport write_sos_agenda_db(const pb::SearchSosSlotsResponse& agenda, const std::filesystem::path& path) {
+  AgendaDbReport report;
+  Db db(path);
+  db.exec(sas::sqlite_agenda::schema_sql());
+  db.exec("BEGIN");
+  for (const auto& a : agenda.associations()) {
+    db.insert("INSERT INTO sos_association (siret, name) VALUES (?,?)", {a.siret(), a.name()});
+  }
+  for (const auto& place : agenda.places()) {
+    std::vector<std::string> hours;
+    for (const auto& h : place.opening_hours()) {
+      hours.push_back(join(h.days(), ",") + " " + h.opening_time() + "-" + h.closing_time());
+    }
+    db.insert(
+        "INSERT INTO sos_place (id, association_siret, name, address, postal_code, city, phone, opening_hours) "
+        "VALUES (?,?,?,?,?,?,?,?)",
+        {place.id(), place.association_siret(), place.name(), join(place.address_lines(), "\n"), place.postal_code(),
+         place.city(), place.phone(), join(hours, "\n")});
+  }
+  int64_t next_id = 0;
+  for (const auto& s : agenda.slots()) {
+    const int64_t id = ++next_id;
+    report.slot_ids[s.id()] = id;
+    std::vector<std::string> audiences, modes;
+    for (const int a : s.audiences()) {
+      if (*audience_code(a) != '\0') audiences.emplace_back(audience_code(a));
+    }
+    for (const int m : s.modes()) {
+      if (*mode_code(m) != '\0') modes.emplace_back(mode_code(m));
+    }
+    std::vector<std::string> specialties;
+    for (const auto& sp : s.specialties()) {
+      specialties.push_back(sp.code().empty() ? sp.text() : sp.code());
+      if (!sp.code().empty() && !sp.text().empty()) {
+        report.lost.push_back("slot " + s.id() + ": label \"" + sp.text() + "\" of specialty " + sp.code());
+      }
+    }
+    db.insert(
+        "INSERT INTO slot (id, place_id, start_utc, end_utc, status, audiences, modes, motives, walk_in, booking_url, "
+        "specialties) VALUES (?,?,?,?,?,coalesce(?, ''),coalesce(?, ''),?,?,?,?)",
+        {id, s.place_id(), s.start(), s.end(), s.status() == pb::SLOT_FREE ? "free" : "busy", join(audiences, ","),
+         join(modes, ","), join(s.motives(), "\n"), int64_t{s.walk_in() ? 1 : 0}, s.booking_url(),
+         join(specialties, "\n")});
+  }
+  db.exec("COMMIT");
+  return report;
+}
+
 }  // namespace sas::e2e

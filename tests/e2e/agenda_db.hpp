@@ -1,5 +1,6 @@
-// A plugin response (sas.plugin.v1.SearchSlotsResponse, as the tests write agendas by hand)
-// written as rows of the sqlite-agenda reference schema, so that the real plugin reads it back.
+// A plugin response (sas.plugin.v1.SearchSlotsResponse or SearchSosSlotsResponse, as the tests
+// write agendas by hand) written as rows of the sqlite-agenda reference schema, so that the real
+// plugin reads it back.
 #pragma once
 
 #include <cstdint>
@@ -24,5 +25,11 @@ struct AgendaDbReport {
 // Lists go as the schema says: given names, address lines, motives and specialties one per line;
 // audiences and modes as comma-separated codes; empty strings as NULL. Throws on SQLite errors.
 AgendaDbReport write_agenda_db(const sas::plugin::v1::SearchSlotsResponse& agenda, const std::filesystem::path& path);
+
+// The same for an SOS Médecins agenda (sas.plugin.v1.SearchSosSlotsResponse): sos_association,
+// sos_place (opening hours one per line, "tue,wed 08:00-19:00") and the places' slots in slot,
+// numbered 1, 2, ... in order (slot_ids).
+AgendaDbReport write_sos_agenda_db(const sas::plugin::v1::SearchSosSlotsResponse& agenda,
+                                   const std::filesystem::path& path);
 
 }  // namespace sas::e2e

@@ -29,9 +29,9 @@ Host::Host(const HostOptions& options) : base_path_(options.base_path) {
         bin("sas-host").string(),
         "serve",
         "--plugin",
-        sas::test::plugin("sas-sqlite-agenda").string(),
+        options.plugin.empty() ? sas::test::plugin("sas-sqlite-agenda").string() : options.plugin.string(),
         "--plugin-config",
-        "db=" + options.agenda.string(),
+        options.plugin.empty() ? "db=" + options.agenda.string() : options.plugin_config,
         "--store",
         options.store.empty() ? "sqlite:" + (options.work / ("host-" + std::to_string(port_) + ".db")).string()
                               : options.store,

@@ -24,6 +24,8 @@ void write_pki(const fs::path& dir);
 
 struct HostOptions {
   fs::path agenda;                           // the sqlite-agenda file
+  fs::path plugin;                           // another plugin than the reference one, when not empty
+  std::string plugin_config;                 // its --plugin-config (the reference plugin: db=AGENDA)
   fs::path pki;                              // a write_pki directory
   fs::path work;                             // the host's store goes here
   std::string base_path;                     // "" or e.g. "/ans-sas": --base-url https://localhost:PORT/ans-sas
@@ -33,8 +35,8 @@ struct HostOptions {
   std::vector<std::string> extra_arguments;  // appended to the command line
 };
 
-// The real `sas-host serve` with the real reference plugin, on a free port of 127.0.0.1,
-// stopped by the destructor.
+// The real `sas-host serve` with the real reference plugin (or HostOptions::plugin), on a free
+// port of 127.0.0.1, stopped by the destructor.
 class Host {
  public:
   explicit Host(const HostOptions& options);

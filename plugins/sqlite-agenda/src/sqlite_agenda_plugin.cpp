@@ -2,7 +2,8 @@
 // the schema of schema.sql, keeps SAS regulator accounts (INT_R02) in its regulator_account
 // table, reports the consultations of honoured SAS-origin appointments to the host and keeps
 // the host's SNP / MRT decisions in billing_decision (ABI 1.2), reports appointment events
-// (ABI 1.3), and pushes the doctors' SAS options and publication rules its UI recorded (ABI 1.4).
+// (ABI 1.3), pushes the doctors' SAS options and publication rules its UI recorded (ABI 1.4), and
+// answers the SOS Médecins search from its sos_association and sos_place tables (ABI 1.5).
 // Vendors copy its shape: parse config in init, hand back data as stored, let the host
 // normalise ids, phones and times.
 #include <openssl/evp.h>
@@ -17,6 +18,7 @@
 #include <sas/sdk/ids.hpp>
 #include <sas/sdk/plugin.hpp>
 #include <sas/sqlite_agenda/schema.hpp>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -656,12 +658,114 @@ class Connection {
     return Status::ok();
   }
 
+  // SOS Médecins (ABI 1.5): whether this file has the SOS tables (schema.sql, added within
+  // version 1), and adding them to an older one.
+  bool has_sos_tables() {
+    Statement check(db_,
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('sos_association', "
+                    "'sos_place')");
+    Query query(check);
+    return query.next() && sqlite3_column_int(query.row(), 0) == 2;
+  }
+  void add_sos_tables() {
+    char* error = nullptr;
+    if (sqlite3_exec(db_, sas::sqlite_agenda::schema_sql(), nullptr, nullptr, &error) != SQLITE_OK) {
+      std::string message = error != nullptr ? error : "unknown error";
+      sqlite3_free(error);
+      throw std::runtime_error("cannot add the SOS Médecins tables: " + message);
+    }
+  }
+
+  // The requested associations (matched in whatever form their SIRET was stored), their places
+  // and the places' free slots in the window. A file without the SOS tables has no SOS data.
+  Status search_sos(const v1::SearchSosSlotsRequest& request, v1::SearchSosSlotsResponse& response,
+                    const sas::sdk::CallContext& context) {
+    ReadTransaction transaction(db_);
+    if (!sos_statements_ready_) {
+      if (!has_sos_tables()) return Status::ok();
+      sos_association_ = Statement(db_, "SELECT siret, name FROM sos_association WHERE siret = ?");
+      sos_places_ = Statement(db_,
+                              "SELECT id, association_siret, name, address, postal_code, city, phone, "
+                              "opening_hours, booking_url FROM sos_place WHERE association_siret = ? ORDER BY id");
+      sos_statements_ready_ = true;
+    }
+    std::set<std::string> seen_places;
+    for (const std::string& wanted : request.association_sirets()) {
+      for (const std::string& form : sas::sdk::ids::stored_siret_forms(wanted)) {
+        if (context.should_stop()) return Status::deadline_exceeded("SOS search stopped at the host's deadline");
+        {
+          Query associations(sos_association_);
+          associations.bind(1, form);
+          while (associations.next()) {
+            v1::SosAssociation& association = *response.add_associations();
+            association.set_siret(column_text(associations.row(), 0));
+            association.set_name(column_text(associations.row(), 1));
+          }
+        }
+        Query places(sos_places_);
+        places.bind(1, form);
+        while (places.next()) {
+          sqlite3_stmt* p = places.row();
+          if (!seen_places.insert(column_text(p, 0)).second) continue;
+          v1::SosPlace& place = *response.add_places();
+          place.set_id(column_text(p, 0));
+          place.set_association_siret(column_text(p, 1));
+          place.set_name(column_text(p, 2));
+          for (auto& line : split(column_text(p, 3), '\n')) place.add_address_lines(std::move(line));
+          place.set_postal_code(column_text(p, 4));
+          place.set_city(column_text(p, 5));
+          place.set_phone(column_text(p, 6));
+          for (const auto& line : split(column_text(p, 7), '\n')) add_opening_hours(place, line);
+          add_sos_slots(place.id(), column_text(p, 8), request, response);
+        }
+      }
+    }
+    return Status::ok();
+  }
+
  private:
+  // "tue,wed,thu 08:00-19:00": the days and the two times as written (the host checks them); the
+  // times are the last word of the line.
+  static void add_opening_hours(v1::SosPlace& place, const std::string& line) {
+    v1::OpeningHours& hours = *place.add_opening_hours();
+    const auto space = line.rfind(' ');
+    for (auto& day : split(line.substr(0, space), ',')) hours.add_days(std::move(day));
+    if (space == std::string::npos) return;
+    const std::string times = line.substr(space + 1);
+    const auto dash = times.find('-');
+    hours.set_opening_time(times.substr(0, dash));
+    if (dash != std::string::npos) hours.set_closing_time(times.substr(dash + 1));
+  }
+
+  void add_sos_slots(const std::string& place_id, const std::string& place_booking_url,
+                     const v1::SearchSosSlotsRequest& request, v1::SearchSosSlotsResponse& response) {
+    Query slots(free_slots_);
+    slots.bind(1, place_id).bind(2, request.start_from()).bind(3, request.start_to());
+    while (slots.next()) {
+      sqlite3_stmt* s = slots.row();
+      v1::Slot& slot = *response.add_slots();
+      slot.set_id(std::to_string(sqlite3_column_int64(s, 0)));
+      slot.set_place_id(place_id);
+      slot.set_start(sqlite3_column_int64(s, 1));
+      slot.set_end(sqlite3_column_int64(s, 2));
+      slot.set_status(v1::SLOT_FREE);
+      for (const auto& audience : split(column_text(s, 3), ',')) slot.add_audiences(parse_audience(audience));
+      for (const auto& mode : split(column_text(s, 5), ',')) slot.add_modes(parse_mode(mode));
+      for (auto& motive : split(column_text(s, 6), '\n')) slot.add_motives(std::move(motive));
+      slot.set_walk_in(sqlite3_column_int(s, 7) != 0);
+      std::string url = column_text(s, 8);
+      slot.set_booking_url(url.empty() ? place_booking_url : url);
+      for (auto& specialty : split(column_text(s, 9), '\n')) set_specialty(*slot.add_specialties(), specialty);
+    }
+  }
+
   void close() {
     practitioner_by_national_id_ = Statement();
     specialties_ = Statement();
     places_ = Statement();
     free_slots_ = Statement();
+    sos_association_ = Statement();
+    sos_places_ = Statement();
     sqlite3_close(db_);
     db_ = nullptr;
   }
@@ -794,6 +898,10 @@ class Connection {
   Statement specialties_;
   Statement places_;
   Statement free_slots_;
+  // SOS Médecins: prepared on the first SOS search, once the file has the SOS tables.
+  bool sos_statements_ready_ = false;
+  Statement sos_association_;
+  Statement sos_places_;
 };
 
 // Free-threaded: each call borrows a connection from a small pool.
@@ -831,6 +939,14 @@ class SqliteAgendaPlugin final : public sas::sdk::AgendaPlugin {
       if (host.has_host_calls() && report_interval_.count() > 0) {
         connection->ensure_host_call_tables();
         connection->ensure_sos_appointment_column();
+      }
+      if (!connection->has_sos_tables()) {
+        try {
+          connection->add_sos_tables();  // a file from before the SOS Médecins search
+        } catch (const std::exception& e) {
+          host.log(sas::sdk::LogLevel::warning,
+                   std::string(e.what()) + ": SOS Médecins searches answer nothing until they exist");
+        }
       }
       idle_.push_back(std::move(connection));
     } catch (const std::exception& e) {
@@ -870,6 +986,19 @@ class SqliteAgendaPlugin final : public sas::sdk::AgendaPlugin {
     try {
       std::unique_ptr<Connection> connection = acquire();
       Status status = connection->search(request, response, context);
+      release(std::move(connection));
+      return status;
+    } catch (const std::exception& e) {
+      return Status::unavailable(e.what());  // a broken connection is dropped, not reused
+    }
+  }
+
+  // ABI 1.5 (flow sos-search): the SOS Médecins associations' places and free slots.
+  Status search_sos_slots(const v1::SearchSosSlotsRequest& request, v1::SearchSosSlotsResponse& response,
+                          const sas::sdk::CallContext& context) override {
+    try {
+      std::unique_ptr<Connection> connection = acquire();
+      Status status = connection->search_sos(request, response, context);
       release(std::move(connection));
       return status;
     } catch (const std::exception& e) {
@@ -1101,4 +1230,4 @@ class SqliteAgendaPlugin final : public sas::sdk::AgendaPlugin {
 }  // namespace
 
 SAS_PLUGIN(SqliteAgendaPlugin, "sqlite-agenda", "SAS SDK reference", "0.1.0",
-           "slot-search,regulator-accounts,sas-billing,appointments", free_threaded)
+           "slot-search,sos-search,regulator-accounts,sas-billing,appointments", free_threaded)

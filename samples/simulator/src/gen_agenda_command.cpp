@@ -4,6 +4,7 @@
 #include <options.hpp>
 #include <sas/sdk/datetime.hpp>
 #include <sas/sim/agenda_generator.hpp>
+#include <sas/sim/sos_agenda_generator.hpp>
 
 #include "commands.hpp"
 
@@ -17,9 +18,12 @@ int gen_agenda(const std::vector<std::string>& args) {
       "practitioners", po::value<int>()->default_value(100), "number of practitioners")(
       "days", po::value<int>()->default_value(7), "number of days of slots")(
       "seed", po::value<uint64_t>()->default_value(1), "random seed: same seed and start, same agenda")(
-      "start", po::value<std::string>(), "first day YYYY-MM-DD (default: today in Europe/Paris)");
+      "start", po::value<std::string>(), "first day YYYY-MM-DD (default: today in Europe/Paris)")(
+      "sos-associations", po::value<int>()->default_value(2),
+      "number of SOS Médecins associations, each with 1 to 3 consultation places and their slots");
   int exit_code = 0;
-  auto vm = sas::cli::parse_options("sas-sim gen-agenda", "--out FILE [--practitioners N] [--days D] [--seed S]",
+  auto vm = sas::cli::parse_options("sas-sim gen-agenda",
+                                    "--out FILE [--practitioners N] [--days D] [--seed S] [--sos-associations N]",
                                     options, args, exit_code);
   if (!vm) return exit_code;
 
@@ -27,8 +31,8 @@ int gen_agenda(const std::vector<std::string>& args) {
   spec.practitioners = (*vm)["practitioners"].as<int>();
   spec.days = (*vm)["days"].as<int>();
   spec.seed = (*vm)["seed"].as<uint64_t>();
-  if (spec.practitioners < 0 || spec.days < 0) {
-    std::cerr << "sas-sim gen-agenda: --practitioners and --days must be >= 0\n";
+  if (spec.practitioners < 0 || spec.days < 0 || (*vm)["sos-associations"].as<int>() < 0) {
+    std::cerr << "sas-sim gen-agenda: --practitioners, --days and --sos-associations must be >= 0\n";
     return 2;
   }
   if (vm->count("start") != 0U) {
@@ -51,10 +55,18 @@ int gen_agenda(const std::vector<std::string>& args) {
 
   auto started = std::chrono::steady_clock::now();
   AgendaSummary summary = generate_agenda((*vm)["out"].as<std::string>(), spec);
+  SosAgendaSpec sos_spec;
+  sos_spec.associations = (*vm)["sos-associations"].as<int>();
+  sos_spec.days = spec.days;
+  sos_spec.seed = spec.seed;
+  sos_spec.first_day = spec.first_day;
+  const SosAgendaSummary sos = generate_sos_agenda((*vm)["out"].as<std::string>(), sos_spec);
   auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::cout << "{\"out\": \"" << (*vm)["out"].as<std::string>() << "\", \"practitioners\": " << summary.practitioners
             << ", \"places\": " << summary.places << ", \"slots\": " << summary.slots
-            << ", \"free_slots\": " << summary.free_slots << ", \"seconds\": " << seconds << "}\n";
+            << ", \"free_slots\": " << summary.free_slots << ", \"sos_associations\": " << sos.associations
+            << ", \"sos_places\": " << sos.places << ", \"sos_slots\": " << sos.slots
+            << ", \"sos_free_slots\": " << sos.free_slots << ", \"seconds\": " << seconds << "}\n";
   return 0;
 }
 

@@ -1,5 +1,6 @@
 // sas-sim load: the platform's slot searches at a chosen concurrency, for a fixed time, against
-// one vendor base URL; prints one JSON object of throughput and client-side latencies.
+// one vendor base URL, optionally mixed with SOS Médecins searches (--sos-share); prints one
+// JSON object of throughput and client-side latencies.
 #include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
@@ -13,10 +14,12 @@
 #include <random>
 #include <sas/sdk/datetime.hpp>
 #include <sas/sim/agenda_generator.hpp>
+#include <sas/sim/sos_agenda_generator.hpp>
 #include <thread>
 
 #include "commands.hpp"
 #include "platform_client.hpp"
+#include "sos_search.hpp"
 
 namespace sas::sim::cli {
 
@@ -36,6 +39,7 @@ struct WorkerStats {
   uint64_t aborted_at_end = 0;
   uint64_t bytes = 0;
   uint64_t connections = 0;
+  uint64_t sos_requests = 0;  // measured SOS Médecins searches among `requests`
   std::string first_error;
 };
 
@@ -44,6 +48,10 @@ struct Plan {
   const std::vector<std::string>* ids = nullptr;
   size_t per_search = 1;
   std::chrono::milliseconds window{};
+  // The SOS Médecins share of the searches (percent) and its SIRETs, drawn like the ids.
+  int sos_percent = 0;
+  const std::vector<std::string>* sos_sirets = nullptr;
+  size_t sos_per_search = 1;
   Clock::time_point measure_from;  // end of warm-up
   Clock::time_point measure_to;
   Clock::time_point hard_stop;  // measure_to + drain
@@ -56,11 +64,17 @@ void work(PlatformClient& client, const Plan& plan, uint64_t seed, WorkerStats& 
     const auto started = Clock::now();
     if (started >= plan.measure_to) break;
     chosen.clear();
-    std::sample(plan.ids->begin(), plan.ids->end(), std::back_inserter(chosen), plan.per_search, random);
+    // Drawn only when SOS searches are mixed in, so that a plain run keeps its sequence of searches.
+    const bool sos = plan.sos_percent > 0 && static_cast<int>(random() % 100) < plan.sos_percent;
+    const auto& pool = sos ? *plan.sos_sirets : *plan.ids;
+    std::sample(pool.begin(), pool.end(), std::back_inserter(chosen), sos ? plan.sos_per_search : plan.per_search,
+                random);
     std::shuffle(chosen.begin(), chosen.end(), random);  // the platform's order is not the agenda's
     const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-    const std::string url = slot_search_url(plan.base, chosen, sas::sdk::datetime::format_paris(now),
-                                            sas::sdk::datetime::format_paris(now + plan.window));
+    const std::string from = sas::sdk::datetime::format_paris(now);
+    const std::string to = sas::sdk::datetime::format_paris(now + plan.window);
+    const std::string url =
+        sos ? sos_search_url(plan.base, chosen, from, to) : slot_search_url(plan.base, chosen, from, to);
     const auto budget = std::min<Clock::duration>(kPlatformTimeout, plan.hard_stop - started);
     const bool shortened = budget < kPlatformTimeout;
     HttpResult result = client.get(url, std::chrono::duration_cast<std::chrono::milliseconds>(budget));
@@ -72,6 +86,7 @@ void work(PlatformClient& client, const Plan& plan, uint64_t seed, WorkerStats& 
       continue;
     }
     ++stats.requests;
+    if (sos) ++stats.sos_requests;
     stats.bytes += result.body.size();
     stats.latencies_ms.push_back(std::chrono::duration<double, std::milli>(elapsed).count());
     if (!result.transport_ok) {
@@ -113,11 +128,15 @@ int load(const std::vector<std::string>& args) {
       "concurrency", po::value<int>()->default_value(4), "parallel connections, one thread each")(
       "duration", po::value<double>()->default_value(10), "measured seconds")(
       "seed", po::value<uint64_t>()->default_value(1), "random seed of the practitioner draws")(
-      "warmup", po::value<double>()->default_value(0), "seconds of unmeasured searches first");
+      "warmup", po::value<double>()->default_value(0), "seconds of unmeasured searches first")(
+      "sos-share", po::value<int>()->default_value(0),
+      "percent of the searches that are SOS Médecins searches, on the agenda's associations")(
+      "sos-per-search", po::value<int>()->default_value(1), "association SIRETs per SOS search, drawn at random");
   int exit_code = 0;
   auto vm = sas::cli::parse_options("sas-sim load",
                                     "--base URL --cert F --key F --ca F --agenda FILE [--practitioners-per-search N] "
-                                    "[--window-hours H] [--concurrency C] [--duration S] [--seed S] [--warmup S]",
+                                    "[--window-hours H] [--concurrency C] [--duration S] [--seed S] [--warmup S] "
+                                    "[--sos-share P] [--sos-per-search N]",
                                     options, args, exit_code);
   if (!vm) return exit_code;
   const auto& v = *vm;
@@ -140,6 +159,19 @@ int load(const std::vector<std::string>& args) {
       return 1;
     }
   }
+  const int sos_percent = v["sos-share"].as<int>();
+  const int sos_per_search = v["sos-per-search"].as<int>();
+  if (sos_percent < 0 || sos_percent > 100 || sos_per_search < 1 || sos_per_search > 25) {
+    std::cerr << "sas-sim load: need --sos-share in [0, 100] and --sos-per-search in [1, 25]\n";
+    return 2;
+  }
+  const std::vector<std::string> sirets =
+      sos_percent > 0 ? sos_association_sirets(v["agenda"].as<std::string>()) : std::vector<std::string>{};
+  if (sos_percent > 0 && sirets.size() < static_cast<size_t>(sos_per_search)) {
+    std::cerr << "sas-sim load: the agenda has " << sirets.size() << " SOS association(s), fewer than "
+              << "--sos-per-search " << sos_per_search << " (sas-sim gen-agenda --sos-associations N)\n";
+    return 2;
+  }
   const std::vector<std::string> ids = practitioner_ids(v["agenda"].as<std::string>());
   if (ids.size() < static_cast<size_t>(per_search)) {
     std::cerr << "sas-sim load: the agenda has " << ids.size() << " practitioner(s), fewer than "
@@ -156,6 +188,9 @@ int load(const std::vector<std::string>& args) {
   plan.ids = &ids;
   plan.per_search = static_cast<size_t>(per_search);
   plan.window = std::chrono::milliseconds(static_cast<int64_t>(hours * 3600.0 * 1000.0));
+  plan.sos_percent = sos_percent;
+  plan.sos_sirets = &sirets;
+  plan.sos_per_search = static_cast<size_t>(sos_per_search);
   const auto start = Clock::now();
   plan.measure_from = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(warmup));
   plan.measure_to =
@@ -181,6 +216,7 @@ int load(const std::vector<std::string>& args) {
     total.aborted_at_end += s.aborted_at_end;
     total.bytes += s.bytes;
     total.connections += s.connections;
+    total.sos_requests += s.sos_requests;
     if (total.first_error.empty()) total.first_error = s.first_error;
     total.latencies_ms.insert(total.latencies_ms.end(), s.latencies_ms.begin(), s.latencies_ms.end());
   }
@@ -199,6 +235,10 @@ int load(const std::vector<std::string>& args) {
             << ", \"bytes\": " << total.bytes << ", \"concurrency\": " << concurrency
             << ", \"practitioners_per_search\": " << per_search << ", \"window_hours\": " << fixed(hours, 2)
             << ", \"duration_s\": " << fixed(measured) << ", \"warmup_s\": " << fixed(warmup);
+  if (sos_percent > 0) {
+    std::cout << ", \"sos_requests\": " << total.sos_requests << ", \"sos_share\": " << sos_percent
+              << ", \"sos_per_search\": " << sos_per_search;
+  }
   if (!total.first_error.empty()) {
     std::cout << ", \"first_error\": " << boost::json::serialize(boost::json::string(total.first_error));
   }

@@ -10,6 +10,7 @@
 
 #include "commands.hpp"
 #include "platform_client.hpp"
+#include "sos_search.hpp"
 
 namespace sas::sim::cli {
 
@@ -196,6 +197,10 @@ void print_summary(long status, const json::value& bundle) {
 }  // namespace
 
 int search(const std::vector<std::string>& args) {
+  // The SOS Médecins search has its own options (sos_search_command.cpp).
+  for (const auto& a : args) {
+    if (a == "--sos" || a.rfind("--sos=", 0) == 0) return search_sos(args);
+  }
   po::options_description options("search options");
   options.add_options()("base", po::value<std::string>()->required(), "the vendor's FHIR base URL (https://...)")(
       "cert", po::value<std::string>()->required(), "platform client certificate (PEM)")(

@@ -1,0 +1,248 @@
+// The SOS Médecins part of `sas-sim gen-agenda` (sos_agenda_generator.hpp).
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <random>
+#include <sas/sdk/datetime.hpp>
+#include <sas/sdk/ids.hpp>
+#include <sas/sim/sos_agenda_generator.hpp>
+#include <stdexcept>
+
+namespace sas::sim {
+namespace {
+
+// Its own stream, so that the rest of an agenda stays what its seed made it.
+constexpr uint64_t kStream = 0x534f53;  // "SOS"
+
+class Random {
+ public:
+  explicit Random(uint64_t seed) : engine_(seed ^ kStream) {}
+  uint64_t below(uint64_t n) { return engine_() % n; }  // portable, unlike std:: distributions
+  bool chance(int percent) { return below(100) < static_cast<uint64_t>(percent); }
+  std::string digits(int count) {
+    std::string out;
+    for (int i = 0; i < count; ++i) out.push_back(static_cast<char>('0' + below(10)));
+    return out;
+  }
+
+ private:
+  std::mt19937_64 engine_;
+};
+
+struct City {
+  const char* name;
+  const char* postal_code;
+  const char* phone_area;
+};
+constexpr std::array<City, 8> kCities{{{"Rennes", "35000", "02"},
+                                       {"Lorient", "56100", "02"},
+                                       {"Nantes", "44000", "02"},
+                                       {"Lyon", "69007", "04"},
+                                       {"Grenoble", "38000", "04"},
+                                       {"Lille", "59000", "03"},
+                                       {"Bordeaux", "33000", "05"},
+                                       {"Paris", "75015", "01"}}};
+constexpr std::array<const char*, 4> kQuarters{"Nord", "Sud", "Centre", "Gare"};
+constexpr std::array<const char*, 5> kMotives{"Fièvre", "Douleur aiguë", "Traumatologie légère", "Certificat",
+                                              "Consultation non programmée"};
+
+// A SIRET (14 digits) whose Luhn check digit is right, as the SDK checks it; the association's
+// number in its second to fourth digits keeps the SIRETs of one agenda distinct whatever the draw.
+std::string siret(Random& random, int association) {
+  char number[16];
+  std::snprintf(number, sizeof number, "%03d", association % 1000);
+  const std::string body = std::to_string(1 + random.below(9)) + number + random.digits(9);
+  for (char d = '0'; d <= '9'; ++d) {
+    if (sas::sdk::ids::has_valid_check_digit(body + d)) return body + d;
+  }
+  return body + '0';  // unreachable: one digit always fits
+}
+
+std::string phone(Random& random, const std::string& area) {
+  const std::string d = area + random.digits(8);
+  switch (random.below(3)) {
+    case 0:
+      return d;
+    case 1:
+      return d.substr(0, 2) + " " + d.substr(2, 2) + " " + d.substr(4, 2) + " " + d.substr(6, 2) + " " + d.substr(8);
+    default:
+      return "+33" + d.substr(1);
+  }
+}
+
+struct Opening {
+  const char* days;          // as stored
+  std::array<bool, 7> open;  // Monday first
+  int from_minute;
+  int to_minute;
+};
+constexpr std::array<Opening, 4> kOpenings{{
+    {"mon,tue,wed,thu,fri", {true, true, true, true, true, false, false}, 8 * 60, 20 * 60},
+    {"sat,sun", {false, false, false, false, false, true, true}, 9 * 60, 19 * 60},
+    {"mon,tue,wed,thu,fri,sat", {true, true, true, true, true, true, false}, 10 * 60, 22 * 60},
+    {"sat,sun", {false, false, false, false, false, true, true}, 0, 24 * 60},
+}};
+
+std::string hhmm(int minute) {
+  char buffer[24];
+  std::snprintf(buffer, sizeof buffer, "%02d:%02d", minute / 60, minute % 60);
+  return buffer;
+}
+
+class Database {
+ public:
+  explicit Database(const std::filesystem::path& path) {
+    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+      const std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
+      sqlite3_close(db_);
+      throw std::runtime_error("cannot open agenda " + path.string() + ": " + message);
+    }
+  }
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+  ~Database() {
+    for (auto* s : statements_) sqlite3_finalize(s);
+    sqlite3_close(db_);
+  }
+  void exec(const char* sql) {
+    char* error = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+      const std::string message = error != nullptr ? error : "?";
+      sqlite3_free(error);
+      throw std::runtime_error(std::string("SOS agenda generation failed: ") + message);
+    }
+  }
+  sqlite3_stmt* prepare(const char* sql) {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db_, sql, -1, &s, nullptr) != SQLITE_OK) {
+      throw std::runtime_error(std::string("cannot prepare: ") + sqlite3_errmsg(db_));
+    }
+    statements_.push_back(s);
+    return s;
+  }
+  // Binds in order (empty strings as NULL), steps and resets.
+  template <typename... Values>
+  void insert(sqlite3_stmt* s, const Values&... values) {
+    int index = 0;
+    (bind(s, ++index, values), ...);
+    if (sqlite3_step(s) != SQLITE_DONE) throw std::runtime_error(std::string("insert failed: ") + sqlite3_errmsg(db_));
+    sqlite3_reset(s);
+  }
+
+ private:
+  static void bind(sqlite3_stmt* s, int i, const std::string& v) {
+    if (v.empty()) {
+      sqlite3_bind_null(s, i);
+    } else {
+      sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    }
+  }
+  static void bind(sqlite3_stmt* s, int i, int64_t v) { sqlite3_bind_int64(s, i, v); }
+  static void bind(sqlite3_stmt* s, int i, int v) { sqlite3_bind_int(s, i, v); }
+
+  sqlite3* db_ = nullptr;
+  std::vector<sqlite3_stmt*> statements_;
+};
+
+}  // namespace
+
+SosAgendaSummary generate_sos_agenda(const std::filesystem::path& agenda, const SosAgendaSpec& spec) {
+  if (spec.associations < 0 || spec.days < 0) throw std::invalid_argument("associations and days must be >= 0");
+  SosAgendaSummary summary;
+  if (spec.associations == 0) return summary;
+  Database db(agenda);
+  db.exec("BEGIN");
+  auto* insert_association = db.prepare("INSERT INTO sos_association (siret, name) VALUES (?,?)");
+  auto* insert_place = db.prepare(
+      "INSERT INTO sos_place (id, association_siret, name, address, postal_code, city, phone, opening_hours, "
+      "booking_url) VALUES (?,?,?,?,?,?,?,?,?)");
+  auto* insert_slot = db.prepare(
+      "INSERT INTO slot (place_id, start_utc, end_utc, status, audiences, modes, motives, walk_in) "
+      "VALUES (?,?,?,?,?,?,?,?)");
+  Random random(spec.seed);
+  const std::chrono::sys_days first_day{spec.first_day};
+  for (int a = 0; a < spec.associations; ++a) {
+    const City& city = kCities[static_cast<size_t>(a) % kCities.size()];
+    const std::string id = siret(random, a + 1);
+    const std::string stored = random.chance(50) ? "3" + id : id;
+    const std::string name = std::string("SOS Médecins ") + city.name +
+                             (a >= static_cast<int>(kCities.size()) ? " " + std::to_string(a + 1) : std::string());
+    db.insert(insert_association, stored, name);
+    ++summary.associations;
+
+    const int places = 1 + static_cast<int>(random.below(3));
+    for (int p = 0; p < places; ++p) {
+      const std::string place_id = "SOS" + std::to_string(a + 1) + "-C" + std::to_string(p + 1);
+      std::vector<const Opening*> openings{&kOpenings[random.below(2) == 0 ? 0 : 2]};
+      if (random.chance(70)) openings.push_back(&kOpenings[random.chance(25) ? 3 : 1]);
+      std::string hours;
+      for (const Opening* o : openings) {
+        hours +=
+            (hours.empty() ? "" : "\n") + std::string(o->days) + " " + hhmm(o->from_minute) + "-" + hhmm(o->to_minute);
+      }
+      db.insert(insert_place, place_id, stored,
+                "Centre de consultation " + std::string(city.name) + " " + kQuarters[static_cast<size_t>(p)],
+                std::to_string(1 + random.below(200)) + " rue de la Santé", std::string(city.postal_code),
+                std::string(city.name), phone(random, city.phone_area), hours,
+                "https://agenda.example.fr/sos/" + place_id);
+      ++summary.places;
+
+      for (int d = 0; d < spec.days; ++d) {
+        const std::chrono::sys_days day = first_day + std::chrono::days(d);
+        const unsigned weekday = std::chrono::weekday(day).iso_encoding() - 1;  // Monday 0
+        for (const Opening* o : openings) {
+          if (!o->open[weekday]) continue;
+          for (int minute = o->from_minute; minute + 20 <= o->to_minute; minute += 20) {
+            if (!random.chance(40)) continue;  // no slot opened at this time
+            const auto local = std::chrono::local_days(std::chrono::year_month_day(day)) + std::chrono::minutes(minute);
+            const auto start =
+                sas::sdk::datetime::from_paris_local(std::chrono::time_point_cast<std::chrono::milliseconds>(local));
+            const int64_t start_utc =
+                std::chrono::duration_cast<std::chrono::seconds>(start.time_since_epoch()).count();
+            const bool free = random.chance(60);
+            static constexpr std::array<const char*, 10> kAudiences{"PUBLIC", "PUBLIC",     "PUBLIC",     "PUBLIC",
+                                                                    "PUBLIC", "PUBLIC,SNP", "PUBLIC,SNP", "SNP",
+                                                                    "PRO",    "PUBLIC,PRO"};
+            static constexpr std::array<const char*, 5> kModes{"AMB", "AMB", "AMB", "AMB,VR", "VR"};
+            std::string motives;
+            if (random.chance(30)) motives = kMotives[random.below(kMotives.size())];
+            db.insert(insert_slot, place_id, start_utc, start_utc + 20 * 60, std::string(free ? "free" : "busy"),
+                      std::string(kAudiences[random.below(kAudiences.size())]),
+                      std::string(kModes[random.below(kModes.size())]), motives, random.chance(15) ? 1 : 0);
+            ++summary.slots;
+            if (free) ++summary.free_slots;
+          }
+        }
+      }
+    }
+  }
+  db.exec("COMMIT");
+  return summary;
+}
+
+std::vector<std::string> sos_association_sirets(const std::filesystem::path& agenda) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(agenda.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    throw std::runtime_error("cannot open agenda " + agenda.string());
+  }
+  std::vector<std::string> sirets;
+  sqlite3_stmt* statement = nullptr;
+  if (sqlite3_prepare_v2(db, "SELECT siret FROM sos_association", -1, &statement, nullptr) == SQLITE_OK) {
+    while (sqlite3_step(statement) == SQLITE_ROW) {
+      const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement, 0));
+      if (auto prefixed = sas::sdk::ids::normalize_structure_id(sas::sdk::ids::StructureIdKind::siret,
+                                                                text != nullptr ? text : "")) {
+        sirets.push_back(*prefixed);
+      }
+    }
+  }
+  sqlite3_finalize(statement);
+  sqlite3_close(db);
+  std::sort(sirets.begin(), sirets.end());
+  return sirets;
+}
+
+}  // namespace sas::sim
