@@ -17,6 +17,7 @@
 
 #include "agenda_db.hpp"
 #include "e2e_support.hpp"
+#include "sas/conformance/profile_validator.hpp"
 #include "sos_agenda.hpp"
 #include "sos_golden.hpp"
 
@@ -100,6 +101,13 @@ TEST_F(SosGoldenE2e, SendsTheOfficialQueryAsWritten) {
 }
 
 TEST_F(SosGoldenE2e, BundleLevel) { golden::expect_bundle_level(*expected_, actual_, host_->base()); }
+
+TEST_F(SosGoldenE2e, TheAnswerIsValidAgainstTheSosProfiles) {
+  const auto profiles = sas::conformance::ProfileSet::load(sas::test::ig_dir());
+  std::string report;
+  for (const auto& issue : profiles.validate_bundle(actual_)) report += sas::conformance::to_string(issue) + "\n";
+  EXPECT_EQ(report, "");
+}
 
 TEST_F(SosGoldenE2e, SameEntriesInTheSameOrder) { golden::expect_same_entry_sequence(*expected_, actual_); }
 

@@ -9,6 +9,7 @@
 
 #include "agenda_db.hpp"
 #include "e2e_support.hpp"
+#include "sas/conformance/profile_validator.hpp"
 #include "sas/sdk/datetime.hpp"
 #include "sas/sim/sos_agenda_generator.hpp"
 #include "sas_test/support.hpp"
@@ -99,6 +100,36 @@ TEST_F(SosTools, HostSearchPrintsTheBundleThePlatformWouldGet) {
   EXPECT_THAT(summary.out, HasSubstr("4 in the answer at 3 place(s)"));
   EXPECT_THAT(summary.out, HasSubstr("SOS Médecins de Rennes"));
   EXPECT_THAT(summary.out, HasSubstr("left out, neither PUBLIC nor SNP: 1"));
+}
+
+// A generated agenda's every association at once, over its three days: the Bundle the endpoint
+// would send is valid against sas-sos-bundle-aggregator and every SOS profile.
+TEST_F(SosTools, HostSearchOnAGeneratedAgendaIsValidAgainstTheProfiles) {
+  std::string sirets;
+  for (const auto& s : sas::sim::sos_association_sirets(*dir_ / "generated.db"))
+    sirets += (sirets.empty() ? "" : ",") + s;
+  const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  std::vector<std::string> argv = {bin("sas-host").string(),
+                                   "search",
+                                   "--plugin",
+                                   sas::test::plugin("sas-sqlite-agenda").string(),
+                                   "--plugin-config",
+                                   "db=" + (*dir_ / "generated.db").string(),
+                                   "--sos",
+                                   sirets,
+                                   "--from",
+                                   sas::sdk::datetime::format_paris(now - std::chrono::hours(24)),
+                                   "--to",
+                                   sas::sdk::datetime::format_paris(now + std::chrono::hours(96)),
+                                   "--bundle"};
+  const auto r = run(argv);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto bundle = json::parse(r.out);
+  ASSERT_GT(bundle.at("total").as_int64(), 0);
+  const auto profiles = sas::conformance::ProfileSet::load(sas::test::ig_dir());
+  std::string report;
+  for (const auto& issue : profiles.validate_bundle(bundle)) report += sas::conformance::to_string(issue) + "\n";
+  EXPECT_EQ(report, "");
 }
 
 TEST_F(SosTools, HostSearchRefusals) {

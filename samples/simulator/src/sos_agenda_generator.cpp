@@ -228,19 +228,28 @@ std::vector<std::string> sos_association_sirets(const std::filesystem::path& age
     sqlite3_close(db);
     throw std::runtime_error("cannot open agenda " + agenda.string());
   }
+  sqlite3_busy_timeout(db, 5000);  // a host's plugin may be writing its reporter lease
   std::vector<std::string> sirets;
   sqlite3_stmt* statement = nullptr;
-  if (sqlite3_prepare_v2(db, "SELECT siret FROM sos_association", -1, &statement, nullptr) == SQLITE_OK) {
-    while (sqlite3_step(statement) == SQLITE_ROW) {
-      const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement, 0));
-      if (auto prefixed = sas::sdk::ids::normalize_structure_id(sas::sdk::ids::StructureIdKind::siret,
-                                                                text != nullptr ? text : "")) {
-        sirets.push_back(*prefixed);
-      }
+  if (sqlite3_prepare_v2(db, "SELECT siret FROM sos_association", -1, &statement, nullptr) != SQLITE_OK) {
+    const std::string message = sqlite3_errmsg(db);
+    sqlite3_close(db);
+    if (message.rfind("no such table", 0) == 0) return sirets;  // an agenda from before SOS Médecins
+    throw std::runtime_error("cannot read the SOS associations of " + agenda.string() + ": " + message);
+  }
+  int rc = SQLITE_ROW;
+  while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement, 0));
+    if (auto prefixed =
+            sas::sdk::ids::normalize_structure_id(sas::sdk::ids::StructureIdKind::siret, text != nullptr ? text : "")) {
+      sirets.push_back(*prefixed);
     }
   }
+  const std::string message = rc == SQLITE_DONE ? "" : sqlite3_errmsg(db);
   sqlite3_finalize(statement);
   sqlite3_close(db);
+  if (!message.empty())
+    throw std::runtime_error("cannot read the SOS associations of " + agenda.string() + ": " + message);
   std::sort(sirets.begin(), sirets.end());
   return sirets;
 }
