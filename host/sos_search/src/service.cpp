@@ -31,8 +31,7 @@ SosSearchService::SosSearchService(std::shared_ptr<plugin_loader::Plugin> plugin
   if (!manifest.declares_flow(std::string(kFlow))) {
     unsupported_reason_ = "the agenda plugin " + manifest.name + " does not declare the flow " + std::string(kFlow) +
                           " (SOS Médecins search)";
-  } else if (SAS_ABI_VERSION_MINOR_OF(plugin_->abi_version()) < kFirstMinor &&
-             SAS_ABI_VERSION_MAJOR_OF(plugin_->abi_version()) == 1) {
+  } else if (plugin_->abi_version() < SAS_ABI_MAKE_VERSION(1, kFirstMinor)) {
     unsupported_reason_ = "the agenda plugin " + manifest.name + " declares " + std::string(kFlow) +
                           " but speaks ABI 1." + std::to_string(SAS_ABI_VERSION_MINOR_OF(plugin_->abi_version())) +
                           "; the SOS Médecins search needs 1." + std::to_string(kFirstMinor);
