@@ -5,7 +5,6 @@
 #include <cctype>
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
 #include <optional>
 #include <set>
 #include <string_view>
@@ -59,9 +58,14 @@ std::optional<std::string> fhir_time(std::string_view raw) {
   parts.resize(3, 0);
   if (parts[0] == 24 && parts[1] == 0 && parts[2] == 0) return std::string("23:59:59");
   if (parts[0] > 23 || parts[1] > 59 || parts[2] > 59) return std::nullopt;
-  char buffer[16];
-  std::snprintf(buffer, sizeof buffer, "%02d:%02d:%02d", parts[0], parts[1], parts[2]);
-  return std::string(buffer);
+  // Each part is 0..59 here: two digits each, written without a format string.
+  std::string out;
+  for (std::size_t i = 0; i < 3; ++i) {
+    if (i != 0) out += ':';
+    out += static_cast<char>('0' + parts[i] / 10);
+    out += static_cast<char>('0' + parts[i] % 10);
+  }
+  return out;
 }
 
 struct AssociationInfo {
