@@ -51,6 +51,14 @@ CREATE TABLE IF NOT EXISTS slot (
 );
 CREATE INDEX IF NOT EXISTS slot_by_place_start ON slot(place_id, start_utc);
 
+-- INT_R04: the CPTS (communautés professionnelles territoriales de santé) that slots are opened
+-- to (slot.cpts). A CPTS a slot names but that has no row here is still sent, by its FINESS alone.
+CREATE TABLE IF NOT EXISTS cpts (
+  finess TEXT PRIMARY KEY,              -- 9 characters, with or without the 1 prefix
+  name TEXT,                            -- e.g. CPTS AXE MAJEUR
+  phone TEXT                            -- any French format
+);
+
 -- INT_R02: SAS regulator accounts in the vendor's user base. An account is found by either
 -- identifier; a national id (IDNPS) is unique among active accounts only, so one freed by a
 -- deactivation can be given to another account.

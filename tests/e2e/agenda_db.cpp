@@ -158,6 +158,10 @@ AgendaDbReport write_agenda_db(const pb::SearchSlotsResponse& agenda, const std:
          join(s.cpts_finess(), ","), mode_list, join(s.motives(), "\n"), int64_t{s.walk_in() ? 1 : 0}, s.booking_url(),
          join(specialties, "\n")});
   }
+  // INT_R04: the CPTS the slots' cpts column names (SearchSlotsResponse.cpts).
+  for (const auto& c : agenda.cpts()) {
+    db.insert("INSERT INTO cpts (finess, name, phone) VALUES (?,?,?)", {c.finess(), c.name(), c.phone()});
+  }
   db.exec("COMMIT");
   return report;
 }

@@ -23,7 +23,8 @@ struct AgendaDbReport {
 
 // Creates `path` (replacing any file there) with sas::sqlite_agenda::schema_sql() and the rows.
 // Lists go as the schema says: given names, address lines, motives and specialties one per line;
-// audiences and modes as comma-separated codes; empty strings as NULL. Throws on SQLite errors.
+// audiences, modes and a slot's CPTS FINESS as comma-separated values; agenda.cpts as rows of the
+// cpts table; empty strings as NULL. Throws on SQLite errors.
 AgendaDbReport write_agenda_db(const sas::plugin::v1::SearchSlotsResponse& agenda, const std::filesystem::path& path);
 
 // The same for an SOS Médecins agenda (sas.plugin.v1.SearchSosSlotsResponse): sos_association,

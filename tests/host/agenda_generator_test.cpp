@@ -105,4 +105,33 @@ TEST_F(GeneratorTest, HoldsTheMessOfRealAgendas) {
             1);
 }
 
+// INT_R04: a few named CPTS with phones; slots open to one CPTS, to two, to CPTS only; every
+// FINESS a slot names (with or without its 1 prefix) is a CPTS of the table.
+TEST_F(GeneratorTest, OpensSomeSlotsToNamedCpts) {
+  const auto summary = sas::sim::generate_agenda(dir_ / "a.db", spec(3));
+  const fs::path db = dir_ / "a.db";
+  EXPECT_EQ(count(db, "SELECT count(*) FROM cpts"), summary.cpts);
+  EXPECT_GE(summary.cpts, 3);
+  EXPECT_EQ(count(db, "SELECT count(*) FROM cpts WHERE name IS NULL OR phone IS NULL OR length(finess) <> 9"), 0);
+  EXPECT_EQ(count(db, "SELECT count(*) FROM slot WHERE cpts IS NOT NULL"), summary.cpts_slots);
+  EXPECT_GT(count(db, "SELECT count(*) FROM slot WHERE cpts IS NOT NULL AND instr(cpts, ',') = 0"), 0) << "one CPTS";
+  EXPECT_GT(count(db, "SELECT count(*) FROM slot WHERE instr(cpts, ',') > 0"), 0) << "two CPTS";
+  EXPECT_GT(count(db, "SELECT count(*) FROM slot WHERE audiences = 'CPTS' AND status = 'free'"), 0) << "CPTS only";
+  EXPECT_GT(count(db, "SELECT count(*) FROM slot WHERE audiences = 'PUBLIC,CPTS'"), 0);
+  EXPECT_EQ(count(db, "SELECT count(*) FROM slot WHERE (cpts IS NULL) <> (instr(audiences, 'CPTS') = 0)"), 0)
+      << "CPTS named exactly on the slots open to CPTS";
+  // Each named FINESS, prefixed or not, is in the table; both forms occur.
+  const auto named = rows(db,
+                          "WITH RECURSIVE split(rest, item) AS (SELECT cpts || ',', NULL FROM slot WHERE cpts IS NOT "
+                          "NULL UNION ALL SELECT substr(rest, instr(rest, ',') + 1), substr(rest, 1, instr(rest, ',') "
+                          "- 1) FROM split WHERE rest <> '') SELECT DISTINCT item FROM split WHERE item IS NOT NULL");
+  bool prefixed = false, unprefixed = false;
+  for (const auto& finess : named) {
+    const std::string bare = finess.size() == 10 ? finess.substr(1) : finess;
+    (finess.size() == 10 ? prefixed : unprefixed) = true;
+    EXPECT_EQ(count(db, "SELECT count(*) FROM cpts WHERE finess = '" + bare + "'"), 1) << finess;
+  }
+  EXPECT_TRUE(prefixed && unprefixed);
+}
+
 }  // namespace

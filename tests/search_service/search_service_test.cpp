@@ -252,6 +252,25 @@ TEST_F(SearchServiceTest, BundleWarningsAboutTheAgendaDataAreLoggedOnceEach) {
   EXPECT_EQ(out.find(warning, first + 1), std::string::npos) << "logged more than once:\n" << out;
 }
 
+// INT_R04: search_outcomes declares slot-search only. The CPTS search is refused before the
+// plugin is called (its answer would be the INT_R01 slots), and /metadata does not declare it.
+TEST_F(SearchServiceTest, ACptsSearchIsRefusedWhenThePluginDoesNotDeclareTheFlow) {
+  const Answer fhir = host_->fhir("GET", slot_target(kThrows) +
+                                             "&_include=Slot:service-type-reference"
+                                             "&_include:iterate=HealthcareService:organization");
+  EXPECT_EQ(fhir.status, 400) << fhir.body;
+  const auto issue = json::parse(fhir.body).at("issue").at(0);
+  EXPECT_EQ(issue.at("code"), "not-supported");
+  EXPECT_EQ(issue.at("expression").at(0), "_include");
+  EXPECT_THAT(std::string(issue.at("diagnostics").as_string()),
+              HasSubstr("does not offer the CPTS search (INT_R04): its plugin search-outcomes does not declare the "
+                        "cpts-search flow"));
+  const Answer metadata = host_->fhir("GET", "/metadata");
+  ASSERT_EQ(metadata.status, 200);
+  EXPECT_THAT(metadata.body, testing::Not(HasSubstr("CPTS")));
+  EXPECT_THAT(metadata.body, testing::Not(HasSubstr("service-type-reference")));
+}
+
 TEST_F(SearchServiceTest, HeadAnswersTheGetHeadersWithoutABody) {
   for (const std::string& target : std::vector<std::string>{"/metadata", slot_target(kEmpty)}) {
     SCOPED_TRACE(target);

@@ -10,6 +10,7 @@
 
 #include <boost/json.hpp>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <sas/sdk/datetime.hpp>
 #include <sas/sim/agenda_generator.hpp>
@@ -345,6 +346,104 @@ TEST_F(SimulatorTest, LoadRefusesImpossibleSettings) {
   auto no_time = run(argv);
   EXPECT_EQ(no_time.exit_code, 2);
   EXPECT_THAT(no_time.err, HasSubstr("--duration"));
+}
+
+// ---- INT_R04, the CPTS search ------------------------------------------------------------------
+
+TEST_F(SimulatorTest, SearchCptsShowsTheCptsEachSlotIsOpenTo) {
+  const auto now = std::chrono::system_clock::now();
+  auto search_cpts = [&](bool raw) {
+    std::vector<std::string> argv = {bin("sas-sim"), "search", "--cpts", "--base", base()};
+    for (auto& a : tls()) argv.push_back(a);
+    for (auto& a : std::vector<std::string>{"--practitioners", join(*ids_, 25), "--from", paris(now), "--to",
+                                            paris(now + std::chrono::hours(24 * 7))}) {
+      argv.push_back(a);
+    }
+    if (raw) argv.push_back("--raw");
+    return run(argv);
+  };
+  auto raw = search_cpts(true);
+  ASSERT_EQ(raw.exit_code, 0) << raw.err;
+  const json::object bundle = json::parse(raw.out).as_object();
+  EXPECT_EQ(bundle.at("meta").at("profile").at(0),
+            "https://interop.esante.gouv.fr/ig/fhir/sas/StructureDefinition/sas-cpts-bundle-aggregator");
+  // The generated agenda opens some slots to one CPTS, some to two, some to CPTS only.
+  std::map<std::string, std::string> names;  // Organization id -> name
+  int one = 0, two = 0, cpts_only = 0;
+  for (const auto& entry : bundle.at("entry").as_array()) {
+    const auto& r = entry.at("resource").as_object();
+    if (r.at("resourceType") == "Organization") names[std::string(r.at("id").as_string())] = r.at("name").as_string();
+    if (r.at("resourceType") != "Slot") continue;
+    int references = 0;
+    for (const auto& st : r.at("serviceType").as_array()) references += st.as_object().contains("extension") ? 1 : 0;
+    one += references == 1 ? 1 : 0;
+    two += references == 2 ? 1 : 0;
+    cpts_only += r.at("meta").at("security").as_array().size() == 1 && references > 0 ? 1 : 0;
+  }
+  EXPECT_GT(one, 0);
+  EXPECT_GT(two, 0);
+  EXPECT_GT(cpts_only, 0);
+  ASSERT_FALSE(names.empty());
+
+  auto summary = search_cpts(false);
+  ASSERT_EQ(summary.exit_code, 0) << summary.err;
+  EXPECT_THAT(summary.out, HasSubstr("HTTP 200, total " + std::to_string(bundle.at("total").as_int64())));
+  for (const auto& [id, name] : names) EXPECT_THAT(summary.out, HasSubstr("for " + name)) << summary.out;
+  EXPECT_THAT(summary.out, testing::ContainsRegex("  for CPTS [^(]+ \\(1[0-9]{9}, \\+33[0-9]{9}\\), CPTS "))
+      << "a slot open to two CPTS, each with its FINESS and phone";
+  EXPECT_THAT(summary.out, testing::Not(testing::ContainsRegex("(  |,)604(,|  |$)")))
+      << "a CPTS (TRE_R66 604) is not a consultation mode";
+}
+
+TEST(SimulatorWireTest, SearchCptsSendsTheIgsQuery) {
+  const std::string body = R"({"resourceType":"Bundle","type":"searchset","total":0})";
+  WireRecorder recorder("HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json\r\nContent-Length: " +
+                        std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+  const std::string any_file = (sas::test::source_dir() / "README.md").string();
+  auto result =
+      run({bin("sas-sim"), "search", "--cpts", "--base", "http://127.0.0.1:" + std::to_string(recorder.port()),
+           "--cert", any_file, "--key", any_file, "--ca", any_file, "--practitioners", "810002909371", "--from",
+           "2024-06-12T16:20:00.000+02:00", "--to", "2024-06-12T17:20:00.000+02:00"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  const std::string request = recorder.request();
+  // specifications_techniques-cpts-recherche_creneaux, '+' of the offsets encoded.
+  EXPECT_EQ(request.substr(0, request.find("\r\n")),
+            "GET /Slot?_include=Slot:schedule&_include:iterate=Schedule:actor&_include=Slot:service-type-reference"
+            "&_include:iterate=HealthcareService:organization&start=ge2024-06-12T16:20:00.000%2B02:00"
+            "&start=le2024-06-12T17:20:00.000%2B02:00&schedule.actor:Practitioner.identifier="
+            "urn:oid:1.2.250.1.71.4.2.1|810002909371&status=free HTTP/1.1");
+}
+
+TEST_F(SimulatorTest, LoadMixesCptsSearches) {
+  auto load = [&](const std::string& percent) {
+    std::vector<std::string> argv = {bin("sas-sim"), "load", "--base", base()};
+    for (auto& a : tls()) argv.push_back(a);
+    for (auto& a : std::vector<std::string>{"--agenda", agenda().string(), "--practitioners-per-search", "5",
+                                            "--concurrency", "2", "--duration", "1", "--cpts-share", percent}) {
+      argv.push_back(a);
+    }
+    return run(argv, std::chrono::seconds(60));
+  };
+  for (const char* percent : {"100", "50"}) {
+    SCOPED_TRACE(percent);
+    auto result = load(percent);
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    const json::object report = json::parse(result.out).as_object();
+    const int64_t requests = report.at("requests").to_number<int64_t>();
+    const int64_t cpts = report.at("cpts_requests").to_number<int64_t>();
+    EXPECT_GT(requests, 4) << result.out;
+    EXPECT_EQ(report.at("errors").to_number<int64_t>(), 0) << result.out;
+    EXPECT_EQ(report.at("cpts_share").to_number<int64_t>(), std::stoi(percent));
+    if (std::string(percent) == "100") {
+      EXPECT_EQ(cpts, requests);
+    } else {
+      EXPECT_GT(cpts, 0) << result.out;
+      EXPECT_LT(cpts, requests) << result.out;
+    }
+  }
+  auto refused = load("101");
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_THAT(refused.err, HasSubstr("--cpts-share"));
 }
 
 }  // namespace

@@ -314,10 +314,68 @@ TEST(SlotQueryRefused, UnknownAndUnsupportedParameters) {
     const std::string name(p, std::string_view(p).find('='));
     EXPECT_TRUE(names(refused(q(base_query() + "&" + p)), name, "not-supported")) << p;
   }
-  // INT_R04 (CPTS) includes are not this flow.
-  EXPECT_TRUE(names(refused(q(base_query() + "&_include=Slot:service-type-reference")), "_include", "not-supported"));
-  EXPECT_TRUE(names(refused(q(base_query() + "&_include:iterate=HealthcareService:organization")), "_include:iterate",
-                    "not-supported"));
+  EXPECT_TRUE(names(refused(q(base_query() + "&_include=Slot:practitioner")), "_include", "not-supported"));
+  EXPECT_TRUE(
+      names(refused(q(base_query() + "&_include:iterate=Organization:partof")), "_include:iterate", "not-supported"));
+}
+
+// ---- INT_R04, the CPTS search ----------------------------------------------------------------
+
+// The request as the IG writes it (specifications_techniques-cpts-recherche_creneaux).
+TEST(CptsQuery, TheIgsRequestIsTheCptsSearch) {
+  const auto p =
+      ok("/Slot?_include=Slot:schedule&_include:iterate=Schedule:actor&_include=Slot:service-type-reference"
+         "&_include:iterate=HealthcareService:organization&start=ge2024-06-12T16:20:00.000+02:00"
+         "&start=le2024-06-12T17:20:00.000+02:00&schedule.actor:Practitioner.identifier=urn:oid:1.2.250.1.71.4.2.1|"
+         "810002909371,urn:oid:1.2.250.1.71.4.2.1|810002673899&status=free");
+  EXPECT_TRUE(p.cpts);
+  EXPECT_TRUE(p.include_schedule);
+  EXPECT_TRUE(p.include_actors);
+  EXPECT_EQ(p.practitioner_ids, (std::vector<std::string>{"810002909371", "810002673899"}));
+  EXPECT_TRUE(ss::to_plugin_request(p).cpts_search());
+}
+
+// The official examples' self links (Bundle-ExampleBundleCPTS1/2) leave the organization include
+// out, at the end: the same search.
+TEST(CptsQuery, TheExamplesFormWithoutTheOrganizationInclude) {
+  const auto p =
+      ok("http://hapi.fhir.org/baseR4/Slot?_include=Slot:schedule&_include:iterate=Schedule:actor"
+         "&start=ge2024-06-12T16:20:00.000+02:00&start=le2024-06-12T17:20:00.000+02:00"
+         "&schedule.actor:Practitioner.identifier=urn:oid:1.2.250.1.71.4.2.1|810002909371&status=free"
+         "&_include=Slot:service-type-reference");
+  EXPECT_TRUE(p.cpts);
+  EXPECT_EQ(p.start_from, at("2024-06-12T14:20:00Z"));
+  // Either key works for either include, as for INT_R01's.
+  EXPECT_TRUE(ok(q(base_query() + "&_include:iterate=Slot:service-type-reference&_include=HealthcareService:"
+                                  "organization"))
+                  .cpts);
+}
+
+TEST(CptsQuery, IntR01IsNotTheCptsSearch) {
+  const auto p = ok(q(base_query() + "&_include=Slot:schedule&_include:iterate=Schedule:actor"));
+  EXPECT_FALSE(p.cpts);
+  EXPECT_FALSE(ss::to_plugin_request(p).cpts_search());
+}
+
+TEST(CptsQuery, TheOrganizationIncludeAloneIsRefusedNamingIt) {
+  const auto e = refused(q(base_query() + "&_include:iterate=HealthcareService:organization"));
+  EXPECT_TRUE(names(e, "_include:iterate", "invalid"));
+  const std::string diagnostics(e.outcome.at("issue").as_array()[0].at("diagnostics").as_string());
+  EXPECT_NE(diagnostics.find("needs _include=Slot:service-type-reference"), std::string::npos) << diagnostics;
+  EXPECT_TRUE(names(refused(q(base_query() + "&_include=HealthcareService:organization")), "_include", "invalid"));
+}
+
+TEST(CptsQuery, SlotQueryTargetWritesTheIgsCptsRequest) {
+  const std::string target =
+      ss::slot_query_target({"810002909371"}, "2024-06-12T16:20:00+02:00", "2024-06-12T17:20:00+02:00", true);
+  EXPECT_NE(target.find("&_include=Slot:service-type-reference&_include:iterate=HealthcareService:organization"),
+            std::string::npos)
+      << target;
+  const auto p = ok(target);
+  EXPECT_TRUE(p.cpts);
+  EXPECT_EQ(p.start_to, at("2024-06-12T15:20:00Z"));
+  EXPECT_FALSE(
+      ok(ss::slot_query_target({"810002909371"}, "2024-06-12T16:20:00+02:00", "2024-06-12T17:20:00+02:00")).cpts);
 }
 
 TEST(SlotQueryRefused, BadCount) {

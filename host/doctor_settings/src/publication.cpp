@@ -110,7 +110,10 @@ Verdict decide(const DoctorOptions* options, const PublicationPolicy& policy, co
     v.note([&] { return std::move(*step); });
     return v;
   }
-  if (options == nullptr || options->rules.empty() || !offered_to_sas(v.audiences)) return v;
+  // A slot open to CPTS only (INT_R04) still gets the motive rules; the CPTS audience is the
+  // agenda's, never added or removed by a rule.
+  const bool open_to_cpts = has(v.audiences, pb::AUDIENCE_CPTS);
+  if (options == nullptr || options->rules.empty() || (!offered_to_sas(v.audiences) && !open_to_cpts)) return v;
   const std::vector<Rule>& rules = options->rules;
   v.motives.assign(slot.motives().begin(), slot.motives().end());
   std::vector<std::string> keys;
@@ -141,6 +144,9 @@ Verdict decide(const DoctorOptions* options, const PublicationPolicy& policy, co
       v.note([&] { return Step{"rule", rule.id, "hide-motives", "motives-removed", removed + " never published"}; });
     }
   }
+
+  // Retyping is about the SAS audiences (PUBLIC, PRO, SNP): a CPTS-only slot is left as it is.
+  if (!offered_to_sas(v.audiences)) return v;
 
   // 2. SNP-only: by motive, then by hours (the first rule that applies says why).
   bool snp_only = false;

@@ -122,6 +122,7 @@ server::Response FhirEndpoint::metadata() const {
   slot_search::CapabilityOptions options;
   options.base_url = options_.base_url;
   options.software_version = SAS_HOST_VERSION;
+  options.cpts = search_->cpts_offered();  // INT_R04, as the plugin's manifest declares it
   json::object statement = slot_search::build_capability_statement(options);
   if (accounts_->routed()) {
     // INT_R02: the Practitioner entry (one per type) also takes the account writes, as the IG's

@@ -35,17 +35,13 @@ constexpr std::string_view kCallFirstNotice = "Appeler le médecin avant toute o
 
 using sas::host::text::trim;
 
+// Ids of a CPTS's HealthcareService and Organization: stable, from the prefixed FINESS (one
+// HealthcareService per CPTS, so the same id names both, in their own types).
+constexpr std::string_view kCptsIdPrefix = "cpts-";
+
 // INT_R01 binds meta.security to JDV_J165 (PUBLIC, PRO, SNP): a CPTS audience is for the
 // INT_R04 answer, with its HealthcareService chain, not for this one.
 unsigned individual_slot_types(const pb::Slot& slot) { return slot_types(slot) & ~unsigned{kSlotCpts}; }
-
-// Modes as v3-ActCode codings, then each motive as text.
-json::array service_types(const pb::Slot& slot, const json::storage_ptr& sp) {
-  json::array out(sp);
-  append_consultation_modes(out, slot, sp);
-  append_motives(out, slot, sp);
-  return out;
-}
 
 struct PractitionerInfo {
   const pb::Practitioner* data = nullptr;
@@ -65,6 +61,14 @@ struct PlaceInfo {
   bool role_emitted = false;
 };
 
+// A CPTS that slots are open to (INT_R04), by prefixed FINESS.
+struct CptsInfo {
+  std::string finess;              // prefixed: 1 + FINESS
+  const pb::Cpts* data = nullptr;  // the plugin's entry; null: the FINESS alone is known
+  std::string resource_id;         // HealthcareService and Organization
+  bool emitted = false;
+};
+
 struct Match {
   const pb::Slot* slot;
   PlaceInfo* place;
@@ -72,6 +76,7 @@ struct Match {
   Instant end;
   unsigned types;
   std::string id;
+  std::vector<CptsInfo*> cpts;  // CPTS search: the distinct CPTS the slot is open to, in its order
 };
 
 class Builder {
@@ -98,29 +103,22 @@ class Builder {
     for (std::size_t i = 0; i < shown; ++i) {
       const Match& m = matches_[i];
       entries.emplace_back(entry("Slot", m.id, slot(m), "match"));
-      if (!query_.include_schedule) continue;
-      PlaceInfo& place = *m.place;
-      if (!place.schedule_emitted) {
-        place.schedule_emitted = true;
-        entries.emplace_back(entry("Schedule", place.resource_id, schedule(place), "include"));
-      }
-      if (!query_.include_actors) continue;
-      PractitionerInfo& practitioner = *place.practitioner;
-      if (!practitioner.emitted) {
-        practitioner.emitted = true;
-        entries.emplace_back(
-            entry("Practitioner", practitioner.resource_id, practitioner_resource(practitioner), "include"));
-      }
-      if (!place.role_emitted) {
-        place.role_emitted = true;
-        entries.emplace_back(entry("PractitionerRole", place.resource_id, role(place), "include"));
+      if (query_.include_schedule) include_place(*m.place, entries);
+      // CPTS search: each HealthcareService, then its Organization (providedBy 1..1 must resolve,
+      // so it comes with or without _include:iterate=HealthcareService:organization).
+      for (CptsInfo* cpts : m.cpts) {
+        if (cpts->emitted) continue;
+        cpts->emitted = true;
+        entries.emplace_back(entry("HealthcareService", cpts->resource_id, healthcare_service(*cpts), "include"));
+        entries.emplace_back(entry("Organization", cpts->resource_id, cpts_organization(*cpts), "include"));
       }
     }
 
     json::object bundle(sp_);
     bundle.reserve(6);
     bundle["resourceType"] = "Bundle";
-    bundle["meta"] = fhir::meta(fhir::profile::kBundle, json::array(sp_), sp_);
+    bundle["meta"] =
+        fhir::meta(query_.cpts ? fhir::profile::kCptsBundle : fhir::profile::kBundle, json::array(sp_), sp_);
     bundle["type"] = "searchset";
     bundle["total"] = static_cast<std::int64_t>(matches_.size());
     json::object self(sp_);
@@ -138,6 +136,25 @@ class Builder {
  private:
   void warn(std::string message) {
     if (warned_.insert(message).second) report_.warnings.push_back(std::move(message));
+  }
+
+  // The Schedule of a place, then (with _include:iterate=Schedule:actor) its actors, each once.
+  void include_place(PlaceInfo& place, json::array& entries) {
+    if (!place.schedule_emitted) {
+      place.schedule_emitted = true;
+      entries.emplace_back(entry("Schedule", place.resource_id, schedule(place), "include"));
+    }
+    if (!query_.include_actors) return;
+    PractitionerInfo& practitioner = *place.practitioner;
+    if (!practitioner.emitted) {
+      practitioner.emitted = true;
+      entries.emplace_back(
+          entry("Practitioner", practitioner.resource_id, practitioner_resource(practitioner), "include"));
+    }
+    if (!place.role_emitted) {
+      place.role_emitted = true;
+      entries.emplace_back(entry("PractitionerRole", place.resource_id, role(place), "include"));
+    }
   }
 
   void index() {
@@ -180,6 +197,57 @@ class Builder {
       const auto it = practitioners_.find(info.data->practitioner_id());
       if (it != practitioners_.end()) info.practitioner = &it->second;
     }
+    if (!query_.cpts) return;
+    for (const auto& c : response_.cpts()) {
+      std::string error;
+      const auto finess = ids::normalize_structure_id(ids::StructureIdKind::finess, c.finess(), &error);
+      if (!finess) {
+        warn("a CPTS entry has an invalid FINESS and is ignored: " + error);
+        continue;
+      }
+      CptsInfo& info = cpts_info(*finess);
+      if (info.data == nullptr) {
+        info.data = &c;
+      } else {
+        warn("CPTS " + *finess + " appears more than once in the CPTS list; the first is used");
+      }
+    }
+  }
+
+  CptsInfo& cpts_info(const std::string& prefixed_finess) {
+    const auto [it, inserted] = cpts_.try_emplace(prefixed_finess);
+    if (inserted) {
+      it->second.finess = prefixed_finess;
+      it->second.resource_id = std::string(kCptsIdPrefix) + prefixed_finess;
+    }
+    return it->second;
+  }
+
+  // The distinct CPTS a slot is open to, in its order; invalid FINESS are left out with a
+  // warning. Empty when the slot is not open to CPTS.
+  std::vector<CptsInfo*> slot_cpts(const pb::Slot& s) {
+    std::vector<CptsInfo*> out;
+    const bool open_to_cpts = (slot_types(s) & kSlotCpts) != 0;
+    if (!open_to_cpts) {
+      if (!s.cpts_finess().empty()) {
+        warn("slot \"" + s.id() + "\" names CPTS but is not open to CPTS (no CPTS audience): they are ignored");
+      }
+      return out;
+    }
+    for (const auto& raw : s.cpts_finess()) {
+      std::string error;
+      const auto finess = ids::normalize_structure_id(ids::StructureIdKind::finess, raw, &error);
+      if (!finess) {
+        warn("slot \"" + s.id() + "\": CPTS not sent: " + error);
+        continue;
+      }
+      CptsInfo* info = &cpts_info(*finess);
+      if (std::find(out.begin(), out.end(), info) == out.end()) out.push_back(info);
+    }
+    if (out.empty()) {
+      warn("slot \"" + s.id() + "\" is open to CPTS but names no valid CPTS FINESS: not typed CPTS");
+    }
+    return out;
   }
 
   // The place of a slot, when the slot may leave: known place, known practitioner, asked for.
@@ -221,7 +289,18 @@ class Builder {
         ++report_.dropped_outside_window;
         continue;
       }
-      const unsigned types = individual_slot_types(s);
+      unsigned types = query_.cpts ? slot_types(s) : individual_slot_types(s);
+      std::vector<CptsInfo*> cpts;
+      if (query_.cpts) {
+        cpts = slot_cpts(s);
+        if (cpts.empty() && (types & kSlotCpts) != 0) {
+          types &= ~unsigned{kSlotCpts};
+          if (types == 0) {
+            ++report_.dropped_cpts_without_finess;
+            continue;
+          }
+        }
+      }
       if (types == 0) {
         ++report_.dropped_no_audience;
         continue;
@@ -243,7 +322,7 @@ class Builder {
         warn("slot id \"" + s.id() + "\" appears more than once; the first is used");
         continue;
       }
-      matches_.push_back(Match{&s, place, start, end, types, std::move(id)});
+      matches_.push_back(Match{&s, place, start, end, types, std::move(id), std::move(cpts)});
     }
   }
 
@@ -269,8 +348,14 @@ class Builder {
     r.reserve(12);
     r["resourceType"] = "Slot";
     r["id"] = m.id;
-    r["meta"] = fhir::meta(fhir::profile::kSlot, security_labels(m.types, sp_), sp_);
-    fhir::put(r, "serviceType", service_types(*m.slot, sp_));
+    r["meta"] =
+        fhir::meta(query_.cpts ? fhir::profile::kCptsSlot : fhir::profile::kSlot, security_labels(m.types, sp_), sp_);
+    // Modes as v3-ActCode codings, then each CPTS, then each motive as text (the IG's order).
+    json::array service_types(sp_);
+    append_consultation_modes(service_types, *m.slot, sp_);
+    for (const CptsInfo* cpts : m.cpts) service_types.emplace_back(cpts_service_type(*cpts));
+    append_motives(service_types, *m.slot, sp_);
+    fhir::put(r, "serviceType", std::move(service_types));
     if (m.slot->specialties().empty()) {
       fhir::put(r, "specialty", *p.specialties);
     } else {
@@ -394,6 +479,50 @@ class Builder {
     return r;
   }
 
+  // serviceType of a slot open to one CPTS: TRE_R66 604, with the R5 serviceType reference to
+  // the CPTS's HealthcareService (sas-cpts-slot-aggregator, slice referencecpts).
+  json::object cpts_service_type(const CptsInfo& cpts) const {
+    json::object extension(sp_);
+    extension["url"] = fhir::extension::kSlotServiceTypeR5;
+    extension["valueReference"] = fhir::reference("HealthcareService", cpts.resource_id, sp_);
+    json::object out(sp_);
+    out["extension"] = one(std::move(extension));
+    out["coding"] = one(fhir::coding(fhir::kCategorieEtablissementSystem, fhir::code::kCategorieCpts, {}, sp_));
+    return out;
+  }
+
+  json::object healthcare_service(const CptsInfo& cpts) const {
+    json::object r(sp_);
+    r["resourceType"] = "HealthcareService";
+    r["id"] = cpts.resource_id;
+    r["meta"] = fhir::meta(fhir::profile::kCptsHealthcareService, json::array(sp_), sp_);
+    r["providedBy"] = fhir::reference("Organization", cpts.resource_id, sp_);
+    return r;
+  }
+
+  json::object cpts_organization(const CptsInfo& cpts) {
+    json::object r(sp_);
+    r["resourceType"] = "Organization";
+    r["id"] = cpts.resource_id;
+    r["meta"] = fhir::meta(fhir::profile::kCptsOrganization, json::array(sp_), sp_);
+    r["identifier"] = one(fhir::identifier(fhir::kFrCoreIdentifierTypeSystem, fhir::code::kIdnst,
+                                           fhir::kStructureIdSystem, cpts.finess, sp_));
+    if (cpts.data == nullptr) {
+      warn("CPTS " + cpts.finess + " is named by slots but not in the plugin's CPTS list: sent with its FINESS alone");
+      return r;
+    }
+    fhir::put(r, "name", trim(cpts.data->name()));
+    if (!trim(cpts.data->phone()).empty()) {
+      std::string error;
+      if (auto phone = sas::sdk::phone::to_plus33(cpts.data->phone(), &error)) {
+        r["telecom"] = one(fhir::phone_contact(*phone, sp_));
+      } else {
+        warn("CPTS " + cpts.finess + ": phone not sent: " + error);
+      }
+    }
+    return r;
+  }
+
   // [item], in the bundle's storage.
   json::array one(json::value item) const {
     json::array a(sp_);
@@ -410,6 +539,7 @@ class Builder {
   std::string place_system_;
   std::unordered_map<std::string_view, PractitionerInfo> practitioners_;
   std::unordered_map<std::string_view, PlaceInfo> places_;
+  std::unordered_map<std::string, CptsInfo> cpts_;  // by prefixed FINESS; nodes stay put
   std::vector<Match> matches_;
   std::set<std::string> warned_;
 };

@@ -51,7 +51,14 @@ json::object build_capability_statement(const CapabilityOptions& options) {
                                "and schedule.actor:Practitioner.identifier are required; _count caps the Slot "
                                "entries (no paging). Unknown parameters are refused (400).");
   slot["interaction"] = json::array{json::object{{"code", "search-type"}}};
-  slot["searchInclude"] = json::array{include::kSlotSchedule, include::kScheduleActor};
+  json::array includes{include::kSlotSchedule, include::kScheduleActor};
+  if (options.cpts) {
+    // INT_R04: the same search with the CPTS includes answers sas-cpts-slot-aggregator slots.
+    slot["supportedProfile"] = json::array{fhir::profile::kCptsSlot};
+    includes.emplace_back(include::kSlotServiceTypeReference);
+    includes.emplace_back(include::kHealthcareServiceOrganization);
+  }
+  slot["searchInclude"] = std::move(includes);
   slot["searchParam"] = json::array{
       search_param(param::kStart, fhir::kSearchParamSlotStart, "date",
                    "Exactly one start=geDATE and one start=leDATE (dateTime with offset, or a date read as the "
@@ -60,6 +67,17 @@ json::object build_capability_statement(const CapabilityOptions& options) {
       search_param("schedule", "http://hl7.org/fhir/SearchParameter/Slot-schedule", "reference",
                    "Only as the chain schedule.actor:Practitioner.identifier=urn:oid:1.2.250.1.71.4.2.1|ID,... with 1 "
                    "to 25 prefixed RPPS (8...) or ADELI (0...) ids.")};
+  if (options.cpts) {
+    slot["documentation"] =
+        "Free slots of 1 to 25 practitioners (INT_R01); with _include=Slot:service-type-reference the CPTS search "
+        "(INT_R04): also the slots open to CPTS only, each CPTS as a HealthcareService and its Organization. Both "
+        "start=ge and start=le, status=free and schedule.actor:Practitioner.identifier are required; _count caps "
+        "the Slot entries (no paging). Unknown parameters are refused (400).";
+    slot["searchParam"].as_array().emplace_back(
+        search_param("service-type-reference", fhir::kSearchParamCptsServiceType, "reference",
+                     "Only as _include=Slot:service-type-reference (INT_R04): the HealthcareService of each CPTS a "
+                     "slot is open to. Not a search filter."));
+  }
 
   json::object schedule = resource("Schedule", fhir::profile::kSchedule,
                                    "One per consultation place; returned with _include=Slot:schedule.");
@@ -76,16 +94,28 @@ json::object build_capability_statement(const CapabilityOptions& options) {
 
   json::object rest;
   rest["mode"] = "server";
-  rest["documentation"] = "Mise à disposition de créneaux de disponibilité PS. Indiv (SAS INT_R01).";
+  rest["documentation"] = options.cpts ? "Mise à disposition de créneaux de disponibilité PS. Indiv (SAS INT_R01) et "
+                                         "CPTS (SAS INT_R04)."
+                                       : "Mise à disposition de créneaux de disponibilité PS. Indiv (SAS INT_R01).";
   rest["security"] = json::object{
       {"cors", false},
       {"description", "Mutual TLS (TLS 1.2 or later) with IGC-Santé certificates; the client certificate is checked."}};
-  rest["resource"] = json::array{std::move(slot), std::move(schedule), std::move(practitioner), std::move(role)};
+  json::array resources{std::move(slot), std::move(schedule), std::move(practitioner), std::move(role)};
+  if (options.cpts) {
+    resources.emplace_back(resource("HealthcareService", fhir::profile::kCptsHealthcareService,
+                                    "One per CPTS a returned slot is open to (INT_R04), providedBy its Organization; "
+                                    "returned with _include=Slot:service-type-reference."));
+    resources.emplace_back(resource("Organization", fhir::profile::kCptsOrganization,
+                                    "The CPTS (IDNST 1 + FINESS, name, phone), returned with its HealthcareService, "
+                                    "with or without _include:iterate=HealthcareService:organization."));
+  }
+  rest["resource"] = std::move(resources);
 
   json::object cs;
   cs["resourceType"] = "CapabilityStatement";
   cs["name"] = "SasAgendaPsIndivServer";
-  cs["title"] = "SAS gestionnaire d'agenda PS Indiv (INT_R01)";
+  cs["title"] = options.cpts ? "SAS gestionnaire d'agenda PS Indiv et CPTS (INT_R01, INT_R04)"
+                             : "SAS gestionnaire d'agenda PS Indiv (INT_R01)";
   cs["status"] = "active";
   cs["experimental"] = false;
   cs["date"] = options.date.empty() ? today_utc() : options.date;
@@ -94,6 +124,7 @@ json::object build_capability_statement(const CapabilityOptions& options) {
   cs["jurisdiction"] = json::array{fhir::codeable_concept(fhir::coding(fhir::kIso3166System, "FR", "France (la)"))};
   cs["kind"] = "instance";
   cs["instantiates"] = json::array{fhir::kCapabilityAgendaPsIndiv};
+  if (options.cpts) cs["instantiates"].as_array().emplace_back(fhir::kCapabilityAgendaCpts);
   json::object software;
   fhir::put(software, "name", options.software_name);
   fhir::put(software, "version", options.software_version);

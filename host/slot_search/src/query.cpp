@@ -31,6 +31,7 @@ struct Parser {
   bool seen_identifier = false;
   bool seen_count = false;
   bool seen_format = false;
+  std::string healthcare_service_organization;  // the key it came with, when given
 
   void fail(std::string_view code, std::string diagnostics, std::string_view expression) {
     issues.push_back(Issue{Severity::error, std::string(code), std::move(diagnostics), {std::string(expression)}});
@@ -101,11 +102,17 @@ struct Parser {
       out.include_schedule = true;
     } else if (v == include::kScheduleActor) {
       out.include_actors = true;
+    } else if (v == include::kSlotServiceTypeReference) {
+      out.cpts = true;
+    } else if (v == include::kHealthcareServiceOrganization) {
+      healthcare_service_organization = std::string(key);
     } else {
       fail(fhir::issue_type::kNotSupported,
            std::string(key) + "=" + std::string(v) + " is not supported; supported: " + std::string(param::kInclude) +
                "=" + std::string(include::kSlotSchedule) + ", " + std::string(param::kIncludeIterate) + "=" +
-               std::string(include::kScheduleActor),
+               std::string(include::kScheduleActor) + " and, for the CPTS search (INT_R04), " +
+               std::string(param::kInclude) + "=" + std::string(include::kSlotServiceTypeReference) + ", " +
+               std::string(param::kIncludeIterate) + "=" + std::string(include::kHealthcareServiceOrganization),
            key);
     }
   }
@@ -170,6 +177,15 @@ struct Parser {
            std::string(param::kPractitionerIdentifier) + " is required (1 to 25 practitioner identifiers)",
            param::kPractitionerIdentifier);
     }
+    if (!healthcare_service_organization.empty() && !out.cpts) {
+      // Without the CPTS include there is no HealthcareService to iterate from: the platform
+      // meant the CPTS search and lost half of it, or this is not the platform.
+      fail(fhir::issue_type::kInvalid,
+           healthcare_service_organization + "=" + std::string(include::kHealthcareServiceOrganization) + " needs " +
+               std::string(param::kInclude) + "=" + std::string(include::kSlotServiceTypeReference) +
+               " (the CPTS search, INT_R04)",
+           healthcare_service_organization);
+    }
     out.start_from = window.from();
     out.start_to = window.to();
   }
@@ -196,11 +212,12 @@ sas::plugin::v1::SearchSlotsRequest to_plugin_request(const ParsedSlotQuery& que
   using std::chrono::seconds;
   request.set_start_from(std::chrono::ceil<seconds>(query.start_from).time_since_epoch().count());
   request.set_start_to(std::chrono::floor<seconds>(query.start_to).time_since_epoch().count());
+  request.set_cpts_search(query.cpts);
   return request;
 }
 
 std::string slot_query_target(const std::vector<std::string>& practitioner_ids, std::string_view start_ge,
-                              std::string_view start_le) {
+                              std::string_view start_le, bool cpts) {
   auto encode_plus = [](std::string_view s) {
     std::string out;
     for (char c : s) out += c == '+' ? std::string("%2B") : std::string(1, c);
@@ -212,7 +229,12 @@ std::string slot_query_target(const std::vector<std::string>& practitioner_ids, 
     if (i != 0) target += ',';
     target += std::string(sas::sdk::ids::kPractitionerSystem) + "|" + practitioner_ids[i];
   }
-  return target + "&status=free";
+  target += "&status=free";
+  if (cpts) {
+    target += "&_include=" + std::string(include::kSlotServiceTypeReference) +
+              "&_include:iterate=" + std::string(include::kHealthcareServiceOrganization);
+  }
+  return target;
 }
 
 std::string self_link(const ParsedSlotQuery& query, std::string_view base_url) {

@@ -2,6 +2,7 @@
 
 #include <google/protobuf/arena.h>
 
+#include <sas/plugin_abi.h>
 #include <sas/host/doctor_settings/publication.hpp>
 #include <sas/host/doctor_settings/service.hpp>
 #include <sas/host/fhir/http.hpp>
@@ -18,10 +19,21 @@ namespace {
 // longer remembered nor logged: the log says so once.
 constexpr std::size_t kMaxRememberedWarnings = 1000;
 
+// The flow a search is, as log lines name it.
+std::string_view flow_name(bool cpts) { return cpts ? "INT_R04 CPTS search" : "INT_R01 search"; }
+
 }  // namespace
 
+bool offers_cpts_search(const plugin_loader::Plugin& plugin) {
+  const uint32_t abi = plugin.abi_version();
+  return plugin.manifest().declares_flow(std::string(kCptsSearchFlow)) && SAS_ABI_VERSION_MAJOR_OF(abi) == 1 &&
+         SAS_ABI_VERSION_MINOR_OF(abi) >= 5;
+}
+
 SearchService::SearchService(std::shared_ptr<plugin_loader::Plugin> plugin, SearchServiceOptions options)
-    : plugin_(std::move(plugin)), options_(std::move(options)) {}
+    : plugin_(std::move(plugin)), options_(std::move(options)) {
+  cpts_offered_ = plugin_ != nullptr && offers_cpts_search(*plugin_);
+}
 
 std::optional<fhir::HttpError> SearchService::call_plugin(const v1::SearchSlotsRequest& request,
                                                           v1::PluginResponse& answer, Deadline deadline,
@@ -33,8 +45,9 @@ std::optional<fhir::HttpError> SearchService::call_plugin(const v1::SearchSlotsR
   if (result.ok()) return std::nullopt;
   auto error = fhir::plugin_failure(result.status, result.message);
   if (options_.log) {
-    options_.log("INT_R01 search: the plugin answered " + std::string(plugin_loader::status_name(result.status)) +
-                 " (" + result.message + "): HTTP " + std::to_string(error.status));
+    options_.log(std::string(flow_name(request.cpts_search())) + ": the plugin answered " +
+                 std::string(plugin_loader::status_name(result.status)) + " (" + result.message + "): HTTP " +
+                 std::to_string(error.status));
   }
   return error;
 }
@@ -49,6 +62,18 @@ SearchResult SearchService::search(std::string_view target, v1::PluginResponse& 
 SearchResult SearchService::search(const ParsedSlotQuery& query, v1::PluginResponse& answer, Deadline deadline,
                                    std::stop_token stop) const {
   SearchResult result;
+  if (query.cpts && !cpts_offered_) {
+    // Refused before the plugin is called: an agenda that does not know CPTS would answer the
+    // INT_R01 slots, and the platform would read them as "no CPTS slot".
+    result.error = fhir::http_error(
+        400, fhir::issue_type::kNotSupported,
+        "this agenda does not offer the CPTS search (INT_R04): its plugin " +
+            (plugin_ != nullptr ? plugin_->manifest().name : std::string("(none)")) + " does not declare the " +
+            std::string(kCptsSearchFlow) + " flow (ABI 1.5 or later); search without " + std::string(param::kInclude) +
+            "=" + std::string(include::kSlotServiceTypeReference) + " for the INT_R01 slots",
+        param::kInclude);
+    return result;
+  }
   if (auto error = call_plugin(to_plugin_request(query), answer, deadline, std::move(stop))) {
     result.error = std::move(error);
     return result;
@@ -64,7 +89,7 @@ SearchResult SearchService::search(const ParsedSlotQuery& query, v1::PluginRespo
     result.retyped_slots = published.retyped_slots;
   }
   result.bundle = serialize_search_bundle(query, answer.search_slots(), options, &result.report);
-  if (!result.report.warnings.empty()) log_warnings(result.report);
+  if (!result.report.warnings.empty()) log_warnings(flow_name(query.cpts), result.report);
   return result;
 }
 
@@ -83,7 +108,7 @@ server::Response SearchService::handle(const server::Request& request) const {
   }
 }
 
-void SearchService::log_warnings(const BuildReport& report) const {
+void SearchService::log_warnings(std::string_view flow, const BuildReport& report) const {
   if (!options_.log) return;
   std::vector<std::string> fresh;
   bool now_full = false;
@@ -98,9 +123,9 @@ void SearchService::log_warnings(const BuildReport& report) const {
     }
   }
   // Logged outside the lock: the log may block on its stream.
-  for (const auto& w : fresh) options_.log("INT_R01 search: the agenda's data: " + w + " (logged once)");
+  for (const auto& w : fresh) options_.log(std::string(flow) + ": the agenda's data: " + w + " (logged once)");
   if (now_full) {
-    options_.log("INT_R01 search: " + std::to_string(kMaxRememberedWarnings) +
+    options_.log(std::string(flow) + ": " + std::to_string(kMaxRememberedWarnings) +
                  " distinct data warnings logged; further ones are not");
   }
 }

@@ -2,8 +2,10 @@
 // the schema of schema.sql, keeps SAS regulator accounts (INT_R02) in its regulator_account
 // table, reports the consultations of honoured SAS-origin appointments to the host and keeps
 // the host's SNP / MRT decisions in billing_decision (ABI 1.2), reports appointment events
-// (ABI 1.3), pushes the doctors' SAS options and publication rules its UI recorded (ABI 1.4), and
-// answers the SOS Médecins search from its sos_association and sos_place tables (ABI 1.5).
+// (ABI 1.3), pushes the doctors' SAS options and publication rules its UI recorded (ABI 1.4),
+// answers the SOS Médecins search from its sos_association and sos_place tables (ABI 1.5), and
+// for the INT_R04 CPTS search (ABI 1.5, flow cpts-search) adds the CPTS its slots name, from its
+// cpts table.
 // Vendors copy its shape: parse config in init, hand back data as stored, let the host
 // normalise ids, phones and times.
 #include <openssl/evp.h>
@@ -11,6 +13,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -278,6 +281,20 @@ class Connection {
       std::string message = error != nullptr ? error : "unknown error";
       sqlite3_free(error);
       if (!has_column()) throw std::runtime_error("cannot add appointment.sos_association_siret: " + message);
+    }
+  }
+
+  // INT_R04: adds the cpts table to a file older than it (the schema is all CREATE ... IF NOT
+  // EXISTS). Throws when the file cannot be changed.
+  void ensure_cpts_table() {
+    Statement check(db_, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'cpts'");
+    Query query(check);
+    if (query.next() && sqlite3_column_int(query.row(), 0) == 1) return;
+    char* error = nullptr;
+    if (sqlite3_exec(db_, sas::sqlite_agenda::schema_sql(), nullptr, nullptr, &error) != SQLITE_OK) {
+      std::string message = error != nullptr ? error : "unknown error";
+      sqlite3_free(error);
+      throw std::runtime_error("cannot add the cpts table: " + message);
     }
   }
 
@@ -655,6 +672,7 @@ class Connection {
         }
       }
     }
+    if (request.cpts_search()) add_cpts(response);
     return Status::ok();
   }
 
@@ -766,6 +784,7 @@ class Connection {
     free_slots_ = Statement();
     sos_association_ = Statement();
     sos_places_ = Statement();
+    cpts_by_finess_ = Statement();
     sqlite3_close(db_);
     db_ = nullptr;
   }
@@ -847,6 +866,38 @@ class Connection {
     }
   }
 
+  // INT_R04: the CPTS the returned slots name, each once, from the cpts table (matched whatever
+  // form, with or without the 1 prefix, either side stored). A CPTS without a row is left out:
+  // the host sends it by its FINESS alone.
+  void add_cpts(v1::SearchSlotsResponse& response) {
+    if (cpts_table_missing_) return;
+    if (cpts_by_finess_.get() == nullptr) {
+      try {
+        cpts_by_finess_ = Statement(
+            db_, "SELECT finess, name, phone FROM cpts WHERE finess IN (?1, ?2) ORDER BY finess = ?1 DESC LIMIT 1");
+      } catch (const std::exception&) {
+        cpts_table_missing_ = true;  // a file the plugin could not migrate (read-only): FINESS alone
+        return;
+      }
+    }
+    std::vector<std::string> seen;
+    for (const auto& slot : response.slots()) {
+      for (const std::string& raw : slot.cpts_finess()) {
+        const auto prefixed = sas::sdk::ids::normalize_structure_id(sas::sdk::ids::StructureIdKind::finess, raw);
+        const std::string key = prefixed.value_or(raw);
+        if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
+        seen.push_back(key);
+        Query row(cpts_by_finess_);
+        row.bind(1, key).bind(2, prefixed ? prefixed->substr(1) : raw);
+        if (!row.next()) continue;
+        v1::Cpts& cpts = *response.add_cpts();
+        cpts.set_finess(column_text(row.row(), 0));
+        cpts.set_name(column_text(row.row(), 1));
+        cpts.set_phone(column_text(row.row(), 2));
+      }
+    }
+  }
+
   void add_slots(const v1::Place& place, const std::string& place_booking_url, const v1::SearchSlotsRequest& request,
                  v1::SearchSlotsResponse& response) {
     Query slots(free_slots_);
@@ -902,6 +953,8 @@ class Connection {
   bool sos_statements_ready_ = false;
   Statement sos_association_;
   Statement sos_places_;
+  Statement cpts_by_finess_;  // prepared at the first CPTS search
+  bool cpts_table_missing_ = false;
 };
 
 // Free-threaded: each call borrows a connection from a small pool.
@@ -947,6 +1000,12 @@ class SqliteAgendaPlugin final : public sas::sdk::AgendaPlugin {
           host.log(sas::sdk::LogLevel::warning,
                    std::string(e.what()) + ": SOS Médecins searches answer nothing until they exist");
         }
+      }
+      try {
+        connection->ensure_cpts_table();
+      } catch (const std::exception& e) {
+        host.log(sas::sdk::LogLevel::warning,
+                 std::string(e.what()) + ": the CPTS search sends each CPTS by its FINESS alone");
       }
       idle_.push_back(std::move(connection));
     } catch (const std::exception& e) {
@@ -1230,4 +1289,4 @@ class SqliteAgendaPlugin final : public sas::sdk::AgendaPlugin {
 }  // namespace
 
 SAS_PLUGIN(SqliteAgendaPlugin, "sqlite-agenda", "SAS SDK reference", "0.1.0",
-           "slot-search,sos-search,regulator-accounts,sas-billing,appointments", free_threaded)
+           "slot-search,cpts-search,sos-search,regulator-accounts,sas-billing,appointments", free_threaded)

@@ -1,6 +1,7 @@
 // The generator behind `sas-sim gen-agenda`. It writes what real agendas hold, mess included:
 // several places for some doctors, every audience, mode and motive, coded and free-text
-// specialties, ids stored with and without prefix, phones in mixed formats, busy slots.
+// specialties, ids stored with and without prefix, phones in mixed formats, busy slots, and the
+// CPTS (INT_R04) some slots are opened to: one or two per slot, some slots open to CPTS only.
 #include <sqlite3.h>
 
 #include <array>
@@ -83,6 +84,20 @@ constexpr std::array<const char*, 8> kMotives{
     "Consultation",          "Visite de contrôle",    "Renouvellement d'ordonnance",
     "Première consultation", "Consultation de suivi", "Certificat médical",
     "Vaccination",           "Consultation, adulte"};
+
+// The CPTS an agenda's slots may be opened to: a name, the FINESS body (the check digit is
+// computed) and a phone as the vendor typed it. Two are the IG's own examples.
+struct NamedCpts {
+  const char* name;
+  const char* finess_body;  // 8 digits: department, then the rest
+  const char* phone;
+};
+constexpr std::array<NamedCpts, 6> kCpts{{{"CPTS AXE MAJEUR", "95004722", "01 02 03 04 05"},
+                                          {"CPTS VAL D OISE CENTRE", "95004622", "01.39.59.92.80"},
+                                          {"CPTS Paris 11", "75003412", "+33 1 43 55 20 20"},
+                                          {"CPTS Lyon Rive Gauche", "69002871", "0478952310"},
+                                          {"CPTS Toulouse Nord", "31001957", "05 61 22 33 44"},
+                                          {"CPTS Rennes Sud", "35002466", "02 99 51 60 70"}}};
 
 std::string phone_in_some_format(Random& random, const std::string& area) {
   std::string d = area + random.digits(8);  // 10 digits starting with 0
@@ -177,8 +192,19 @@ AgendaSummary generate_agenda(const std::filesystem::path& out, const AgendaSpec
       "INSERT INTO slot (place_id, start_utc, end_utc, status, audiences, cpts, modes, motives, walk_in) "
       "VALUES (?,?,?,?,?,?,?,?,?)");
 
-  Random random(spec.seed);
+  // INT_R04: the named CPTS (FINESS stored unprefixed in the cpts table; slots name them either way).
+  auto* insert_cpts = db.prepare("INSERT INTO cpts (finess, name, phone) VALUES (?,?,?)");
+  std::vector<std::string> cpts_finess;
+  for (const NamedCpts& c : kCpts) {
+    cpts_finess.push_back(with_luhn(c.finess_body));
+    db.insert(insert_cpts, cpts_finess.back(), std::string(c.name), std::string(c.phone));
+  }
   AgendaSummary summary;
+  summary.cpts = static_cast<int64_t>(kCpts.size());
+
+  Random random(spec.seed);
+  // CPTS choices draw from their own stream: the rest of the agenda does not depend on them.
+  Random cpts_random(spec.seed ^ 0x4350545343505453ULL);
   const std::chrono::sys_days first_day{spec.first_day};
   for (int p = 0; p < spec.practitioners; ++p) {
     const std::string practitioner_id = "P" + std::to_string(100000 + p);
@@ -242,6 +268,16 @@ AgendaSummary generate_agenda(const std::filesystem::path& out, const AgendaSpec
       ++summary.places;
     }
 
+    // The CPTS of the doctor's territory, and the one next to it: what the CPTS slots name.
+    const size_t home_cpts = cpts_random.below(kCpts.size());
+    const size_t near_cpts = (home_cpts + 1 + cpts_random.below(kCpts.size() - 1)) % kCpts.size();
+    const auto cpts_of_slot = [&] {
+      auto stored = [&](size_t i) { return cpts_random.chance(50) ? "1" + cpts_finess[i] : cpts_finess[i]; };
+      std::string list = stored(home_cpts);
+      if (cpts_random.chance(30)) list += "," + stored(near_cpts);  // a slot open to two CPTS
+      return list;
+    };
+
     const int duration_minutes = std::array{15, 20, 30}[random.below(3)];
     for (int d = 0; d < spec.days; ++d) {
       const std::chrono::sys_days day = first_day + std::chrono::days(d);
@@ -281,11 +317,14 @@ AgendaSummary generate_agenda(const std::filesystem::path& out, const AgendaSpec
               break;
             case 6:
               audiences = "PUBLIC,CPTS";
-              cpts = with_luhn(std::string(home.postal_code).substr(0, 2) + "00" + random.digits(4));
-              if (random.chance(30)) cpts += "," + with_luhn(std::string("75") + "00" + random.digits(4));
+              cpts = cpts_of_slot();
               break;
             case 7:
               audiences = "PATIENTELE";
+              break;
+            case 8:
+              audiences = "CPTS";  // open to CPTS only: in the CPTS search, not in INT_R01
+              cpts = cpts_of_slot();
               break;
             default:
               audiences = "PUBLIC";
@@ -301,6 +340,7 @@ AgendaSummary generate_agenda(const std::filesystem::path& out, const AgendaSpec
                     random.chance(3) ? 1 : 0);
           ++summary.slots;
           if (free) ++summary.free_slots;
+          if (!cpts.empty()) ++summary.cpts_slots;
         }
       }
     }

@@ -64,7 +64,8 @@ int gen_agenda(const std::vector<std::string>& args) {
   auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::cout << "{\"out\": \"" << (*vm)["out"].as<std::string>() << "\", \"practitioners\": " << summary.practitioners
             << ", \"places\": " << summary.places << ", \"slots\": " << summary.slots
-            << ", \"free_slots\": " << summary.free_slots << ", \"sos_associations\": " << sos.associations
+            << ", \"free_slots\": " << summary.free_slots << ", \"cpts\": " << summary.cpts
+            << ", \"cpts_slots\": " << summary.cpts_slots << ", \"sos_associations\": " << sos.associations
             << ", \"sos_places\": " << sos.places << ", \"sos_slots\": " << sos.slots
             << ", \"sos_free_slots\": " << sos.free_slots << ", \"seconds\": " << seconds << "}\n";
   return 0;

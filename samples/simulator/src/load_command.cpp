@@ -1,6 +1,6 @@
 // sas-sim load: the platform's slot searches at a chosen concurrency, for a fixed time, against
-// one vendor base URL, optionally mixed with SOS Médecins searches (--sos-share); prints one
-// JSON object of throughput and client-side latencies.
+// one vendor base URL, optionally mixed with INT_R04 CPTS searches (--cpts-share) and SOS
+// Médecins searches (--sos-share); prints one JSON object of throughput and client-side latencies.
 #include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
@@ -39,7 +39,8 @@ struct WorkerStats {
   uint64_t aborted_at_end = 0;
   uint64_t bytes = 0;
   uint64_t connections = 0;
-  uint64_t sos_requests = 0;  // measured SOS Médecins searches among `requests`
+  uint64_t sos_requests = 0;   // measured SOS Médecins searches among `requests`
+  uint64_t cpts_requests = 0;  // measured INT_R04 CPTS searches among `requests`
   std::string first_error;
 };
 
@@ -48,6 +49,7 @@ struct Plan {
   const std::vector<std::string>* ids = nullptr;
   size_t per_search = 1;
   std::chrono::milliseconds window{};
+  int cpts_percent = 0;  // the INT_R04 CPTS share of the searches (percent), on the same ids
   // The SOS Médecins share of the searches (percent) and its SIRETs, drawn like the ids.
   int sos_percent = 0;
   const std::vector<std::string>* sos_sirets = nullptr;
@@ -64,8 +66,11 @@ void work(PlatformClient& client, const Plan& plan, uint64_t seed, WorkerStats& 
     const auto started = Clock::now();
     if (started >= plan.measure_to) break;
     chosen.clear();
-    // Drawn only when SOS searches are mixed in, so that a plain run keeps its sequence of searches.
-    const bool sos = plan.sos_percent > 0 && static_cast<int>(random() % 100) < plan.sos_percent;
+    // Drawn only when other searches are mixed in, so that a plain run keeps its sequence of
+    // searches: [0, SOS share) SOS, then [SOS share, SOS + CPTS shares) CPTS, the rest INT_R01.
+    const int kind = plan.sos_percent + plan.cpts_percent > 0 ? static_cast<int>(random() % 100) : 100;
+    const bool sos = kind < plan.sos_percent;
+    const bool cpts = !sos && kind < plan.sos_percent + plan.cpts_percent;
     const auto& pool = sos ? *plan.sos_sirets : *plan.ids;
     std::sample(pool.begin(), pool.end(), std::back_inserter(chosen), sos ? plan.sos_per_search : plan.per_search,
                 random);
@@ -74,7 +79,7 @@ void work(PlatformClient& client, const Plan& plan, uint64_t seed, WorkerStats& 
     const std::string from = sas::sdk::datetime::format_paris(now);
     const std::string to = sas::sdk::datetime::format_paris(now + plan.window);
     const std::string url =
-        sos ? sos_search_url(plan.base, chosen, from, to) : slot_search_url(plan.base, chosen, from, to);
+        sos ? sos_search_url(plan.base, chosen, from, to) : slot_search_url(plan.base, chosen, from, to, cpts);
     const auto budget = std::min<Clock::duration>(kPlatformTimeout, plan.hard_stop - started);
     const bool shortened = budget < kPlatformTimeout;
     HttpResult result = client.get(url, std::chrono::duration_cast<std::chrono::milliseconds>(budget));
@@ -87,6 +92,7 @@ void work(PlatformClient& client, const Plan& plan, uint64_t seed, WorkerStats& 
     }
     ++stats.requests;
     if (sos) ++stats.sos_requests;
+    if (cpts) ++stats.cpts_requests;
     stats.bytes += result.body.size();
     stats.latencies_ms.push_back(std::chrono::duration<double, std::milli>(elapsed).count());
     if (!result.transport_ok) {
@@ -129,6 +135,8 @@ int load(const std::vector<std::string>& args) {
       "duration", po::value<double>()->default_value(10), "measured seconds")(
       "seed", po::value<uint64_t>()->default_value(1), "random seed of the practitioner draws")(
       "warmup", po::value<double>()->default_value(0), "seconds of unmeasured searches first")(
+      "cpts-share", po::value<int>()->default_value(0),
+      "percent of the searches that are INT_R04 CPTS searches, on the same practitioners")(
       "sos-share", po::value<int>()->default_value(0),
       "percent of the searches that are SOS Médecins searches, on the agenda's associations")(
       "sos-per-search", po::value<int>()->default_value(1), "association SIRETs per SOS search, drawn at random");
@@ -136,7 +144,7 @@ int load(const std::vector<std::string>& args) {
   auto vm = sas::cli::parse_options("sas-sim load",
                                     "--base URL --cert F --key F --ca F --agenda FILE [--practitioners-per-search N] "
                                     "[--window-hours H] [--concurrency C] [--duration S] [--seed S] [--warmup S] "
-                                    "[--sos-share P] [--sos-per-search N]",
+                                    "[--cpts-share P] [--sos-share P] [--sos-per-search N]",
                                     options, args, exit_code);
   if (!vm) return exit_code;
   const auto& v = *vm;
@@ -161,8 +169,11 @@ int load(const std::vector<std::string>& args) {
   }
   const int sos_percent = v["sos-share"].as<int>();
   const int sos_per_search = v["sos-per-search"].as<int>();
-  if (sos_percent < 0 || sos_percent > 100 || sos_per_search < 1 || sos_per_search > 25) {
-    std::cerr << "sas-sim load: need --sos-share in [0, 100] and --sos-per-search in [1, 25]\n";
+  const int cpts_percent = v["cpts-share"].as<int>();
+  if (sos_percent < 0 || sos_percent > 100 || sos_per_search < 1 || sos_per_search > 25 || cpts_percent < 0 ||
+      cpts_percent > 100 - sos_percent) {
+    std::cerr << "sas-sim load: need --sos-share in [0, 100], --sos-per-search in [1, 25] and --cpts-share in [0, "
+                 "100 - --sos-share]\n";
     return 2;
   }
   const std::vector<std::string> sirets =
@@ -188,6 +199,7 @@ int load(const std::vector<std::string>& args) {
   plan.ids = &ids;
   plan.per_search = static_cast<size_t>(per_search);
   plan.window = std::chrono::milliseconds(static_cast<int64_t>(hours * 3600.0 * 1000.0));
+  plan.cpts_percent = cpts_percent;
   plan.sos_percent = sos_percent;
   plan.sos_sirets = &sirets;
   plan.sos_per_search = static_cast<size_t>(sos_per_search);
@@ -217,6 +229,7 @@ int load(const std::vector<std::string>& args) {
     total.bytes += s.bytes;
     total.connections += s.connections;
     total.sos_requests += s.sos_requests;
+    total.cpts_requests += s.cpts_requests;
     if (total.first_error.empty()) total.first_error = s.first_error;
     total.latencies_ms.insert(total.latencies_ms.end(), s.latencies_ms.begin(), s.latencies_ms.end());
   }
@@ -235,6 +248,8 @@ int load(const std::vector<std::string>& args) {
             << ", \"bytes\": " << total.bytes << ", \"concurrency\": " << concurrency
             << ", \"practitioners_per_search\": " << per_search << ", \"window_hours\": " << fixed(hours, 2)
             << ", \"duration_s\": " << fixed(measured) << ", \"warmup_s\": " << fixed(warmup);
+  if (cpts_percent > 0)
+    std::cout << ", \"cpts_requests\": " << total.cpts_requests << ", \"cpts_share\": " << cpts_percent;
   if (sos_percent > 0) {
     std::cout << ", \"sos_requests\": " << total.sos_requests << ", \"sos_share\": " << sos_percent
               << ", \"sos_per_search\": " << sos_per_search;

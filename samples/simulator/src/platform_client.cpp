@@ -130,10 +130,12 @@ std::string encode_query_value(std::string_view value) {
 }
 
 std::string slot_search_url(std::string_view base, const std::vector<std::string>& practitioner_ids,
-                            std::string_view from, std::string_view to) {
+                            std::string_view from, std::string_view to, bool cpts) {
   while (!base.empty() && base.back() == '/') base.remove_suffix(1);
   std::string url(base);
-  url += "/Slot?_include=Slot:schedule&_include:iterate=Schedule:actor&start=ge";
+  url += "/Slot?_include=Slot:schedule&_include:iterate=Schedule:actor";
+  if (cpts) url += "&_include=Slot:service-type-reference&_include:iterate=HealthcareService:organization";
+  url += "&start=ge";
   url += encode_query_value(from);
   url += "&start=le";
   url += encode_query_value(to);

@@ -48,9 +48,10 @@ class PlatformClient {
 };
 
 // The INT_R01 search URL exactly as the platform builds it: `|` raw, `+` as %2B, ids joined
-// by commas. `from`/`to` are FHIR dateTimes, sent as given apart from the encoding.
+// by commas. `from`/`to` are FHIR dateTimes, sent as given apart from the encoding. `cpts`: the
+// INT_R04 CPTS search, with the IG's two CPTS includes after the INT_R01 ones.
 std::string slot_search_url(std::string_view base, const std::vector<std::string>& practitioner_ids,
-                            std::string_view from, std::string_view to);
+                            std::string_view from, std::string_view to, bool cpts = false);
 
 // Percent-encodes everything but RFC 3986 unreserved characters and ':' (so '+' becomes %2B).
 std::string encode_query_value(std::string_view value);

@@ -1,5 +1,6 @@
-// sas-sim search: one INT_R01 slot search, sent over mutual TLS exactly as sas.sante.fr sends
-// it, with the answer printed as the regulator's assistant would read it (or raw).
+// sas-sim search: one INT_R01 slot search (or, with --cpts, the INT_R04 CPTS search), sent over
+// mutual TLS exactly as sas.sante.fr sends it, with the answer printed as the regulator's
+// assistant would read it (or raw).
 #include <boost/json.hpp>
 #include <filesystem>
 #include <iostream>
@@ -104,6 +105,20 @@ void print_issues(const json::value& outcome) {
   }
 }
 
+// A CPTS a slot is open to (INT_R04): the Slot's HealthcareService reference, followed to the
+// Organization it is providedBy: "CPTS AXE MAJEUR (1950047225, +33102030405)".
+std::string cpts_label(const std::map<std::string, const json::value*>& resources, const json::value* reference) {
+  const auto service = resources.find(ref_key(reference));
+  if (service == resources.end()) return "(CPTS " + str(at(reference, "reference")) + " not included)";
+  const auto organization = resources.find(ref_key(at(*service->second, "providedBy")));
+  if (organization == resources.end()) return "(CPTS organization not included)";
+  const json::value& o = *organization->second;
+  std::string name = str(at(o, "name"));
+  std::vector<std::string> details{str(at(first(at(o, "identifier")), "value"))};
+  if (std::string phone = str(at(first(at(o, "telecom")), "value")); !phone.empty()) details.push_back(phone);
+  return (name.empty() ? "CPTS" : name) + " (" + join(details, ", ") + ")";
+}
+
 struct Place {
   const json::value* role = nullptr;
   std::vector<const json::value*> slots;
@@ -172,12 +187,16 @@ void print_summary(long status, const json::value& bundle) {
       }
       std::cout << "    at " << address << "  [structure " << (structure.empty() ? "none" : structure) << "]\n";
       for (const json::value* slot : place.slots) {
-        std::vector<std::string> types, modes, motives;
+        std::vector<std::string> types, modes, motives, cpts;
         if (const json::value* security = at(at(*slot, "meta"), "security"); security && security->is_array()) {
           for (const auto& s : security->get_array()) types.push_back(str(at(s, "code")));
         }
         if (const json::value* services = at(*slot, "serviceType"); services && services->is_array()) {
           for (const auto& service : services->get_array()) {
+            if (const json::value* extension = first(at(service, "extension"))) {
+              cpts.push_back(cpts_label(resources, at(*extension, "valueReference")));
+              continue;
+            }
             if (const json::value* coding = first(at(service, "coding"))) modes.push_back(str(at(*coding, "code")));
             if (std::string text = str(at(service, "text")); !text.empty() && !first(at(service, "coding"))) {
               motives.push_back(text);
@@ -187,6 +206,7 @@ void print_summary(long status, const json::value& bundle) {
         std::cout << "      " << local_time(str(at(*slot, "start"))) << "  " << join(types, ",") << "  "
                   << join(modes, ",");
         if (!motives.empty()) std::cout << "  \"" << join(motives, "\", \"") << "\"";
+        if (!cpts.empty()) std::cout << "  for " << join(cpts, ", ");
         if (std::string url = str(at(*slot, "comment")); !url.empty()) std::cout << "  " << url;
         std::cout << "\n";
       }
@@ -210,11 +230,12 @@ int search(const std::vector<std::string>& args) {
       "prefixed national ids (8+RPPS, 0+ADELI), comma-separated; sent as given")(
       "from", po::value<std::string>()->required(), "window start, FHIR dateTime with offset")(
       "to", po::value<std::string>()->required(), "window end, FHIR dateTime with offset")(
-      "raw", po::bool_switch(), "print the answer as pretty JSON instead of a summary");
+      "raw", po::bool_switch(), "print the answer as pretty JSON instead of a summary")(
+      "cpts", po::bool_switch(), "the INT_R04 CPTS search: the same search with the CPTS includes");
   int exit_code = 0;
-  auto vm = sas::cli::parse_options("sas-sim search",
-                                    "--base URL --cert F --key F --ca F --practitioners ID,... --from T --to T [--raw]",
-                                    options, args, exit_code);
+  auto vm = sas::cli::parse_options(
+      "sas-sim search", "--base URL --cert F --key F --ca F --practitioners ID,... --from T --to T [--cpts] [--raw]",
+      options, args, exit_code);
   if (!vm) return exit_code;
   const auto& v = *vm;
 
@@ -245,8 +266,8 @@ int search(const std::vector<std::string>& args) {
     }
   }
 
-  const std::string url =
-      slot_search_url(v["base"].as<std::string>(), ids, v["from"].as<std::string>(), v["to"].as<std::string>());
+  const std::string url = slot_search_url(v["base"].as<std::string>(), ids, v["from"].as<std::string>(),
+                                          v["to"].as<std::string>(), v["cpts"].as<bool>());
   PlatformClient client({v["cert"].as<std::string>(), v["key"].as<std::string>(), v["ca"].as<std::string>()});
   HttpResult result = client.get(url);
   if (!result.transport_ok) {

@@ -21,6 +21,8 @@ struct AgendaSummary {
   int64_t places = 0;
   int64_t slots = 0;
   int64_t free_slots = 0;
+  int64_t cpts = 0;        // named CPTS (the cpts table)
+  int64_t cpts_slots = 0;  // slots open to one or two of them (free or busy)
 };
 
 // Writes a new agenda database at `out` (replacing any file there). Throws on I/O errors.

@@ -34,6 +34,10 @@ inline constexpr std::string_view kSasPlatformSystem = "urn:oid:1.2.250.1.213.3.
 
 // ---- Code systems -----------------------------------------------------------------------------
 inline constexpr std::string_view kIdentifierTypeSystem = "http://interopsante.org/fhir/CodeSystem/fr-v2-0203";
+// The same identifier types as FR Core publishes them: the system sas-cpts-organization-aggregator
+// pins for its IDNST (where FrPractitionerRoleExerciceAgregateur keeps the interopsante one).
+inline constexpr std::string_view kFrCoreIdentifierTypeSystem =
+    "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203";
 inline constexpr std::string_view kLocationIdentifierTypeSystem =
     "http://interopsante.org/fhir/CodeSystem/fr-location-identifier-type";
 inline constexpr std::string_view kSlotTypeSystem =

@@ -21,6 +21,16 @@
 // Resource ids are the vendor ids when they are valid FHIR ids, otherwise a stable derivation
 // (sas::host::fhir::resource_id). Slot: slot.id; Practitioner: practitioner.id; Schedule and
 // PractitionerRole: place.id.
+//
+// INT_R04, the CPTS search (query.cpts; docs/cpts-search.md): profiles sas-cpts-bundle-aggregator
+// and sas-cpts-slot-aggregator; the slots INT_R01 would return plus those open to CPTS only. A
+// slot open to CPTS (AUDIENCE_CPTS and at least one valid FINESS in cpts_finess) carries CPTS in
+// meta.security and one serviceType per distinct CPTS: TRE_R66 604 with the sas-servicetype-r5
+// extension referencing HealthcareService/cpts-<1+FINESS> (serviceType order: modes, CPTS,
+// motives). Each CPTS's HealthcareService (providedBy) and Organization (IDNST 1+FINESS, name and
+// phone from response.cpts when given), id cpts-<1+FINESS> both, follow, once, the first Slot
+// (and its Schedule, Practitioner, PractitionerRole) that names it. In INT_R01 answers the CPTS
+// audience is left out (JDV_J165 has no CPTS) and CPTS-only slots do not appear.
 #pragma once
 
 #include <cstddef>
@@ -60,7 +70,9 @@ struct BuildReport {
   std::size_t dropped_no_audience = 0;     // only the doctor's own patients, or no audience
   std::size_t dropped_invalid = 0;         // empty id, end not after start, duplicate id
   std::size_t dropped_not_requested = 0;   // unknown place/practitioner, not asked for, bad national id
-  std::vector<std::string> warnings;       // data problems, each once (plugin bugs, missing address...)
+  // CPTS search only: open to CPTS only, but naming no valid FINESS (so to nobody).
+  std::size_t dropped_cpts_without_finess = 0;
+  std::vector<std::string> warnings;  // data problems, each once (plugin bugs, missing address...)
 };
 
 // The Bundle lives in its own arena (a monotonic resource shared by its values). Send it with

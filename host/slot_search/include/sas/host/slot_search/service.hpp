@@ -1,12 +1,18 @@
-// INT_R01 slot search as one service: the only path from a search request to its answer, for
-// the FHIR endpoint, the admin API's explain, `sas-host search` and `sas-conformance plugin`.
+// INT_R01 slot search (and INT_R04, the CPTS search: the same request with the CPTS includes) as
+// one service: the only path from a search request to its answer, for the FHIR endpoint, the
+// admin API's explain, `sas-host search` and `sas-conformance plugin`.
 //
 //   request target --parse_slot_query--> ParsedSlotQuery --plugin (deadline, stop)--> answer
 //     --doctor settings and rules (when configured)--> serialize_search_bundle (with a report)
 //
 // A failure at any step is a fhir::HttpError: a bad query its 4xx, a plugin failure the host's
 // one mapping (fhir/plugin_failure.hpp). The Bundle builder's warnings about the vendor's data
-// go to the log, each distinct one once per service.
+// go to the log, each distinct one once per service. Log lines name the flow: "INT_R01 search" or
+// "INT_R04 CPTS search".
+//
+// The CPTS search is offered when the plugin declares the flow `cpts-search` (kCptsSearchFlow)
+// and speaks ABI 1.5 or later (SearchSlotsRequest.cpts_search); otherwise it is refused, 400
+// not-supported, before the plugin is called (docs/cpts-search.md).
 #pragma once
 
 #include <sas/plugin/v1/plugin.pb.h>
@@ -32,6 +38,12 @@ class Service;
 }
 
 namespace sas::host::slot_search {
+
+// The manifest flow of a plugin that answers the CPTS search (INT_R04).
+inline constexpr std::string_view kCptsSearchFlow = "cpts-search";
+
+// Whether a plugin answers the CPTS search: it declares kCptsSearchFlow and speaks ABI 1.5+.
+bool offers_cpts_search(const plugin_loader::Plugin& plugin);
 
 struct SearchServiceOptions {
   // The FHIR base as the platform calls it: fullUrls and the self link start with it.
@@ -81,12 +93,15 @@ class SearchService {
                                              std::stop_token stop = {}) const;
 
   const SearchServiceOptions& options() const { return options_; }
+  // Whether this service answers the CPTS search (offers_cpts_search of its plugin).
+  bool cpts_offered() const { return cpts_offered_; }
 
  private:
-  void log_warnings(const BuildReport& report) const;
+  void log_warnings(std::string_view flow, const BuildReport& report) const;
 
   std::shared_ptr<plugin_loader::Plugin> plugin_;
   SearchServiceOptions options_;
+  bool cpts_offered_ = false;
   // Warnings already logged: a bad record of the agenda shows in every search that returns it.
   mutable std::mutex warned_mutex_;
   mutable std::set<std::string, std::less<>> warned_;
