@@ -36,6 +36,9 @@ from zoneinfo import ZoneInfo
 PARIS = ZoneInfo("Europe/Paris")
 RPPS_SYSTEM = "urn:oid:1.2.250.1.71.4.2.1"
 REGULATOR_RPPS = "810002673899"
+CPTS_BUNDLE = "https://interop.esante.gouv.fr/ig/fhir/sas/StructureDefinition/sas-cpts-bundle-aggregator"
+SOS_BUNDLE = "https://interop.esante.gouv.fr/ig/fhir/sas/StructureDefinition/sas-sos-bundle-aggregator"
+SLOT_SERVICE_TYPE_R5 = "http://hl7.org/fhir/5.0/StructureDefinition/extension-Slot.serviceType"
 REGULATOR_EMAIL = "jules.marius@sas.test"
 
 
@@ -192,28 +195,34 @@ class Demo:
         self.expect(total == self.before.total and total > 0,
                     "the summary shows %d slots, the Bundle %d" % (total, self.before.total))
 
-        self.step(6, "A client the host must refuse during the TLS handshake (wrong OU)")
+        self.step(6, "INT_R04: the CPTS search, for the practitioners with slots open to a CPTS in the window")
+        self.cpts_search()
+
+        self.step(7, "The SOS Médecins search: the free slots of an SOS association's consultation places, by SIRET")
+        self.sos_search()
+
+        self.step(8, "A client the host must refuse during the TLS handshake (wrong OU)")
         refused = self.run(*self.search_args(self.ids, cert="client-wrong-ou"), check=False)
         self.show((refused.stderr or refused.stdout).splitlines()[0] if (refused.stderr or refused.stdout) else "")
         self.expect(refused.returncode != 0, "a client certificate with OU other than SAS was answered")
 
-        self.step(7, "INT_R02: the platform creates a regulator's account (conditional PUT), then replays a POST of it")
+        self.step(9, "INT_R02: the platform creates a regulator's account (conditional PUT), then replays a POST of it")
         self.regulator_account()
 
-        self.step(8, "origin=sas: the regulator follows a returned slot's booking URL into the sample agenda")
+        self.step(10, "origin=sas: the regulator follows a returned slot's booking URL into the sample agenda")
         self.book_as_regulator()
 
-        self.step(9, "The doctor sees the patient: the honoured SAS consultation is reported and coded (SNP / MRT rules)")
+        self.step(11, "The doctor sees the patient: the honoured SAS consultation is reported and coded (SNP / MRT rules)")
         self.honour_consultation()
 
-        self.step(10, "INT_R03: the plugin reported the booking and the visit; the host's outbox delivered them to the "
+        self.step(12, "INT_R03: the plugin reported the booking and the visit; the host's outbox delivered them to the "
                       "platform")
         self.deliveries()
 
-        self.step(11, "The doctor keeps control (docs/doctor-options.md): settings and rules through the admin API")
+        self.step(13, "The doctor keeps control (docs/doctor-options.md): settings and rules through the admin API")
         self.doctor_options()
 
-        self.step(12, "Certification: sas-conformance against this endpoint, as the platform would call it")
+        self.step(14, "Certification: sas-conformance against this endpoint, as the platform would call it")
         self.certification()
         print("\ndemo finished")
 
@@ -287,6 +296,63 @@ sas-ca = {pki}/ca.pem
         for p in self.ids:
             print("   %s: %d slot(s), %d of them public only" % (p, len(self.before.by_practitioner[p]),
                                                                len(self.before.public_only(p))))
+
+    def window_epoch(self):
+        return tuple(int(datetime.datetime.fromisoformat(t).timestamp()) for t in self.window)
+
+    def cpts_search(self):
+        """The INT_R04 question: the same Slot search with the CPTS includes. Each slot open to a CPTS
+        must carry the serviceType -> HealthcareService -> Organization chain (FAQ errors 6 and 11)."""
+        start, end = self.window_epoch()
+        rows = self.agenda("SELECT DISTINCT p.national_id FROM slot s JOIN place pl ON pl.id = s.place_id "
+                           "JOIN practitioner p ON p.id = pl.practitioner_id WHERE s.status = 'free' "
+                           "AND s.audiences LIKE '%CPTS%' AND coalesce(s.cpts, '') <> '' "
+                           "AND s.start_utc BETWEEN ? AND ? ORDER BY p.id LIMIT 3", start, end)
+        ids = [platform_id(row[0]) for row in rows]
+        if not ids:
+            print("   no slot is open to a CPTS between %s and %s: the search answers total 0" % self.window)
+        args = self.search_args(ids or self.ids) + ["--cpts"]
+        self.show(self.run(*args).stdout)
+        bundle = json.loads(self.run(*args, "--raw").stdout)
+        self.expect(CPTS_BUNDLE in bundle.get("meta", {}).get("profile", []),
+                    "the CPTS answer does not declare sas-cpts-bundle-aggregator")
+        resources = dict(("%s/%s" % (e["resource"]["resourceType"], e["resource"]["id"]), e["resource"])
+                         for e in bundle.get("entry", []))
+        open_to_cpts = 0
+        for slot in (r for r in resources.values() if r["resourceType"] == "Slot"):
+            if "CPTS" not in [c.get("code") for c in slot.get("meta", {}).get("security", [])]:
+                continue
+            open_to_cpts += 1
+            services = [x["valueReference"]["reference"] for st in slot.get("serviceType", [])
+                        for x in st.get("extension", []) if x.get("url") == SLOT_SERVICE_TYPE_R5]
+            self.expect(services, "slot %s is typed CPTS without a HealthcareService" % slot["id"])
+            for service in services:
+                self.expect(service in resources, "%s is not in the Bundle" % service)
+                organization = resources[service]["providedBy"]["reference"]
+                self.expect(organization in resources, "%s (of %s) is not in the Bundle" % (organization, service))
+        self.expect(not ids or open_to_cpts > 0, "the agenda has CPTS slots in the window, the answer none")
+        print("   %d slot(s) open to a CPTS, each linked to its CPTS through a HealthcareService" % open_to_cpts)
+
+    def sos_search(self):
+        """The SOS Médecins question: GET [base]/Schedule by association SIRET (no practitioner named)."""
+        sirets = [row[0] if len(row[0]) == 15 else "3" + row[0]
+                  for row in self.agenda("SELECT siret FROM sos_association ORDER BY siret LIMIT 1")]
+        self.expect(sirets, "the generated agenda has no SOS Médecins association")
+        args = [self.bin("sas-sim"), "search", "--sos", ",".join(sirets), "--base", "https://localhost:%d" % self.port,
+                "--cert", os.path.join(self.pki, "client.pem"), "--key", os.path.join(self.pki, "client-key.pem"),
+                "--ca", os.path.join(self.pki, "ca.pem"), "--from", self.window[0], "--to", self.window[1]]
+        self.show(self.run(*args).stdout)
+        bundle = json.loads(self.run(*args, "--raw").stdout)
+        self.expect(SOS_BUNDLE in bundle.get("meta", {}).get("profile", []),
+                    "the SOS answer does not declare sas-sos-bundle-aggregator")
+        start, end = self.window_epoch()
+        stored = sirets + [siret[1:] for siret in sirets]  # the agenda may store either form
+        expected = self.agenda("SELECT count(*) FROM slot s JOIN sos_place sp ON sp.id = s.place_id "
+                               "WHERE s.status = 'free' AND (s.audiences LIKE '%%PUBLIC%%' OR s.audiences LIKE '%%SNP%%') "
+                               "AND s.start_utc BETWEEN ? AND ? AND sp.association_siret IN (%s)"
+                               % ",".join("?" * len(stored)), start, end, *stored)[0][0]
+        self.expect(bundle.get("total") == expected,
+                    "the SOS answer has total %s, the agenda %d free SOS slots" % (bundle.get("total"), expected))
 
     def regulator_account(self):
         body = json.dumps({
