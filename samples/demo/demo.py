@@ -21,6 +21,7 @@ import collections
 import datetime
 import glob
 import json
+import math
 import os
 import re
 import shutil
@@ -298,7 +299,9 @@ sas-ca = {pki}/ca.pem
                                                                len(self.before.public_only(p))))
 
     def window_epoch(self):
-        return tuple(int(datetime.datetime.fromisoformat(t).timestamp()) for t in self.window)
+        """The window in whole seconds as the host asks the plugin: ge rounded up, le down."""
+        start, end = (datetime.datetime.fromisoformat(t).timestamp() for t in self.window)
+        return math.ceil(start), math.floor(end)
 
     def cpts_search(self):
         """The INT_R04 question: the same Slot search with the CPTS includes. Each slot open to a CPTS
