@@ -156,6 +156,7 @@ int plugin(const Args& args) {
   int exit_code = 0;
   auto vm = parse_options("sas-conformance plugin",
                           "PATH [--plugin-config S] [--plugin-isolation process] --practitioners ID,... [--now T] "
+                          "[--cpts-practitioners ID,... [--cpts-two-cpts ID]] [--sos-sirets SIRET,...] "
                           "[--host-calls-wait S] [--only ID...] [--skip ID...] "
                           "[--json F] [--junit F] [--html F]",
                           options, args, exit_code, &positional);
@@ -199,14 +200,14 @@ int plugin(const Args& args) {
     run->info("plugin", plugin->manifest().name + " " + plugin->manifest().version);
     run->info("isolation", plugin->isolation());
     run->info("now", sas::sdk::datetime::format_utc(scenario.now));
-    std::string ids;
-    for (const auto& id : scenario.practitioners) ids += (ids.empty() ? "" : ",") + id;
-    run->info("practitioners", ids);
+    describe_test_data(*run, scenario);
     auto endpoint = host->endpoint();
     InProcessTransport transport(endpoint);
     run_search_scenarios(*run, transport, *context.profiles, scenario);
     if (run->selected("R01-FAQ-10") || run->any_selected("R01-FAQ-"))
       check_plugin_answer(*run, endpoint->search(), scenario);
+    run_cpts_scenarios(*run, transport, *context.profiles, scenario);
+    run_sos_scenarios(*run, transport, *context.profiles, scenario);
     run_account_scenarios(*run, transport, *context.profiles, scenario);
     run_latency(*run, transport, scenario);
     // The plugin's host calls: what it pushed while the scenarios ran, and up to --host-calls-wait.
