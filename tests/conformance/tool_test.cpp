@@ -53,21 +53,27 @@ const Agenda& agenda() {
                                   " AND (s.audiences LIKE '%PUBLIC%' OR s.audiences LIKE '%PRO%' OR "
                                   "s.audiences LIKE '%SNP%') ORDER BY pr.id LIMIT 4");
     for (const auto& row : rows) out.practitioners += (out.practitioners.empty() ? "" : ",") + row[0];
-    // Plugin mode's host calls: two SAS-origin bookings the reference plugin has not notified yet
-    // (one honoured, with its consultation to report; one booked by an INTRN regulator), on two
-    // busy slots of the first practitioner's first place.
+    // Plugin mode's host calls: three SAS-origin bookings the reference plugin has not notified yet
+    // (one honoured, with its consultation to report; one booked by an INTRN regulator; one at an
+    // SOS Médecins association, whose SIRET it stores without the 3), on busy slots of the first
+    // practitioner's first place.
     sas::test::sqlite_exec(
         out.db,
         "INSERT INTO slot (id, place_id, start_utc, end_utc, status, audiences) SELECT 990001, p.id, "
         "1795510800, 1795512000, 'busy', 'SNP' FROM place p ORDER BY p.id LIMIT 1;"
         "INSERT INTO slot (id, place_id, start_utc, end_utc, status, audiences) SELECT 990002, p.id, "
         "1795514400, 1795515600, 'busy', 'SNP' FROM place p ORDER BY p.id LIMIT 1;"
+        "INSERT INTO slot (id, place_id, start_utc, end_utc, status, audiences) SELECT 990003, p.id, "
+        "1795518000, 1795519200, 'busy', 'SNP' FROM place p ORDER BY p.id LIMIT 1;"
         "INSERT INTO appointment (id, slot_id, sas_origin, booked_at, status, regulator_id_system, "
         "regulator_id_value) VALUES "
         "('5f1c2b7e-1a2b-4c3d-8e9f-000000000001', 990001, 1, 1795446000, 'fulfilled', "
         "'urn:oid:1.2.250.1.71.4.2.1', '810002673899'), "
         "('5f1c2b7e-1a2b-4c3d-8e9f-000000000002', 990002, 1, 1795446000, 'booked', "
         "'urn:oid:1.2.250.1.213.3.6', '1ef1c748-6a5d-4f8c-9f3e-2a1b3c4d5e6f');"
+        "INSERT INTO appointment (id, slot_id, sas_origin, booked_at, status, regulator_id_system, "
+        "regulator_id_value, sos_association_siret) VALUES ('5f1c2b7e-1a2b-4c3d-8e9f-000000000003', 990003, 1, "
+        "1795446000, 'booked', 'urn:oid:1.2.250.1.71.4.2.1', '810002673899', '34173748400020');"
         "INSERT INTO consultation (id, appointment_id, consulted_at, other_codes) VALUES "
         "('5f1c2b7e-1a2b-4c3d-8e9f-000000000001', '5f1c2b7e-1a2b-4c3d-8e9f-000000000001', 1795510800, "
         "'G');");
@@ -108,10 +114,11 @@ TEST(ConformancePlugin, ReferencePluginPasses) {
   for (const char* id : {"R01-QUERY-001", "R01-QUERY-008", "R01-QUERY-014", "R01-FAQ-01", "R01-FAQ-10",
                          "R01-PROFILE-SLOT-001", "R02-001", "R02-004", "PERF-001"})
     EXPECT_TRUE(passed.contains(id)) << id;
-  // Its host calls, made to the host the runtime built: the three appointment events (A1 booked
-  // then fulfilled, A2 booked) and the honoured consultation, each checked.
-  for (const char* id : {"R03-001", "R03-002", "R03-003", "R03-004", "R03-005", "R03-006", "R03-007", "R03-008",
-                         "R03-PROFILE-APPOINTMENT-001", "BILL-001", "BILL-002", "BILL-003"})
+  // Its host calls, made to the host the runtime built: the four appointment events (A1 booked
+  // then fulfilled, A2 booked, the SOS one booked) and the honoured consultation, each checked.
+  for (const char* id :
+       {"R03-001", "R03-002", "R03-003", "R03-004", "R03-005", "R03-006", "R03-007", "R03-008",
+        "R03-PROFILE-APPOINTMENT-001", "R03-PROFILE-SOS-APPOINTMENT-001", "BILL-001", "BILL-002", "BILL-003"})
     EXPECT_TRUE(passed.contains(id)) << id << "\n" << failures(json_report);
   EXPECT_TRUE(with_status(json_report, "not-run").contains("TLS-002"));
   EXPECT_THAT(sas::test::read_file(a.dir / "plugin.xml"), testing::HasSubstr("<testsuite name=\"sas-conformance\""));

@@ -374,8 +374,11 @@ std::vector<Check> written_checks() {
     kAppointmentProfile, E,
     "IG INT_R03, FrAppointmentSAS: identifier (1..1, system and value), appointmentOperator (1..1), start and end "
     "(1..1) and the practitioner's identifier are required; an event the host refuses never reaches the platform");
-  a("002", "the FrAppointmentSAS the host builds from each accepted event validates against the IG profile",
-    kAppointmentProfile, E, "IG INT_R03: the notification the platform receives conforms to FrAppointmentSAS");
+  a("002",
+    "the FrAppointmentSAS (sas-sos-appointment for SOS Médecins) the host builds from each accepted event validates "
+    "against the IG profile",
+    kAppointmentProfile, E,
+    "IG INT_R03: the notification the platform receives conforms to FrAppointmentSAS (sas-sos-appointment)");
   a("003", "an appointment keeps one identifier (system and value) across all its events", kAppointmentCapability, E,
     "IG INT_R03: every change is a conditional update `PUT Appointment?identifier=SYSTEM|ID` of the appointment "
     "created at booking; another identifier is another appointment for the platform");
@@ -386,8 +389,12 @@ std::vector<Check> written_checks() {
     kAppointmentProfile, E,
     "IG INT_R03, FrAppointmentSAS appointmentOperator: the regulator's IDNPS or INTRN as received through INT_R02 "
     "(INTRN: the SAS technical id, a UUID); IG FAQ, error 01: national ids are prefixed");
-  a("006", "the practitioner is a valid RPPS (11 digits) or ADELI (9 digits), prefixed or not", kAppointmentProfile, E,
-    "IG INT_R03, FrAppointmentSAS participant.actor.identifier: the doctor's IDNPS (1..1); IG FAQ, error 01");
+  a("006",
+    "the practitioner is a valid RPPS (11 digits) or ADELI (9 digits), prefixed or not; an SOS Médecins "
+    "appointment names a valid association SIRET and no practitioner",
+    kAppointmentProfile, E,
+    "IG INT_R03, FrAppointmentSAS participant.actor.identifier: the doctor's IDNPS (1..1); IG FAQ, error 01; "
+    "sas-sos-appointment (IG Appointment-12345678): the association's, without a practitioner");
   a("007", "times are coherent: the booking (`created`) is not after the appointment's start", kAppointmentProfile, W,
     "warning: the IG does not state it; a booking recorded after the appointment began is most often a clock or "
     "time-zone error");
@@ -434,6 +441,7 @@ constexpr ProfileGroup kProfiles[] = {
     {"FrLocationAgregateur", "INT_R01", "LOCATION", kBoth},
     {"FrPractitionerRegul", "INT_R02", "PRACTITIONER", kBoth},
     {"FrAppointmentSAS", "INT_R03", "APPOINTMENT", "plugin files"},
+    {"FrAppointmentSASSOS", "INT_R03", "SOS-APPOINTMENT", "plugin files"},
     {"BundleAgregateurCPTS", "INT_R04", "BUNDLE", kBoth},
     {"FrSlotAgregateurCPTS", "INT_R04", "SLOT", kBoth},
     {"FrHealthcareServiceAgregateurCPTS", "INT_R04", "SERVICE", kBoth},
