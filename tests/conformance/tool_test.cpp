@@ -2,6 +2,7 @@
 // agenda and on a deliberately broken plugin; endpoint mode against the real `sas-host serve`
 // over mutual TLS; reports; and docs/certification.md in sync with the catalogue.
 #include <sas/sim/agenda_generator.hpp>
+#include <sas/sim/sos_agenda_generator.hpp>
 #include <sas_test/support.hpp>
 
 #include <gmock/gmock.h>
@@ -29,6 +30,7 @@ struct Agenda {
   fs::path db;
   fs::path pristine;          // a copy no plugin ran on (the reference plugin marks what it reported)
   std::string practitioners;  // comma-separated, each with free slots the host emits in the window
+  std::string sos_sirets;     // comma-separated SOS Médecins associations, each with free slots in the window
 };
 
 const Agenda& agenda() {
@@ -42,6 +44,19 @@ const Agenda& agenda() {
     spec.seed = 8;
     spec.first_day = std::chrono::year{2026} / 11 / 23;
     sas::sim::generate_agenda(out.db, spec);
+    sas::sim::SosAgendaSpec sos;
+    sos.associations = 3;
+    sos.days = 3;
+    sos.seed = 8;
+    sos.first_day = spec.first_day;
+    sas::sim::generate_sos_agenda(out.db, sos);
+    // Associations with a free PUBLIC or SNP slot within [now, now + 48 h] at one of their places.
+    for (const auto& row : sas::e2e::sql(
+             out.db,
+             "SELECT DISTINCT a.siret FROM slot s JOIN sos_place p ON p.id = s.place_id JOIN sos_association a "
+             "ON a.siret = p.association_siret WHERE s.status = 'free' AND s.start_utc BETWEEN 1795417200 AND "
+             "1795590000 AND (s.audiences LIKE '%PUBLIC%' OR s.audiences LIKE '%SNP%') ORDER BY a.siret"))
+      out.sos_sirets += (out.sos_sirets.empty() ? "" : ",") + row[0];
     // Free slots of a publishable audience within [now, now + 48 h].
     const int64_t from = 1795417200;  // 2026-11-23T07:00:00Z
     const int64_t to = from + 48 * 3600;
@@ -103,10 +118,12 @@ std::string failures(const json::object& r) {
 TEST(ConformancePlugin, ReferencePluginPasses) {
   const auto& a = agenda();
   ASSERT_FALSE(a.practitioners.empty());
+  ASSERT_FALSE(a.sos_sirets.empty());
   const fs::path out = a.dir / "plugin.json";
   auto r = run({bin("sas-conformance").string(), "plugin", sas::test::plugin("sas-sqlite-agenda").string(),
-                "--plugin-config", "db=" + a.db.string(), "--practitioners", a.practitioners, "--now", kNow, "--json",
-                out.string(), "--junit", (a.dir / "plugin.xml").string(), "--html", (a.dir / "plugin.html").string()});
+                "--plugin-config", "db=" + a.db.string(), "--practitioners", a.practitioners, "--sos-sirets",
+                a.sos_sirets, "--now", kNow, "--json", out.string(), "--junit", (a.dir / "plugin.xml").string(),
+                "--html", (a.dir / "plugin.html").string()});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   auto json_report = report(out);
   EXPECT_EQ(json_report.at("verdict"), "pass") << failures(json_report);
@@ -114,6 +131,11 @@ TEST(ConformancePlugin, ReferencePluginPasses) {
   for (const char* id : {"R01-QUERY-001", "R01-QUERY-008", "R01-QUERY-014", "R01-FAQ-01", "R01-FAQ-10",
                          "R01-PROFILE-SLOT-001", "R02-001", "R02-004", "PERF-001"})
     EXPECT_TRUE(passed.contains(id)) << id;
+  // Its SOS Médecins associations, through the host's SOS search: every check of the group.
+  for (const auto& c : json_report.at("checks").as_array())
+    if (c.as_object().at("id").as_string().starts_with("SOS-")) {
+      EXPECT_EQ(c.as_object().at("status"), "passed") << json::serialize(c);
+    }
   // Its host calls, made to the host the runtime built: the four appointment events (A1 booked
   // then fulfilled, A2 booked, the SOS one booked) and the honoured consultation, each checked.
   for (const char* id :
@@ -135,14 +157,15 @@ TEST(ConformancePlugin, ReferencePluginPassesInRunnerProcesses) {
   const fs::path out = dir / "plugin.json";
   auto r = run({bin("sas-conformance").string(), "plugin", sas::test::plugin("sas-sqlite-agenda").string(),
                 "--plugin-config", "db=" + db.string(), "--plugin-isolation", "process", "--practitioners",
-                a.practitioners, "--now", kNow, "--json", out.string()});
+                a.practitioners, "--sos-sirets", a.sos_sirets, "--now", kNow, "--json", out.string()});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   auto json_report = report(out);
   EXPECT_EQ(json_report.at("verdict"), "pass") << failures(json_report);
   EXPECT_EQ(json_report.at("run").as_object().at("isolation"), "process") << json::serialize(json_report.at("run"));
   const auto passed = with_status(json_report, "passed");
-  for (const char* id : {"R01-QUERY-001", "R01-FAQ-01", "R01-FAQ-10", "R02-001", "R03-001", "R03-004",
-                         "R03-PROFILE-APPOINTMENT-001", "BILL-001", "BILL-003"})
+  for (const char* id :
+       {"R01-QUERY-001", "R01-FAQ-01", "R01-FAQ-10", "R02-001", "R03-001", "R03-004", "R03-PROFILE-APPOINTMENT-001",
+        "BILL-001", "BILL-003", "SOS-QUERY-001", "SOS-QUERY-003", "SOS-BUNDLE-007"})
     EXPECT_TRUE(passed.contains(id)) << id << "\n" << failures(json_report);
   EXPECT_EQ(
       run({bin("sas-conformance").string(), "plugin", sas::test::plugin("sas-sqlite-agenda").string(),
@@ -224,6 +247,70 @@ TEST(ConformancePlugin, DeclaredHostCallsWithoutDataAreAWarningThatSaysWhatToDo)
   fs::remove_all(dir);
 }
 
+// A plugin with CPTS and SOS Médecins data (tests/conformance/plugins/cpts_sos_agenda_plugin.cpp),
+// through the host's own INT_R04 and SOS searches: every check of both groups passes; each fault
+// the host cannot repair fails with the error check that names it, and no other.
+std::vector<std::string> cpts_sos_command(const std::string& config, const fs::path& out) {
+  return {bin("sas-conformance").string(),
+          "plugin",
+          sas::test::test_plugin("cpts_sos_agenda").string(),
+          "--plugin-config",
+          config,
+          "--practitioners",
+          "810002673899,810100050075",
+          "--cpts-practitioners",
+          "810100050075",
+          "--cpts-two-cpts",
+          "810002673899",
+          "--sos-sirets",
+          "34173748400020,392080466300010",
+          "--now",
+          kNow,
+          "--json",
+          out.string(),
+          "--quiet",
+          "--skip",
+          "PERF-"};
+}
+
+TEST(ConformancePlugin, CptsAndSosPluginPassesThroughTheHostsOwnSearches) {
+  const fs::path out = agenda().dir / "cpts-sos.json";
+  auto r = run(cpts_sos_command("", out));
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto json_report = report(out);
+  EXPECT_EQ(json_report.at("verdict"), "pass") << failures(json_report);
+  int checked = 0;
+  for (const auto& c : json_report.at("checks").as_array()) {
+    const auto& id = c.as_object().at("id").as_string();
+    if (!id.starts_with("R04-") && !id.starts_with("SOS-")) continue;
+    ++checked;
+    EXPECT_EQ(c.as_object().at("status"), "passed") << json::serialize(c);
+  }
+  EXPECT_GT(checked, 200);
+}
+
+TEST(ConformancePlugin, CptsAndSosPluginFaultsFailWithTheCheckThatNamesThem) {
+  const struct {
+    const char* fault;
+    std::set<std::string> errors;
+  } cases[] = {
+      {"cpts-undescribed", {"R04-CPTS-008", "R04-CPTS-009"}},  // the CPTS sent with its FINESS alone
+      {"cpts-one-of-two", {"R04-CPTS-006"}},                   // FAQ 11
+      {"sos-siret-as-stored", {"SOS-BUNDLE-009"}},             // the unprefixed association never found
+  };
+  for (const auto& c : cases) {
+    const fs::path out = agenda().dir / (std::string("cpts-sos-") + c.fault + ".json");
+    auto r = run(cpts_sos_command(std::string("fault=") + c.fault, out));
+    EXPECT_EQ(r.exit_code, 1) << c.fault << "\n" << r.out << r.err;
+    auto json_report = report(out);
+    std::set<std::string> errors;
+    for (const auto& check : json_report.at("checks").as_array())
+      if (check.as_object().at("status") == "failed" && check.as_object().at("severity") == "error")
+        errors.insert(std::string(check.as_object().at("id").as_string()));
+    EXPECT_EQ(errors, c.errors) << c.fault << "\n" << failures(json_report);
+  }
+}
+
 TEST(ConformancePlugin, TemplatePluginPasses) {
   const fs::path out = agenda().dir / "template.json";
   auto r = run({bin("sas-conformance").string(), "plugin", sas::test::test_plugin("template_agenda").string(),
@@ -251,6 +338,8 @@ std::vector<std::string> endpoint_command(const Endpoint& e, const std::string& 
           e.pki.string(),
           "--practitioners",
           practitioners,
+          "--sos-sirets",
+          agenda().sos_sirets,
           "--now",
           kNow,
           "--quiet"};
@@ -287,7 +376,8 @@ TEST(ConformanceEndpoint, RealHostPassesOverMutualTlsInUnderTenSeconds) {
   EXPECT_EQ(json_report.at("verdict"), "pass") << failures(json_report);
   const auto passed = with_status(json_report, "passed");
   for (const char* id : {"TLS-001", "TLS-002", "TLS-003", "TLS-004", "TLS-005", "TLS-006", "TLS-007", "TLS-008",
-                         "R01-QUERY-002", "R01-QUERY-017", "R02-003", "PERF-001", "R01-PROFILE-ROLE-001"})
+                         "R01-QUERY-002", "R01-QUERY-017", "R02-003", "PERF-001", "R01-PROFILE-ROLE-001",
+                         "SOS-QUERY-001", "SOS-QUERY-002", "SOS-QUERY-004", "SOS-BUNDLE-010", "SOS-PROFILE-SLOT-001"})
     EXPECT_TRUE(passed.contains(id)) << id;
 }
 

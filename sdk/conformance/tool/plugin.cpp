@@ -1,8 +1,8 @@
 // sas-conformance plugin: loads a vendor plugin in process through the host's own machinery
-// (plugin_loader, slot_search, the fhir_server::FhirEndpoint that `sas-host serve` puts behind its HTTPS
-// server) and runs the same scenarios as endpoint mode on what the host would emit, without
-// network or TLS. In addition it checks the plugin's own answer for what the host had to repair
-// or drop (its build warnings): data the platform would never see. The host is built by the
+// (plugin_loader, slot_search, sos_search, the fhir_server::FhirEndpoint that `sas-host serve` puts
+// behind its HTTPS server) and runs the same scenarios as endpoint mode on what the host would emit,
+// without network or TLS. In addition it checks the plugin's own answers (INT_R01, SOS) for what
+// the host had to repair or drop (its build warnings): data the platform would never see. The host is built by the
 // runtime, as serve builds it, so the plugin's host calls are answered by the real flows; they are
 // recorded and checked (R03-* appointment events, BILL-* consultations; host_calls.hpp).
 #include <google/protobuf/descriptor.h>
@@ -18,6 +18,7 @@
 #include <sas/host/fhir_server/fhir_endpoint.hpp>
 #include <sas/host/runtime/runtime.hpp>
 #include <sas/host/slot_search/service.hpp>
+#include <sas/host/sos_search/service.hpp>
 #include <sas/sdk/datetime.hpp>
 
 #include "host_calls.hpp"
@@ -137,6 +138,47 @@ void check_plugin_answer(Run& run, const sas::host::slot_search::SearchService& 
   for (const auto& w : result.report.warnings) run.fail({check_of_warning(w), label, "", "host had to repair: " + w});
 }
 
+// Which SOS check a warning of the host's SOS Bundle builder belongs to (host/sos_search/src/bundle.cpp).
+const char* sos_check_of_warning(const std::string& w) {
+  auto has = [&w](const char* s) { return w.find(s) != std::string::npos; };
+  if (has("appears more than once")) return "SOS-BUNDLE-015";
+  if (has("association SIRET") || has("which was not asked for") || w.starts_with("association \""))
+    return "SOS-BUNDLE-009";
+  if (has("refers to unknown place")) return "SOS-BUNDLE-006";
+  if (has("does not end after it starts")) return "SOS-BUNDLE-004";
+  if (has("phone not sent")) return "SOS-BUNDLE-011";
+  if (has("has no name in the agenda's answer")) return "SOS-BUNDLE-012";
+  return "SOS-BUNDLE-014";  // data left out: an empty id or name, an unreadable opening, an incomplete address
+}
+
+// The plugin's own answer to the platform's SOS query, through the host's SOS Bundle builder:
+// what the host had to repair or drop.
+void check_plugin_sos_answer(Run& run, const sas::host::sos_search::SosSearchService& sos,
+                             const ScenarioOptions& options) {
+  if (!sos.supported() || options.sos_sirets.empty() || !run.any_selected("SOS-")) return;
+  if (options.progress) options.progress("plugin answer to the SOS search: what the host had to repair or drop");
+  const std::string label = "plugin answer to SOS-QUERY-001";
+  v1::PluginResponse response;
+  const auto result = sos.search(sos_query(options.sos_sirets, options.now, options.now + options.window), response,
+                                 std::chrono::system_clock::now() + std::chrono::seconds(5));
+  if (!result.ok()) {
+    run.fail({"SOS-QUERY-001", label, "",
+              "the plugin answered an error: " + sas::host::fhir::diagnostics_of(result.error->outcome)});
+    return;
+  }
+  std::string answer_json;
+  google::protobuf::util::JsonPrintOptions print;
+  print.preserve_proto_field_names = true;
+  if (google::protobuf::util::MessageToJsonString(response.search_sos_slots(), &answer_json, print).ok())
+    run.document(label, boost::json::parse(answer_json));
+  std::vector<std::string> blanks;
+  blank_strings(response.search_sos_slots(), "", blanks);
+  for (const auto& path : blanks)
+    run.fail({"SOS-BUNDLE-014", label, path, "empty or blank string in the plugin's answer (leave the field unset)"});
+  for (const auto& w : result.report.warnings)
+    run.fail({sos_check_of_warning(w), label, "", "host had to repair: " + w});
+}
+
 }  // namespace
 
 int plugin(const Args& args) {
@@ -208,6 +250,7 @@ int plugin(const Args& args) {
       check_plugin_answer(*run, endpoint->search(), scenario);
     run_cpts_scenarios(*run, transport, *context.profiles, scenario);
     run_sos_scenarios(*run, transport, *context.profiles, scenario);
+    check_plugin_sos_answer(*run, endpoint->sos_search(), scenario);
     run_account_scenarios(*run, transport, *context.profiles, scenario);
     run_latency(*run, transport, scenario);
     // The plugin's host calls: what it pushed while the scenarios ran, and up to --host-calls-wait.
