@@ -28,9 +28,11 @@ constexpr const char* kNow = "2026-11-23T08:00:00+01:00";
 struct Agenda {
   fs::path dir;
   fs::path db;
-  fs::path pristine;          // a copy no plugin ran on (the reference plugin marks what it reported)
-  std::string practitioners;  // comma-separated, each with free slots the host emits in the window
-  std::string sos_sirets;     // comma-separated SOS Médecins associations, each with free slots in the window
+  fs::path pristine;               // a copy no plugin ran on (the reference plugin marks what it reported)
+  std::string practitioners;       // comma-separated, each with free slots the host emits in the window
+  std::string sos_sirets;          // comma-separated SOS Médecins associations, each with free slots in the window
+  std::string cpts_practitioners;  // comma-separated, each with free slots open to a CPTS in the window
+  std::string cpts_two;            // one with a free slot open to two CPTS in the window
 };
 
 const Agenda& agenda() {
@@ -50,13 +52,6 @@ const Agenda& agenda() {
     sos.seed = 8;
     sos.first_day = spec.first_day;
     sas::sim::generate_sos_agenda(out.db, sos);
-    // Associations with a free PUBLIC or SNP slot within [now, now + 48 h] at one of their places.
-    for (const auto& row : sas::e2e::sql(
-             out.db,
-             "SELECT DISTINCT a.siret FROM slot s JOIN sos_place p ON p.id = s.place_id JOIN sos_association a "
-             "ON a.siret = p.association_siret WHERE s.status = 'free' AND s.start_utc BETWEEN 1795417200 AND "
-             "1795590000 AND (s.audiences LIKE '%PUBLIC%' OR s.audiences LIKE '%SNP%') ORDER BY a.siret"))
-      out.sos_sirets += (out.sos_sirets.empty() ? "" : ",") + row[0];
     // Free slots of a publishable audience within [now, now + 48 h].
     const int64_t from = 1795417200;  // 2026-11-23T07:00:00Z
     const int64_t to = from + 48 * 3600;
@@ -68,6 +63,30 @@ const Agenda& agenda() {
                                   " AND (s.audiences LIKE '%PUBLIC%' OR s.audiences LIKE '%PRO%' OR "
                                   "s.audiences LIKE '%SNP%') ORDER BY pr.id LIMIT 4");
     for (const auto& row : rows) out.practitioners += (out.practitioners.empty() ? "" : ",") + row[0];
+    // INT_R04: practitioners with free slots open to a CPTS in the window, and one whose free slot
+    // is open to two (the generator names them in slot.cpts, comma-separated; this seed has none in
+    // the window, so the first place gets one, its FINESS stored with and without their 1).
+    const auto finess = sas::e2e::sql(out.db, "SELECT finess FROM cpts ORDER BY finess");
+    sas::test::sqlite_exec(
+        out.db, "INSERT INTO slot (place_id, start_utc, end_utc, status, audiences, cpts) SELECT p.id, " +
+                    std::to_string(from + 23400) + ", " + std::to_string(from + 24600) + ", 'free', 'PUBLIC,CPTS', '1" +
+                    finess.front()[0] + "," + finess.back()[0] + "' FROM place p ORDER BY p.id LIMIT 1;");
+    const std::string cpts_slots =
+        "SELECT DISTINCT pr.national_id FROM slot s JOIN place p ON p.id = s.place_id JOIN practitioner pr ON pr.id = "
+        "p.practitioner_id WHERE s.status = 'free' AND s.start_utc BETWEEN " +
+        std::to_string(from) + " AND " + std::to_string(to) + " AND s.audiences LIKE '%CPTS%' AND s.cpts <> ''";
+    for (const auto& row : sas::e2e::sql(out.db, cpts_slots + " ORDER BY pr.id LIMIT 3"))
+      out.cpts_practitioners += (out.cpts_practitioners.empty() ? "" : ",") + row[0];
+    for (const auto& row : sas::e2e::sql(out.db, cpts_slots + " AND s.cpts LIKE '%,%' ORDER BY pr.id LIMIT 1"))
+      out.cpts_two = row[0];
+    // SOS Médecins associations with a free PUBLIC or SNP slot in the window at one of their places.
+    for (const auto& row :
+         sas::e2e::sql(out.db,
+                       "SELECT DISTINCT a.siret FROM slot s JOIN sos_place p ON p.id = s.place_id JOIN sos_association "
+                       "a ON a.siret = p.association_siret WHERE s.status = 'free' AND s.start_utc BETWEEN " +
+                           std::to_string(from) + " AND " + std::to_string(to) +
+                           " AND (s.audiences LIKE '%PUBLIC%' OR s.audiences LIKE '%SNP%') ORDER BY a.siret"))
+      out.sos_sirets += (out.sos_sirets.empty() ? "" : ",") + row[0];
     // Plugin mode's host calls: three SAS-origin bookings the reference plugin has not notified yet
     // (one honoured, with its consultation to report; one booked by an INTRN regulator; one at an
     // SOS Médecins association, whose SIRET it stores without the 3), on busy slots of the first
@@ -119,11 +138,30 @@ TEST(ConformancePlugin, ReferencePluginPasses) {
   const auto& a = agenda();
   ASSERT_FALSE(a.practitioners.empty());
   ASSERT_FALSE(a.sos_sirets.empty());
+  ASSERT_FALSE(a.cpts_practitioners.empty());
+  ASSERT_FALSE(a.cpts_two.empty());
   const fs::path out = a.dir / "plugin.json";
-  auto r = run({bin("sas-conformance").string(), "plugin", sas::test::plugin("sas-sqlite-agenda").string(),
-                "--plugin-config", "db=" + a.db.string(), "--practitioners", a.practitioners, "--sos-sirets",
-                a.sos_sirets, "--now", kNow, "--json", out.string(), "--junit", (a.dir / "plugin.xml").string(),
-                "--html", (a.dir / "plugin.html").string()});
+  auto r = run({bin("sas-conformance").string(),
+                "plugin",
+                sas::test::plugin("sas-sqlite-agenda").string(),
+                "--plugin-config",
+                "db=" + a.db.string(),
+                "--practitioners",
+                a.practitioners,
+                "--cpts-practitioners",
+                a.cpts_practitioners,
+                "--cpts-two-cpts",
+                a.cpts_two,
+                "--sos-sirets",
+                a.sos_sirets,
+                "--now",
+                kNow,
+                "--json",
+                out.string(),
+                "--junit",
+                (a.dir / "plugin.xml").string(),
+                "--html",
+                (a.dir / "plugin.html").string()});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   auto json_report = report(out);
   EXPECT_EQ(json_report.at("verdict"), "pass") << failures(json_report);
@@ -131,9 +169,10 @@ TEST(ConformancePlugin, ReferencePluginPasses) {
   for (const char* id : {"R01-QUERY-001", "R01-QUERY-008", "R01-QUERY-014", "R01-FAQ-01", "R01-FAQ-10",
                          "R01-PROFILE-SLOT-001", "R02-001", "R02-004", "PERF-001"})
     EXPECT_TRUE(passed.contains(id)) << id;
-  // Its SOS Médecins associations, through the host's SOS search: every check of the group.
+  // Its CPTS and SOS Médecins data, through the host's INT_R04 and SOS searches: every check of both.
   for (const auto& c : json_report.at("checks").as_array())
-    if (c.as_object().at("id").as_string().starts_with("SOS-")) {
+    if (c.as_object().at("id").as_string().starts_with("SOS-") ||
+        c.as_object().at("id").as_string().starts_with("R04-")) {
       EXPECT_EQ(c.as_object().at("status"), "passed") << json::serialize(c);
     }
   // Its host calls, made to the host the runtime built: the four appointment events (A1 booked
@@ -157,15 +196,16 @@ TEST(ConformancePlugin, ReferencePluginPassesInRunnerProcesses) {
   const fs::path out = dir / "plugin.json";
   auto r = run({bin("sas-conformance").string(), "plugin", sas::test::plugin("sas-sqlite-agenda").string(),
                 "--plugin-config", "db=" + db.string(), "--plugin-isolation", "process", "--practitioners",
-                a.practitioners, "--sos-sirets", a.sos_sirets, "--now", kNow, "--json", out.string()});
+                a.practitioners, "--cpts-practitioners", a.cpts_practitioners, "--cpts-two-cpts", a.cpts_two,
+                "--sos-sirets", a.sos_sirets, "--now", kNow, "--json", out.string()});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   auto json_report = report(out);
   EXPECT_EQ(json_report.at("verdict"), "pass") << failures(json_report);
   EXPECT_EQ(json_report.at("run").as_object().at("isolation"), "process") << json::serialize(json_report.at("run"));
   const auto passed = with_status(json_report, "passed");
-  for (const char* id :
-       {"R01-QUERY-001", "R01-FAQ-01", "R01-FAQ-10", "R02-001", "R03-001", "R03-004", "R03-PROFILE-APPOINTMENT-001",
-        "BILL-001", "BILL-003", "SOS-QUERY-001", "SOS-QUERY-003", "SOS-BUNDLE-007"})
+  for (const char* id : {"R01-QUERY-001", "R01-FAQ-01", "R01-FAQ-10", "R02-001", "R03-001", "R03-004",
+                         "R03-PROFILE-APPOINTMENT-001", "BILL-001", "BILL-003", "SOS-QUERY-001", "SOS-QUERY-003",
+                         "SOS-BUNDLE-007", "R04-QUERY-001", "R04-CPTS-006", "R04-CPTS-010"})
     EXPECT_TRUE(passed.contains(id)) << id << "\n" << failures(json_report);
   EXPECT_EQ(
       run({bin("sas-conformance").string(), "plugin", sas::test::plugin("sas-sqlite-agenda").string(),
@@ -338,6 +378,10 @@ std::vector<std::string> endpoint_command(const Endpoint& e, const std::string& 
           e.pki.string(),
           "--practitioners",
           practitioners,
+          "--cpts-practitioners",
+          agenda().cpts_practitioners,
+          "--cpts-two-cpts",
+          agenda().cpts_two,
           "--sos-sirets",
           agenda().sos_sirets,
           "--now",
@@ -375,10 +419,31 @@ TEST(ConformanceEndpoint, RealHostPassesOverMutualTlsInUnderTenSeconds) {
   auto json_report = report(out);
   EXPECT_EQ(json_report.at("verdict"), "pass") << failures(json_report);
   const auto passed = with_status(json_report, "passed");
-  for (const char* id : {"TLS-001", "TLS-002", "TLS-003", "TLS-004", "TLS-005", "TLS-006", "TLS-007", "TLS-008",
-                         "R01-QUERY-002", "R01-QUERY-017", "R02-003", "PERF-001", "R01-PROFILE-ROLE-001",
-                         "SOS-QUERY-001", "SOS-QUERY-002", "SOS-QUERY-004", "SOS-BUNDLE-010", "SOS-PROFILE-SLOT-001"})
-    EXPECT_TRUE(passed.contains(id)) << id;
+  for (const char* id : {"TLS-001",
+                         "TLS-002",
+                         "TLS-003",
+                         "TLS-004",
+                         "TLS-005",
+                         "TLS-006",
+                         "TLS-007",
+                         "TLS-008",
+                         "R01-QUERY-002",
+                         "R01-QUERY-017",
+                         "R02-003",
+                         "PERF-001",
+                         "R01-PROFILE-ROLE-001",
+                         "SOS-QUERY-001",
+                         "SOS-QUERY-002",
+                         "SOS-QUERY-004",
+                         "SOS-BUNDLE-010",
+                         "SOS-PROFILE-SLOT-001",
+                         "R04-QUERY-001",
+                         "R04-QUERY-003",
+                         "R04-QUERY-006",
+                         "R04-CPTS-002",
+                         "R04-CPTS-006",
+                         "R04-PROFILE-ORGANIZATION-001"})
+    EXPECT_TRUE(passed.contains(id)) << id << "\n" << failures(json_report);
 }
 
 TEST(ConformanceEndpoint, SameInputsSameReportAndOnlyRunsTheChecksAsked) {
