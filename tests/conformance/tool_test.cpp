@@ -2,6 +2,7 @@
 // agenda and on a deliberately broken plugin; endpoint mode against the real `sas-host serve`
 // over mutual TLS; reports; and docs/certification.md in sync with the catalogue.
 #include <sas/sim/agenda_generator.hpp>
+#include <sas/sim/sos_agenda_generator.hpp>
 #include <sas_test/support.hpp>
 
 #include <gmock/gmock.h>
@@ -27,8 +28,11 @@ constexpr const char* kNow = "2026-11-23T08:00:00+01:00";
 struct Agenda {
   fs::path dir;
   fs::path db;
-  fs::path pristine;          // a copy no plugin ran on (the reference plugin marks what it reported)
-  std::string practitioners;  // comma-separated, each with free slots the host emits in the window
+  fs::path pristine;               // a copy no plugin ran on (the reference plugin marks what it reported)
+  std::string practitioners;       // comma-separated, each with free slots the host emits in the window
+  std::string sos_sirets;          // comma-separated SOS Médecins associations, each with free slots in the window
+  std::string cpts_practitioners;  // comma-separated, each with free slots open to a CPTS in the window
+  std::string cpts_two;            // one with a free slot open to two CPTS in the window
 };
 
 const Agenda& agenda() {
@@ -42,6 +46,12 @@ const Agenda& agenda() {
     spec.seed = 8;
     spec.first_day = std::chrono::year{2026} / 11 / 23;
     sas::sim::generate_agenda(out.db, spec);
+    sas::sim::SosAgendaSpec sos;
+    sos.associations = 3;
+    sos.days = 3;
+    sos.seed = 8;
+    sos.first_day = spec.first_day;
+    sas::sim::generate_sos_agenda(out.db, sos);
     // Free slots of a publishable audience within [now, now + 48 h].
     const int64_t from = 1795417200;  // 2026-11-23T07:00:00Z
     const int64_t to = from + 48 * 3600;
@@ -53,21 +63,51 @@ const Agenda& agenda() {
                                   " AND (s.audiences LIKE '%PUBLIC%' OR s.audiences LIKE '%PRO%' OR "
                                   "s.audiences LIKE '%SNP%') ORDER BY pr.id LIMIT 4");
     for (const auto& row : rows) out.practitioners += (out.practitioners.empty() ? "" : ",") + row[0];
-    // Plugin mode's host calls: two SAS-origin bookings the reference plugin has not notified yet
-    // (one honoured, with its consultation to report; one booked by an INTRN regulator), on two
-    // busy slots of the first practitioner's first place.
+    // INT_R04: practitioners with free slots open to a CPTS in the window, and one whose free slot
+    // is open to two (the generator names them in slot.cpts, comma-separated; this seed has none in
+    // the window, so the first place gets one, its FINESS stored with and without their 1).
+    const auto finess = sas::e2e::sql(out.db, "SELECT finess FROM cpts ORDER BY finess");
+    sas::test::sqlite_exec(
+        out.db, "INSERT INTO slot (place_id, start_utc, end_utc, status, audiences, cpts) SELECT p.id, " +
+                    std::to_string(from + 23400) + ", " + std::to_string(from + 24600) + ", 'free', 'PUBLIC,CPTS', '1" +
+                    finess.front()[0] + "," + finess.back()[0] + "' FROM place p ORDER BY p.id LIMIT 1;");
+    const std::string cpts_slots =
+        "SELECT DISTINCT pr.national_id FROM slot s JOIN place p ON p.id = s.place_id JOIN practitioner pr ON pr.id = "
+        "p.practitioner_id WHERE s.status = 'free' AND s.start_utc BETWEEN " +
+        std::to_string(from) + " AND " + std::to_string(to) + " AND s.audiences LIKE '%CPTS%' AND s.cpts <> ''";
+    for (const auto& row : sas::e2e::sql(out.db, cpts_slots + " ORDER BY pr.id LIMIT 3"))
+      out.cpts_practitioners += (out.cpts_practitioners.empty() ? "" : ",") + row[0];
+    for (const auto& row : sas::e2e::sql(out.db, cpts_slots + " AND s.cpts LIKE '%,%' ORDER BY pr.id LIMIT 1"))
+      out.cpts_two = row[0];
+    // SOS Médecins associations with a free PUBLIC or SNP slot in the window at one of their places.
+    for (const auto& row :
+         sas::e2e::sql(out.db,
+                       "SELECT DISTINCT a.siret FROM slot s JOIN sos_place p ON p.id = s.place_id JOIN sos_association "
+                       "a ON a.siret = p.association_siret WHERE s.status = 'free' AND s.start_utc BETWEEN " +
+                           std::to_string(from) + " AND " + std::to_string(to) +
+                           " AND (s.audiences LIKE '%PUBLIC%' OR s.audiences LIKE '%SNP%') ORDER BY a.siret"))
+      out.sos_sirets += (out.sos_sirets.empty() ? "" : ",") + row[0];
+    // Plugin mode's host calls: three SAS-origin bookings the reference plugin has not notified yet
+    // (one honoured, with its consultation to report; one booked by an INTRN regulator; one at an
+    // SOS Médecins association, whose SIRET it stores without the 3), on busy slots of the first
+    // practitioner's first place.
     sas::test::sqlite_exec(
         out.db,
         "INSERT INTO slot (id, place_id, start_utc, end_utc, status, audiences) SELECT 990001, p.id, "
         "1795510800, 1795512000, 'busy', 'SNP' FROM place p ORDER BY p.id LIMIT 1;"
         "INSERT INTO slot (id, place_id, start_utc, end_utc, status, audiences) SELECT 990002, p.id, "
         "1795514400, 1795515600, 'busy', 'SNP' FROM place p ORDER BY p.id LIMIT 1;"
+        "INSERT INTO slot (id, place_id, start_utc, end_utc, status, audiences) SELECT 990003, p.id, "
+        "1795518000, 1795519200, 'busy', 'SNP' FROM place p ORDER BY p.id LIMIT 1;"
         "INSERT INTO appointment (id, slot_id, sas_origin, booked_at, status, regulator_id_system, "
         "regulator_id_value) VALUES "
         "('5f1c2b7e-1a2b-4c3d-8e9f-000000000001', 990001, 1, 1795446000, 'fulfilled', "
         "'urn:oid:1.2.250.1.71.4.2.1', '810002673899'), "
         "('5f1c2b7e-1a2b-4c3d-8e9f-000000000002', 990002, 1, 1795446000, 'booked', "
         "'urn:oid:1.2.250.1.213.3.6', '1ef1c748-6a5d-4f8c-9f3e-2a1b3c4d5e6f');"
+        "INSERT INTO appointment (id, slot_id, sas_origin, booked_at, status, regulator_id_system, "
+        "regulator_id_value, sos_association_siret) VALUES ('5f1c2b7e-1a2b-4c3d-8e9f-000000000003', 990003, 1, "
+        "1795446000, 'booked', 'urn:oid:1.2.250.1.71.4.2.1', '810002673899', '34173748400020');"
         "INSERT INTO consultation (id, appointment_id, consulted_at, other_codes) VALUES "
         "('5f1c2b7e-1a2b-4c3d-8e9f-000000000001', '5f1c2b7e-1a2b-4c3d-8e9f-000000000001', 1795510800, "
         "'G');");
@@ -97,10 +137,31 @@ std::string failures(const json::object& r) {
 TEST(ConformancePlugin, ReferencePluginPasses) {
   const auto& a = agenda();
   ASSERT_FALSE(a.practitioners.empty());
+  ASSERT_FALSE(a.sos_sirets.empty());
+  ASSERT_FALSE(a.cpts_practitioners.empty());
+  ASSERT_FALSE(a.cpts_two.empty());
   const fs::path out = a.dir / "plugin.json";
-  auto r = run({bin("sas-conformance").string(), "plugin", sas::test::plugin("sas-sqlite-agenda").string(),
-                "--plugin-config", "db=" + a.db.string(), "--practitioners", a.practitioners, "--now", kNow, "--json",
-                out.string(), "--junit", (a.dir / "plugin.xml").string(), "--html", (a.dir / "plugin.html").string()});
+  auto r = run({bin("sas-conformance").string(),
+                "plugin",
+                sas::test::plugin("sas-sqlite-agenda").string(),
+                "--plugin-config",
+                "db=" + a.db.string(),
+                "--practitioners",
+                a.practitioners,
+                "--cpts-practitioners",
+                a.cpts_practitioners,
+                "--cpts-two-cpts",
+                a.cpts_two,
+                "--sos-sirets",
+                a.sos_sirets,
+                "--now",
+                kNow,
+                "--json",
+                out.string(),
+                "--junit",
+                (a.dir / "plugin.xml").string(),
+                "--html",
+                (a.dir / "plugin.html").string()});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   auto json_report = report(out);
   EXPECT_EQ(json_report.at("verdict"), "pass") << failures(json_report);
@@ -108,10 +169,17 @@ TEST(ConformancePlugin, ReferencePluginPasses) {
   for (const char* id : {"R01-QUERY-001", "R01-QUERY-008", "R01-QUERY-014", "R01-FAQ-01", "R01-FAQ-10",
                          "R01-PROFILE-SLOT-001", "R02-001", "R02-004", "PERF-001"})
     EXPECT_TRUE(passed.contains(id)) << id;
-  // Its host calls, made to the host the runtime built: the three appointment events (A1 booked
-  // then fulfilled, A2 booked) and the honoured consultation, each checked.
-  for (const char* id : {"R03-001", "R03-002", "R03-003", "R03-004", "R03-005", "R03-006", "R03-007", "R03-008",
-                         "R03-PROFILE-APPOINTMENT-001", "BILL-001", "BILL-002", "BILL-003"})
+  // Its CPTS and SOS Médecins data, through the host's INT_R04 and SOS searches: every check of both.
+  for (const auto& c : json_report.at("checks").as_array())
+    if (c.as_object().at("id").as_string().starts_with("SOS-") ||
+        c.as_object().at("id").as_string().starts_with("R04-")) {
+      EXPECT_EQ(c.as_object().at("status"), "passed") << json::serialize(c);
+    }
+  // Its host calls, made to the host the runtime built: the four appointment events (A1 booked
+  // then fulfilled, A2 booked, the SOS one booked) and the honoured consultation, each checked.
+  for (const char* id :
+       {"R03-001", "R03-002", "R03-003", "R03-004", "R03-005", "R03-006", "R03-007", "R03-008",
+        "R03-PROFILE-APPOINTMENT-001", "R03-PROFILE-SOS-APPOINTMENT-001", "BILL-001", "BILL-002", "BILL-003"})
     EXPECT_TRUE(passed.contains(id)) << id << "\n" << failures(json_report);
   EXPECT_TRUE(with_status(json_report, "not-run").contains("TLS-002"));
   EXPECT_THAT(sas::test::read_file(a.dir / "plugin.xml"), testing::HasSubstr("<testsuite name=\"sas-conformance\""));
@@ -128,14 +196,16 @@ TEST(ConformancePlugin, ReferencePluginPassesInRunnerProcesses) {
   const fs::path out = dir / "plugin.json";
   auto r = run({bin("sas-conformance").string(), "plugin", sas::test::plugin("sas-sqlite-agenda").string(),
                 "--plugin-config", "db=" + db.string(), "--plugin-isolation", "process", "--practitioners",
-                a.practitioners, "--now", kNow, "--json", out.string()});
+                a.practitioners, "--cpts-practitioners", a.cpts_practitioners, "--cpts-two-cpts", a.cpts_two,
+                "--sos-sirets", a.sos_sirets, "--now", kNow, "--json", out.string()});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   auto json_report = report(out);
   EXPECT_EQ(json_report.at("verdict"), "pass") << failures(json_report);
   EXPECT_EQ(json_report.at("run").as_object().at("isolation"), "process") << json::serialize(json_report.at("run"));
   const auto passed = with_status(json_report, "passed");
   for (const char* id : {"R01-QUERY-001", "R01-FAQ-01", "R01-FAQ-10", "R02-001", "R03-001", "R03-004",
-                         "R03-PROFILE-APPOINTMENT-001", "BILL-001", "BILL-003"})
+                         "R03-PROFILE-APPOINTMENT-001", "BILL-001", "BILL-003", "SOS-QUERY-001", "SOS-QUERY-003",
+                         "SOS-BUNDLE-007", "R04-QUERY-001", "R04-CPTS-006", "R04-CPTS-010"})
     EXPECT_TRUE(passed.contains(id)) << id << "\n" << failures(json_report);
   EXPECT_EQ(
       run({bin("sas-conformance").string(), "plugin", sas::test::plugin("sas-sqlite-agenda").string(),
@@ -217,6 +287,70 @@ TEST(ConformancePlugin, DeclaredHostCallsWithoutDataAreAWarningThatSaysWhatToDo)
   fs::remove_all(dir);
 }
 
+// A plugin with CPTS and SOS Médecins data (tests/conformance/plugins/cpts_sos_agenda_plugin.cpp),
+// through the host's own INT_R04 and SOS searches: every check of both groups passes; each fault
+// the host cannot repair fails with the error check that names it, and no other.
+std::vector<std::string> cpts_sos_command(const std::string& config, const fs::path& out) {
+  return {bin("sas-conformance").string(),
+          "plugin",
+          sas::test::test_plugin("cpts_sos_agenda").string(),
+          "--plugin-config",
+          config,
+          "--practitioners",
+          "810002673899,810100050075",
+          "--cpts-practitioners",
+          "810100050075",
+          "--cpts-two-cpts",
+          "810002673899",
+          "--sos-sirets",
+          "34173748400020,392080466300010",
+          "--now",
+          kNow,
+          "--json",
+          out.string(),
+          "--quiet",
+          "--skip",
+          "PERF-"};
+}
+
+TEST(ConformancePlugin, CptsAndSosPluginPassesThroughTheHostsOwnSearches) {
+  const fs::path out = agenda().dir / "cpts-sos.json";
+  auto r = run(cpts_sos_command("", out));
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto json_report = report(out);
+  EXPECT_EQ(json_report.at("verdict"), "pass") << failures(json_report);
+  int checked = 0;
+  for (const auto& c : json_report.at("checks").as_array()) {
+    const auto& id = c.as_object().at("id").as_string();
+    if (!id.starts_with("R04-") && !id.starts_with("SOS-")) continue;
+    ++checked;
+    EXPECT_EQ(c.as_object().at("status"), "passed") << json::serialize(c);
+  }
+  EXPECT_GT(checked, 200);
+}
+
+TEST(ConformancePlugin, CptsAndSosPluginFaultsFailWithTheCheckThatNamesThem) {
+  const struct {
+    const char* fault;
+    std::set<std::string> errors;
+  } cases[] = {
+      {"cpts-undescribed", {"R04-CPTS-008", "R04-CPTS-009"}},  // the CPTS sent with its FINESS alone
+      {"cpts-one-of-two", {"R04-CPTS-006"}},                   // FAQ 11
+      {"sos-siret-as-stored", {"SOS-BUNDLE-009"}},             // the unprefixed association never found
+  };
+  for (const auto& c : cases) {
+    const fs::path out = agenda().dir / (std::string("cpts-sos-") + c.fault + ".json");
+    auto r = run(cpts_sos_command(std::string("fault=") + c.fault, out));
+    EXPECT_EQ(r.exit_code, 1) << c.fault << "\n" << r.out << r.err;
+    auto json_report = report(out);
+    std::set<std::string> errors;
+    for (const auto& check : json_report.at("checks").as_array())
+      if (check.as_object().at("status") == "failed" && check.as_object().at("severity") == "error")
+        errors.insert(std::string(check.as_object().at("id").as_string()));
+    EXPECT_EQ(errors, c.errors) << c.fault << "\n" << failures(json_report);
+  }
+}
+
 TEST(ConformancePlugin, TemplatePluginPasses) {
   const fs::path out = agenda().dir / "template.json";
   auto r = run({bin("sas-conformance").string(), "plugin", sas::test::test_plugin("template_agenda").string(),
@@ -244,6 +378,12 @@ std::vector<std::string> endpoint_command(const Endpoint& e, const std::string& 
           e.pki.string(),
           "--practitioners",
           practitioners,
+          "--cpts-practitioners",
+          agenda().cpts_practitioners,
+          "--cpts-two-cpts",
+          agenda().cpts_two,
+          "--sos-sirets",
+          agenda().sos_sirets,
           "--now",
           kNow,
           "--quiet"};
@@ -279,9 +419,31 @@ TEST(ConformanceEndpoint, RealHostPassesOverMutualTlsInUnderTenSeconds) {
   auto json_report = report(out);
   EXPECT_EQ(json_report.at("verdict"), "pass") << failures(json_report);
   const auto passed = with_status(json_report, "passed");
-  for (const char* id : {"TLS-001", "TLS-002", "TLS-003", "TLS-004", "TLS-005", "TLS-006", "TLS-007", "TLS-008",
-                         "R01-QUERY-002", "R01-QUERY-017", "R02-003", "PERF-001", "R01-PROFILE-ROLE-001"})
-    EXPECT_TRUE(passed.contains(id)) << id;
+  for (const char* id : {"TLS-001",
+                         "TLS-002",
+                         "TLS-003",
+                         "TLS-004",
+                         "TLS-005",
+                         "TLS-006",
+                         "TLS-007",
+                         "TLS-008",
+                         "R01-QUERY-002",
+                         "R01-QUERY-017",
+                         "R02-003",
+                         "PERF-001",
+                         "R01-PROFILE-ROLE-001",
+                         "SOS-QUERY-001",
+                         "SOS-QUERY-002",
+                         "SOS-QUERY-004",
+                         "SOS-BUNDLE-010",
+                         "SOS-PROFILE-SLOT-001",
+                         "R04-QUERY-001",
+                         "R04-QUERY-003",
+                         "R04-QUERY-006",
+                         "R04-CPTS-002",
+                         "R04-CPTS-006",
+                         "R04-PROFILE-ORGANIZATION-001"})
+    EXPECT_TRUE(passed.contains(id)) << id << "\n" << failures(json_report);
 }
 
 TEST(ConformanceEndpoint, SameInputsSameReportAndOnlyRunsTheChecksAsked) {

@@ -17,10 +17,22 @@ Served over mutual TLS (TLS 1.2 or later): the client certificate must chain to 
 must not be revoked (CRL), and its subject must carry the allowed CN and OU; anything else is
 refused before any HTTP byte is exchanged.
 
+It also answers the CPTS search (INT_R04: the slot search with `_include=Slot:service-type-reference`)
+and the SOS Médecins search (`GET [base]/Schedule?...`), and declares both in its CapabilityStatement
+(`--no-cpts-sos`: a vendor offering neither). Its own choices there: the CPTS search answers every
+free slot of the practitioners asked, those open to a CPTS typed CPTS with their chain; without
+`_include:iterate=HealthcareService:organization` it leaves the CPTS Organizations out (FHIR: only
+what is asked); it refuses an `_include` it does not know; the SOS Bundle's `total` counts the
+Schedules (FHIR), where the IG's example counts the Slots; a slot typed PUBLIC and PRO is sent to
+SOS as PUBLIC.
+
 Data: a small fixed in-memory agenda, with slots placed relative to `--now`: practitioners
 810002673899 (stored without its prefix, two places), 810100050075 (stored prefixed) and
 0751234567 (an ADELI, stored as its 9 characters), each with free slots in [now, now + 48 h],
-plus slots outside that window and busy slots that a search must never return.
+plus slots outside that window and busy slots that a search must never return. 810002673899's
+first place is open to two CPTS (FINESS stored 950047225 and 1950046227), 810100050075's to the
+first. SOS associations 34173748400020 (stored without its 3, two consultation places) and
+392080466300010 (stored prefixed, one place), with free slots in the same window.
 
 `--fault NAME` introduces one real fault (see FAULTS) so that the suite can be shown to fail it.
 
@@ -50,6 +62,21 @@ FAULTS = {
     "no-slot-type": "Slot.meta.security (the TRE_R314 slot types) left out",
     "empty-element": "an empty string sent for an address element the agenda does not have",
     "no-crl": "the client CRL is not loaded: a revoked certificate is accepted",
+    "cpts-missing-organization": "CPTS search: the CPTS Organizations left out of the Bundle",
+    "cpts-one-of-two": "CPTS search: a slot open to two CPTS linked to the first only",
+    "cpts-no-security-type": "CPTS search: slots linked to a CPTS without the slot type CPTS",
+    "cpts-no-chain": "CPTS search: slots typed CPTS without their serviceType 604 (and no HealthcareService)",
+    "cpts-unprefixed-finess": "CPTS search: the CPTS Organization's FINESS sent as stored (without its 1)",
+    "cpts-local-phone": "CPTS search: the CPTS phone sent in its local form",
+    "cpts-no-name": "CPTS search: the CPTS Organization without its name",
+    "cpts-error-on-no-match": "CPTS search: practitioners with no slot answered 404 instead of total: 0",
+    "sos-wrong-slot-type": "SOS search: PRO sent among the slot types",
+    "sos-unprefixed-siret": "SOS search: the association's SIRET sent as stored (without its 3)",
+    "sos-26-sirets": "SOS search: 26 SIRETs accepted",
+    "sos-max-10-sirets": "SOS search: more than 10 SIRETs refused (the functional text's limit, not the technical 25)",
+    "sos-self-link-without-query": "SOS search: the self link is [base]/Schedule, without the query",
+    "sos-schedule-per-association": "SOS search: one Schedule per association, its places all actors",
+    "sos-local-phone": "SOS search: the places' phones sent in their local form",
 }
 
 IDNPS = "urn:oid:1.2.250.1.71.4.2.1"
@@ -63,6 +90,17 @@ APPOINTMENT_TYPES = "http://terminology.hl7.org/CodeSystem/v2-0276"
 LOCATION_ID_TYPES = "http://interopsante.org/fhir/CodeSystem/fr-location-identifier-type"
 VENDOR_PLACE_OID = "urn:oid:1.2.250.1.999.42.1"  # this vendor's own place numbering
 PROFILE = "http://sas.fr/fhir/StructureDefinition/"
+IG_PROFILE = "https://interop.esante.gouv.fr/ig/fhir/sas/StructureDefinition/"
+IG_CAPABILITY = "https://interop.esante.gouv.fr/ig/fhir/sas/CapabilityStatement/"
+CPTS_CATEGORY = "https://mos.esante.gouv.fr/NOS/TRE_R66-CategorieEtablissement/FHIR/TRE-R66-CategorieEtablissement"
+SERVICE_TYPE_R5 = "http://hl7.org/fhir/5.0/StructureDefinition/extension-Slot.serviceType"
+FR_CORE_ID_TYPES = "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203"
+MAX_SIRETS = 25
+# The _include values each search knows; any other is refused.
+SLOT_INCLUDES = {"_include": {"Slot:schedule", "Slot:service-type-reference"},
+                 "_include:iterate": {"Schedule:actor", "HealthcareService:organization"}}
+SCHEDULE_INCLUDES = {"_include": {"Schedule:actor:Location"}, "_include:iterate": {"Location:organization"},
+                     "_revinclude": {"Slot:schedule"}}
 FHIR_JSON = "application/fhir+json; charset=utf-8"
 MAX_IDS = 25
 
@@ -75,7 +113,7 @@ DOCTORS = [
         "places": [
             {"key": "a", "line": "12 rue des Lilas", "city": "PARIS", "postal": "75011",
              "structure": "1750000123", "modes": ["AMB"], "motive": "Consultation de médecine générale",
-             "types": ["PUBLIC", "SNP"]},
+             "types": ["PUBLIC", "SNP"], "cpts": ["axe", "vdo"]},
             {"key": "b", "line": "3 place du Marché", "city": "MONTREUIL", "postal": "93100",
              "structure": "31234567800019", "modes": ["AMB", "VR"], "motive": "Téléconsultation possible",
              "types": ["PRO"]},
@@ -87,7 +125,7 @@ DOCTORS = [
         "places": [
             {"key": "a", "line": "1 rue Mme DELMAS", "city": "AGEN", "postal": "47000",
              "structure": "1810004421", "modes": ["AMB", "HH"], "motive": "Visite urgente",
-             "types": ["PUBLIC", "PRO", "SNP"]},
+             "types": ["PUBLIC", "PRO", "SNP"], "cpts": ["axe"]},
         ],
     },
     {
@@ -100,6 +138,41 @@ DOCTORS = [
         ],
     },
 ]
+
+
+# The CPTS the agenda's places are open to, stored as this vendor stores them.
+CPTS = {
+    "axe": {"finess": "950047225", "name": "CPTS AXE MAJEUR", "phone": "01 02 03 04 05"},
+    "vdo": {"finess": "1950046227", "name": "CPTS VAL D OISE CENTRE", "phone": "+33139599280"},
+}
+
+# SOS Médecins associations and their consultation places.
+SOS_ASSOCIATIONS = [
+    {
+        "key": "rennes", "stored_siret": "34173748400020", "name": "SOS Médecins de Rennes",
+        "places": [
+            {"key": "nord", "name": "Centre de consultation Rennes Nord", "line": "320 avenue Général Patton",
+             "city": "RENNES", "postal": "35700", "phone": "02 99 00 11 22", "modes": ["AMB"],
+             "types": ["PUBLIC", "SNP"]},
+            {"key": "cleunay", "name": "Centre de consultation Rennes Cleunay", "line": "106 rue Eugène Pottier",
+             "city": "RENNES", "postal": "35000", "phone": "+33299334455", "modes": ["AMB", "VR"],
+             "types": ["PUBLIC", "PRO"]},
+        ],
+    },
+    {
+        "key": "lorient", "stored_siret": "392080466300010", "name": "SOS Médecins Lorient et agglomération",
+        "places": [
+            {"key": "centre", "name": "Centre de consultation Lorient", "line": "12 impasse Royer Dubail",
+             "city": "LORIENT", "postal": "56100", "phone": "02 97 00 11 22", "modes": ["AMB"], "types": ["SNP"]},
+        ],
+    },
+]
+
+
+def prefixed(stored, prefix, length):
+    """A structure id with its prefix ("1" FINESS, "3" SIRET), from the form stored."""
+    s = stored.strip()
+    return s if len(s) == length + 1 and s.startswith(prefix) else prefix + s
 
 
 def national_id(stored):
@@ -142,6 +215,22 @@ def build_slots(now):
                     "doctor": doctor, "place": place, "start": start,
                     "end": start + dt.timedelta(minutes=30), "status": status,
                     "walkin": k == 3,
+                })
+    return slots
+
+
+def build_sos_slots(now):
+    """Slots of every SOS consultation place, relative to `now`, as build_slots."""
+    slots = []
+    origin = now.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
+    for a_index, association in enumerate(SOS_ASSOCIATIONS):
+        for p_index, place in enumerate(association["places"]):
+            for k in range(-2, 12):
+                start = origin + dt.timedelta(hours=4 * k + a_index + 2 * p_index, minutes=20 * p_index)
+                slots.append({
+                    "id": "sos-%s-%s-%02d" % (association["key"], place["key"], k + 2),
+                    "association": association, "place": place, "start": start,
+                    "end": start + dt.timedelta(minutes=20), "status": "busy" if k in (2, 5) else "free",
                 })
     return slots
 
@@ -203,7 +292,10 @@ class Vendor:
         self.base_path = base_path
         self.fault = fault
         self.slots = build_slots(now)
+        self.sos_slots = build_sos_slots(now)
         self.by_national_id = {national_id(d["stored_id"]): d for d in DOCTORS}
+        self.by_siret = {prefixed(a["stored_siret"], "3", 14): a for a in SOS_ASSOCIATIONS}
+        self.cpts_sos = True  # False: --no-cpts-sos
         self.accounts = {}  # id -> {"resource": {...}, "version": n}
         self.lock = threading.Lock()
 
@@ -211,7 +303,7 @@ class Vendor:
     def search_slots(self, raw_query, origin):
         params = query_pairs(raw_query)
         ge = le = None
-        statuses, ids = [], []
+        statuses, ids, includes = [], [], set()
         for name, value in params:
             if name == "start":
                 date = parse_fhir_date(value[2:].replace(" ", "+")) if value[:2] in ("ge", "le") else None
@@ -223,6 +315,11 @@ class Vendor:
                     le = date
             elif name == "status":
                 statuses.append(value)
+            elif name in SLOT_INCLUDES:
+                if value not in SLOT_INCLUDES[name] or (not self.cpts_sos and value in (
+                        "Slot:service-type-reference", "HealthcareService:organization")):
+                    raise BadRequest(400, "not-supported", "%s=%s is not supported" % (name, value))
+                includes.add(value)
             elif name == "schedule.actor:Practitioner.identifier":
                 for token in value.split(","):
                     token = token.strip()
@@ -233,7 +330,7 @@ class Vendor:
                         raise BadRequest(400, "not-supported",
                                          "practitioner identifiers are searched in %s only" % IDNPS)
                     ids.append(code.strip())
-            # _include, _include:iterate, _count and anything else: lenient handling, ignored
+            # _count and anything else: lenient handling, ignored
         if ge is None or le is None:
             raise BadRequest(400, "required", "start=ge and start=le are both required")
         if le < ge:
@@ -245,15 +342,24 @@ class Vendor:
         if len(ids) > MAX_IDS:
             raise BadRequest(400, "too-costly", "at most %d practitioners per search" % MAX_IDS)
 
+        cpts = "Slot:service-type-reference" in includes
         wanted = [self.by_national_id[i] for i in dict.fromkeys(ids) if i in self.by_national_id]
-        if self.fault == "error-on-unknown" and not wanted:
+        if not wanted and self.fault == ("cpts-error-on-no-match" if cpts else "error-on-unknown"):
             raise BadRequest(404, "not-found", "no such practitioner")
         matches = [s for s in self.slots
                    if s["doctor"] in wanted and s["status"] == "free" and ge <= s["start"] <= le]
         matches.sort(key=lambda s: (s["start"], s["id"]))
-        return self.bundle(matches, origin + self.base_path + "/Slot?" + raw_query, origin)
+        return self.bundle(matches, origin + self.base_path + "/Slot?" + raw_query, origin,
+                           cpts, "HealthcareService:organization" in includes)
 
-    def bundle(self, matches, self_url, origin):
+    def linked_cpts(self, place):
+        """The CPTS a slot of the place is linked to in a CPTS answer."""
+        keys = place.get("cpts", [])
+        if self.fault == "cpts-no-chain":
+            return []
+        return keys[:1] if self.fault == "cpts-one-of-two" else keys
+
+    def bundle(self, matches, self_url, origin, cpts=False, cpts_organizations=False):
         base = origin + self.base_path
         entries = []
         for doctor in DOCTORS:
@@ -264,11 +370,16 @@ class Vendor:
             for place in places:
                 entries.append(self.entry(base, self.role(doctor, place)))
                 entries.append(self.entry(base, self.schedule(doctor, place)))
-        entries += [self.entry(base, self.slot(s), "match") for s in matches]
+        if cpts:  # the CPTS of the slots, by _include=Slot:service-type-reference (then :iterate)
+            keys = [k for k in CPTS if any(k in self.linked_cpts(s["place"]) for s in matches)]
+            entries += [self.entry(base, self.healthcare_service(k)) for k in keys]
+            if cpts_organizations and self.fault != "cpts-missing-organization":
+                entries += [self.entry(base, self.cpts_organization(k)) for k in keys]
+        entries += [self.entry(base, self.slot(s, cpts), "match") for s in matches]
         bundle = {
             "resourceType": "Bundle",
             "id": str(uuid.uuid4()),
-            "meta": {"profile": [PROFILE + "BundleAgregateur"]},
+            "meta": {"profile": [IG_PROFILE + "sas-cpts-bundle-aggregator" if cpts else PROFILE + "BundleAgregateur"]},
             "type": "searchset",
             "total": len(matches),
             "link": [{"relation": "self", "url": self_url}],
@@ -340,11 +451,14 @@ class Vendor:
             ],
         }
 
-    def slot(self, s):
+    def slot(self, s, cpts=False):
         doctor, place = s["doctor"], s["place"]
-        meta = {"profile": [PROFILE + "FrSlotAgregateur"]}
+        meta = {"profile": [IG_PROFILE + "sas-cpts-slot-aggregator" if cpts else PROFILE + "FrSlotAgregateur"]}
+        types = list(place["types"])
+        if cpts and place.get("cpts") and self.fault != "cpts-no-security-type":
+            types.append("CPTS")
         if self.fault != "no-slot-type":
-            meta["security"] = [{"system": SLOT_TYPES, "code": t} for t in place["types"]]
+            meta["security"] = [{"system": SLOT_TYPES, "code": t} for t in types]
         code, label = doctor["specialty"]
         specialty = {}
         if code:
@@ -352,6 +466,11 @@ class Vendor:
         if label:
             specialty["text"] = label
         service_types = [{"coding": [{"system": ACT_CODE, "code": m}]} for m in place["modes"]]
+        if cpts:  # one serviceType 604 per CPTS, referencing its HealthcareService
+            service_types += [{
+                "extension": [{"url": SERVICE_TYPE_R5, "valueReference": {"reference": "HealthcareService/hs-" + k}}],
+                "coding": [{"system": CPTS_CATEGORY, "code": "604"}],
+            } for k in self.linked_cpts(place)]
         service_types.append({"text": place["motive"]})
         return {
             "resourceType": "Slot",
@@ -366,6 +485,161 @@ class Vendor:
             "start": fhir_instant(s["start"]),
             "end": fhir_instant(s["end"]),
             "comment": "https://rdv.vendor-agenda.example/%s/%s" % (doctor["family"].lower(), doctor["key"]),
+        }
+
+    # INT_R04 CPTS -----------------------------------------------------------------------------------
+    @staticmethod
+    def healthcare_service(key):
+        return {
+            "resourceType": "HealthcareService",
+            "id": "hs-" + key,
+            "meta": {"profile": [IG_PROFILE + "sas-cpts-healthcareservice-aggregator"]},
+            "providedBy": {"reference": "Organization/cpts-" + key},
+        }
+
+    def cpts_organization(self, key):
+        cpts = CPTS[key]
+        finess = cpts["finess"] if self.fault == "cpts-unprefixed-finess" else prefixed(cpts["finess"], "1", 9)
+        phone = cpts["phone"] if self.fault == "cpts-local-phone" else international_phone(cpts["phone"])
+        organization = {
+            "resourceType": "Organization",
+            "id": "cpts-" + key,
+            "meta": {"profile": [IG_PROFILE + "sas-cpts-organization-aggregator"]},
+            "identifier": [{
+                "type": {"coding": [{"system": FR_CORE_ID_TYPES, "code": "IDNST"}]},
+                "system": IDNST,
+                "value": finess,
+            }],
+            "name": cpts["name"],
+            "telecom": [{"system": "phone", "value": phone}],
+        }
+        if self.fault == "cpts-no-name":
+            del organization["name"]
+        return organization
+
+    # SOS Médecins -----------------------------------------------------------------------------------
+    def search_sos(self, raw_query, origin):
+        if not self.cpts_sos:
+            raise BadRequest(404, "not-supported", "GET /Schedule is not supported")
+        ge = le = None
+        statuses, sirets = [], []
+        for name, value in query_pairs(raw_query):
+            if name == "_has:Slot:schedule:start":
+                date = parse_fhir_date(value[2:].replace(" ", "+")) if value[:2] in ("ge", "le") else None
+                if date is None:
+                    raise BadRequest(400, "invalid", "_has:Slot:schedule:start must be ge or le a date: %r" % value)
+                if value[:2] == "ge":
+                    ge = date
+                else:
+                    le = date
+            elif name == "_has:Slot:schedule:status":
+                statuses.append(value)
+            elif name in SCHEDULE_INCLUDES:
+                if value not in SCHEDULE_INCLUDES[name]:
+                    raise BadRequest(400, "not-supported", "%s=%s is not supported" % (name, value))
+            elif name == "actor:Location.organization.identifier":
+                for token in value.split(","):
+                    system, bar, code = token.strip().rpartition("|")
+                    if not bar or system != IDNST or not re.match(r"^3\d{14}$", code.strip()):
+                        raise BadRequest(400, "invalid", "an association is %s|3 + SIRET: %r" % (IDNST, token))
+                    sirets.append(code.strip())
+            # _count and anything else: lenient handling, ignored
+        if ge is None or le is None:
+            raise BadRequest(400, "required", "_has:Slot:schedule:start=ge and =le are both required")
+        if statuses != ["free"]:
+            raise BadRequest(400, "required", "_has:Slot:schedule:status=free is required")
+        limit = {"sos-26-sirets": 26, "sos-max-10-sirets": 10}.get(self.fault, MAX_SIRETS)
+        if not sirets or len(sirets) > limit:
+            raise BadRequest(400, "too-costly", "1 to %d associations per search" % limit)
+        wanted = [self.by_siret[i] for i in dict.fromkeys(sirets) if i in self.by_siret]
+        matches = [s for s in self.sos_slots
+                   if s["association"] in wanted and s["status"] == "free" and ge <= s["start"] <= le]
+        matches.sort(key=lambda s: (s["start"], s["id"]))
+        base = origin + self.base_path
+        # One Schedule per place (the fault: per association), its Location(s), the Organization once.
+        schedules, locations, organizations = [], [], []
+        for association in SOS_ASSOCIATIONS:
+            places = [p for p in association["places"] if any(s["place"] is p for s in matches)]
+            if not places:
+                continue
+            groups = [places] if self.fault == "sos-schedule-per-association" else [[p] for p in places]
+            schedules += [self.sos_schedule(association, group) for group in groups]
+            locations += [self.sos_location(association, p) for p in places]
+            organizations.append(self.sos_organization(association))
+        entries = [self.entry(base, r, "match") for r in schedules]
+        entries += [self.entry(base, r) for r in locations + organizations]
+        entries += [self.entry(base, self.sos_slot(s)) for s in matches]
+        bundle = {
+            "resourceType": "Bundle",
+            "id": str(uuid.uuid4()),
+            "meta": {"profile": [IG_PROFILE + "sas-sos-bundle-aggregator"]},
+            "type": "searchset",
+            "total": len(schedules),
+            "link": [{"relation": "self", "url": base + "/Schedule" + (
+                "" if self.fault == "sos-self-link-without-query" else "?" + raw_query)}],
+        }
+        if entries:
+            bundle["entry"] = entries
+        return bundle
+
+    def sos_schedule(self, association, places):
+        return {
+            "resourceType": "Schedule",
+            "id": "sos-%s-%s" % (association["key"], places[0]["key"]),
+            "meta": {"profile": [IG_PROFILE + "sas-sos-schedule-aggregator"]},
+            "actor": [{"reference": "Location/lieu-%s-%s" % (association["key"], p["key"])} for p in places],
+        }
+
+    def sos_location(self, association, place):
+        phone = place["phone"] if self.fault == "sos-local-phone" else international_phone(place["phone"])
+        if self.fault == "sos-local-phone" and phone.startswith("+"):
+            phone = "0" + phone[3:]
+        return {
+            "resourceType": "Location",
+            "id": "lieu-%s-%s" % (association["key"], place["key"]),
+            "meta": {"profile": [IG_PROFILE + "sas-sos-location-aggregator"]},
+            "identifier": [{
+                "type": {"coding": [{"system": LOCATION_ID_TYPES, "code": "INTRN"}]},
+                "system": VENDOR_PLACE_OID,
+                "value": "%s-%s" % (association["key"], place["key"]),
+            }],
+            "name": place["name"],
+            "telecom": [{"system": "phone", "value": phone}],
+            "address": {"line": [place["line"]], "city": place["city"], "postalCode": place["postal"]},
+            "managingOrganization": {"reference": "Organization/sos-" + association["key"]},
+        }
+
+    def sos_organization(self, association):
+        siret = association["stored_siret"]
+        return {
+            "resourceType": "Organization",
+            "id": "sos-" + association["key"],
+            "meta": {"profile": [IG_PROFILE + "sas-sos-organization-aggregator"]},
+            "identifier": [{
+                "type": {"coding": [{"system": LOCATION_ID_TYPES, "code": "IDNST"}]},
+                "system": IDNST,
+                "value": siret if self.fault == "sos-unprefixed-siret" else prefixed(siret, "3", 14),
+            }],
+            "name": association["name"],
+        }
+
+    def sos_slot(self, s):
+        association, place = s["association"], s["place"]
+        # An SOS slot is PUBLIC and/or SNP: the agenda's other types are not this search's.
+        types = [t for t in place["types"] if t in ("PUBLIC", "SNP") or self.fault == "sos-wrong-slot-type"]
+        return {
+            "resourceType": "Slot",
+            "id": s["id"],
+            "meta": {"profile": [IG_PROFILE + "sas-sos-slot-aggregator"],
+                     "security": [{"system": SLOT_TYPES, "code": t} for t in types]},
+            "serviceType": [{"coding": [{"system": ACT_CODE, "code": m}]} for m in place["modes"]],
+            "appointmentType": {"coding": [{"system": APPOINTMENT_TYPES, "code": "ROUTINE"}]},
+            "schedule": {"reference": "Schedule/sos-%s-%s" % (association["key"], (
+                association["places"][0] if self.fault == "sos-schedule-per-association" else place)["key"])},
+            "status": "free",
+            "start": fhir_instant(s["start"]),
+            "end": fhir_instant(s["end"]),
+            "comment": "https://rdv.vendor-agenda.example/sos/%s/%s" % (association["key"], place["key"]),
         }
 
     # INT_R02 --------------------------------------------------------------------------------------
@@ -439,13 +713,13 @@ class Vendor:
         return "%s%s/Practitioner/%s/_history/%d" % (origin, self.base_path, account_id, version)
 
     def capability_statement(self):
-        return {
+        statement = {
             "resourceType": "CapabilityStatement",
             "status": "active",
             "date": "2026-11-01",
             "kind": "instance",
             "software": {"name": "vendor-agenda (independent test vendor)", "version": "1.0"},
-            "implementation": {"description": "SAS INT_R01 and INT_R02 endpoint of an independent vendor"},
+            "implementation": {"description": "SAS INT_R01, INT_R02, INT_R04 and SOS endpoint of an independent vendor"},
             "fhirVersion": "4.0.1",
             "format": ["application/fhir+json"],
             "rest": [{
@@ -453,7 +727,8 @@ class Vendor:
                 "resource": [
                     {"type": "Slot", "profile": PROFILE + "FrSlotAgregateur",
                      "interaction": [{"code": "search-type"}],
-                     "searchInclude": ["Slot:schedule", "Schedule:actor"],
+                     "searchInclude": ["Slot:schedule", "Schedule:actor"] + (
+                         ["Slot:service-type-reference", "HealthcareService:organization"] if self.cpts_sos else []),
                      "searchParam": [
                          {"name": "start", "type": "date"},
                          {"name": "status", "type": "token"},
@@ -461,9 +736,18 @@ class Vendor:
                     {"type": "Practitioner",
                      "interaction": [{"code": "create"}, {"code": "update"}],
                      "conditionalCreate": False, "conditionalUpdate": True},
-                ],
+                ] + ([
+                    {"type": "Schedule", "profile": IG_PROFILE + "sas-sos-schedule-aggregator",
+                     "interaction": [{"code": "search-type"}],
+                     "searchInclude": ["Schedule:actor:Location", "Location:organization"],
+                     "searchRevInclude": ["Slot:schedule"]},
+                ] if self.cpts_sos else []),
             }],
         }
+        statement["instantiates"] = [IG_CAPABILITY + "SAS-GestionnaireAgenda-PsIndiv"] + (
+            [IG_CAPABILITY + "SAS-GestionnaireAgenda-CPTS", IG_CAPABILITY + "SAS-GestionnaireAgenda-SOS"]
+            if self.cpts_sos else [])
+        return statement
 
 
 # --- HTTP over mutual TLS ----------------------------------------------------------------------------
@@ -517,6 +801,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.reply(200, vendor.capability_statement())
             elif resource_path == "/Slot":
                 self.reply(200, vendor.search_slots(raw_query, self.origin()))
+            elif resource_path == "/Schedule":
+                self.reply(200, vendor.search_sos(raw_query, self.origin()))
             else:
                 raise BadRequest(404, "not-supported", "GET %s is not supported" % resource_path)
         self.handle_errors(action)
@@ -624,6 +910,9 @@ def main():
                         help="a search-only vendor: no GET /metadata (the IG does not require it of the agenda; "
                              "without a CapabilityStatement declaring Practitioner create/update, the platform "
                              "does not use INT_R02)")
+    parser.add_argument("--no-cpts-sos", action="store_true",
+                        help="a vendor offering neither the CPTS nor the SOS search: its CapabilityStatement "
+                             "declares neither, it refuses the CPTS _include and has no GET /Schedule")
     args = parser.parse_args()
 
     now = parse_fhir_date(args.now)
@@ -643,6 +932,7 @@ def main():
     vendor = Vendor(now.astimezone(dt.timezone.utc), args.base_path.rstrip("/"), args.fault)
     server = MutualTlsServer((args.host, args.port), context, parse_subject(args.allow_client_subject), vendor)
     server.no_metadata = args.no_metadata
+    vendor.cpts_sos = not args.no_cpts_sos
     print("listening on %s:%d" % (args.host, server.server_address[1]), flush=True)
     try:
         server.serve_forever()

@@ -1,9 +1,11 @@
 // A certification verdict must be right both ways: `sas-conformance endpoint` against an
 // endpoint written independently of our host (tests/conformance/vendor_endpoint.py: Python's
 // standard library only, from the IG and the domain notes), a correct but different vendor that
-// ignores `_count`, matches only the prefixed ids the platform sends, orders its Bundle its own way
-// and versions its Location headers. It passes, with or without GET /metadata; each of its faulty
-// variants (--fault) fails with the error check that names its fault, and with no other error.
+// ignores `_count`, matches only the prefixed ids the platform sends, orders its Bundle its own way,
+// versions its Location headers, leaves the CPTS Organizations out when not asked for them and
+// counts the Schedules in an SOS Bundle's total. It passes, with or without GET /metadata, with or
+// without the CPTS and SOS searches; each of its faulty variants (--fault) fails with the error
+// check that names its fault, and with no other error.
 #include <sas_test/support.hpp>
 
 #include <gtest/gtest.h>
@@ -31,6 +33,11 @@ constexpr const char* kNow = "2026-11-23T08:00:00+01:00";
 // The vendor's test data: each of them has free slots in [kNow, kNow + 48 h]. The first is stored
 // without its prefix, the third is an ADELI stored as its 9 characters.
 constexpr const char* kPractitioners = "810002673899,810100050075,0751234567";
+// Its CPTS data: 810100050075's place is open to one CPTS, 810002673899's first place to two.
+constexpr const char* kCptsPractitioners = "810100050075";
+constexpr const char* kCptsTwo = "810002673899";
+// Its SOS associations, the first stored without its 3 prefix, each with free slots in the window.
+constexpr const char* kSosSirets = "34173748400020,392080466300010";
 
 fs::path work_dir() {
   static const fs::path dir = sas::test::make_temp_dir("vendor-endpoint");
@@ -106,9 +113,27 @@ struct Verdict {
 Verdict certify(const Vendor& vendor, const std::string& name) {
   const fs::path out = work_dir() / (name + ".json");
   Verdict v;
-  v.run = run({bin("sas-conformance").string(), "endpoint", "--base", vendor.base(), "--ca",
-               (pki() / "ca.pem").string(), "--pki", pki().string(), "--practitioners", kPractitioners, "--now", kNow,
-               "--json", out.string(), "--quiet"});
+  v.run = run({bin("sas-conformance").string(),
+               "endpoint",
+               "--base",
+               vendor.base(),
+               "--ca",
+               (pki() / "ca.pem").string(),
+               "--pki",
+               pki().string(),
+               "--practitioners",
+               kPractitioners,
+               "--cpts-practitioners",
+               kCptsPractitioners,
+               "--cpts-two-cpts",
+               kCptsTwo,
+               "--sos-sirets",
+               kSosSirets,
+               "--now",
+               kNow,
+               "--json",
+               out.string(),
+               "--quiet"});
   v.report = json::parse(sas::test::read_file(out)).as_object();
   for (const auto& c : v.report.at("checks").as_array())
     v.checks.emplace(std::string(c.as_object().at("id").as_string()), c.as_object());
@@ -162,6 +187,34 @@ TEST(VendorEndpoint, IndependentCorrectVendorPasses) {
     ASSERT_TRUE(v.checks.contains(id)) << id;
     EXPECT_EQ(v.checks.at(id).at("status"), "passed") << id << "\n" << context;
   }
+  // The CPTS and SOS searches it declares: every check of both groups ran and passed.
+  for (const auto& [id, c] : v.checks)
+    if (id.starts_with("R04-") || id.starts_with("SOS-")) {
+      EXPECT_EQ(c.at("status"), "passed") << id << "\n" << context;
+    }
+  EXPECT_TRUE(v.checks.contains("R04-CPTS-006") && v.checks.contains("SOS-QUERY-003") &&
+              v.checks.contains("SOS-PROFILE-LOCATION-001"));
+}
+
+// A vendor offering neither the CPTS nor the SOS search (its CapabilityStatement declares neither)
+// passes: both groups are not run, each check saying why, although the tester gave their test data.
+TEST(VendorEndpoint, VendorWithoutCptsAndSosSearchesPassesWithTheGroupsNotDeclared) {
+  Vendor vendor({"--no-cpts-sos"});
+  Verdict v = certify(vendor, "no-cpts-sos");
+  const std::string context = "sas-conformance:\n" + v.run.out + v.run.err + "failed checks:\n" + v.failures();
+  EXPECT_EQ(v.run.exit_code, 0) << context;
+  EXPECT_EQ(v.failed("error"), std::set<std::string>{}) << context;
+  int groups = 0;
+  for (const auto& [id, c] : v.checks)
+    if (id.starts_with("R04-") || id.starts_with("SOS-")) {
+      ++groups;
+      EXPECT_EQ(c.at("status"), "not-run") << id << "\n" << context;
+      ASSERT_TRUE(c.contains("note")) << id;
+      EXPECT_TRUE(c.at("note").as_string().starts_with("not declared: the CapabilityStatement"))
+          << id << ": " << c.at("note");
+    }
+  EXPECT_GT(groups, 100);
+  EXPECT_EQ(v.checks.at("R01-QUERY-001").at("status"), "passed") << context;
 }
 
 // A search-only vendor: no GET /metadata, which the IG does not require of the agenda. The TLS
@@ -211,14 +264,27 @@ TEST_P(VendorEndpointFault, FailsWithTheCheckThatNamesIt) {
   EXPECT_EQ(v.failed("error"), fault.error_checks) << context;
 }
 
-INSTANTIATE_TEST_SUITE_P(VendorEndpoint, VendorEndpointFault,
-                         testing::Values(Fault{"unprefixed-response-ids", {"R01-FAQ-01"}},  // IDNPS value without its 8
-                                         Fault{"local-phone", {"R01-FAQ-02"}},  // 01 45 67 89 10, not +33145678910
-                                         Fault{"error-on-unknown",
-                                               {"R01-QUERY-009", "R01-FAQ-09"}},  // 404, not total: 0
-                                         Fault{"no-slot-type", {"R01-FAQ-04"}},   // no meta.security
-                                         Fault{"empty-element", {"R01-FAQ-10"}},  // "district": ""
-                                         Fault{"no-crl", {"TLS-004"}}),           // a revoked client accepted
-                         fault_name);
+INSTANTIATE_TEST_SUITE_P(
+    VendorEndpoint, VendorEndpointFault,
+    testing::Values(
+        Fault{"unprefixed-response-ids", {"R01-FAQ-01"}},            // IDNPS value without its 8
+        Fault{"local-phone", {"R01-FAQ-02"}},                        // 01 45 67 89 10, not +33145678910
+        Fault{"error-on-unknown", {"R01-QUERY-009", "R01-FAQ-09"}},  // 404, not total: 0
+        Fault{"no-slot-type", {"R01-FAQ-04"}},                       // no meta.security
+        Fault{"empty-element", {"R01-FAQ-10"}},                      // "district": ""
+        Fault{"no-crl", {"TLS-004"}},                                // a revoked client accepted
+        // INT_R04: each link of the CPTS chain, the CPTS's identity.
+        Fault{"cpts-missing-organization", {"R04-CPTS-004"}}, Fault{"cpts-one-of-two", {"R04-CPTS-006"}},  // FAQ 11
+        Fault{"cpts-no-security-type", {"R04-CPTS-003"}},
+        // FAQ 6; and the slot open to two CPTS is linked to none
+        Fault{"cpts-no-chain", {"R04-CPTS-002", "R04-CPTS-006"}}, Fault{"cpts-unprefixed-finess", {"R04-CPTS-007"}},
+        Fault{"cpts-local-phone", {"R04-CPTS-009"}}, Fault{"cpts-no-name", {"R04-CPTS-008"}},
+        Fault{"cpts-error-on-no-match", {"R04-QUERY-007"}},
+        // SOS Médecins.
+        Fault{"sos-wrong-slot-type", {"SOS-BUNDLE-005"}},  // PRO sent
+        Fault{"sos-unprefixed-siret", {"SOS-BUNDLE-009"}}, Fault{"sos-26-sirets", {"SOS-QUERY-004"}},
+        Fault{"sos-max-10-sirets", {"SOS-QUERY-003"}}, Fault{"sos-self-link-without-query", {"SOS-BUNDLE-010"}},
+        Fault{"sos-schedule-per-association", {"SOS-BUNDLE-007"}}, Fault{"sos-local-phone", {"SOS-BUNDLE-011"}}),
+    fault_name);
 
 }  // namespace

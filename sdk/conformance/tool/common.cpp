@@ -58,6 +58,18 @@ std::vector<std::string> split_list(const std::vector<std::string>& values) {
 
 void progress_line(std::string_view line) { std::cerr << "[sas-conformance] " << line << std::endl; }
 
+void describe_test_data(Run& run, const ScenarioOptions& options) {
+  auto joined = [](const std::vector<std::string>& ids) {
+    std::string out;
+    for (const auto& id : ids) out += (out.empty() ? "" : ",") + id;
+    return out;
+  };
+  run.info("practitioners", joined(options.practitioners));
+  if (!options.cpts_practitioners.empty()) run.info("cpts-practitioners", joined(options.cpts_practitioners));
+  if (!options.cpts_two.empty()) run.info("cpts-two-cpts", options.cpts_two);
+  if (!options.sos_sirets.empty()) run.info("sos-sirets", joined(options.sos_sirets));
+}
+
 void add_data_options(po::options_description& options) {
   options.add_options()("ig", po::value<std::string>()->default_value(default_ig_dir()),
                         "the unpacked SAS IG package (ans.fhir.fr.sas-1.2.0); env SAS_IG_DIR")(
@@ -81,7 +93,14 @@ void add_run_options(po::options_description& options) {
   options.add_options()(
       "practitioners", po::value<std::vector<std::string>>()->multitoken(),
       "1 to 25 RPPS/ADELI ids of the test data, each with free slots in the window (comma-separated)")(
-      "now", po::value<std::string>(), "the suite's clock, FHIR dateTime (default: the current minute)")(
+      "cpts-practitioners", po::value<std::vector<std::string>>()->multitoken(),
+      "INT_R04: RPPS/ADELI ids whose free slots in the window include slots open to a CPTS (comma-separated)")(
+      "cpts-two-cpts", po::value<std::string>(),
+      "INT_R04: an RPPS/ADELI id with a free slot in the window open to two CPTS (IG FAQ 11)")(
+      "sos-sirets", po::value<std::vector<std::string>>()->multitoken(),
+      "SOS: 1 to 25 SIRETs (14 digits, with or without the 3 prefix) of SOS Médecins associations with free slots "
+      "in the window (comma-separated)")("now", po::value<std::string>(),
+                                         "the suite's clock, FHIR dateTime (default: the current minute)")(
       "window-hours", po::value<int>()->default_value(48), "search window from --now")(
       "only", po::value<std::vector<std::string>>()->multitoken(), "run only these check ids (or prefixes: R01-FAQ-*)")(
       "skip", po::value<std::vector<std::string>>()->multitoken(), "do not run these check ids (or prefixes)")(
@@ -105,6 +124,27 @@ ScenarioOptions scenario_options(const po::variables_map& vm, const Context& con
   }
   if (o.practitioners.empty() || o.practitioners.size() > 25)
     throw std::invalid_argument("--practitioners: give 1 to 25 ids");
+  auto practitioner = [](const std::string& option, const std::string& raw) {
+    std::string error;
+    auto id = sas::sdk::ids::normalize_practitioner_id(raw, &error);
+    if (!id) throw std::invalid_argument(option + ": '" + raw + "': " + error);
+    return id->prefixed;
+  };
+  if (vm.count("cpts-practitioners") != 0U)
+    for (const auto& raw : split_list(vm["cpts-practitioners"].as<std::vector<std::string>>()))
+      o.cpts_practitioners.push_back(practitioner("--cpts-practitioners", raw));
+  if (vm.count("cpts-two-cpts") != 0U)
+    o.cpts_two = practitioner("--cpts-two-cpts", vm["cpts-two-cpts"].as<std::string>());
+  if (o.cpts_practitioners.size() + (o.cpts_two.empty() ? 0 : 1) > 25)
+    throw std::invalid_argument("--cpts-practitioners and --cpts-two-cpts: at most 25 ids in all");
+  if (vm.count("sos-sirets") != 0U)
+    for (const auto& raw : split_list(vm["sos-sirets"].as<std::vector<std::string>>())) {
+      std::string error;
+      auto siret = sas::sdk::ids::normalize_structure_id(sas::sdk::ids::StructureIdKind::siret, raw, &error);
+      if (!siret) throw std::invalid_argument("--sos-sirets: '" + raw + "': " + error);
+      o.sos_sirets.push_back(*siret);
+    }
+  if (o.sos_sirets.size() > 25) throw std::invalid_argument("--sos-sirets: give 1 to 25 SIRETs");
   if (vm.count("now") != 0U) {
     std::string error;
     auto t = sas::sdk::datetime::parse_fhir(vm["now"].as<std::string>(), &error);
@@ -143,6 +183,11 @@ int finish(const po::variables_map& vm, const Context& context, Run& run) {
     run.info("ANS requirements covered", std::to_string(context.requirements.size() - uncovered) + " of " +
                                              std::to_string(context.requirements.size()) +
                                              " (sas-conformance requirements)");
+  std::size_t untested = 0;
+  const auto kit = kit_coverage(*context.catalogue);
+  for (const auto& [test, ids] : kit) untested += ids.empty() ? 1 : 0;
+  run.info("ANS CPTS and SOS kit tests covered", std::to_string(kit.size() - untested) + " of " +
+                                                     std::to_string(kit.size()) + " (sas-conformance requirements)");
   if (vm.count("json") != 0U) write_text(vm["json"].as<std::string>(), json::serialize(run.to_json()) + "\n");
   if (vm.count("junit") != 0U) write_text(vm["junit"].as<std::string>(), run.to_junit());
   if (vm.count("html") != 0U) write_text(vm["html"].as<std::string>(), run.to_html());
@@ -204,6 +249,18 @@ int requirements(const Args& args) {
     std::cout << "\n";
   }
   std::cout << "\nuncovered: " << uncovered.size() << " of " << context.requirements.size() << "\n";
+  // The kit's CPTS (ig_launch_2) and SOS (ig_launch_3) tests, which no requirement names.
+  std::cout << "\n";
+  std::size_t untested = 0;
+  const auto kit = kit_coverage(*context.catalogue);
+  for (const auto& [test, ids] : kit) {
+    std::cout << test.id << "  " << (ids.empty() ? "NOT COVERED" : "");
+    untested += ids.empty() ? 1 : 0;
+    for (std::size_t i = 0; i < ids.size() && i < 6; ++i) std::cout << (i ? ", " : "") << ids[i];
+    if (ids.size() > 6) std::cout << " and " << ids.size() - 6 << " more";
+    std::cout << "\n";
+  }
+  std::cout << "\nkit tests uncovered: " << untested << " of " << kit.size() << "\n";
   return 0;
 }
 
@@ -222,7 +279,8 @@ int validate(const Args& args) {
   auto context = load_context(*vm);
   Run run(*context.catalogue);
   for (const auto& c : context.catalogue->checks())
-    if (c.group == "PROFILE" || c.group == "BUNDLE" || (c.group == "FAQ" && c.id != "R01-FAQ-09")) run.ran(c.id);
+    if (c.group == "PROFILE" || c.group == "BUNDLE" || c.group == "CPTS" || (c.group == "FAQ" && c.id != "R01-FAQ-09"))
+      run.ran(c.id);
   for (const auto& file : (*vm)["file"].as<std::vector<std::string>>()) {
     const std::string label = fs::path(file).filename().string();
     auto document = json::parse(read_text(file));

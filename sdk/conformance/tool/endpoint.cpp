@@ -298,7 +298,8 @@ int endpoint(const Args& args) {
   int exit_code = 0;
   auto vm = parse_options("sas-conformance endpoint",
                           "--base URL --ca F [--cert F --key F] [--pki DIR] --practitioners ID,... [--now T] "
-                          "[--only ID...] [--skip ID...] [--json F] [--junit F] [--html F]",
+                          "[--cpts-practitioners ID,... [--cpts-two-cpts ID]] [--sos-sirets SIRET,...] [--only ID...] "
+                          "[--skip ID...] [--json F] [--junit F] [--html F]",
                           options, args, exit_code);
   if (!vm) return exit_code;
   const auto& v = *vm;
@@ -317,9 +318,7 @@ int endpoint(const Args& args) {
   run->info("mode", "endpoint");
   run->info("base", base);
   run->info("now", sas::sdk::datetime::format_utc(scenario.now));
-  std::string ids;
-  for (const auto& id : scenario.practitioners) ids += (ids.empty() ? "" : ",") + id;
-  run->info("practitioners", ids);
+  describe_test_data(*run, scenario);
   // A server that refuses a client after the TLS 1.3 handshake closes the connection; writing the
   // probe's request to it then raises SIGPIPE, which must be an error to report, not the end of the run.
   ::signal(SIGPIPE, SIG_IGN);
@@ -328,6 +327,8 @@ int endpoint(const Args& args) {
   {
     CurlTransport transport(base, files);
     run_search_scenarios(*run, transport, *context.profiles, scenario);
+    run_cpts_scenarios(*run, transport, *context.profiles, scenario);
+    run_sos_scenarios(*run, transport, *context.profiles, scenario);
     run_account_scenarios(*run, transport, *context.profiles, scenario);
     run_tls_checks(*run, base, files.ca, pki, scenario);
     run_latency(*run, transport, scenario);

@@ -125,7 +125,7 @@ void check_appointment_events(Run& run, const ProfileSet& profiles, const std::v
   std::map<std::string, std::string> first_type;                 // appointment key -> its first accepted event
   std::map<std::string, std::set<std::string>> systems_of;       // appointment id -> systems seen
   std::map<std::string, std::set<std::string>> keys_of_booking;  // practitioner|start|created -> keys
-  bool validated = false;
+  bool validated = false, validated_sos = false;                 // a FrAppointmentSAS, a sas-sos-appointment
   int n = 0;
   for (const RecordedCall* call : events) {
     const v1::AppointmentEvent& e = call->request.appointment_event().event();
@@ -148,18 +148,28 @@ void check_appointment_events(Run& run, const ProfileSet& profiles, const std::v
                   "IDNPS '" + e.regulator_id() + "' is not a prefixed national id (8+RPPS or 0+ADELI)" +
                       (id ? ": send " + id->prefixed : std::string())});
     }
+    // The one it is with: a practitioner, or for SOS Médecins the association (no practitioner named).
     std::string error;
-    if (!sas::sdk::ids::normalize_practitioner_id(e.practitioner_national_id(), &error))
+    if (!e.sos_association_siret().empty()) {
+      if (!sas::sdk::ids::normalize_structure_id(sas::sdk::ids::StructureIdKind::siret, e.sos_association_siret(),
+                                                 &error))
+        run.fail({"R03-006", label, "sos_association_siret", "'" + e.sos_association_siret() + "': " + error});
+      if (!e.practitioner_national_id().empty())
+        run.fail({"R03-006", label, "practitioner_national_id",
+                  "an SOS Médecins appointment names its association, not a practitioner ('" +
+                      e.practitioner_national_id() + "')"});
+    } else if (!sas::sdk::ids::normalize_practitioner_id(e.practitioner_national_id(), &error)) {
       run.fail({"R03-006", label, "practitioner_national_id", "'" + e.practitioner_national_id() + "': " + error});
+    }
     if (e.created_time() > 0 && e.start_time() > 0 && e.created_time() > e.start_time())
       run.fail({"R03-007", label, "created_time", "booked after the appointment's start"});
 
     systems_of[e.appointment_id()].insert(e.appointment_system());
-    keys_of_booking[e.practitioner_national_id() + "|" + std::to_string(e.start_time()) + "|" +
-                    std::to_string(e.created_time())]
+    keys_of_booking[e.practitioner_national_id() + e.sos_association_siret() + "|" + std::to_string(e.start_time()) +
+                    "|" + std::to_string(e.created_time())]
         .insert(key_of(e));
     if (!call->result.ok()) continue;
-    // What the platform would receive: the host's FrAppointmentSAS for the event.
+    // What the platform would receive: the host's FrAppointmentSAS (sas-sos-appointment) for the event.
     const auto [first, inserted] = first_type.emplace(key_of(e), std::string(type_name(e.type())));
     if (inserted && e.type() != v1::APPOINTMENT_BOOKED)
       run.fail({"R03-004", label, "type",
@@ -172,7 +182,7 @@ void check_appointment_events(Run& run, const ProfileSet& profiles, const std::v
     (void)appointment_notifications::check(*event);
     const boost::json::value resource(appointment_notifications::build_resource(*event));
     auto findings = check_profiles(run.catalogue(), profiles, resource, label);
-    validated = true;
+    (e.sos_association_siret().empty() ? validated : validated_sos) = true;
     if (!findings.empty()) {
       run.document(label, resource);
       for (const auto& f : findings) run.fail({"R03-002", label, f.path, f.check_id + ": " + f.message});
@@ -195,11 +205,11 @@ void check_appointment_events(Run& run, const ProfileSet& profiles, const std::v
            "one booking (practitioner, start and creation time " + booking + ") under several identifiers: " + list});
     }
   }
-  if (validated) {
-    if (run.selected("R03-002")) run.ran("R03-002");
-    for (const auto& c : run.catalogue().checks())
-      if (c.id.starts_with("R03-PROFILE-APPOINTMENT-") && run.selected(c.id)) run.ran(c.id);
-  }
+  if ((validated || validated_sos) && run.selected("R03-002")) run.ran("R03-002");
+  for (const auto& c : run.catalogue().checks())
+    if ((validated && c.id.starts_with("R03-PROFILE-APPOINTMENT-")) ||
+        (validated_sos && c.id.starts_with("R03-PROFILE-SOS-APPOINTMENT-")))
+      run.ran(c.id);
 }
 
 void check_consultations(Run& run, const std::vector<RecordedCall>& calls, sas::host::plugin_loader::Plugin& plugin,

@@ -14,6 +14,7 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  endpoint --base URL --ca F [--cert F --key F] [--pki DIR] --practitioners ID,... [--now T]\n"
+    "           [--cpts-practitioners ID,... [--cpts-two-cpts ID]] [--sos-sirets SIRET,...]\n"
     "           [--only ID...] [--skip ID...] [--json F] [--junit F] [--html F]\n"
     "                    acts as the SAS platform against a live endpoint over mutual TLS\n"
     "  plugin PATH [--plugin-config S] --practitioners ID,... [--now T] [...same report options]\n"

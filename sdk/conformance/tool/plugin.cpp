@@ -1,8 +1,8 @@
 // sas-conformance plugin: loads a vendor plugin in process through the host's own machinery
-// (plugin_loader, slot_search, the fhir_server::FhirEndpoint that `sas-host serve` puts behind its HTTPS
-// server) and runs the same scenarios as endpoint mode on what the host would emit, without
-// network or TLS. In addition it checks the plugin's own answer for what the host had to repair
-// or drop (its build warnings): data the platform would never see. The host is built by the
+// (plugin_loader, slot_search, sos_search, the fhir_server::FhirEndpoint that `sas-host serve` puts
+// behind its HTTPS server) and runs the same scenarios as endpoint mode on what the host would emit,
+// without network or TLS. In addition it checks the plugin's own answers (INT_R01, INT_R04, SOS) for what
+// the host had to repair or drop (its build warnings): data the platform would never see. The host is built by the
 // runtime, as serve builds it, so the plugin's host calls are answered by the real flows; they are
 // recorded and checked (R03-* appointment events, BILL-* consultations; host_calls.hpp).
 #include <google/protobuf/descriptor.h>
@@ -18,6 +18,7 @@
 #include <sas/host/fhir_server/fhir_endpoint.hpp>
 #include <sas/host/runtime/runtime.hpp>
 #include <sas/host/slot_search/service.hpp>
+#include <sas/host/sos_search/service.hpp>
 #include <sas/sdk/datetime.hpp>
 
 #include "host_calls.hpp"
@@ -107,20 +108,16 @@ const char* check_of_warning(const std::string& w) {
   return "R01-FAQ-10";
 }
 
-// The plugin's own answer to the platform's query, through the host's Bundle builder.
-void check_plugin_answer(Run& run, const sas::host::slot_search::SearchService& search,
-                         const ScenarioOptions& options) {
-  if (options.progress) options.progress("plugin answer: what the host had to repair or drop");
-  const std::string target = slot_query(options.practitioners, options.now, options.now + options.window);
-  auto parsed = sas::host::slot_search::parse_slot_query(target);
-  const auto* query = std::get_if<sas::host::slot_search::ParsedSlotQuery>(&parsed);
-  if (!query) return;
-  v1::PluginResponse response;
-  // The host's one search path, as GET [base]/Slot runs it; its report has the build warnings.
-  const auto result = search.search(*query, response, std::chrono::system_clock::now() + std::chrono::seconds(5));
-  const std::string label = "plugin answer to R01-QUERY-001";
+// What the host made of the plugin's own answer to one search (one of the host's search results,
+// with its build report): an error fails `query_check`; the answer is kept for the HTML report, its
+// blank strings fail `blank_check`, each build warning (what the host had to repair or drop) the
+// check `check_of` says it belongs to.
+template <typename Result>
+void judge_plugin_answer(Run& run, const std::string& label, const char* query_check, const Result& result,
+                         const google::protobuf::Message& answer, const char* blank_check,
+                         const char* (*check_of)(const std::string&)) {
   if (!result.ok()) {
-    run.fail({"R01-QUERY-001", label, "",
+    run.fail({query_check, label, "",
               "the plugin answered an error: " + sas::host::fhir::diagnostics_of(result.error->outcome)});
     return;
   }
@@ -128,13 +125,86 @@ void check_plugin_answer(Run& run, const sas::host::slot_search::SearchService& 
   std::string answer_json;
   google::protobuf::util::JsonPrintOptions print;
   print.preserve_proto_field_names = true;
-  if (google::protobuf::util::MessageToJsonString(response.search_slots(), &answer_json, print).ok())
+  if (google::protobuf::util::MessageToJsonString(answer, &answer_json, print).ok())
     run.document(label, boost::json::parse(answer_json));
   std::vector<std::string> blanks;
-  blank_strings(response.search_slots(), "", blanks);
+  blank_strings(answer, "", blanks);
   for (const auto& path : blanks)
-    run.fail({"R01-FAQ-10", label, path, "empty or blank string in the plugin's answer (leave the field unset)"});
-  for (const auto& w : result.report.warnings) run.fail({check_of_warning(w), label, "", "host had to repair: " + w});
+    run.fail({blank_check, label, path, "empty or blank string in the plugin's answer (leave the field unset)"});
+  for (const auto& w : result.report.warnings) run.fail({check_of(w), label, "", "host had to repair: " + w});
+}
+
+sas::host::slot_search::SearchService::Deadline plugin_deadline() {
+  return std::chrono::system_clock::now() + std::chrono::seconds(5);
+}
+
+// The plugin's own answer to the platform's query, through the host's Bundle builder.
+void check_plugin_answer(Run& run, const sas::host::slot_search::SearchService& search,
+                         const ScenarioOptions& options) {
+  if (options.progress) options.progress("plugin answer: what the host had to repair or drop");
+  auto parsed = sas::host::slot_search::parse_slot_query(
+      slot_query(options.practitioners, options.now, options.now + options.window));
+  const auto* query = std::get_if<sas::host::slot_search::ParsedSlotQuery>(&parsed);
+  if (!query) return;
+  v1::PluginResponse response;
+  // The host's one search path, as GET [base]/Slot runs it; its report has the build warnings.
+  const auto result = search.search(*query, response, plugin_deadline());
+  judge_plugin_answer(run, "plugin answer to R01-QUERY-001", "R01-QUERY-001", result, response.search_slots(),
+                      "R01-FAQ-10", check_of_warning);
+}
+
+// Which check a warning of the host's Bundle builder on a CPTS answer belongs to: the CPTS ones
+// (host/slot_search/src/bundle.cpp), else as for INT_R01.
+const char* cpts_check_of_warning(const std::string& w) {
+  auto has = [&w](const char* s) { return w.find(s) != std::string::npos; };
+  if (has("CPTS entry has an invalid FINESS") || has(": CPTS not sent:")) return "R04-CPTS-007";
+  if (has("more than once in the CPTS list")) return "R04-CPTS-005";
+  if (has("names CPTS but is not open to CPTS")) return "R04-CPTS-003";
+  if (has("is open to CPTS but names no valid CPTS FINESS")) return "R04-CPTS-002";
+  if (has("not in the plugin's CPTS list")) return "R04-CPTS-008";
+  if (w.starts_with("CPTS ") && has("phone not sent")) return "R04-CPTS-009";
+  return check_of_warning(w);
+}
+
+// The plugin's own answer to the platform's CPTS query (INT_R04), through the host's Bundle builder.
+void check_plugin_cpts_answer(Run& run, const sas::host::slot_search::SearchService& search,
+                              const ScenarioOptions& options) {
+  std::vector<std::string> ids = options.cpts_practitioners;
+  if (!options.cpts_two.empty()) ids.push_back(options.cpts_two);
+  if (!search.cpts_offered() || ids.empty() || !run.any_selected("R04-")) return;
+  if (options.progress) options.progress("plugin answer to the CPTS search: what the host had to repair or drop");
+  auto parsed = sas::host::slot_search::parse_slot_query(cpts_query(ids, options.now, options.now + options.window));
+  const auto* query = std::get_if<sas::host::slot_search::ParsedSlotQuery>(&parsed);
+  if (!query) return;
+  v1::PluginResponse response;
+  const auto result = search.search(*query, response, plugin_deadline());
+  judge_plugin_answer(run, "plugin answer to R04-QUERY-001", "R04-QUERY-001", result, response.search_slots(),
+                      "R01-FAQ-10", cpts_check_of_warning);
+}
+
+// Which SOS check a warning of the host's SOS Bundle builder belongs to (host/sos_search/src/bundle.cpp).
+const char* sos_check_of_warning(const std::string& w) {
+  auto has = [&w](const char* s) { return w.find(s) != std::string::npos; };
+  if (has("appears more than once")) return "SOS-BUNDLE-015";
+  if (has("association SIRET") || has("which was not asked for") || w.starts_with("association \""))
+    return "SOS-BUNDLE-009";
+  if (has("refers to unknown place")) return "SOS-BUNDLE-006";
+  if (has("does not end after it starts")) return "SOS-BUNDLE-004";
+  if (has("phone not sent")) return "SOS-BUNDLE-011";
+  if (has("has no name in the agenda's answer")) return "SOS-BUNDLE-012";
+  return "SOS-BUNDLE-014";  // data left out: an empty id or name, an unreadable opening, an incomplete address
+}
+
+// The plugin's own answer to the platform's SOS query, through the host's SOS Bundle builder.
+void check_plugin_sos_answer(Run& run, const sas::host::sos_search::SosSearchService& sos,
+                             const ScenarioOptions& options) {
+  if (!sos.supported() || options.sos_sirets.empty() || !run.any_selected("SOS-")) return;
+  if (options.progress) options.progress("plugin answer to the SOS search: what the host had to repair or drop");
+  v1::PluginResponse response;
+  const auto result =
+      sos.search(sos_query(options.sos_sirets, options.now, options.now + options.window), response, plugin_deadline());
+  judge_plugin_answer(run, "plugin answer to SOS-QUERY-001", "SOS-QUERY-001", result, response.search_sos_slots(),
+                      "SOS-BUNDLE-014", sos_check_of_warning);
 }
 
 }  // namespace
@@ -156,6 +226,7 @@ int plugin(const Args& args) {
   int exit_code = 0;
   auto vm = parse_options("sas-conformance plugin",
                           "PATH [--plugin-config S] [--plugin-isolation process] --practitioners ID,... [--now T] "
+                          "[--cpts-practitioners ID,... [--cpts-two-cpts ID]] [--sos-sirets SIRET,...] "
                           "[--host-calls-wait S] [--only ID...] [--skip ID...] "
                           "[--json F] [--junit F] [--html F]",
                           options, args, exit_code, &positional);
@@ -199,14 +270,16 @@ int plugin(const Args& args) {
     run->info("plugin", plugin->manifest().name + " " + plugin->manifest().version);
     run->info("isolation", plugin->isolation());
     run->info("now", sas::sdk::datetime::format_utc(scenario.now));
-    std::string ids;
-    for (const auto& id : scenario.practitioners) ids += (ids.empty() ? "" : ",") + id;
-    run->info("practitioners", ids);
+    describe_test_data(*run, scenario);
     auto endpoint = host->endpoint();
     InProcessTransport transport(endpoint);
     run_search_scenarios(*run, transport, *context.profiles, scenario);
     if (run->selected("R01-FAQ-10") || run->any_selected("R01-FAQ-"))
       check_plugin_answer(*run, endpoint->search(), scenario);
+    run_cpts_scenarios(*run, transport, *context.profiles, scenario);
+    check_plugin_cpts_answer(*run, endpoint->search(), scenario);
+    run_sos_scenarios(*run, transport, *context.profiles, scenario);
+    check_plugin_sos_answer(*run, endpoint->sos_search(), scenario);
     run_account_scenarios(*run, transport, *context.profiles, scenario);
     run_latency(*run, transport, scenario);
     // The plugin's host calls: what it pushed while the scenarios ran, and up to --host-calls-wait.

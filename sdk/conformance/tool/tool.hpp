@@ -37,7 +37,8 @@ struct Context {
 void add_data_options(po::options_description& options);
 Context load_context(const po::variables_map& vm);
 
-// --practitioners, --now, --window-hours, --only, --skip, --json, --junit, --html, --perf-*, --budget-ms.
+// --practitioners, --cpts-practitioners, --cpts-two-cpts, --sos-sirets, --now, --window-hours, --only, --skip,
+// --json, --junit, --html, --perf-*, --budget-ms.
 void add_run_options(po::options_description& options);
 // Fills everything but the progress callback. Throws std::invalid_argument on a bad value.
 ScenarioOptions scenario_options(const po::variables_map& vm, const Context& context);
@@ -47,5 +48,7 @@ std::unique_ptr<Run> make_run(const po::variables_map& vm, const Context& contex
 int finish(const po::variables_map& vm, const Context& context, Run& run);
 
 void progress_line(std::string_view line);
+// The run's info: the practitioners, CPTS practitioners and SOS SIRETs it was given.
+void describe_test_data(Run& run, const ScenarioOptions& options);
 
 }  // namespace sas::conformance::tool

@@ -16,6 +16,10 @@ constexpr const char* kSearchPage =
 constexpr const char* kAccountsPage =
     "https://interop.esante.gouv.fr/ig/fhir/sas/specifications_techniques-ps-gestion_regulateur.html";
 constexpr const char* kFaqPage = "https://interop.esante.gouv.fr/ig/fhir/sas/faq.html";
+constexpr const char* kCptsPage =
+    "https://interop.esante.gouv.fr/ig/fhir/sas/specifications_techniques-cpts-recherche_creneaux.html";
+constexpr const char* kSosPage =
+    "https://interop.esante.gouv.fr/ig/fhir/sas/specifications_techniques-sos-recherche_creneaux.html";
 constexpr const char* kSecurityPage = "https://interop.esante.gouv.fr/ig/fhir/sas/securite.html";
 constexpr const char* kMtlsSpec =
     "https://esante.gouv.fr/sites/default/files/media/document/"
@@ -33,6 +37,21 @@ std::vector<std::string> reqs(std::initializer_list<int> numbers) {
   std::vector<std::string> out;
   for (int n : numbers) out.push_back("agg-psindiv@" + std::to_string(n));
   return out;
+}
+
+// Tests of ANS's kit that no requirement names, by the kit's run option: ig_launch_2 is CPTS,
+// ig_launch_3 SOS (kit_tests() lists them).
+std::vector<std::string> kit(const char* option, std::initializer_list<const char*> tests) {
+  std::vector<std::string> out;
+  for (const char* t : tests) out.push_back(std::string(option) + ":" + t);
+  return out;
+}
+std::vector<std::string> cpts_kit(std::initializer_list<const char*> tests) { return kit("ig_launch_2", tests); }
+std::vector<std::string> sos_kit(std::initializer_list<const char*> tests) { return kit("ig_launch_3", tests); }
+
+std::vector<std::string> joined(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
 }
 
 Check check(std::string id, std::string title, std::string reference, Severity severity, std::string modes,
@@ -56,6 +75,12 @@ constexpr const char* kQueryForms =
 constexpr const char* kRefusal =
     "IG INT_R01: a request the server cannot execute (missing or invalid parameter, more than 25 ids) is "
     "answered 4xx with an OperationOutcome";
+constexpr const char* kCptsRefusal =
+    "IG INT_R04 (recherche de créneaux CPTS): the INT_R01 search and its rules, a request the server cannot "
+    "execute answered 4xx with an OperationOutcome";
+constexpr const char* kSosRefusal =
+    "IG SOS Médecins (recherche de créneaux SOS): 1 to 25 association SIRETs; a request the server cannot execute "
+    "is answered 4xx with an OperationOutcome";
 
 std::vector<Check> written_checks() {
   const auto E = Severity::error;
@@ -145,6 +170,165 @@ std::vector<Check> written_checks() {
   f("09", "no match is a success: 200, `total: 0`", reqs({8}));
   f("10", "no empty element (\"\", {}, [], null, blank strings)", {});
   f("11", "a slot visible to two CPTS is linked to both (one serviceType 604 per HealthcareService)", {});
+  // --- INT_R04 CPTS search: the INT_R01 search with the CPTS chain ------------------------------
+  auto cq = [&](const char* n, const char* title, Severity s, std::vector<std::string> r, std::string why) {
+    c.push_back(check(std::string("R04-QUERY-") + n, title, kCptsPage, s, kBoth, "INT_R04", "QUERY", std::move(r)));
+    cited(std::move(why));
+  };
+  cq("001",
+     "the platform's CPTS query (`_include=Slot:service-type-reference`, `_include:iterate=HealthcareService:"
+     "organization` and the INT_R01 parameters) is answered 200 with a searchset Bundle",
+     E, joined(reqs({4, 28, 30}), cpts_kit({"slot_search_setup"})),
+     "IG INT_R04: the server SHALL answer the platform's CPTS search; ANS test kit ig_launch_2:slot_search_setup "
+     "(200 and a Bundle); agg-psindiv@4, @28, @30");
+  cq("002", "`|` sent as %7C, `+` sent raw and the parameters in another order give the same answer", E,
+     reqs({26, 28, 29, 30}), std::string(kQueryForms) + " (INT_R04 is the same search); agg-psindiv@26, @28-30");
+  cq("003",
+     "the query without `_include:iterate=HealthcareService:organization` (the IG examples' self link) gives the "
+     "same Slots",
+     W, {},
+     "warning: the IG page sends the `_include:iterate`; its examples ExampleBundleCPTS1/2 were answered to a query "
+     "without it");
+  cq("004", "`start=ge` missing: 4xx with an OperationOutcome", E, {}, kCptsRefusal);
+  cq("005", "more than 25 practitioner ids: 4xx with an OperationOutcome", E, {}, kCptsRefusal);
+  cq("006", "an `_include` the IG does not define (`Slot:unknown`): 4xx with an OperationOutcome", W, {},
+     "warning: FHIR R4 lets a server ignore an _include it does not support (lenient handling); the IG does not "
+     "say which");
+  cq("007", "practitioners with no CPTS slot are answered 200 with an empty Bundle, `total: 0`", E, reqs({8}),
+     "IG FAQ item 9 (no match is a success, total: 0), for the CPTS search too; agg-psindiv@8");
+  auto cc = [&](const char* n, const char* title, std::vector<std::string> r, std::string why) {
+    c.push_back(check(std::string("R04-CPTS-") + n, title, kCptsPage, E, kBoth, "INT_R04", "CPTS", std::move(r)));
+    cited(std::move(why));
+  };
+  cc("001",
+     "the answer declares the CPTS profiles: the Bundle sas-cpts-bundle-aggregator, each Slot "
+     "sas-cpts-slot-aggregator, each HealthcareService and Organization its CPTS profile",
+     cpts_kit({"slot_group"}),
+     "IG INT_R04: the answer is a sas-cpts-bundle-aggregator Bundle of the CPTS profiles; ANS test kit "
+     "ig_launch_2:slot_group validates the Bundle against sas-cpts-bundle-aggregator");
+  cc("002",
+     "a Slot typed CPTS has, per CPTS, a serviceType coded TRE_R66 `604` whose R5 extension "
+     "(extension-Slot.serviceType) references a HealthcareService of the Bundle",
+     cpts_kit({"cpts_validate_service_type", "cpts_validate_service_type_healthcare_service_ref", "validate_ref_cpts"}),
+     "IG FAQ, error 06 (a CPTS slot without its serviceType → HealthcareService → Organization chain); IG INT_R04 "
+     "(the profile's reference constraint on the R5 extension, whose issues this check numbers); ANS test kit "
+     "ig_launch_2:cpts_validate_service_type, cpts_validate_service_type_healthcare_service_ref, "
+     "validate_ref_cpts");
+  cc("003",
+     "a Slot linked to a CPTS (serviceType `604` or its R5 extension) carries the slot type CPTS in meta.security",
+     joined(reqs({23}), cpts_kit({"cpts_validate_meta"})),
+     "IG FAQ, errors 04 and 06 (the slot types in meta.security; the CPTS type and its chain go together); ANS test "
+     "kit ig_launch_2:cpts_validate_meta; agg-psindiv@23");
+  cc("004", "every HealthcareService's `providedBy` references a CPTS Organization of the Bundle",
+     cpts_kit({"cpts_validate_healthcare_service_organization_ref", "validate_ref_cpts"}),
+     "IG FAQ, error 06 (the chain ends at the CPTS Organization); IG INT_R04 (_include:iterate=HealthcareService:"
+     "organization; the profile's reference constraint on providedBy, whose issues this check numbers); ANS test kit "
+     "ig_launch_2:cpts_validate_healthcare_service_organization_ref, validate_ref_cpts");
+  cc("005",
+     "one HealthcareService per CPTS: as many HealthcareServices as CPTS Organizations, each Organization provided by "
+     "one",
+     cpts_kit({"validate_cardinality_cpts"}),
+     "IG INT_R04: one HealthcareService per CPTS, pointing to the CPTS Organization; ANS test kit "
+     "ig_launch_2:validate_cardinality_cpts (as many HealthcareServices as Organizations)");
+  cc("006",
+     "a Slot open to two CPTS references both: distinct HealthcareServices of distinct Organizations (and the "
+     "practitioner declared so has such a Slot)",
+     cpts_kit({"cpts_validate_service_type_multiple_healthcare_service_ref",
+               "cpts_validate_healthcare_service_cardinality", "cpts_validate_organization_cardinality"}),
+     "IG FAQ, error 11 (a slot visible to two CPTS not linked to both); ANS test kit "
+     "ig_launch_2:cpts_validate_service_type_multiple_healthcare_service_ref, "
+     "cpts_validate_healthcare_service_cardinality, cpts_validate_organization_cardinality");
+  cc("007", "the CPTS Organization is identified by its IDNST `1`+FINESS (system urn:oid:1.2.250.1.71.4.2.2)",
+     cpts_kit({"validate_cpts_id"}),
+     "IG INT_R04 (the CPTS Organization, IDNST 1 + FINESS); IG FAQ, error 01 (national ids prefixed); ANS test kit "
+     "ig_launch_2:validate_cpts_id");
+  cc("008", "every CPTS Organization has its name", cpts_kit({"orga_optionnel_group"}),
+     "ANS test kit ig_launch_2:orga_optionnel_group (CPTS name: the name of the CPTS must be present); IG INT_R04");
+  cc("009", "every CPTS Organization has its phone, in international format (+33...)",
+     cpts_kit({"orga_optionnel_group"}),
+     "ANS test kit ig_launch_2:orga_optionnel_group (CPTS phone: the phone of the CPTS must be present); IG FAQ, "
+     "error 02 (phones as +33...)");
+  cc("010", "every practitioner declared open to CPTS (--cpts-practitioners) has Slots open to a CPTS in the answer",
+     cpts_kit({"slot_search_setup", "validate_cardinality_cpts"}),
+     "IG INT_R04: a slot visible to a CPTS is sent in the CPTS search (typed CPTS, with its chain: R04-CPTS-002 and "
+     "-003); ANS test kit ig_launch_2:slot_search_setup (Slots returned for the practitioner) and "
+     "validate_cardinality_cpts (HealthcareService and Organization present)");
+  // --- SOS Médecins search ------------------------------------------------------------------------
+  auto sq = [&](const char* n, const char* title, Severity s, std::vector<std::string> r, std::string why) {
+    c.push_back(check(std::string("SOS-QUERY-") + n, title, kSosPage, s, kBoth, "SOS", "QUERY", std::move(r)));
+    cited(std::move(why));
+  };
+  sq("001",
+     "the platform's SOS query (`GET [base]/Schedule?_revinclude=Slot:schedule&...&actor:Location.organization."
+     "identifier=...`) is answered 200 with a searchset Bundle",
+     E, sos_kit({"slot_search_setup"}),
+     "IG SOS Médecins: the server SHALL answer the platform's Schedule search; ANS test kit "
+     "ig_launch_3:slot_search_setup (200 and a Bundle)");
+  sq("002",
+     "the query as the IG example's self link writes it (`|` as %7C, dates without milliseconds, `+` raw, "
+     "`_count=1000`) gives the same answer",
+     E, {}, "IG SOS Médecins, ExampleBundleAgregateurSOS: its self link is the platform's query, in that form");
+  sq("003", "25 association SIRETs are accepted: 200 with a searchset Bundle", E, {},
+     "IG SOS Médecins (technical table): up to 25 SIRETs per search (the functional text's 10 is lower; the "
+     "technical limit governs)");
+  sq("004", "26 association SIRETs: 4xx with an OperationOutcome", E, {}, kSosRefusal);
+  sq("005", "`_has:Slot:schedule:start=ge` missing: 4xx with an OperationOutcome", E, {}, kSosRefusal);
+  sq("006", "an association unknown to the agenda is answered 200 with an empty Bundle, `total: 0`", E, {},
+     "IG FAQ item 9 (no match is a success, total: 0), for the SOS search too");
+  auto sb = [&](const char* n, const char* title, std::vector<std::string> r, std::string why) {
+    c.push_back(check(std::string("SOS-BUNDLE-") + n, title, kSosPage, E, kBoth, "SOS", "BUNDLE", std::move(r)));
+    cited(std::move(why));
+  };
+  sb("001",
+     "the answer declares the SOS profiles: the Bundle sas-sos-bundle-aggregator, each Schedule, Slot, Location "
+     "and Organization its SOS profile",
+     sos_kit({"validate_bundle"}),
+     "IG SOS Médecins: the answer is a sas-sos-bundle-aggregator Bundle; ANS test kit ig_launch_3:validate_bundle");
+  sb("002", "`search.mode` is `match` for Schedules and `include` for Slots, Locations and Organizations", {},
+     "IG SOS Médecins (the search is on Schedule; Slots come by _revinclude, Locations and Organizations by "
+     "_include); FHIR R4 search: matches are `match`, the others `include`; IG example ExampleBundleAgregateurSOS");
+  sb("003", "`total` is the number of Schedule matches (FHIR) or of Slots (as the IG example counts)", {},
+     "FHIR R4 Bundle.total: the number of matches; the IG example ExampleBundleAgregateurSOS counts its 4 Slots "
+     "(for 3 Schedules), so either count passes and any other fails");
+  sb("004", "every Slot starts inside the requested window and ends after it starts", sos_kit({"sos_validate_dates"}),
+     "IG SOS Médecins (`_has:Slot:schedule:start=ge` and `le`: the start window); ANS test kit "
+     "ig_launch_3:sos_validate_dates (start in the window, start before end)");
+  sb("005", "every Slot carries its slot types in meta.security, only PUBLIC and SNP", sos_kit({"sos_validate_meta"}),
+     "IG SOS Médecins: slot types limited to PUBLIC and SNP (sas-sos-slot-aggregator binds meta.security to "
+     "sas-sos-valueset-typecreneau, whose issues this check numbers); ANS test kit ig_launch_3:sos_validate_meta");
+  sb("006", "every Slot's `schedule` is a Schedule of the Bundle", sos_kit({"validate_slot_schedule_ref"}),
+     "IG SOS Médecins (_revinclude=Slot:schedule; the profile's reference constraint on Slot.schedule, whose "
+     "issues this check numbers); ANS test kit ig_launch_3:validate_slot_schedule_ref");
+  sb("007", "every Schedule is one place: its one actor is a Location of the Bundle, the place of no other Schedule",
+     sos_kit(
+         {"validate_schedule_location_ref", "sos_validate_schedule_cardinality", "sos_validate_location_cardinality"}),
+     "IG SOS Médecins: one Schedule per fixed consultation place (Location), _include=Schedule:actor:Location; ANS "
+     "test kit ig_launch_3:validate_schedule_location_ref, sos_validate_schedule_cardinality, "
+     "sos_validate_location_cardinality");
+  sb("008", "every Location's `managingOrganization` is an Organization of the Bundle",
+     sos_kit({"validate_location_organization_ref", "validate_organization_cardinality"}),
+     "IG SOS Médecins (_include:iterate=Location:organization; the profile's reference constraint on "
+     "Location.managingOrganization, whose issues this check numbers); ANS test kit "
+     "ig_launch_3:validate_location_organization_ref, validate_organization_cardinality");
+  sb("009",
+     "the association is identified by its SIRET prefixed `3` (IDNST, 15 digits), one asked for (and every association "
+     "declared with slots is in the answer)",
+     sos_kit({"validate_organization_siret"}),
+     "IG SOS Médecins (actor:Location.organization.identifier=urn:oid:1.2.250.1.71.4.2.2|3SIRET); IG FAQ, error 01; "
+     "ANS test kit ig_launch_3:validate_organization_siret (the SIRET asked for, 3 + 14 digits)");
+  sb("010", "one `self` link: the platform's query (a Schedule search; in a run, the parameters of the request)",
+     sos_kit({"sos_validate_bundle_link"}),
+     "ANS test kit ig_launch_3:sos_validate_bundle_link (Bundle.link.url has the request's query); IG example "
+     "ExampleBundleAgregateurSOS (its self link is the platform's query)");
+  sb("011", "phone numbers in international format (+33...)", sos_kit({"validate_location_phone"}),
+     "IG FAQ, error 02; ANS test kit ig_launch_3:validate_location_phone");
+  sb("012", "every association (Organization) has its name", sos_kit({"sos_validate_organization_name"}),
+     "ANS test kit ig_launch_3:sos_validate_organization_name; IG example ExampleBundleAgregateurSOS");
+  sb("013", "`Slot.comment` is the booking page, an absolute http(s) URL", sos_kit({"sos_validate_slots_comment"}),
+     "ANS test kit ig_launch_3:sos_validate_slots_comment (a booking URL on every Slot); IG SOS Médecins");
+  sb("014", "no empty element (\"\", {}, [], null, blank strings)", {},
+     "IG FAQ, error 10 (an element the vendor does not have is omitted), for the SOS search too");
+  sb("015", "no resource appears twice in the Bundle", {}, "IG SOS Médecins; FHIR bdl-7 (fullUrl unique in a Bundle)");
   // --- INT_R02 regulator accounts ---------------------------------------------------------------
   auto r = [&](const char* n, const char* title, Severity s, std::string why) {
     c.push_back(check(std::string("R02-") + n, title, kAccountsPage, s, kBoth, "INT_R02", "R02", {}));
@@ -190,8 +374,11 @@ std::vector<Check> written_checks() {
     kAppointmentProfile, E,
     "IG INT_R03, FrAppointmentSAS: identifier (1..1, system and value), appointmentOperator (1..1), start and end "
     "(1..1) and the practitioner's identifier are required; an event the host refuses never reaches the platform");
-  a("002", "the FrAppointmentSAS the host builds from each accepted event validates against the IG profile",
-    kAppointmentProfile, E, "IG INT_R03: the notification the platform receives conforms to FrAppointmentSAS");
+  a("002",
+    "the FrAppointmentSAS (sas-sos-appointment for SOS Médecins) the host builds from each accepted event validates "
+    "against the IG profile",
+    kAppointmentProfile, E,
+    "IG INT_R03: the notification the platform receives conforms to FrAppointmentSAS (sas-sos-appointment)");
   a("003", "an appointment keeps one identifier (system and value) across all its events", kAppointmentCapability, E,
     "IG INT_R03: every change is a conditional update `PUT Appointment?identifier=SYSTEM|ID` of the appointment "
     "created at booking; another identifier is another appointment for the platform");
@@ -202,8 +389,12 @@ std::vector<Check> written_checks() {
     kAppointmentProfile, E,
     "IG INT_R03, FrAppointmentSAS appointmentOperator: the regulator's IDNPS or INTRN as received through INT_R02 "
     "(INTRN: the SAS technical id, a UUID); IG FAQ, error 01: national ids are prefixed");
-  a("006", "the practitioner is a valid RPPS (11 digits) or ADELI (9 digits), prefixed or not", kAppointmentProfile, E,
-    "IG INT_R03, FrAppointmentSAS participant.actor.identifier: the doctor's IDNPS (1..1); IG FAQ, error 01");
+  a("006",
+    "the practitioner is a valid RPPS (11 digits) or ADELI (9 digits), prefixed or not; an SOS Médecins "
+    "appointment names a valid association SIRET and no practitioner",
+    kAppointmentProfile, E,
+    "IG INT_R03, FrAppointmentSAS participant.actor.identifier: the doctor's IDNPS (1..1); IG FAQ, error 01; "
+    "sas-sos-appointment (IG Appointment-12345678): the association's, without a practitioner");
   a("007", "times are coherent: the booking (`created`) is not after the appointment's start", kAppointmentProfile, W,
     "warning: the IG does not state it; a booking recorded after the appointment began is most often a clock or "
     "time-zone error");
@@ -250,50 +441,101 @@ constexpr ProfileGroup kProfiles[] = {
     {"FrLocationAgregateur", "INT_R01", "LOCATION", kBoth},
     {"FrPractitionerRegul", "INT_R02", "PRACTITIONER", kBoth},
     {"FrAppointmentSAS", "INT_R03", "APPOINTMENT", "plugin files"},
-    {"BundleAgregateurCPTS", "INT_R04", "BUNDLE", "files"},
-    {"FrSlotAgregateurCPTS", "INT_R04", "SLOT", "files"},
-    {"FrHealthcareServiceAgregateurCPTS", "INT_R04", "SERVICE", "files"},
-    {"FrOrganizationAgregateurCPTS", "INT_R04", "ORGANIZATION", "files"},
+    {"FrAppointmentSASSOS", "INT_R03", "SOS-APPOINTMENT", "plugin files"},
+    {"BundleAgregateurCPTS", "INT_R04", "BUNDLE", kBoth},
+    {"FrSlotAgregateurCPTS", "INT_R04", "SLOT", kBoth},
+    {"FrHealthcareServiceAgregateurCPTS", "INT_R04", "SERVICE", kBoth},
+    {"FrOrganizationAgregateurCPTS", "INT_R04", "ORGANIZATION", kBoth},
+    {"BundleAgregateurSOS", "SOS", "BUNDLE", kBoth},
+    {"FrSlotAgregateurSOS", "SOS", "SLOT", kBoth},
+    {"FrScheduleAgregateurSOS", "SOS", "SCHEDULE", kBoth},
+    {"FrLocationAgregateurSOS", "SOS", "LOCATION", kBoth},
+    {"FrOrganizationAgregateurSOS", "SOS", "ORGANIZATION", kBoth},
 };
+
+// Constraints a written check numbers instead of a generated one: the written check says what the
+// IG means by it (the links of the CPTS chain and of the SOS structure, the SOS slot types), and a
+// vendor's fault is named once.
+struct ClaimedConstraint {
+  const char* profile_url;
+  const char* element_id;
+  const char* kind;
+  const char* check_id;
+};
+constexpr ClaimedConstraint kClaimed[] = {
+    {"https://interop.esante.gouv.fr/ig/fhir/sas/StructureDefinition/sas-cpts-slot-aggregator",
+     "Slot.serviceType:referencecpts.extension:sas-servicetype-r5.value[x]", "reference", "R04-CPTS-002"},
+    {"https://interop.esante.gouv.fr/ig/fhir/sas/StructureDefinition/sas-cpts-healthcareservice-aggregator",
+     "HealthcareService.providedBy", "reference", "R04-CPTS-004"},
+    {"https://interop.esante.gouv.fr/ig/fhir/sas/StructureDefinition/sas-sos-slot-aggregator", "Slot.meta.security",
+     "binding", "SOS-BUNDLE-005"},
+    {"https://interop.esante.gouv.fr/ig/fhir/sas/StructureDefinition/sas-sos-slot-aggregator", "Slot.schedule",
+     "reference", "SOS-BUNDLE-006"},
+    {"https://interop.esante.gouv.fr/ig/fhir/sas/StructureDefinition/sas-sos-location-aggregator",
+     "Location.managingOrganization", "reference", "SOS-BUNDLE-008"},
+};
+
+const ClaimedConstraint* claimed(std::string_view url, std::string_view element, std::string_view kind) {
+  for (const auto& c : kClaimed)
+    if (url == c.profile_url && element == c.element_id && kind == c.kind) return &c;
+  return nullptr;
+}
+
+bool is_sos_profile(std::string_view url) {
+  return url.find("/StructureDefinition/sas-sos-") != std::string_view::npos;
+}
 
 std::string flow_prefix(std::string_view flow) {
   if (flow.starts_with("INT_")) return std::string(flow.substr(4));
   return std::string(flow);
 }
 
-// ANS requirements a profile check covers: the profile's own (conformance to the profile), plus
-// those naming the element.
+// What of ANS's kit a profile check covers: the requirements naming the profile (conformance to
+// it) or the element, and the kit's CPTS/SOS tests that assert the same.
 std::vector<std::string> profile_requirements(std::string_view name, std::string_view element, std::string_view kind) {
   struct Rule {
     const char* profile;
     const char* element_prefix;  // "" = any element
-    std::initializer_list<int> numbers;
+    std::initializer_list<const char*> ids;
   };
   static const Rule rules[] = {
-      {"FrSlotAgregateur", "", {9}},
-      {"FrSlotAgregateur", "Slot.start", {11}},
-      {"FrSlotAgregateur", "Slot.end", {11}},
-      {"FrSlotAgregateur", "Slot.schedule", {12}},
-      {"FrSlotAgregateur", "Slot.status", {10}},
-      {"FrSlotAgregateur", "Slot.meta.security", {23, 46}},
-      {"FrSlotAgregateur", "Slot.serviceType", {24, 48}},
-      {"FrSlotAgregateur", "Slot.specialty", {41}},
-      {"FrSlotAgregateur", "Slot.appointmentType", {49}},
-      {"FrSlotAgregateur", "Slot.comment", {25}},
-      {"BundleAgregateur", "", {13}},
-      {"BundleAgregateur", "Bundle.type", {14}},
-      {"FrPractitionerAgregateur", "", {32}},
-      {"FrPractitionerAgregateur", "Practitioner.identifier", {16}},
-      {"FrPractitionerAgregateur", "Practitioner.name", {33}},
-      {"FrPractitionerAgregateur", "Practitioner.telecom", {34, 35}},
-      {"FrPractitionerRoleExerciceAgregateur", "", {31}},
-      {"FrPractitionerRoleExerciceAgregateur", "PractitionerRole.organization", {20}},
-      {"FrPractitionerRoleExerciceAgregateur", "PractitionerRole.practitioner", {21}},
-      {"FrPractitionerRoleExerciceAgregateur", "PractitionerRole.contained", {22}},
-      {"FrPractitionerRoleExerciceAgregateur", "PractitionerRole.location", {22}},
-      {"FrLocationAgregateur", "Location.address.line", {38}},
-      {"FrLocationAgregateur", "Location.address.city", {39}},
-      {"FrLocationAgregateur", "Location.address.postalCode", {40}},
+      {"FrSlotAgregateur", "", {"agg-psindiv@9"}},
+      {"FrSlotAgregateur", "Slot.start", {"agg-psindiv@11"}},
+      {"FrSlotAgregateur", "Slot.end", {"agg-psindiv@11"}},
+      {"FrSlotAgregateur", "Slot.schedule", {"agg-psindiv@12"}},
+      {"FrSlotAgregateur", "Slot.status", {"agg-psindiv@10"}},
+      {"FrSlotAgregateur", "Slot.meta.security", {"agg-psindiv@23", "agg-psindiv@46"}},
+      {"FrSlotAgregateur", "Slot.serviceType", {"agg-psindiv@24", "agg-psindiv@48"}},
+      {"FrSlotAgregateur", "Slot.specialty", {"agg-psindiv@41"}},
+      {"FrSlotAgregateur", "Slot.appointmentType", {"agg-psindiv@49"}},
+      {"FrSlotAgregateur", "Slot.comment", {"agg-psindiv@25"}},
+      {"BundleAgregateur", "", {"agg-psindiv@13"}},
+      {"BundleAgregateur", "Bundle.type", {"agg-psindiv@14"}},
+      {"FrPractitionerAgregateur", "", {"agg-psindiv@32"}},
+      {"FrPractitionerAgregateur", "Practitioner.identifier", {"agg-psindiv@16"}},
+      {"FrPractitionerAgregateur", "Practitioner.name", {"agg-psindiv@33"}},
+      {"FrPractitionerAgregateur", "Practitioner.telecom", {"agg-psindiv@34", "agg-psindiv@35"}},
+      {"FrPractitionerRoleExerciceAgregateur", "", {"agg-psindiv@31"}},
+      {"FrPractitionerRoleExerciceAgregateur", "PractitionerRole.organization", {"agg-psindiv@20"}},
+      {"FrPractitionerRoleExerciceAgregateur", "PractitionerRole.practitioner", {"agg-psindiv@21"}},
+      {"FrPractitionerRoleExerciceAgregateur", "PractitionerRole.contained", {"agg-psindiv@22"}},
+      {"FrPractitionerRoleExerciceAgregateur", "PractitionerRole.location", {"agg-psindiv@22"}},
+      {"FrLocationAgregateur", "Location.address.line", {"agg-psindiv@38"}},
+      {"FrLocationAgregateur", "Location.address.city", {"agg-psindiv@39"}},
+      {"FrLocationAgregateur", "Location.address.postalCode", {"agg-psindiv@40"}},
+      {"BundleAgregateurCPTS", "", {"ig_launch_2:slot_group"}},
+      {"FrSlotAgregateurCPTS", "Slot.serviceType:referencecpts", {"ig_launch_2:cpts_validate_service_type"}},
+      {"FrHealthcareServiceAgregateurCPTS",
+       "HealthcareService.providedBy",
+       {"ig_launch_2:cpts_validate_healthcare_service_organization_ref"}},
+      {"FrOrganizationAgregateurCPTS", "Organization.identifier", {"ig_launch_2:validate_cpts_id"}},
+      {"BundleAgregateurSOS", "", {"ig_launch_3:validate_bundle"}},
+      {"FrSlotAgregateurSOS", "Slot.appointmentType", {"ig_launch_3:sos_validate_slots_appointmentType"}},
+      {"FrSlotAgregateurSOS", "Slot.status", {"ig_launch_3:sos_validate_slots_status"}},
+      {"FrSlotAgregateurSOS", "Slot.serviceType", {"ig_launch_3:sos_validate_serviceType"}},
+      {"FrLocationAgregateurSOS", "Location.name", {"ig_launch_3:sos_validate_location_name"}},
+      {"FrLocationAgregateurSOS", "Location.address", {"ig_launch_3:validate_location_adresse"}},
+      {"FrLocationAgregateurSOS", "Location.identifier", {"ig_launch_3:sos_validate_location_idnst"}},
   };
   std::vector<std::string> out;
   for (const auto& rule : rules) {
@@ -303,7 +545,7 @@ std::vector<std::string> profile_requirements(std::string_view name, std::string
     bool matches = !prefix.empty() && element.starts_with(prefix) &&
                    (element.size() == prefix.size() || element[prefix.size()] == '.' || element[prefix.size()] == ':');
     if (root_rule || matches)
-      for (int n : rule.numbers) out.push_back("agg-psindiv@" + std::to_string(n));
+      for (const char* id : rule.ids) out.emplace_back(id);
   }
   (void)kind;
   std::sort(out.begin(), out.end());
@@ -355,7 +597,10 @@ Catalogue Catalogue::build(const ProfileSet& profiles) {
     if (!sd) continue;
     int number = 0;
     for (const auto& constraint : profiles.constraints(sd->url)) {
-      if (!constraint.enforced || constraint.kind == "empty") continue;  // empty: R01-FAQ-10
+      // empty: R01-FAQ-10 (SOS-BUNDLE-014); claimed: the written check that numbers it.
+      if (!constraint.enforced || constraint.kind == "empty" ||
+          claimed(constraint.profile_url, constraint.element_id, constraint.kind))
+        continue;
       char digits[16];
       std::snprintf(digits, sizeof digits, "%03d", ++number);
       Check c;
@@ -392,7 +637,8 @@ const Check* Catalogue::find(std::string_view id) const {
 }
 
 const Check* Catalogue::for_issue(const Issue& issue) const {
-  if (issue.kind == "empty") return find("R01-FAQ-10");
+  if (issue.kind == "empty") return find(is_sos_profile(issue.profile_url) ? "SOS-BUNDLE-014" : "R01-FAQ-10");
+  if (const auto* c = claimed(issue.profile_url, issue.element_id, issue.kind)) return find(c->check_id);
   if (auto it = by_constraint_.find(constraint_key(issue.profile_url, issue.element_id, issue.kind));
       it != by_constraint_.end())
     return &checks_[it->second];
@@ -445,7 +691,74 @@ std::string Catalogue::markdown(const std::vector<Requirement>& requirements) co
     for (std::size_t i = 0; i < uncovered.size(); ++i) out << (i ? ", " : ": ") << uncovered[i];
     out << ".\n";
   }
+  out << "\n### Coverage of ANS's CPTS and SOS kit tests\n\n"
+         "The kit certifies the CPTS search (option `ig_launch_2`) and the SOS search (`ig_launch_3`) with tests "
+         "that its requirement list does not name; the checks cite the tests' ids.\n\n"
+         "| kit test | what it asserts | checks |\n| --- | --- | --- |\n";
+  std::vector<std::string> untested;
+  for (const auto& [test, ids] : kit_coverage(*this)) {
+    out << "| " << test.id << " | " << md_escape(test.title) << " | ";
+    if (ids.empty()) untested.push_back(test.id);
+    const std::size_t shown = std::min<std::size_t>(ids.size(), 8);
+    for (std::size_t i = 0; i < shown; ++i) out << (i ? ", " : "") << ids[i];
+    if (ids.empty()) out << "**not covered**";
+    if (ids.size() > shown) out << " and " << ids.size() - shown << " more";
+    out << " |\n";
+  }
+  out << "\nUncovered: " << untested.size() << " of " << kit_tests().size();
+  for (std::size_t i = 0; i < untested.size(); ++i) out << (i ? ", " : ": ") << untested[i];
+  out << ".\n";
   return out.str();
+}
+
+const std::vector<KitTest>& kit_tests() {
+  // ansforge/interop-outil-fhir-sas-test-kit, lib/sas_test_kit/aggregation: the tests its CPTS run
+  // (cpts_aggregation_group, option ig_launch_2) and its SOS run (single_association_single_pfg,
+  // ig_launch_3) add to the individual practitioner's. Titles in our words.
+  static const std::vector<KitTest> tests = {
+      {"ig_launch_2:slot_search_setup", "CPTS search of a practitioner: 200, a Bundle with Slots"},
+      {"ig_launch_2:slot_group", "the Bundle validates against sas-cpts-bundle-aggregator"},
+      {"ig_launch_2:validate_cardinality_cpts",
+       "HealthcareService and Organization present, as many HealthcareServices as Organizations"},
+      {"ig_launch_2:validate_ref_cpts",
+       "the Slot's serviceType 604 extension references the HealthcareService, its providedBy the Organization"},
+      {"ig_launch_2:validate_cpts_id", "the CPTS Organization's identifier is 1 + 9 digits (prefixed FINESS)"},
+      {"ig_launch_2:cpts_validate_slot_type",
+       "the slot types returned are exactly those the solution declares offering (a tester's input)"},
+      {"ig_launch_2:cpts_validate_healthcare_service_cardinality", "two CPTS: at least two HealthcareServices"},
+      {"ig_launch_2:cpts_validate_organization_cardinality", "two CPTS: at least two Organizations"},
+      {"ig_launch_2:cpts_validate_meta", "the CPTS Slots carry the slot type CPTS in meta.security"},
+      {"ig_launch_2:cpts_validate_service_type", "a Slot serviceType coded TRE_R66 604"},
+      {"ig_launch_2:cpts_validate_service_type_healthcare_service_ref",
+       "a serviceType extension references a HealthcareService of the Bundle"},
+      {"ig_launch_2:cpts_validate_service_type_multiple_healthcare_service_ref",
+       "a Slot references two distinct HealthcareServices of the Bundle"},
+      {"ig_launch_2:cpts_validate_healthcare_service_organization_ref",
+       "every HealthcareService's providedBy is an Organization of the Bundle, two distinct ones"},
+      {"ig_launch_2:orga_optionnel_group", "the CPTS Organization's name and phone are present"},
+      {"ig_launch_3:slot_search_setup", "SOS search of an association: 200, a Bundle"},
+      {"ig_launch_3:validate_bundle", "the Bundle validates against sas-sos-bundle-aggregator"},
+      {"ig_launch_3:validate_organization_cardinality", "the association's Organization present"},
+      {"ig_launch_3:sos_validate_location_cardinality", "the place's Location present"},
+      {"ig_launch_3:sos_validate_schedule_cardinality", "one Schedule for the one place"},
+      {"ig_launch_3:validate_organization_siret", "the Organization's SIRET is the one asked for, 3 + 14 digits"},
+      {"ig_launch_3:validate_location_organization_ref", "the Location's managingOrganization is the Organization"},
+      {"ig_launch_3:validate_schedule_location_ref", "the Schedule's actor is the Location"},
+      {"ig_launch_3:validate_slot_schedule_ref", "every Slot's schedule is the Schedule"},
+      {"ig_launch_3:sos_validate_organization_name", "the Organization's name is present"},
+      {"ig_launch_3:sos_validate_location_name", "the Location's name is present"},
+      {"ig_launch_3:validate_location_adresse", "the Location's address (line, city, postal code) is present"},
+      {"ig_launch_3:validate_location_phone", "the Location's phone is +33 (or an overseas code) and 9 digits"},
+      {"ig_launch_3:sos_validate_location_idnst", "a Location identifier that is not INTRN is a prefixed IDNST"},
+      {"ig_launch_3:sos_validate_slots_status", "every Slot is free"},
+      {"ig_launch_3:sos_validate_dates", "Slots start in the window, have an end, and end after they start"},
+      {"ig_launch_3:sos_validate_meta", "every Slot has slot types in meta.security"},
+      {"ig_launch_3:sos_validate_slots_appointmentType", "every Slot has its appointmentType"},
+      {"ig_launch_3:sos_validate_serviceType", "every Slot has its consultation mode in serviceType"},
+      {"ig_launch_3:sos_validate_slots_comment", "every Slot has a booking URL in comment"},
+      {"ig_launch_3:sos_validate_bundle_link", "Bundle.link.url has the query of the request"},
+  };
+  return tests;
 }
 
 std::vector<Requirement> load_requirements(const std::filesystem::path& csv) {
@@ -497,6 +810,17 @@ std::vector<Requirement> load_requirements(const std::filesystem::path& csv) {
     out.push_back(std::move(req));
   }
   if (out.empty()) throw std::runtime_error(csv.string() + ": no requirement");
+  return out;
+}
+
+std::vector<std::pair<KitTest, std::vector<std::string>>> kit_coverage(const Catalogue& catalogue) {
+  std::vector<std::pair<KitTest, std::vector<std::string>>> out;
+  for (const auto& test : kit_tests()) {
+    std::vector<std::string> ids;
+    for (const auto& c : catalogue.checks())
+      if (std::find(c.requirements.begin(), c.requirements.end(), test.id) != c.requirements.end()) ids.push_back(c.id);
+    out.emplace_back(test, std::move(ids));
+  }
   return out;
 }
 

@@ -19,6 +19,11 @@ namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view kIdnps = "urn:oid:1.2.250.1.71.4.2.1";
+constexpr std::string_view kIdnst = "urn:oid:1.2.250.1.71.4.2.2";
+constexpr std::string_view kCapabilityCpts =
+    "https://interop.esante.gouv.fr/ig/fhir/sas/CapabilityStatement/SAS-GestionnaireAgenda-CPTS";
+constexpr std::string_view kCapabilitySos =
+    "https://interop.esante.gouv.fr/ig/fhir/sas/CapabilityStatement/SAS-GestionnaireAgenda-SOS";
 
 void progress(const ScenarioOptions& options, std::string_view line) {
   if (options.progress) options.progress(line);
@@ -68,9 +73,20 @@ std::string describe(const HttpReply& r) {
   return "HTTP " + std::to_string(r.status) + (r.content_type.empty() ? "" : " (" + r.content_type + ")");
 }
 
+// What an answer of one search is checked with: the document checks and the ids they can fail.
+struct AnswerChecks {
+  std::vector<Finding> (*check)(const Catalogue&, const ProfileSet&, const json::value&, const std::string&,
+                                const SearchContext&);
+  std::vector<std::string> (*ids)(const Catalogue&);
+};
+constexpr AnswerChecks kSlotAnswer{check_search_bundle, search_bundle_check_ids};
+constexpr AnswerChecks kCptsAnswer{check_cpts_bundle, cpts_bundle_check_ids};
+constexpr AnswerChecks kSosAnswer{check_sos_bundle, sos_bundle_check_ids};
+
 // A search answer: 200 + searchset Bundle, checked; returns the Bundle (nullopt on failure).
 std::optional<json::value> search(Run& run, Transport& transport, const ProfileSet& profiles, const std::string& id,
-                                  const std::string& label, const std::string& target, const SearchContext& context) {
+                                  const std::string& label, const std::string& target, const SearchContext& context,
+                                  const AnswerChecks& checks = kSlotAnswer) {
   HttpReply r = transport.send("GET", target);
   auto body = r.transport_ok ? parse(r.body) : std::nullopt;
   if (!r.transport_ok || r.status != 200 || !body || resource_type(*body) != "Bundle") {
@@ -79,10 +95,66 @@ std::optional<json::value> search(Run& run, Transport& transport, const ProfileS
     return std::nullopt;
   }
   run.ran(id);
-  for (const auto& check : search_bundle_check_ids(run.catalogue())) run.ran(check);
+  for (const auto& check : checks.ids(run.catalogue())) run.ran(check);
   run.document(label, *body);
-  run.add(check_search_bundle(run.catalogue(), profiles, *body, label, context));
+  run.add(checks.check(run.catalogue(), profiles, *body, label, context));
   return body;
+}
+
+// A search that matches nothing: 200, a searchset Bundle, `total: 0`, no Slot. The Bundle is not
+// judged by the CPTS or SOS Bundle profiles, which require 4 entries (Bundle.entry 4..*): an empty
+// searchset cannot have them, and the IG's FAQ 9 makes `total: 0` the answer.
+void expect_no_match(Run& run, Transport& transport, const std::string& id, const std::string& target) {
+  if (!run.selected(id)) return;
+  const std::string label = id + " answer";
+  HttpReply r = transport.send("GET", target);
+  auto body = r.transport_ok ? parse(r.body) : std::nullopt;
+  if (!r.transport_ok || r.status != 200 || !body || resource_type(*body) != "Bundle") {
+    run.fail({id, label, "", "GET " + target + ": " + describe(r) + ", expected 200 with an empty Bundle, total: 0"});
+    if (body) run.document(label, *body);
+    return;
+  }
+  run.document(label, *body);
+  auto [slot_ids, total] = slots_of(*body);
+  if (total != 0 || !slot_ids.empty())
+    run.fail({id, label, "total",
+              "no match must be answered total: 0 and no Slot, got " +
+                  (total < 0 ? std::string("no total") : "total " + std::to_string(total)) + " and " +
+                  std::to_string(slot_ids.size()) + " Slots"});
+  else
+    run.ran(id);
+}
+
+std::optional<json::value> capability_statement(Transport& transport) {
+  HttpReply r = transport.send("GET", "/metadata");
+  auto body = r.transport_ok && r.status == 200 ? parse(r.body) : std::nullopt;
+  if (!body || resource_type(*body) != "CapabilityStatement") return std::nullopt;
+  return body;
+}
+
+// The resource entries of the CapabilityStatement's server rest parts.
+std::vector<const json::object*> capability_resources(const json::value& statement) {
+  std::vector<const json::object*> out;
+  if (const auto* rest = statement.as_object().if_contains("rest"); rest && rest->is_array())
+    for (const auto& server : rest->as_array())
+      if (const auto* resources = server.is_object() ? server.as_object().if_contains("resource") : nullptr;
+          resources && resources->is_array())
+        for (const auto& res : resources->as_array())
+          if (res.is_object()) out.push_back(&res.as_object());
+  return out;
+}
+
+bool lists(const json::object& o, std::string_view key, std::string_view value) {
+  if (const auto* list = o.if_contains(key); list && list->is_array())
+    for (const auto& v : list->as_array())
+      if (v.is_string() && v.as_string() == value) return true;
+  return false;
+}
+
+// Every check of a flow (its written and profile checks) gets the same note.
+void note_flow(Run& run, std::string_view flow, const std::string& text) {
+  for (const auto& c : run.catalogue().checks())
+    if (c.flow == flow) run.note(c.id, text);
 }
 
 void expect_refusal(Run& run, Transport& transport, const std::string& id, const std::string& target) {
@@ -164,14 +236,16 @@ std::string rpps_with_key(std::string_view ten_digits) {
   return "8" + std::string(ten_digits) + "0";
 }
 
-std::string slot_query(const std::vector<std::string>& ids, Instant from, Instant to, const QueryForm& form) {
+namespace {
+
+std::string slot_query_with(const std::vector<std::string>& ids, Instant from, Instant to, const QueryForm& form,
+                            const std::string& includes) {
   std::string list;
   for (std::size_t i = 0; i < ids.size(); ++i) {
     std::string value = ids[i];
     if (form.unprefixed && !value.empty()) value = value.substr(1);
     list += (i ? form.separator : "") + std::string(kIdnps) + form.bar + value;
   }
-  const std::string includes = "_include=Slot:schedule&_include:iterate=Schedule:actor";
   const std::string starts =
       "start=ge" + date(from, form.millis, form.plus) + "&start=le" + date(to, form.millis, form.plus);
   const std::string identifiers = "schedule.actor:Practitioner.identifier=" + list;
@@ -179,6 +253,58 @@ std::string slot_query(const std::vector<std::string>& ids, Instant from, Instan
                                  : includes + "&" + starts + "&" + identifiers + "&status=free";
   if (form.count >= 0) q += "&_count=" + std::to_string(form.count);
   return "/Slot?" + q;
+}
+
+}  // namespace
+
+std::string slot_query(const std::vector<std::string>& ids, Instant from, Instant to, const QueryForm& form) {
+  return slot_query_with(ids, from, to, form, "_include=Slot:schedule&_include:iterate=Schedule:actor");
+}
+
+std::string cpts_query(const std::vector<std::string>& ids, Instant from, Instant to, const QueryForm& form,
+                       bool organization_include) {
+  // The IG page's order: the INT_R01 includes, then the CPTS ones.
+  return slot_query_with(
+      ids, from, to, form,
+      "_include=Slot:schedule&_include:iterate=Schedule:actor&_include=Slot:service-type-reference" +
+          std::string(organization_include ? "&_include:iterate=HealthcareService:organization" : ""));
+}
+
+std::string sos_query(const std::vector<std::string>& sirets, Instant from, Instant to, const QueryForm& form) {
+  std::string list;
+  for (std::size_t i = 0; i < sirets.size(); ++i) list += (i ? "," : "") + std::string(kIdnst) + form.bar + sirets[i];
+  std::string q =
+      "_revinclude=Slot:schedule&_include=Schedule:actor:Location&_include:iterate=Location:organization"
+      "&_has:Slot:schedule:start=ge" +
+      date(from, form.millis, form.plus) + "&_has:Slot:schedule:start=le" + date(to, form.millis, form.plus) +
+      "&_has:Slot:schedule:status=free&actor:Location.organization.identifier=" + list;
+  if (form.count >= 0) q += "&_count=" + std::to_string(form.count);
+  return "/Schedule?" + q;
+}
+
+std::string siret_with_key(std::string_view thirteen_digits) {
+  for (char d = '0'; d <= '9'; ++d) {
+    std::string candidate = std::string(thirteen_digits) + d;
+    if (sas::sdk::ids::has_valid_check_digit(candidate)) return "3" + candidate;
+  }
+  return "3" + std::string(thirteen_digits) + "0";
+}
+
+DeclaredSearches declared_searches(Transport& transport) {
+  DeclaredSearches out;
+  auto statement = capability_statement(transport);
+  if (!statement) return out;
+  out.capability = true;
+  const auto& cs = statement->as_object();
+  out.cpts = lists(cs, "instantiates", kCapabilityCpts);
+  out.sos = lists(cs, "instantiates", kCapabilitySos);
+  for (const auto* res : capability_resources(*statement)) {
+    const auto* type = res->if_contains("type");
+    if (!type || !type->is_string()) continue;
+    if (type->as_string() == "Slot" && lists(*res, "searchInclude", "Slot:service-type-reference")) out.cpts = true;
+    if (type->as_string() == "Schedule" && lists(*res, "searchRevInclude", "Slot:schedule")) out.sos = true;
+  }
+  return out;
 }
 
 void run_search_scenarios(Run& run, Transport& transport, const ProfileSet& profiles, const ScenarioOptions& options) {
@@ -311,6 +437,162 @@ void run_search_scenarios(Run& run, Transport& transport, const ProfileSet& prof
     else
       run.ran("R01-QUERY-017");
   }
+}
+
+void run_cpts_scenarios(Run& run, Transport& transport, const ProfileSet& profiles, const ScenarioOptions& options) {
+  if (!run.any_selected("R04-")) return;
+  progress(options, "INT_R04: the CPTS search");
+  const DeclaredSearches declared = declared_searches(transport);
+  if (!declared.cpts) {
+    note_flow(run, "INT_R04",
+              std::string("not declared: ") +
+                  (declared.capability ? "the CapabilityStatement (GET [base]/metadata) declares no CPTS search"
+                                       : "no CapabilityStatement at GET [base]/metadata") +
+                  " (Slot searchInclude Slot:service-type-reference, or instantiates SAS-GestionnaireAgenda-CPTS)" +
+                  (options.cpts_practitioners.empty() ? "" : "; --cpts-practitioners not used"));
+    return;
+  }
+  const Instant from = options.now;
+  const Instant to = options.now + options.window;
+  std::vector<std::string> ids = options.cpts_practitioners;
+  if (!options.cpts_two.empty() && std::find(ids.begin(), ids.end(), options.cpts_two) == ids.end())
+    ids.push_back(options.cpts_two);
+  SearchContext context;
+  context.from = from;
+  context.to = to;
+  context.practitioners = std::set<std::string>(ids.begin(), ids.end());
+  context.cpts_practitioners =
+      std::set<std::string>(options.cpts_practitioners.begin(), options.cpts_practitioners.end());
+  if (!options.cpts_two.empty()) context.cpts_two = {options.cpts_two};
+  if (ids.empty()) {
+    // The searches the suite can make without test data still run below.
+    for (const auto& c : run.catalogue().checks())
+      if (c.flow == "INT_R04" && c.id != "R04-QUERY-004" && c.id != "R04-QUERY-005" && c.id != "R04-QUERY-006" &&
+          c.id != "R04-QUERY-007")
+        run.note(
+            c.id,
+            "the endpoint declares the CPTS search: give --cpts-practitioners (and --cpts-two-cpts) to certify its "
+            "answers");
+  } else {
+    auto canonical = search(run, transport, profiles, "R04-QUERY-001", "R04-QUERY-001 answer",
+                            cpts_query(ids, from, to), context, kCptsAnswer);
+    const auto reference = canonical ? slots_of(*canonical) : std::pair<std::vector<std::string>, int64_t>{};
+    if (run.selected("R04-QUERY-002")) {
+      progress(options, "INT_R04: the other query forms");
+      const std::string target = cpts_query(ids, from, to, QueryForm{.bar = "%7C", .plus = "+", .reordered = true});
+      auto answer =
+          search(run, transport, profiles, "R04-QUERY-002", "R04-QUERY-002 answer", target, context, kCptsAnswer);
+      if (answer && canonical && slots_of(*answer) != reference)
+        run.fail({"R04-QUERY-002", "R04-QUERY-002 answer", "",
+                  "GET " + target + " answers other slots (or another total) than R04-QUERY-001"});
+    }
+    if (run.selected("R04-QUERY-003")) {
+      // Not judged as a CPTS answer: without `_include:iterate=HealthcareService:organization`, FHIR lets
+      // the server leave the Organizations out.
+      const std::string target = cpts_query(ids, from, to, {}, false);
+      HttpReply r = transport.send("GET", target);
+      auto body = r.transport_ok ? parse(r.body) : std::nullopt;
+      if (!r.transport_ok || r.status != 200 || !body || resource_type(*body) != "Bundle")
+        run.fail({"R04-QUERY-003", "R04-QUERY-003 answer", "",
+                  "GET " + target + ": " + describe(r) + ", expected 200 with a searchset Bundle"});
+      else if (canonical && slots_of(*body).first != reference.first)
+        run.fail(
+            {"R04-QUERY-003", "R04-QUERY-003 answer", "", "GET " + target + " answers other slots than R04-QUERY-001"});
+      else
+        run.ran("R04-QUERY-003");
+      if (body) run.document("R04-QUERY-003 answer", *body);
+    }
+  }
+  progress(options, "INT_R04: requests the server must refuse, and no match");
+  const std::vector<std::string> some = ids.empty() ? std::vector<std::string>{rpps_with_key("9999999998")} : ids;
+  {
+    // start=ge left out of the platform's query.
+    std::string target = cpts_query(some, from, to);
+    const auto ge = target.find("&start=ge");
+    target.erase(ge, target.find('&', ge + 1) - ge);
+    expect_refusal(run, transport, "R04-QUERY-004", target);
+  }
+  {
+    std::vector<std::string> many = some;
+    for (int i = 0; many.size() <= 25; ++i) many.push_back(rpps_with_key("98765432" + std::to_string(10 + i)));
+    expect_refusal(run, transport, "R04-QUERY-005", cpts_query(many, from, to));
+  }
+  expect_refusal(run, transport, "R04-QUERY-006", cpts_query(some, from, to) + "&_include=Slot:unknown");
+  expect_no_match(run, transport, "R04-QUERY-007", cpts_query({rpps_with_key("9999999999")}, from, to));
+}
+
+void run_sos_scenarios(Run& run, Transport& transport, const ProfileSet& profiles, const ScenarioOptions& options) {
+  if (!run.any_selected("SOS-")) return;
+  progress(options, "SOS: the SOS Médecins search");
+  const DeclaredSearches declared = declared_searches(transport);
+  if (!declared.sos) {
+    note_flow(run, "SOS",
+              std::string("not declared: ") +
+                  (declared.capability ? "the CapabilityStatement (GET [base]/metadata) declares no SOS search"
+                                       : "no CapabilityStatement at GET [base]/metadata") +
+                  " (Schedule searchRevInclude Slot:schedule, or instantiates SAS-GestionnaireAgenda-SOS)" +
+                  (options.sos_sirets.empty() ? "" : "; --sos-sirets not used"));
+    return;
+  }
+  const Instant from = options.now;
+  const Instant to = options.now + options.window;
+  const auto& sirets = options.sos_sirets;
+  SearchContext context;
+  context.from = from;
+  context.to = to;
+  context.sirets = std::set<std::string>(sirets.begin(), sirets.end());
+  context.sos_declared = context.sirets;
+  // Unknown associations: valid SIRETs (with their key) no agenda holds.
+  std::vector<std::string> unknown;
+  for (int i = 0; unknown.size() < 26; ++i) unknown.push_back(siret_with_key("9876543210" + std::to_string(100 + i)));
+  if (sirets.empty()) {
+    for (const auto& c : run.catalogue().checks())
+      if (c.flow == "SOS" && c.id != "SOS-QUERY-004" && c.id != "SOS-QUERY-005" && c.id != "SOS-QUERY-006")
+        run.note(c.id, "the endpoint declares the SOS search: give --sos-sirets to certify its answers");
+  } else {
+    context.request_target = sos_query(sirets, from, to);
+    auto canonical = search(run, transport, profiles, "SOS-QUERY-001", "SOS-QUERY-001 answer", context.request_target,
+                            context, kSosAnswer);
+    const auto reference = canonical ? slots_of(*canonical) : std::pair<std::vector<std::string>, int64_t>{};
+    if (run.selected("SOS-QUERY-002")) {
+      SearchContext counted = context;
+      counted.count_given = true;
+      counted.request_target =
+          sos_query(sirets, from, to, QueryForm{.bar = "%7C", .plus = "+", .millis = false, .count = 1000});
+      auto answer = search(run, transport, profiles, "SOS-QUERY-002", "SOS-QUERY-002 answer", counted.request_target,
+                           counted, kSosAnswer);
+      if (answer && canonical && slots_of(*answer).first != reference.first)
+        run.fail({"SOS-QUERY-002", "SOS-QUERY-002 answer", "",
+                  "GET " + counted.request_target + " answers other slots than SOS-QUERY-001"});
+    }
+    if (run.selected("SOS-QUERY-003")) {
+      progress(options, "SOS: 25 associations");
+      std::vector<std::string> many = sirets;
+      for (std::size_t i = 0; many.size() < 25; ++i) many.push_back(unknown[i]);
+      SearchContext wide = context;
+      wide.sirets = std::set<std::string>(many.begin(), many.end());
+      wide.request_target = sos_query(many, from, to);
+      auto answer = search(run, transport, profiles, "SOS-QUERY-003", "SOS-QUERY-003 answer", wide.request_target, wide,
+                           kSosAnswer);
+      if (answer && canonical && slots_of(*answer) != reference)
+        run.fail({"SOS-QUERY-003", "SOS-QUERY-003 answer", "",
+                  "25 SIRETs (" + std::to_string(sirets.size()) +
+                      " declared, the others unknown) answer other slots (or another total) than SOS-QUERY-001"});
+    }
+  }
+  progress(options, "SOS: requests the server must refuse, and no match");
+  {
+    std::vector<std::string> too_many = sirets;
+    for (std::size_t i = 0; too_many.size() < 26; ++i) too_many.push_back(unknown[i]);
+    expect_refusal(run, transport, "SOS-QUERY-004", sos_query(too_many, from, to));
+  }
+  {
+    std::string target = sos_query(sirets.empty() ? std::vector<std::string>{unknown[0]} : sirets, from, to);
+    const auto ge = target.find("&_has:Slot:schedule:start=ge");
+    target.erase(ge, target.find('&', ge + 1) - ge);
+    expect_refusal(run, transport, "SOS-QUERY-005", target);
+  }
+  expect_no_match(run, transport, "SOS-QUERY-006", sos_query({unknown[25]}, from, to));
 }
 
 void run_account_scenarios(Run& run, Transport& transport, const ProfileSet& profiles, const ScenarioOptions& options) {

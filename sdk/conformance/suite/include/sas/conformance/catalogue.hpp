@@ -1,6 +1,8 @@
 // The catalogue of the certification suite (sas-conformance): numbered checks with stable ids, each
 // with a title, the IG page or FAQ item it comes from, a severity, what it needs (mode, flow) and
-// the ANS test-kit requirements (agg-psindiv@N) it covers.
+// what of ANS's test kit it covers: its requirements (agg-psindiv@N) and, for the CPTS and SOS
+// searches, which the kit certifies with tests that no requirement names, its test ids
+// ("ig_launch_2:cpts_validate_meta": option ig_launch_2 is the kit's CPTS run, ig_launch_3 its SOS one).
 //
 // Two sources, one catalogue:
 // - the protocol, structure and FAQ checks below are written in catalogue.cpp;
@@ -28,8 +30,8 @@ struct Check {
   Severity severity = Severity::error;
   std::string modes;                      // "plugin endpoint" | "endpoint" | "files": where the suite can run it
   std::string flow;                       // "INT_R01", "INT_R02", "INT_R03", "INT_R04", "SOS", "mTLS", "performance"
-  std::string group;                      // QUERY | BUNDLE | PROFILE | FAQ | R02 | TLS | PERF
-  std::vector<std::string> requirements;  // "agg-psindiv@9", ...
+  std::string group;                      // QUERY | BUNDLE | PROFILE | FAQ | CPTS | R02 | TLS | PERF
+  std::vector<std::string> requirements;  // "agg-psindiv@9", "ig_launch_2:cpts_validate_meta", ...
   // What makes a failure an error: the SHALL of the IG, its FAQ or ANS's test kit it enforces
   // (quoted or paraphrased, with where). Every error check has one; a warning's says why it is
   // only a warning.
@@ -57,9 +59,10 @@ class Catalogue {
   const std::vector<Check>& checks() const { return checks_; }
   const Check* find(std::string_view id) const;
 
-  // The check a validator issue belongs to: the constraint with the same (profile, element, kind),
-  // else the profile's root constraint of that kind. Issues of kind "empty" belong to R01-FAQ-10.
-  // nullptr when the profile is not in the catalogue.
+  // The check a validator issue belongs to: a written check that claims the constraint (the SOS
+  // slot types, SOS-BUNDLE-005), else the constraint with the same (profile, element, kind), else
+  // the profile's root constraint of that kind. Issues of kind "empty" belong to R01-FAQ-10 (to
+  // SOS-BUNDLE-014 on an SOS profile). nullptr when the profile is not in the catalogue.
   const Check* for_issue(const Issue& issue) const;
 
   // docs/certification.md's catalogue section (deterministic for one IG package).
@@ -71,11 +74,22 @@ class Catalogue {
   std::map<std::string, std::size_t, std::less<>> by_constraint_;  // "url|element|kind"
 };
 
+// One test of ANS's test kit (ansforge/interop-outil-fhir-sas-test-kit) that the requirement list
+// does not name: the tests of the CPTS run (option ig_launch_2) and of the SOS run (ig_launch_3).
+struct KitTest {
+  std::string id;     // "ig_launch_2:cpts_validate_meta"
+  std::string title;  // what it asserts, in our words
+};
+// The kit's CPTS and SOS tests, in the kit's order (a data list: the kit's code is not ours).
+const std::vector<KitTest>& kit_tests();
+
 // Reads ANS's requirement list (CSV with a header line). Throws std::runtime_error.
 std::vector<Requirement> load_requirements(const std::filesystem::path& csv);
 
 // Requirement → ids of the checks that cite it, for every requirement of the list (empty: uncovered).
 std::vector<std::pair<Requirement, std::vector<std::string>>> coverage(const Catalogue& catalogue,
                                                                        const std::vector<Requirement>& requirements);
+// The same for the kit's CPTS and SOS tests (kit_tests()).
+std::vector<std::pair<KitTest, std::vector<std::string>>> kit_coverage(const Catalogue& catalogue);
 
 }  // namespace sas::conformance

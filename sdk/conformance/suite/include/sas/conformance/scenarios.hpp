@@ -37,6 +37,12 @@ class Transport {
 struct ScenarioOptions {
   // Prefixed national ids (1 to 25) the vendor's test data holds, each with free slots in the window.
   std::vector<std::string> practitioners;
+  // INT_R04: prefixed national ids whose free slots in the window include slots open to a CPTS, and
+  // one with a free slot open to two CPTS (IG FAQ 11; "" = none).
+  std::vector<std::string> cpts_practitioners;
+  std::string cpts_two;
+  // SOS: prefixed SIRETs (3 + 14 digits, 1 to 25) of SOS Médecins associations with free slots in the window.
+  std::vector<std::string> sos_sirets;
   Instant now{};                                   // every query window is computed from it
   std::chrono::hours window{48};                   // the platform searches 48 h ahead
   std::filesystem::path ig_dir;                    // the official Practitioner-ExamplePractitionerRegul*.json
@@ -57,9 +63,20 @@ struct QueryForm {
   bool unprefixed = false;      // ids without their 8/0 prefix
 };
 std::string slot_query(const std::vector<std::string>& ids, Instant from, Instant to, const QueryForm& form = {});
+// The platform's INT_R04 CPTS search ("/Slot?...", the INT_R01 one with the CPTS `_include`s); without
+// organization_include, the form of the IG examples' self link (no `_include:iterate=HealthcareService:organization`).
+std::string cpts_query(const std::vector<std::string>& ids, Instant from, Instant to, const QueryForm& form = {},
+                       bool organization_include = true);
+// The platform's SOS Médecins search ("/Schedule?...") for prefixed SIRETs, in one of its forms
+// (bar, plus, millis, count of QueryForm; the others do not apply).
+std::string sos_query(const std::vector<std::string>& sirets, Instant from, Instant to, const QueryForm& form = {});
 
 // R01-QUERY-*, and R01-BUNDLE/PROFILE/FAQ on every answer.
 void run_search_scenarios(Run& run, Transport& transport, const ProfileSet& profiles, const ScenarioOptions& options);
+// R04-*: when the CapabilityStatement declares the CPTS search (else "not run": not declared).
+void run_cpts_scenarios(Run& run, Transport& transport, const ProfileSet& profiles, const ScenarioOptions& options);
+// SOS-*: when the CapabilityStatement declares the SOS search (else "not run": not declared).
+void run_sos_scenarios(Run& run, Transport& transport, const ProfileSet& profiles, const ScenarioOptions& options);
 // R02-*: when the CapabilityStatement declares Practitioner (else "not run").
 // The account the server answers (if any) gets the INT_R02 profile checks.
 void run_account_scenarios(Run& run, Transport& transport, const ProfileSet& profiles, const ScenarioOptions& options);
@@ -68,5 +85,17 @@ void run_latency(Run& run, Transport& transport, const ScenarioOptions& options)
 
 // A valid RPPS-based national id (8 + 11 digits with the Luhn key) from a 10-digit stem.
 std::string rpps_with_key(std::string_view ten_digits);
+// A valid prefixed SIRET (3 + 14 digits with the Luhn key) from a 13-digit stem.
+std::string siret_with_key(std::string_view thirteen_digits);
+
+// What the server's CapabilityStatement (GET [base]/metadata) declares of the searches.
+struct DeclaredSearches {
+  bool capability = false;  // a CapabilityStatement was answered
+  bool cpts = false;        // INT_R04: Slot searchInclude Slot:service-type-reference, or instantiates
+                            // SAS-GestionnaireAgenda-CPTS
+  bool sos = false;         // SOS: a Schedule search-type with _revinclude Slot:schedule, or instantiates
+                            // SAS-GestionnaireAgenda-SOS
+};
+DeclaredSearches declared_searches(Transport& transport);
 
 }  // namespace sas::conformance
