@@ -25,6 +25,10 @@ constexpr std::string_view kCapabilityCpts =
 constexpr std::string_view kCapabilitySos =
     "https://interop.esante.gouv.fr/ig/fhir/sas/CapabilityStatement/SAS-GestionnaireAgenda-SOS";
 
+// The window starts at --now to the second: the query forms without milliseconds (R01-QUERY-004,
+// SOS-QUERY-002) then ask for the very same window as the others.
+Instant window_start(const ScenarioOptions& options) { return std::chrono::floor<std::chrono::seconds>(options.now); }
+
 void progress(const ScenarioOptions& options, std::string_view line) {
   if (options.progress) options.progress(line);
 }
@@ -308,8 +312,8 @@ DeclaredSearches declared_searches(Transport& transport) {
 }
 
 void run_search_scenarios(Run& run, Transport& transport, const ProfileSet& profiles, const ScenarioOptions& options) {
-  const Instant from = options.now;
-  const Instant to = options.now + options.window;
+  const Instant from = window_start(options);
+  const Instant to = from + options.window;
   const auto& ids = options.practitioners;
   SearchContext context;
   context.from = from;
@@ -452,8 +456,8 @@ void run_cpts_scenarios(Run& run, Transport& transport, const ProfileSet& profil
                   (options.cpts_practitioners.empty() ? "" : "; --cpts-practitioners not used"));
     return;
   }
-  const Instant from = options.now;
-  const Instant to = options.now + options.window;
+  const Instant from = window_start(options);
+  const Instant to = from + options.window;
   std::vector<std::string> ids = options.cpts_practitioners;
   if (!options.cpts_two.empty() && std::find(ids.begin(), ids.end(), options.cpts_two) == ids.end())
     ids.push_back(options.cpts_two);
@@ -534,8 +538,8 @@ void run_sos_scenarios(Run& run, Transport& transport, const ProfileSet& profile
                   (options.sos_sirets.empty() ? "" : "; --sos-sirets not used"));
     return;
   }
-  const Instant from = options.now;
-  const Instant to = options.now + options.window;
+  const Instant from = window_start(options);
+  const Instant to = from + options.window;
   const auto& sirets = options.sos_sirets;
   SearchContext context;
   context.from = from;
@@ -713,7 +717,8 @@ void run_account_scenarios(Run& run, Transport& transport, const ProfileSet& pro
 void run_latency(Run& run, Transport& transport, const ScenarioOptions& options) {
   if (!run.selected("PERF-001") && !run.selected("PERF-002")) return;
   progress(options, "latency: warm-up, then " + std::to_string(options.perf_searches) + " searches");
-  const std::string target = slot_query(options.practitioners, options.now, options.now + options.window);
+  const std::string target =
+      slot_query(options.practitioners, window_start(options), window_start(options) + options.window);
   for (int i = 0; i < options.perf_warmup; ++i) (void)transport.send("GET", target);
   std::vector<double> server_ms, overhead_ms;
   int failures = 0;
