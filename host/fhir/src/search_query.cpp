@@ -6,6 +6,7 @@
 #include <boost/url/pct_string_view.hpp>
 
 #include <sas/host/text/text.hpp>
+#include "sas/host/fhir/json.hpp"
 #include "sas/host/fhir/operation_outcome.hpp"
 
 namespace sas::host::fhir {
@@ -193,6 +194,90 @@ std::vector<SearchWindow::Problem> SearchWindow::finish() const {
                                                   ") is before the ge bound (" + dt::format_utc(*ge_) + ")"});
   }
   return problems;
+}
+
+SearchParser::SearchParser(std::string_view window_parameter, std::string_view status_parameter)
+    : window_(std::string(window_parameter)), status_parameter_(status_parameter) {}
+
+void SearchParser::fail(std::string_view issue_type, std::string diagnostics, std::string_view expression) {
+  issues_.push_back(Issue{Severity::error, std::string(issue_type), std::move(diagnostics), {std::string(expression)}});
+}
+
+bool SearchParser::common_parameter(std::string_view key, std::string_view value) {
+  if (key == window_.parameter()) {
+    std::string error;
+    bool not_supported = false;
+    if (!window_.add(value, error, not_supported)) {
+      fail(not_supported ? issue_type::kNotSupported : issue_type::kInvalid, std::move(error), key);
+    }
+  } else if (key == status_parameter_) {
+    status(value);
+  } else if (key == "_count") {
+    count(value);
+  } else if (key == "_format") {
+    format(value);
+  } else if (key != "_pretty" && key != "_total") {  // presentation only: no effect on the content
+    return false;
+  }
+  return true;
+}
+
+void SearchParser::status(std::string_view value) {
+  seen_status_ = true;
+  if (trim(value) != "free") {
+    fail(issue_type::kNotSupported,
+         status_parameter_ + ": only " + status_parameter_ + "=free is supported, got \"" + std::string(trim(value)) +
+             "\"",
+         status_parameter_);
+  }
+}
+
+void SearchParser::count(std::string_view value) {
+  if (seen_count_) {
+    fail(issue_type::kInvalid, "_count given more than once", "_count");
+    return;
+  }
+  seen_count_ = true;
+  count_ = parse_count(value);
+  if (!count_) {
+    fail(issue_type::kInvalid, "_count must be a non-negative integer, got \"" + std::string(trim(value)) + "\"",
+         "_count");
+  }
+}
+
+void SearchParser::format(std::string_view value) {
+  if (seen_format_) {
+    fail(issue_type::kInvalid, "_format given more than once", "_format");
+    return;
+  }
+  seen_format_ = true;
+  const auto f = classify_format(value);
+  if (f == Format::json || f == Format::any) return;
+  not_acceptable_ =
+      Issue{Severity::error,
+            std::string(issue_type::kNotSupported),
+            "_format=" + std::string(trim(value)) + ": this server only produces application/fhir+json (_format=json)",
+            {"_format"}};
+}
+
+std::optional<HttpError> SearchParser::parse(
+    std::string_view query, const std::function<void(std::string_view key, std::string_view value)>& parameter,
+    const std::function<void()>& finish) {
+  for_each_parameter(query, parameter, [&](std::string message, std::string_view key) {
+    fail(issue_type::kInvalid, std::move(message), key);
+  });
+  if (not_acceptable_) return http_error(406, {*not_acceptable_});
+  for (auto& problem : window_.finish()) fail(problem.issue_type, std::move(problem.message), window_.parameter());
+  if (!seen_status_) fail(issue_type::kRequired, status_parameter_ + "=free is required", status_parameter_);
+  finish();
+  if (!issues_.empty()) return http_error(400, issues_);
+  return std::nullopt;
+}
+
+std::pair<std::int64_t, std::int64_t> whole_seconds(dt::Instant from, dt::Instant to) {
+  using std::chrono::seconds;
+  return {std::chrono::ceil<seconds>(from).time_since_epoch().count(),
+          std::chrono::floor<seconds>(to).time_since_epoch().count()};
 }
 
 }  // namespace sas::host::fhir

@@ -13,47 +13,17 @@
 namespace sas::host::slot_search {
 
 namespace fhir = sas::host::fhir;
-namespace dt = sas::sdk::datetime;
-using fhir::Issue;
-using fhir::Severity;
 
 namespace {
 
 using sas::host::text::trim;
 
-struct Parser {
-  std::vector<Issue> issues;
-  std::optional<Issue> not_acceptable;  // _format: answered with 406, before anything else
+struct Parser : fhir::SearchParser {
+  Parser() : SearchParser(param::kStart, param::kStatus) {}
+
   ParsedSlotQuery out;
-  fhir::SearchWindow window{std::string(param::kStart)};
-  bool seen_status = false;
-  bool bad_status = false;
   bool seen_identifier = false;
-  bool seen_count = false;
-  bool seen_format = false;
   std::string healthcare_service_organization;  // the key it came with, when given
-
-  void fail(std::string_view code, std::string diagnostics, std::string_view expression) {
-    issues.push_back(Issue{Severity::error, std::string(code), std::move(diagnostics), {std::string(expression)}});
-  }
-
-  void start(std::string_view value) {
-    std::string error;
-    bool not_supported = false;
-    if (!window.add(value, error, not_supported)) {
-      fail(not_supported ? fhir::issue_type::kNotSupported : fhir::issue_type::kInvalid, std::move(error),
-           param::kStart);
-    }
-  }
-
-  void status(std::string_view value) {
-    seen_status = true;
-    if (trim(value) != "free") {
-      bad_status = true;
-      fail(fhir::issue_type::kNotSupported,
-           "status: only status=free is supported, got \"" + std::string(trim(value)) + "\"", param::kStatus);
-    }
-  }
 
   void identifiers(std::string_view value) {
     const auto expr = param::kPractitionerIdentifier;
@@ -117,49 +87,12 @@ struct Parser {
     }
   }
 
-  void count(std::string_view value) {
-    if (seen_count) {
-      fail(fhir::issue_type::kInvalid, "_count given more than once", param::kCount);
-      return;
-    }
-    seen_count = true;
-    out.count = fhir::parse_count(value);
-    if (!out.count) {
-      fail(fhir::issue_type::kInvalid,
-           "_count must be a non-negative integer, got \"" + std::string(trim(value)) + "\"", param::kCount);
-    }
-  }
-
-  void format(std::string_view value) {
-    if (seen_format) {
-      fail(fhir::issue_type::kInvalid, "_format given more than once", param::kFormat);
-      return;
-    }
-    seen_format = true;
-    const auto f = fhir::classify_format(value);
-    if (f == fhir::Format::json || f == fhir::Format::any) return;
-    not_acceptable = Issue{
-        Severity::error,
-        std::string(fhir::issue_type::kNotSupported),
-        "_format=" + std::string(trim(value)) + ": this server only produces application/fhir+json (_format=json)",
-        {std::string(param::kFormat)}};
-  }
-
   void parameter(std::string_view key, std::string_view value) {
-    if (key == param::kStart) {
-      start(value);
-    } else if (key == param::kStatus) {
-      status(value);
-    } else if (key == param::kPractitionerIdentifier) {
+    if (common_parameter(key, value)) return;
+    if (key == param::kPractitionerIdentifier) {
       identifiers(value);
     } else if (key == param::kInclude || key == param::kIncludeIterate) {
       include(key, value);
-    } else if (key == param::kCount) {
-      count(value);
-    } else if (key == param::kFormat) {
-      format(value);
-    } else if (key == param::kPretty || key == param::kTotal) {
-      // Presentation only: accepted, no effect on the answer's content.
     } else {
       fail(fhir::issue_type::kNotSupported,
            "unknown or unsupported search parameter \"" + std::string(key) +
@@ -170,8 +103,6 @@ struct Parser {
   }
 
   void finish() {
-    for (auto& problem : window.finish()) fail(problem.issue_type, std::move(problem.message), param::kStart);
-    if (!seen_status) fail(fhir::issue_type::kRequired, "status=free is required", param::kStatus);
     if (!seen_identifier) {
       fail(fhir::issue_type::kRequired,
            std::string(param::kPractitionerIdentifier) + " is required (1 to 25 practitioner identifiers)",
@@ -186,8 +117,9 @@ struct Parser {
                " (the CPTS search, INT_R04)",
            healthcare_service_organization);
     }
-    out.start_from = window.from();
-    out.start_to = window.to();
+    out.start_from = window().from();
+    out.start_to = window().to();
+    out.count = count();
   }
 };
 
@@ -196,12 +128,9 @@ struct Parser {
 QueryResult parse_slot_query(std::string_view request_target) {
   const std::string_view query = fhir::query_of(request_target);
   Parser p;
-  fhir::for_each_parameter(
-      query, [&](std::string_view key, std::string_view value) { p.parameter(key, value); },
-      [&](std::string message, std::string_view key) { p.fail(fhir::issue_type::kInvalid, std::move(message), key); });
-  if (p.not_acceptable) return fhir::http_error(406, {*p.not_acceptable});
-  p.finish();
-  if (!p.issues.empty()) return fhir::http_error(400, p.issues);
+  auto error = p.parse(
+      query, [&](std::string_view key, std::string_view value) { p.parameter(key, value); }, [&] { p.finish(); });
+  if (error) return std::move(*error);
   p.out.query = fhir::reencode_query(query);
   return std::move(p.out);
 }
@@ -209,9 +138,9 @@ QueryResult parse_slot_query(std::string_view request_target) {
 sas::plugin::v1::SearchSlotsRequest to_plugin_request(const ParsedSlotQuery& query) {
   sas::plugin::v1::SearchSlotsRequest request;
   for (const auto& id : query.practitioner_ids) request.add_practitioner_national_ids(id);
-  using std::chrono::seconds;
-  request.set_start_from(std::chrono::ceil<seconds>(query.start_from).time_since_epoch().count());
-  request.set_start_to(std::chrono::floor<seconds>(query.start_to).time_since_epoch().count());
+  const auto [from, to] = fhir::whole_seconds(query.start_from, query.start_to);
+  request.set_start_from(from);
+  request.set_start_to(to);
   request.set_cpts_search(query.cpts);
   return request;
 }

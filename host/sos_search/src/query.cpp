@@ -14,8 +14,6 @@ namespace sas::host::sos_search {
 
 namespace fhir = sas::host::fhir;
 namespace ids = sas::sdk::ids;
-using fhir::Issue;
-using fhir::Severity;
 using sas::host::text::trim;
 
 namespace {
@@ -32,38 +30,11 @@ std::optional<std::string> lost_percent_siret(std::string_view token) {
   return ids::normalize_structure_id(ids::StructureIdKind::siret, rest.substr(2));
 }
 
-struct Parser {
-  std::vector<Issue> issues;
-  std::optional<Issue> not_acceptable;  // _format: answered with 406, before anything else
+struct Parser : fhir::SearchParser {
+  Parser() : SearchParser(param::kStart, param::kStatus) {}
+
   ParsedSosQuery out;
-  fhir::SearchWindow window{str(param::kStart)};
-  bool seen_status = false;
   bool seen_identifier = false;
-  bool seen_count = false;
-  bool seen_format = false;
-
-  void fail(std::string_view code, std::string diagnostics, std::string_view expression) {
-    issues.push_back(Issue{Severity::error, str(code), std::move(diagnostics), {str(expression)}});
-  }
-
-  void start(std::string_view value) {
-    std::string error;
-    bool not_supported = false;
-    if (!window.add(value, error, not_supported)) {
-      fail(not_supported ? fhir::issue_type::kNotSupported : fhir::issue_type::kInvalid, std::move(error),
-           param::kStart);
-    }
-  }
-
-  void status(std::string_view value) {
-    seen_status = true;
-    if (trim(value) != "free") {
-      fail(fhir::issue_type::kNotSupported,
-           str(param::kStatus) + ": only " + str(param::kStatus) + "=free is supported, got \"" + str(trim(value)) +
-               "\"",
-           param::kStatus);
-    }
-  }
 
   // One SIRET token; its prefixed SIRET, or nullopt after reporting why not.
   std::optional<std::string> siret(std::string_view token) {
@@ -158,51 +129,14 @@ struct Parser {
     }
   }
 
-  void count(std::string_view value) {
-    if (seen_count) {
-      fail(fhir::issue_type::kInvalid, "_count given more than once", param::kCount);
-      return;
-    }
-    seen_count = true;
-    out.count = fhir::parse_count(value);
-    if (!out.count) {
-      fail(fhir::issue_type::kInvalid, "_count must be a non-negative integer, got \"" + str(trim(value)) + "\"",
-           param::kCount);
-    }
-  }
-
-  void format(std::string_view value) {
-    if (seen_format) {
-      fail(fhir::issue_type::kInvalid, "_format given more than once", param::kFormat);
-      return;
-    }
-    seen_format = true;
-    const auto f = fhir::classify_format(value);
-    if (f == fhir::Format::json || f == fhir::Format::any) return;
-    not_acceptable =
-        Issue{Severity::error,
-              str(fhir::issue_type::kNotSupported),
-              "_format=" + str(trim(value)) + ": this server only produces application/fhir+json (_format=json)",
-              {str(param::kFormat)}};
-  }
-
   void parameter(std::string_view key, std::string_view value) {
-    if (key == param::kStart) {
-      start(value);
-    } else if (key == param::kStatus) {
-      status(value);
-    } else if (key == param::kOrganizationIdentifier) {
+    if (common_parameter(key, value)) return;
+    if (key == param::kOrganizationIdentifier) {
       identifiers(value);
     } else if (key == param::kInclude || key == param::kIncludeIterate) {
       include(key, value);
     } else if (key == param::kRevinclude) {
       revinclude(value);
-    } else if (key == param::kCount) {
-      count(value);
-    } else if (key == param::kFormat) {
-      format(value);
-    } else if (key == param::kPretty || key == param::kTotal) {
-      // Presentation only: accepted, no effect on the answer's content.
     } else {
       fail(fhir::issue_type::kNotSupported,
            "unknown or unsupported search parameter \"" + str(key) + "\"; supported: " + str(param::kStart) +
@@ -213,15 +147,14 @@ struct Parser {
   }
 
   void finish() {
-    for (auto& problem : window.finish()) fail(problem.issue_type, std::move(problem.message), param::kStart);
-    if (!seen_status) fail(fhir::issue_type::kRequired, str(param::kStatus) + "=free is required", param::kStatus);
     if (!seen_identifier) {
       fail(fhir::issue_type::kRequired,
            str(param::kOrganizationIdentifier) + " is required (1 to 25 SOS Médecins association SIRETs)",
            param::kOrganizationIdentifier);
     }
-    out.start_from = window.from();
-    out.start_to = window.to();
+    out.start_from = window().from();
+    out.start_to = window().to();
+    out.count = count();
   }
 };
 
@@ -230,12 +163,9 @@ struct Parser {
 SosQueryResult parse_sos_query(std::string_view request_target) {
   const std::string_view query = fhir::query_of(request_target);
   Parser p;
-  fhir::for_each_parameter(
-      query, [&](std::string_view key, std::string_view value) { p.parameter(key, value); },
-      [&](std::string message, std::string_view key) { p.fail(fhir::issue_type::kInvalid, std::move(message), key); });
-  if (p.not_acceptable) return fhir::http_error(406, {*p.not_acceptable});
-  p.finish();
-  if (!p.issues.empty()) return fhir::http_error(400, p.issues);
+  auto error = p.parse(
+      query, [&](std::string_view key, std::string_view value) { p.parameter(key, value); }, [&] { p.finish(); });
+  if (error) return std::move(*error);
   p.out.query = fhir::reencode_query(query);
   return std::move(p.out);
 }
@@ -243,9 +173,9 @@ SosQueryResult parse_sos_query(std::string_view request_target) {
 sas::plugin::v1::SearchSosSlotsRequest to_plugin_request(const ParsedSosQuery& query) {
   sas::plugin::v1::SearchSosSlotsRequest request;
   for (const auto& siret : query.association_sirets) request.add_association_sirets(siret);
-  using std::chrono::seconds;
-  request.set_start_from(std::chrono::ceil<seconds>(query.start_from).time_since_epoch().count());
-  request.set_start_to(std::chrono::floor<seconds>(query.start_to).time_since_epoch().count());
+  const auto [from, to] = fhir::whole_seconds(query.start_from, query.start_to);
+  request.set_start_from(from);
+  request.set_start_to(to);
   return request;
 }
 

@@ -9,8 +9,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "sas/host/fhir/operation_outcome.hpp"
 #include "sas/sdk/datetime.hpp"
 
 namespace sas::host::fhir {
@@ -72,5 +74,49 @@ class SearchWindow {
   std::optional<sas::sdk::datetime::Instant> ge_, le_;
   bool failed_ = false;
 };
+
+// What every search parser of the guide shares: the issues it collects (all reported at once,
+// each naming its parameter), the 406 of a _format other than JSON, the window, status=free, and
+// the result parameters every search takes the same way (_count, _format, and _pretty and _total,
+// accepted without effect on the content). A flow's parser derives from it and reads its own
+// parameters.
+class SearchParser {
+ public:
+  // The names the flow gives its window and status parameters ("start" and "status" on Slot).
+  SearchParser(std::string_view window_parameter, std::string_view status_parameter);
+
+  void fail(std::string_view issue_type, std::string diagnostics, std::string_view expression);
+
+  // The window, status and result parameters: true when `key` was one of them (and is handled).
+  bool common_parameter(std::string_view key, std::string_view value);
+
+  // Reads each parameter of `query` (malformed escapes become issues) through `parameter`, then
+  // `finish`, then checks what every search requires. The error to answer (406 for _format, else
+  // 400 with every issue), or nullopt.
+  std::optional<HttpError> parse(std::string_view query,
+                                 const std::function<void(std::string_view key, std::string_view value)>& parameter,
+                                 const std::function<void()>& finish);
+
+  const SearchWindow& window() const { return window_; }
+  const std::optional<std::uint32_t>& count() const { return count_; }
+
+ private:
+  void status(std::string_view value);
+  void count(std::string_view value);
+  void format(std::string_view value);
+
+  std::vector<Issue> issues_;
+  std::optional<Issue> not_acceptable_;  // _format: answered with 406, before anything else
+  SearchWindow window_;
+  std::string status_parameter_;
+  std::optional<std::uint32_t> count_;
+  bool seen_status_ = false;
+  bool seen_count_ = false;
+  bool seen_format_ = false;
+};
+
+// The plugin's window in whole seconds, still inclusive: ge rounded up, le down, so that no slot
+// outside the requested instants is asked for.
+std::pair<std::int64_t, std::int64_t> whole_seconds(sas::sdk::datetime::Instant from, sas::sdk::datetime::Instant to);
 
 }  // namespace sas::host::fhir
