@@ -1,6 +1,7 @@
 // The shared FHIR layer: builders never emit empty elements, pruning, OperationOutcome, formats.
 #include <set>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
@@ -10,6 +11,7 @@
 #include "sas/host/fhir/constants.hpp"
 #include "sas/host/fhir/json.hpp"
 #include "sas/host/fhir/operation_outcome.hpp"
+#include "sas/host/fhir/searchset.hpp"
 
 namespace fhir = sas::host::fhir;
 namespace json = boost::json;
@@ -144,4 +146,42 @@ TEST(FhirJson, AcceptHeader) {
   EXPECT_FALSE(fhir::accept_allows_json("application/fhir+xml"));
   EXPECT_FALSE(fhir::accept_allows_json("application/fhir+json;q=0, application/xml"));
   EXPECT_TRUE(fhir::accept_allows_json("application/json;q=0.5"));
+}
+
+TEST(WarningsLoggedOnce, EachDistinctWarningIsLoggedOnceWithItsFlow) {
+  fhir::WarningsLoggedOnce once;
+  std::vector<std::string> lines;
+  const auto log = [&](std::string_view line) { lines.emplace_back(line); };
+  once.log(log, "SOS search", {"place \"a\" has no name", "place \"a\" has no name"});
+  once.log(log, "INT_R01 search", {"place \"a\" has no name", "slot \"s\" ends before it starts"});
+  EXPECT_EQ(lines, (std::vector<std::string>{
+                       "SOS search: the agenda's data: place \"a\" has no name (logged once)",
+                       "INT_R01 search: the agenda's data: slot \"s\" ends before it starts (logged once)"}));
+}
+
+TEST(WarningsLoggedOnce, BeyondItsCapacityItSaysSoOnceAndLogsNoMore) {
+  fhir::WarningsLoggedOnce once(2);
+  std::vector<std::string> lines;
+  const auto log = [&](std::string_view line) { lines.emplace_back(line); };
+  once.log(log, "F", {"a", "b", "c"});
+  once.log(log, "F", {"d"});
+  EXPECT_EQ(lines,
+            (std::vector<std::string>{"F: the agenda's data: a (logged once)", "F: the agenda's data: b (logged once)",
+                                      "F: 2 distinct data warnings logged; further ones are not"}));
+}
+
+TEST(WarningsLoggedOnce, WithoutALogNothingIsRemembered) {
+  fhir::WarningsLoggedOnce once;
+  once.log({}, "F", {"a"});
+  std::vector<std::string> lines;
+  once.log([&](std::string_view line) { lines.emplace_back(line); }, "F", {"a"});
+  EXPECT_EQ(lines, (std::vector<std::string>{"F: the agenda's data: a (logged once)"}));
+}
+
+TEST(SearchsetEntry, HasFullUrlResourceAndSearchMode) {
+  json::object resource{{"resourceType", "Slot"}, {"id", "s1"}};
+  const json::object e = fhir::searchset_entry("https://v.example/fhir/", "Slot", "s1", resource, "match", {});
+  EXPECT_EQ(e.at("fullUrl"), "https://v.example/fhir/Slot/s1");
+  EXPECT_EQ(e.at("resource"), json::value(resource));
+  EXPECT_EQ(e.at("search").at("mode"), "match");
 }

@@ -15,10 +15,6 @@ namespace v1 = sas::plugin::v1;
 
 namespace {
 
-// Beyond this many distinct warnings (an agenda whose every record is wrong), new ones are no
-// longer remembered nor logged: the log says so once.
-constexpr std::size_t kMaxRememberedWarnings = 1000;
-
 // The flow a search is, as log lines name it.
 std::string_view flow_name(bool cpts) { return cpts ? "INT_R04 CPTS search" : "INT_R01 search"; }
 
@@ -89,7 +85,7 @@ SearchResult SearchService::search(const ParsedSlotQuery& query, v1::PluginRespo
     result.retyped_slots = published.retyped_slots;
   }
   result.bundle = serialize_search_bundle(query, answer.search_slots(), options, &result.report);
-  if (!result.report.warnings.empty()) log_warnings(flow_name(query.cpts), result.report);
+  warnings_.log(options_.log, flow_name(query.cpts), result.report.warnings);
   return result;
 }
 
@@ -105,28 +101,6 @@ server::Response SearchService::handle(const server::Request& request) const {
     return response;
   } catch (const std::exception& e) {
     return fhir::error_response(500, fhir::issue_type::kException, std::string("internal error: ") + e.what());
-  }
-}
-
-void SearchService::log_warnings(std::string_view flow, const BuildReport& report) const {
-  if (!options_.log) return;
-  std::vector<std::string> fresh;
-  bool now_full = false;
-  {
-    std::lock_guard lock(warned_mutex_);
-    for (const auto& w : report.warnings) {
-      if (warned_.size() >= kMaxRememberedWarnings) break;
-      if (warned_.insert(w).second) {
-        fresh.push_back(w);
-        now_full = warned_.size() == kMaxRememberedWarnings;
-      }
-    }
-  }
-  // Logged outside the lock: the log may block on its stream.
-  for (const auto& w : fresh) options_.log(std::string(flow) + ": the agenda's data: " + w + " (logged once)");
-  if (now_full) {
-    options_.log(std::string(flow) + ": " + std::to_string(kMaxRememberedWarnings) +
-                 " distinct data warnings logged; further ones are not");
   }
 }
 

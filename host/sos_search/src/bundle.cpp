@@ -17,6 +17,7 @@
 #include "sas/host/fhir/builders.hpp"
 #include "sas/host/fhir/constants.hpp"
 #include "sas/host/fhir/json.hpp"
+#include "sas/host/fhir/searchset.hpp"
 #include "sas/host/slot_search/slot_fields.hpp"
 #include "sas/sdk/datetime.hpp"
 #include "sas/sdk/ids.hpp"
@@ -274,14 +275,7 @@ class Builder {
   }
 
   json::object entry(std::string_view type, std::string_view id, json::object resource, std::string_view mode) const {
-    json::object e(sp_);
-    e.reserve(3);
-    e["fullUrl"] = fhir::full_url(base_, type, id);
-    e["resource"] = std::move(resource);
-    json::object search(sp_);
-    search["mode"] = mode;
-    e["search"] = std::move(search);
-    return e;
+    return fhir::searchset_entry(base_, type, id, std::move(resource), mode, sp_);
   }
 
   std::string when(sas::sdk::datetime::Instant t) const {
@@ -411,11 +405,7 @@ class Builder {
   }
 
   // [item], in the bundle's storage.
-  json::array one(json::value item) const {
-    json::array a(sp_);
-    a.emplace_back(std::move(item));
-    return a;
-  }
+  json::array one(json::value item) const { return fhir::single(std::move(item), sp_); }
 
   json::storage_ptr sp_;  // every element of the bundle lives here
   const ParsedSosQuery& query_;

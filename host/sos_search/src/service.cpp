@@ -12,10 +12,6 @@ namespace v1 = sas::plugin::v1;
 
 namespace {
 
-// Beyond this many distinct warnings (an agenda whose every record is wrong), new ones are no
-// longer remembered nor logged: the log says so once.
-constexpr std::size_t kMaxRememberedWarnings = 1000;
-
 // PluginRequest.search_sos_slots came with ABI 1.5.
 constexpr uint32_t kFirstMinor = 5;
 
@@ -88,7 +84,7 @@ SosSearchResult SosSearchService::search(const ParsedSosQuery& query, v1::Plugin
   options.base_url = options_.base_url;
   options.place_identifier_system = options_.place_identifier_system;
   result.bundle = serialize_sos_bundle(query, answer.search_sos_slots(), options, &result.report);
-  if (!result.report.warnings.empty()) log_warnings(result.report);
+  warnings_.log(options_.log, "SOS search", result.report.warnings);
   return result;
 }
 
@@ -104,28 +100,6 @@ server::Response SosSearchService::handle(const server::Request& request) const 
     return response;
   } catch (const std::exception& e) {
     return fhir::error_response(500, fhir::issue_type::kException, std::string("internal error: ") + e.what());
-  }
-}
-
-void SosSearchService::log_warnings(const SosBuildReport& report) const {
-  if (!options_.log) return;
-  std::vector<std::string> fresh;
-  bool now_full = false;
-  {
-    std::lock_guard lock(warned_mutex_);
-    for (const auto& w : report.warnings) {
-      if (warned_.size() >= kMaxRememberedWarnings) break;
-      if (warned_.insert(w).second) {
-        fresh.push_back(w);
-        now_full = warned_.size() == kMaxRememberedWarnings;
-      }
-    }
-  }
-  // Logged outside the lock: the log may block on its stream.
-  for (const auto& w : fresh) options_.log("SOS search: the agenda's data: " + w + " (logged once)");
-  if (now_full) {
-    options_.log("SOS search: " + std::to_string(kMaxRememberedWarnings) +
-                 " distinct data warnings logged; further ones are not");
   }
 }
 

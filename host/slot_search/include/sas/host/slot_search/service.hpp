@@ -24,6 +24,7 @@
 #include <mutex>
 #include <optional>
 #include <sas/host/fhir/operation_outcome.hpp>
+#include <sas/host/fhir/searchset.hpp>
 #include <sas/host/plugin_loader/plugin.hpp>
 #include <sas/host/server/https_server.hpp>
 #include <sas/host/slot_search/bundle.hpp>
@@ -97,14 +98,11 @@ class SearchService {
   bool cpts_offered() const { return cpts_offered_; }
 
  private:
-  void log_warnings(std::string_view flow, const BuildReport& report) const;
-
   std::shared_ptr<plugin_loader::Plugin> plugin_;
   SearchServiceOptions options_;
   bool cpts_offered_ = false;
-  // Warnings already logged: a bad record of the agenda shows in every search that returns it.
-  mutable std::mutex warned_mutex_;
-  mutable std::set<std::string, std::less<>> warned_;
+  // Each distinct warning about the agenda's data is logged once.
+  mutable fhir::WarningsLoggedOnce warnings_;
 };
 
 }  // namespace sas::host::slot_search

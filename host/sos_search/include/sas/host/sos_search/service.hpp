@@ -22,6 +22,7 @@
 #include <mutex>
 #include <optional>
 #include <sas/host/fhir/operation_outcome.hpp>
+#include <sas/host/fhir/searchset.hpp>
 #include <sas/host/plugin_loader/plugin.hpp>
 #include <sas/host/server/https_server.hpp>
 #include <sas/host/sos_search/bundle.hpp>
@@ -87,14 +88,12 @@ class SosSearchService {
 
  private:
   fhir::HttpError not_offered() const;
-  void log_warnings(const SosBuildReport& report) const;
 
   std::shared_ptr<plugin_loader::Plugin> plugin_;
   SosSearchServiceOptions options_;
   std::string unsupported_reason_;
-  // Warnings already logged: a bad record of the agenda shows in every search that returns it.
-  mutable std::mutex warned_mutex_;
-  mutable std::set<std::string, std::less<>> warned_;
+  // Each distinct warning about the agenda's data is logged once.
+  mutable fhir::WarningsLoggedOnce warnings_;
 };
 
 }  // namespace sas::host::sos_search

@@ -1,0 +1,42 @@
+// What the searchset Bundles of the guide's searches (INT_R01/R04 on Slot, SOS on Schedule) share:
+// their entries, and the once-only logging of what an agenda's data got wrong.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json.hpp>
+
+namespace sas::host::fhir {
+
+// {"fullUrl": base/type/id, "resource": resource, "search": {"mode": mode}}, in `sp`.
+boost::json::object searchset_entry(std::string_view base, std::string_view type, std::string_view id,
+                                    boost::json::object resource, std::string_view mode,
+                                    const boost::json::storage_ptr& sp);
+
+// [item], in `sp`.
+boost::json::array single(boost::json::value item, const boost::json::storage_ptr& sp);
+
+// Logs each distinct warning about the agenda's data once per service: a bad record shows in every
+// search that returns it. Beyond `capacity` distinct warnings (an agenda whose every record is
+// wrong) new ones are neither remembered nor logged, and the log says so once. Thread-safe.
+class WarningsLoggedOnce {
+ public:
+  // `flow` starts each line ("INT_R04 CPTS search"); no log: nothing is logged.
+  using Log = std::function<void(std::string_view)>;
+  explicit WarningsLoggedOnce(std::size_t capacity = 1000) : capacity_(capacity) {}
+
+  void log(const Log& log, std::string_view flow, const std::vector<std::string>& warnings);
+
+ private:
+  std::size_t capacity_;
+  std::mutex mutex_;
+  std::set<std::string, std::less<>> seen_;
+};
+
+}  // namespace sas::host::fhir
