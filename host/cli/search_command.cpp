@@ -41,7 +41,12 @@ void print_summary(const v1::SearchSlotsResponse& response) {
       auto place = places.find(slot.place_id());
       if (place == places.end() || place->second->practitioner_id() != practitioner.id()) continue;
       std::cout << "    " << sas::sdk::datetime::format_paris(Instant(std::chrono::seconds(slot.start())), false)
-                << "  " << place->second->city() << "\n";
+                << "  " << place->second->city();
+      if (!slot.cpts_finess().empty()) {  // only the CPTS search asks for the slots open to CPTS only
+        std::cout << "  CPTS";
+        for (const auto& finess : slot.cpts_finess()) std::cout << " " << finess;
+      }
+      std::cout << "\n";
     }
   }
 }
@@ -61,6 +66,8 @@ int search(const Args& args) {
       "to", po::value<std::string>()->required(), "window end, FHIR dateTime with offset")(
       "store", po::value<std::string>(),
       "apply the doctor settings and publication rules of this host store (sqlite:PATH), as `serve` does")(
+      "cpts", po::bool_switch(),
+      "the INT_R04 CPTS search: the same practitioners with the CPTS includes (the plugin must declare cpts-search)")(
       "json", po::bool_switch(), "print the plugin's answer as JSON")("bundle", po::bool_switch(),
                                                                       "print the FHIR Bundle the endpoint would send");
   int exit_code = 0;
@@ -108,7 +115,9 @@ int search(const Args& args) {
   auto host = runtime::Runtime::build(std::move(runtime_options));
   const slot_search::SearchService& service = host->search();
   v1::PluginResponse response;
-  const auto result = service.search(slot_search::slot_query_target(practitioners, window[0], window[1]), response);
+  const bool cpts = (*vm)["cpts"].as<bool>();
+  const auto result =
+      service.search(slot_search::slot_query_target(practitioners, window[0], window[1], cpts), response);
   if (!result.ok()) {
     std::cerr << "sas-host search: " << fhir::diagnostics_of(result.error->outcome) << " (HTTP " << result.error->status
               << ")\n";

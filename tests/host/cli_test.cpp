@@ -2,7 +2,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <sas/host/store/store.hpp>
+#include <sas/sim/agenda_generator.hpp>
 #include <sas_test/support.hpp>
 #include <thread>
 
@@ -80,6 +82,15 @@ TEST(CliTest, ServeLoadsThePluginFromAConfigFileAndStopsOnSigterm) {
   fs::remove_all(dir);
 }
 
+// The first 25 practitioners of a generated agenda, as the platform names them.
+std::string first_practitioners(const fs::path& agenda) {
+  auto ids = sas::sim::practitioner_ids(agenda);
+  ids.resize(std::min<std::size_t>(ids.size(), 25));
+  std::string list;
+  for (const auto& id : ids) list += (list.empty() ? "" : ",") + id;
+  return list;
+}
+
 TEST(CliTest, GenAgendaAndSearchThroughThePlugin) {
   auto dir = sas::test::make_temp_dir("cli");
   auto gen = run({sas::test::bin("sas-sim"), "gen-agenda", "--out", (dir / "agenda.db").string(), "--practitioners",
@@ -120,6 +131,25 @@ TEST(CliTest, GenAgendaAndSearchThroughThePlugin) {
   EXPECT_EQ(withheld.exit_code, 0) << withheld.err;
   EXPECT_THAT(withheld.out, HasSubstr("0 free slot(s)"));
   EXPECT_THAT(withheld.err, testing::ContainsRegex("[1-9][0-9]* slot\\(s\\) withheld"));
+
+  // --cpts: the INT_R04 search of the same agenda, as a Bundle: sas-cpts-bundle-aggregator, with each CPTS slot's
+  // HealthcareService and Organization.
+  auto cpts =
+      run({sas::test::bin("sas-host"), "search", "--plugin", sas::test::plugin("sas-sqlite-agenda"), "--plugin-config",
+           "db=" + (dir / "agenda.db").string(), "--practitioners", first_practitioners(dir / "agenda.db"), "--from",
+           "2026-11-23T00:00:00+01:00", "--to", "2026-11-26T00:00:00+01:00", "--cpts", "--bundle"});
+  ASSERT_EQ(cpts.exit_code, 0) << cpts.err;
+  EXPECT_THAT(cpts.out, HasSubstr("sas-cpts-bundle-aggregator"));
+  EXPECT_THAT(cpts.out, HasSubstr("\"code\":\"CPTS\""));
+  EXPECT_THAT(cpts.out, HasSubstr("\"resourceType\":\"HealthcareService\""));
+  EXPECT_THAT(cpts.out, HasSubstr("\"resourceType\":\"Organization\""));
+  auto individual =
+      run({sas::test::bin("sas-host"), "search", "--plugin", sas::test::plugin("sas-sqlite-agenda"), "--plugin-config",
+           "db=" + (dir / "agenda.db").string(), "--practitioners", first_practitioners(dir / "agenda.db"), "--from",
+           "2026-11-23T00:00:00+01:00", "--to", "2026-11-26T00:00:00+01:00", "--bundle"});
+  ASSERT_EQ(individual.exit_code, 0) << individual.err;
+  EXPECT_THAT(individual.out, testing::Not(HasSubstr("\"code\":\"CPTS\"")));
+  EXPECT_THAT(individual.out, testing::Not(HasSubstr("HealthcareService")));
 
   auto bad_id = run({sas::test::bin("sas-host"), "search", "--plugin", sas::test::plugin("sas-sqlite-agenda"),
                      "--plugin-config", "db=" + (dir / "agenda.db").string(), "--practitioners", "12AB", "--from",
