@@ -12,28 +12,15 @@
 #include <sas/sqlite_agenda/schema.hpp>
 #include <stdexcept>
 
+#include "generator_support.hpp"
+
 namespace sas::sim {
 namespace {
 
-// Portable draws: std:: distributions differ between standard libraries, mt19937_64 does not.
-class Random {
- public:
-  explicit Random(uint64_t seed) : engine_(seed) {}
-  uint64_t below(uint64_t n) { return engine_() % n; }
-  bool chance(int percent) { return below(100) < static_cast<uint64_t>(percent); }
-  template <typename T, size_t N>
-  const T& pick(const std::array<T, N>& items) {
-    return items[below(N)];
-  }
-  std::string digits(int count) {
-    std::string out;
-    for (int i = 0; i < count; ++i) out.push_back(static_cast<char>('0' + below(10)));
-    return out;
-  }
+using detail::AgendaFile;
+using detail::Random;
 
- private:
-  std::mt19937_64 engine_;
-};
+// Portable draws: std:: distributions differ between standard libraries, mt19937_64 does not.
 
 // Appends the Luhn check digit to `body`.
 std::string with_luhn(const std::string& body) {
@@ -118,65 +105,11 @@ std::string phone_in_some_format(Random& random, const std::string& area) {
   }
 }
 
-class Database {
- public:
-  explicit Database(const std::filesystem::path& path) {
-    std::filesystem::remove(path);
-    if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) {
-      throw std::runtime_error("cannot create " + path.string() + ": " + sqlite3_errmsg(db_));
-    }
-  }
-  ~Database() {
-    for (auto* statement : statements_) sqlite3_finalize(statement);
-    sqlite3_close(db_);
-  }
-  void exec(const char* sql) {
-    char* error = nullptr;
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, &error) != SQLITE_OK) {
-      std::string message = error != nullptr ? error : "?";
-      sqlite3_free(error);
-      throw std::runtime_error(std::string("agenda generation failed: ") + message);
-    }
-  }
-  sqlite3_stmt* prepare(const char* sql) {
-    sqlite3_stmt* statement = nullptr;
-    if (sqlite3_prepare_v2(db_, sql, -1, &statement, nullptr) != SQLITE_OK) {
-      throw std::runtime_error(std::string("cannot prepare: ") + sqlite3_errmsg(db_));
-    }
-    statements_.push_back(statement);
-    return statement;
-  }
-  // Binds the values in order (nullptr = SQL NULL, empty strings too), steps and resets.
-  template <typename... Values>
-  void insert(sqlite3_stmt* statement, const Values&... values) {
-    int index = 0;
-    (bind(statement, ++index, values), ...);
-    if (sqlite3_step(statement) != SQLITE_DONE) {
-      throw std::runtime_error(std::string("insert failed: ") + sqlite3_errmsg(db_));
-    }
-    sqlite3_reset(statement);
-  }
-
- private:
-  static void bind(sqlite3_stmt* s, int i, const std::string& v) {
-    if (v.empty()) {
-      sqlite3_bind_null(s, i);
-    } else {
-      sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    }
-  }
-  static void bind(sqlite3_stmt* s, int i, int64_t v) { sqlite3_bind_int64(s, i, v); }
-  static void bind(sqlite3_stmt* s, int i, int v) { sqlite3_bind_int(s, i, v); }
-
-  sqlite3* db_ = nullptr;
-  std::vector<sqlite3_stmt*> statements_;
-};
-
 }  // namespace
 
 AgendaSummary generate_agenda(const std::filesystem::path& out, const AgendaSpec& spec) {
   if (spec.practitioners < 0 || spec.days < 0) throw std::invalid_argument("practitioners and days must be >= 0");
-  Database db(out);
+  AgendaFile db(out, AgendaFile::Mode::create);
   // Bulk load: no journal while writing a brand-new file; indexes come from the schema.
   db.exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;");
   db.exec(sas::sqlite_agenda::schema_sql());

@@ -10,26 +10,16 @@
 #include <sas/sim/sos_agenda_generator.hpp>
 #include <stdexcept>
 
+#include "generator_support.hpp"
+
 namespace sas::sim {
 namespace {
 
+using detail::AgendaFile;
+using detail::Random;
+
 // Its own stream, so that the rest of an agenda stays what its seed made it.
 constexpr uint64_t kStream = 0x534f53;  // "SOS"
-
-class Random {
- public:
-  explicit Random(uint64_t seed) : engine_(seed ^ kStream) {}
-  uint64_t below(uint64_t n) { return engine_() % n; }  // portable, unlike std:: distributions
-  bool chance(int percent) { return below(100) < static_cast<uint64_t>(percent); }
-  std::string digits(int count) {
-    std::string out;
-    for (int i = 0; i < count; ++i) out.push_back(static_cast<char>('0' + below(10)));
-    return out;
-  }
-
- private:
-  std::mt19937_64 engine_;
-};
 
 struct City {
   const char* name;
@@ -91,68 +81,13 @@ std::string hhmm(int minute) {
   return buffer;
 }
 
-class Database {
- public:
-  explicit Database(const std::filesystem::path& path) {
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
-      const std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
-      sqlite3_close(db_);
-      throw std::runtime_error("cannot open agenda " + path.string() + ": " + message);
-    }
-  }
-  Database(const Database&) = delete;
-  Database& operator=(const Database&) = delete;
-  ~Database() {
-    for (auto* s : statements_) sqlite3_finalize(s);
-    sqlite3_close(db_);
-  }
-  void exec(const char* sql) {
-    char* error = nullptr;
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, &error) != SQLITE_OK) {
-      const std::string message = error != nullptr ? error : "?";
-      sqlite3_free(error);
-      throw std::runtime_error(std::string("SOS agenda generation failed: ") + message);
-    }
-  }
-  sqlite3_stmt* prepare(const char* sql) {
-    sqlite3_stmt* s = nullptr;
-    if (sqlite3_prepare_v2(db_, sql, -1, &s, nullptr) != SQLITE_OK) {
-      throw std::runtime_error(std::string("cannot prepare: ") + sqlite3_errmsg(db_));
-    }
-    statements_.push_back(s);
-    return s;
-  }
-  // Binds in order (empty strings as NULL), steps and resets.
-  template <typename... Values>
-  void insert(sqlite3_stmt* s, const Values&... values) {
-    int index = 0;
-    (bind(s, ++index, values), ...);
-    if (sqlite3_step(s) != SQLITE_DONE) throw std::runtime_error(std::string("insert failed: ") + sqlite3_errmsg(db_));
-    sqlite3_reset(s);
-  }
-
- private:
-  static void bind(sqlite3_stmt* s, int i, const std::string& v) {
-    if (v.empty()) {
-      sqlite3_bind_null(s, i);
-    } else {
-      sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    }
-  }
-  static void bind(sqlite3_stmt* s, int i, int64_t v) { sqlite3_bind_int64(s, i, v); }
-  static void bind(sqlite3_stmt* s, int i, int v) { sqlite3_bind_int(s, i, v); }
-
-  sqlite3* db_ = nullptr;
-  std::vector<sqlite3_stmt*> statements_;
-};
-
 }  // namespace
 
 SosAgendaSummary generate_sos_agenda(const std::filesystem::path& agenda, const SosAgendaSpec& spec) {
   if (spec.associations < 0 || spec.days < 0) throw std::invalid_argument("associations and days must be >= 0");
   SosAgendaSummary summary;
   if (spec.associations == 0) return summary;
-  Database db(agenda);
+  AgendaFile db(agenda, AgendaFile::Mode::existing);
   db.exec("BEGIN");
   auto* insert_association = db.prepare("INSERT INTO sos_association (siret, name) VALUES (?,?)");
   auto* insert_place = db.prepare(
@@ -161,7 +96,7 @@ SosAgendaSummary generate_sos_agenda(const std::filesystem::path& agenda, const 
   auto* insert_slot = db.prepare(
       "INSERT INTO slot (place_id, start_utc, end_utc, status, audiences, modes, motives, walk_in) "
       "VALUES (?,?,?,?,?,?,?,?)");
-  Random random(spec.seed);
+  Random random(spec.seed ^ kStream);
   const std::chrono::sys_days first_day{spec.first_day};
   for (int a = 0; a < spec.associations; ++a) {
     const City& city = kCities[static_cast<size_t>(a) % kCities.size()];
