@@ -34,6 +34,8 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using sas::host::server::AllowedSubject;
+using sas::host::server::Exchange;
+using sas::host::server::HandshakeFailure;
 using sas::host::server::HttpsServer;
 using sas::host::server::Request;
 using sas::host::server::Response;
@@ -169,6 +171,9 @@ class TlsClient {
   bool send(const std::string& data) {
     return SSL_write(ssl_, data.data(), static_cast<int>(data.size())) == static_cast<int>(data.size());
   }
+  bool send_raw(const std::string& bytes) {  // on the socket, outside TLS
+    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
+  }
   // Reads until the peer closes, fails or `stop_after` bytes arrived.
   std::string receive(std::size_t stop_after = SIZE_MAX) {
     std::string out;
@@ -275,7 +280,43 @@ class HttpsServerTest : public ::testing::Test {
       std::lock_guard lock(log_mutex_);
       log_.emplace_back(line);
     };
+    c.route_of = [](std::string_view method, std::string_view target) {
+      return target.starts_with("/slow") ? std::string("slow route") : method == "POST" ? std::string("posts") : "";
+    };
+    c.on_exchange = [this](const Exchange& e) {
+      std::lock_guard lock(log_mutex_);
+      exchanges_.push_back({std::string(e.id), std::string(e.route), std::string(e.method), std::string(e.target),
+                            e.status, e.body_bytes, e.written, e.client->cn});
+    };
+    c.on_handshake_failure = [this](HandshakeFailure reason, std::string_view remote) {
+      std::lock_guard lock(log_mutex_);
+      EXPECT_THAT(std::string(remote), HasSubstr("127.0.0.1:"));
+      handshake_failures_.emplace_back(sas::host::server::to_string(reason));
+    };
     return c;
+  }
+
+  struct SeenExchange {
+    std::string id, route, method, target;
+    int status;
+    std::size_t body_bytes;
+    bool written;
+    std::string client_cn;
+  };
+  std::vector<SeenExchange> exchanges() {
+    std::lock_guard lock(log_mutex_);
+    return exchanges_;
+  }
+  std::vector<std::string> handshake_failures() {
+    std::lock_guard lock(log_mutex_);
+    return handshake_failures_;
+  }
+  // Waits for the one handshake failure a refused connection must report, and returns it.
+  std::string sole_handshake_failure() {
+    wait_until([&] { return !handshake_failures().empty(); });
+    std::this_thread::sleep_for(50ms);  // a second report would be a bug
+    const auto all = handshake_failures();
+    return all.size() == 1 ? all.front() : "reported " + std::to_string(all.size()) + " times";
   }
 
   uint16_t start(ServerConfig c) {
@@ -315,6 +356,8 @@ class HttpsServerTest : public ::testing::Test {
   std::mutex log_mutex_;
   std::vector<std::string> log_;
   Request last_;
+  std::vector<SeenExchange> exchanges_;
+  std::vector<std::string> handshake_failures_;
 };
 
 fs::path* HttpsServerTest::pki_ = nullptr;
@@ -334,6 +377,51 @@ TEST_F(HttpsServerTest, SasClientGets200) {
   EXPECT_EQ(seen.client.ou, "SAS");
   EXPECT_EQ(seen.method, "GET");
   EXPECT_EQ(seen.target, "/metadata");
+  EXPECT_EQ(seen.route, "other");  // route_of gives no label for it
+  EXPECT_THAT(seen.id, ::testing::MatchesRegex("[0-9a-f]{16}"));
+  EXPECT_TRUE(handshake_failures().empty());
+}
+
+TEST_F(HttpsServerTest, EveryAnswerCarriesItsRequestIdAndIsObserved) {
+  const uint16_t port = start(config());
+  TlsClient c(pki(), port);
+  ASSERT_TRUE(c.handshake()) << c.error();
+  ASSERT_TRUE(c.send("GET /metadata HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+  const std::string first = c.receive_response();
+  ASSERT_TRUE(c.send("GET /metadata HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"));
+  const std::string second = c.receive();
+  ASSERT_TRUE(wait_until([&] { return exchanges().size() == 2; }));
+  const auto seen = exchanges();
+  EXPECT_NE(seen[0].id, seen[1].id);
+  EXPECT_THAT(first, HasSubstr("X-Request-Id: " + seen[0].id + "\r\n"));
+  EXPECT_THAT(second, HasSubstr("X-Request-Id: " + seen[1].id + "\r\n"));
+  for (const auto& e : seen) {
+    EXPECT_EQ(e.status, 200);
+    EXPECT_EQ(e.method, "GET");
+    EXPECT_EQ(e.target, "/metadata");
+    EXPECT_EQ(e.body_bytes, std::string(R"({"resourceType":"CapabilityStatement"})").size());
+    EXPECT_TRUE(e.written);
+    EXPECT_EQ(e.client_cn, "sas.sante.fr");
+  }
+}
+
+TEST_F(HttpsServerTest, TheClientsRequestIdIsKeptWhenSafe) {
+  const uint16_t port = start(config());
+  const std::string too_long(65, 'a');
+  for (const std::string given : {"platform-4f2a:17.b_c", "two words", "<script>", too_long.c_str()}) {
+    TlsClient c(pki(), port);
+    ASSERT_TRUE(c.handshake()) << c.error();
+    ASSERT_TRUE(c.send("GET /metadata HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: " + given +
+                       "\r\nConnection: close\r\n\r\n"));
+    const std::string response = c.receive();
+    const std::string id = last().id;
+    if (given == "platform-4f2a:17.b_c") {
+      EXPECT_EQ(id, given);
+    } else {
+      EXPECT_THAT(id, ::testing::MatchesRegex("[0-9a-f]{16}")) << given;
+    }
+    EXPECT_THAT(response, HasSubstr("X-Request-Id: " + id + "\r\n"));
+  }
 }
 
 TEST_F(HttpsServerTest, RequestIsPassedRawAndResponseHeadersAreSent) {
@@ -382,6 +470,14 @@ TEST_F(HttpsServerTest, OversizedBodyGets413) {
   EXPECT_THAT(response, HasSubstr("HTTP/1.1 413 Payload Too Large\r\n"));
   EXPECT_THAT(response, HasSubstr("Connection: close\r\n"));
   EXPECT_EQ(calls_, 0);
+  // The server's own answer is observed too, with what it read of the request.
+  ASSERT_TRUE(wait_until([&] { return exchanges().size() == 1; }));
+  const auto e = exchanges().front();
+  EXPECT_EQ(e.status, 413);
+  EXPECT_EQ(e.method, "POST");
+  EXPECT_EQ(e.target, "/Practitioner");
+  EXPECT_EQ(e.route, "other");
+  EXPECT_THAT(response, HasSubstr("X-Request-Id: " + e.id + "\r\n"));
 }
 
 TEST_F(HttpsServerTest, MalformedRequestGets400) {
@@ -391,6 +487,9 @@ TEST_F(HttpsServerTest, MalformedRequestGets400) {
   ASSERT_TRUE(c.send("NOT HTTP AT ALL\r\n\r\n"));
   EXPECT_THAT(c.receive(), HasSubstr("HTTP/1.1 400 Bad Request\r\n"));
   EXPECT_EQ(calls_, 0);
+  ASSERT_TRUE(wait_until([&] { return exchanges().size() == 1; }));
+  EXPECT_EQ(exchanges().front().status, 400);
+  EXPECT_EQ(exchanges().front().method, "");
 }
 
 // ---- refused clients ----------------------------------------------------------------------
@@ -401,6 +500,7 @@ struct RefusalCase {
   const char* server_log;  // why the server refused, as it logs it
   const char* alert12;     // the alert the client receives, TLS 1.2
   const char* alert13;     // and TLS 1.3
+  const char* reason;      // HandshakeFailure, as reported to on_handshake_failure
 };
 
 void PrintTo(const RefusalCase& c, std::ostream* os) { *os << c.name; }
@@ -425,6 +525,7 @@ TEST_P(RefusedClientTest, RefusedDuringTls12Handshake) {
   EXPECT_EQ(r.received, "");
   EXPECT_THAT(r.error, HasSubstr(GetParam().alert12)) << "the server must answer with a TLS alert";
   EXPECT_EQ(calls_, 0);
+  EXPECT_EQ(sole_handshake_failure(), GetParam().reason);
 }
 
 TEST_P(RefusedClientTest, RefusedBeforeAnyHttpByteWithTls13) {
@@ -436,24 +537,25 @@ TEST_P(RefusedClientTest, RefusedBeforeAnyHttpByteWithTls13) {
   EXPECT_EQ(r.received, "");
   EXPECT_THAT(r.error, HasSubstr(GetParam().alert13));
   EXPECT_EQ(calls_, 0);
+  EXPECT_EQ(sole_handshake_failure(), GetParam().reason);
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Clients, RefusedClientTest,
     ::testing::Values(RefusalCase{"NoCertificate", std::nullopt, "peer did not return a certificate",
-                                  "alert handshake failure", "alert certificate required"},
+                                  "alert handshake failure", "alert certificate required", "no_certificate"},
                       RefusalCase{"OtherCa", "client-other-ca", "unable to get local issuer certificate",
-                                  "alert unknown ca", "alert unknown ca"},
+                                  "alert unknown ca", "alert unknown ca", "unknown_ca"},
                       RefusalCase{"Revoked", "client-revoked", "certificate revoked", "alert certificate revoked",
-                                  "alert certificate revoked"},
+                                  "alert certificate revoked", "revoked"},
                       RefusalCase{"Expired", "client-expired", "certificate has expired", "alert certificate expired",
-                                  "alert certificate expired"},
+                                  "alert certificate expired", "expired"},
                       RefusalCase{"WrongCn", "client-wrong-cn",
                                   "CN=other.example.fr,OU=SAS,O=SAS SDK Test PKI,C=FR): subject not allowed",
-                                  "alert handshake failure", "alert handshake failure"},
+                                  "alert handshake failure", "alert handshake failure", "subject_refused"},
                       RefusalCase{"WrongOu", "client-wrong-ou",
                                   "CN=sas.sante.fr,OU=OTHER,O=SAS SDK Test PKI,C=FR): subject not allowed",
-                                  "alert handshake failure", "alert handshake failure"}),
+                                  "alert handshake failure", "alert handshake failure", "subject_refused"}),
     [](const ::testing::TestParamInfo<RefusalCase>& param_info) { return std::string(param_info.param.name); });
 
 TEST_F(HttpsServerTest, Tls11ClientRefusedByServer) {
@@ -467,6 +569,7 @@ TEST_F(HttpsServerTest, Tls11ClientRefusedByServer) {
   // The server's protocol_version alert, not a local "no protocols available".
   EXPECT_THAT(r.error, HasSubstr("alert protocol version"));
   EXPECT_EQ(calls_, 0);
+  EXPECT_EQ(sole_handshake_failure(), "protocol");
 }
 
 TEST_F(HttpsServerTest, Tls12AndTls13Accepted) {
@@ -537,6 +640,7 @@ TEST_F(HttpsServerTest, PlainHttpRefusedByDefault) {
   EXPECT_EQ(r.status, 0);
   EXPECT_EQ(calls_, 0);
   EXPECT_TRUE(wait_until([&] { return logs().find("plain HTTP connection") != std::string::npos; })) << logs();
+  EXPECT_EQ(sole_handshake_failure(), "plain_http");
 }
 
 TEST_F(HttpsServerTest, PlainHttpAcceptedWhenAllowedNextToTls) {
@@ -678,6 +782,10 @@ TEST_F(HttpsServerTest, SlowHandlerGets503BeforeDeadline) {
   // A generic server knows no FHIR: its own errors are plain text unless a renderer is set.
   EXPECT_EQ(r.body, "the server could not answer in time\n");
   EXPECT_LT(elapsed, 1400ms);
+  // Counted under its route, though the handler never answered.
+  ASSERT_TRUE(wait_until([&] { return exchanges().size() == 1; }));
+  EXPECT_EQ(exchanges().front().route, "slow route");
+  EXPECT_EQ(exchanges().front().status, 503);
 }
 
 TEST_F(HttpsServerTest, HandlerExceptionGives500) {
@@ -737,6 +845,18 @@ TEST_F(HttpsServerTest, SilentConnectionClosedAfterHandshakeTimeout) {
   EXPECT_EQ(::recv(fd, &byte, 1, 0), 0);  // orderly close by the server
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
   ::close(fd);
+  EXPECT_EQ(sole_handshake_failure(), "timeout");
+}
+
+TEST_F(HttpsServerTest, AHandshakeLeftHalfwayIsATimeout) {
+  auto c = config();
+  c.handshake_timeout = 300ms;
+  const uint16_t port = start(c);
+  TlsClient client(pki(), port);
+  ASSERT_TRUE(client.connected());
+  // A ClientHello's first bytes (record header of a handshake), then silence.
+  ASSERT_TRUE(client.send_raw(std::string("\x16\x03\x01\x00\x80\x01", 6)));
+  EXPECT_EQ(sole_handshake_failure(), "timeout");
 }
 
 // ---- lifecycle ----------------------------------------------------------------------------

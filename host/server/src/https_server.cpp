@@ -17,8 +17,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <condition_variable>
 #include <mutex>
+#include <random>
 #include <stdexcept>
 #include <stop_token>
 #include <thread>
@@ -41,6 +43,30 @@ using namespace std::chrono_literals;
 
 bool is_http_error(const beast::error_code& ec) {
   return ec.category() == http::make_error_code(http::error::bad_target).category();
+}
+
+bool is_request_id_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' || c == ':' || c == '-';
+}
+
+std::string new_request_id() {
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(16, '0');
+  uint64_t bits = random();
+  for (char& c : id) {
+    c = kHex[bits & 0xf];
+    bits >>= 4;
+  }
+  return id;
+}
+
+// The client's X-Request-Id when it is safe to log and echo, else a new one.
+std::string request_id(const http::request<http::string_body>& req) {
+  const auto given = req["X-Request-Id"];
+  if (!given.empty() && given.size() <= 64 && std::all_of(given.begin(), given.end(), is_request_id_char))
+    return std::string(given);
+  return new_request_id();
 }
 
 }  // namespace
@@ -90,6 +116,23 @@ class Server {
   const TlsPolicy& policy() const { return policy_; }
   void log(std::string_view message) const {
     if (config_.log) config_.log(message);
+  }
+  void handshake_failed(HandshakeFailure reason, std::string_view remote) const {
+    if (config_.on_handshake_failure) config_.on_handshake_failure(reason, remote);
+  }
+  void exchanged(const Exchange& exchange) const {
+    if (config_.on_exchange) config_.on_exchange(exchange);
+  }
+  std::string route_of(std::string_view method, std::string_view target) const {
+    std::string route;
+    if (config_.route_of) {
+      try {
+        route = config_.route_of(method, target);
+      } catch (...) {
+        // A label is not worth a request.
+      }
+    }
+    return route.empty() ? std::string("other") : route;
   }
   std::shared_ptr<ssl::context> tls_context();
   template <class F>
@@ -219,10 +262,20 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
 
   beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
 
+  HandshakeFailure handshake_failure(const beast::error_code& ec) {
+    if (ec == beast::error::timeout) return HandshakeFailure::timeout;
+    if (ec.category() == net::error::get_ssl_category())
+      return classify_handshake_failure(stream_.native_handle(), static_cast<unsigned long>(ec.value()));
+    if (ec == ssl::error::stream_truncated || ec == net::error::eof || ec == net::error::connection_reset)
+      return HandshakeFailure::closed;
+    return HandshakeFailure::protocol;
+  }
+
   void on_handshake(beast::error_code ec, std::size_t used) {
     if (ec) {
-      if (ec != net::error::operation_aborted)
-        server_.log("TLS handshake with " + remote_ + " failed: " + ec.message());
+      if (ec == net::error::operation_aborted) return;  // stop()
+      server_.log("TLS handshake with " + remote_ + " failed: " + ec.message());
+      if constexpr (kTls) server_.handshake_failed(handshake_failure(ec), remote_);
       return;
     }
     buffer_.consume(used);
@@ -257,13 +310,26 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
     } else if (ec == beast::error::timeout) {
       if (parser_->got_some()) server_.log("incomplete request from " + remote_ + " timed out; closing");
     } else if (ec == http::error::body_limit) {
+      unread_request();
       send(server_.error_response(413, "request body too large"), true);
     } else if (is_http_error(ec)) {
       server_.log("malformed request from " + remote_ + ": " + ec.message());
+      unread_request();
       send(server_.error_response(400, "malformed HTTP request"), true);
     }
     // Otherwise reset, aborted by stop(), TLS truncation: nothing to answer.
     return false;
+  }
+
+  // What the exchange records of a request the server answers without reading it whole.
+  void unread_request() {
+    exchange_ = {};
+    exchange_.id = new_request_id();
+    exchange_.route = "other";
+    // The request line, when it was read (Beast fills it before the fields).
+    exchange_.method = std::string(parser_->get().method_string());
+    exchange_.target = std::string(parser_->get().target());
+    exchange_.start = std::chrono::steady_clock::now();
   }
 
   void on_header(beast::error_code ec, std::size_t) {
@@ -292,8 +358,11 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
 
     auto& req = parser_->get();
     Request request;
+    request.id = request_id(req);
     request.method = std::string(req.method_string());
     request.target = std::string(req.target());
+    request.route = server_.route_of(request.method, request.target);
+    exchange_ = {request.id, request.route, request.method, request.target, std::chrono::steady_clock::now()};
     for (const auto& field : req)
       request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     request.body = std::move(req.body());
@@ -380,6 +449,7 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
     res_.version(version_ != 0 ? version_ : 11);
     res_.result(static_cast<unsigned>(r.status));
     if (!r.content_type.empty()) res_.set(http::field::content_type, r.content_type);
+    res_.set("X-Request-Id", exchange_.id);
     for (const auto& [name, value] : r.headers) {
       if (name.find_first_of("\r\n:") != std::string::npos || value.find_first_of("\r\n") != std::string::npos) {
         server_.log("dropping response header with CR/LF: " + name);
@@ -400,6 +470,18 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
   }
 
   void on_write(beast::error_code ec, std::size_t) {
+    Exchange exchange;
+    exchange.id = exchange_.id;
+    exchange.route = exchange_.route;
+    exchange.method = exchange_.method;
+    exchange.target = exchange_.target;
+    exchange.status = static_cast<int>(res_.result_int());
+    exchange.duration = std::chrono::steady_clock::now() - exchange_.start;
+    exchange.body_bytes = head_ ? 0 : res_.body().size();
+    exchange.written = !ec;
+    exchange.client = &client_;
+    exchange.remote = remote_;
+    server_.exchanged(exchange);
     if (ec) return;
     if (!res_.keep_alive()) return do_close();
     do_read();
@@ -428,6 +510,11 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
   std::string remote_;
   std::chrono::steady_clock::time_point handshake_deadline_;
   ClientSubject client_;
+  // The request being answered, for the X-Request-Id header and ServerConfig::on_exchange.
+  struct {
+    std::string id, route, method, target;
+    std::chrono::steady_clock::time_point start;
+  } exchange_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> res_;
   uint64_t seq_ = 0;
@@ -468,7 +555,9 @@ class Detector : public SessionBase, public std::enable_shared_from_this<Detecto
 
  private:
   void on_detect(beast::error_code ec, bool is_tls) {
-    if (ec) return;  // closed, timed out or stopped before a byte arrived
+    // Closed or stopped before a byte arrived: nothing to count (a balancer's TCP health check).
+    if (ec == beast::error::timeout) server_.handshake_failed(HandshakeFailure::timeout, remote_);
+    if (ec) return;
     if (is_tls) {
       auto ctx = server_.tls_context();
       if (!ctx) return server_.log("TLS connection from " + remote_ + " refused: TLS is not configured");
@@ -483,6 +572,7 @@ class Detector : public SessionBase, public std::enable_shared_from_this<Detecto
           ->run();
     } else {
       server_.log("plain HTTP connection from " + remote_ + " refused");
+      server_.handshake_failed(HandshakeFailure::plain_http, remote_);
     }
   }
 

@@ -65,6 +65,34 @@ AllowedSubject AllowedSubject::parse(std::string_view text) {
   return {std::move(*cn), std::move(*ou)};
 }
 
+std::string_view to_string(HandshakeFailure reason) {
+  switch (reason) {
+    case HandshakeFailure::no_certificate:
+      return "no_certificate";
+    case HandshakeFailure::unknown_ca:
+      return "unknown_ca";
+    case HandshakeFailure::subject_refused:
+      return "subject_refused";
+    case HandshakeFailure::revoked:
+      return "revoked";
+    case HandshakeFailure::expired:
+      return "expired";
+    case HandshakeFailure::not_yet_valid:
+      return "not_yet_valid";
+    case HandshakeFailure::bad_certificate:
+      return "bad_certificate";
+    case HandshakeFailure::protocol:
+      return "protocol";
+    case HandshakeFailure::timeout:
+      return "timeout";
+    case HandshakeFailure::plain_http:
+      return "plain_http";
+    case HandshakeFailure::closed:
+      return "closed";
+  }
+  return "protocol";
+}
+
 namespace detail {
 namespace {
 
@@ -211,6 +239,37 @@ std::optional<ClientSubject> match_subject(X509* cert, const std::vector<Allowed
 
 std::optional<ClientSubject> peer_subject(SSL* ssl, const std::vector<AllowedSubject>& allowed) {
   return match_subject(SSL_get0_peer_certificate(ssl), allowed);
+}
+
+HandshakeFailure classify_handshake_failure(SSL* ssl, unsigned long openssl_error) {
+  switch (ssl != nullptr ? SSL_get_verify_result(ssl) : X509_V_OK) {
+    case X509_V_OK:
+      break;
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+      return HandshakeFailure::unknown_ca;
+    case X509_V_ERR_APPLICATION_VERIFICATION:  // set by verify_callback for the allow-list
+      return HandshakeFailure::subject_refused;
+    case X509_V_ERR_CERT_REVOKED:
+      return HandshakeFailure::revoked;
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_CRL_HAS_EXPIRED:
+      return HandshakeFailure::expired;
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+    case X509_V_ERR_CRL_NOT_YET_VALID:
+      return HandshakeFailure::not_yet_valid;
+    default:
+      return HandshakeFailure::bad_certificate;
+  }
+  if (ERR_GET_LIB(openssl_error) == ERR_LIB_SSL) {
+    const int reason = ERR_GET_REASON(openssl_error);
+    if (reason == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE) return HandshakeFailure::no_certificate;
+    if (reason == SSL_R_UNEXPECTED_EOF_WHILE_READING) return HandshakeFailure::closed;
+  }
+  return HandshakeFailure::protocol;
 }
 
 std::vector<FileState> tls_file_states(const ServerConfig& config) {

@@ -38,6 +38,10 @@ std::optional<ClientSubject> match_subject(X509* cert, const std::vector<Allowed
 // The same for the peer of an established connection.
 std::optional<ClientSubject> peer_subject(SSL* ssl, const std::vector<AllowedSubject>& allowed);
 
+// Why a TLS handshake that OpenSSL failed with `openssl_error` (the packed ERR code Asio reports)
+// failed: the verification result the verify callback left on `ssl`, else the error's reason.
+HandshakeFailure classify_handshake_failure(SSL* ssl, unsigned long openssl_error);
+
 // Modification time and size of each TLS file, to notice a change.
 struct FileState {
   bool exists = false;

@@ -38,6 +38,11 @@ struct ClientSubject {
 };
 
 struct Request {
+  // The request's id, in logs and in the X-Request-Id header of the answer: the client's own
+  // X-Request-Id when it is 1 to 64 characters of [A-Za-z0-9._:-] (so the platform's logs and
+  // ours share it), else 16 random hex digits.
+  std::string id;
+  std::string route;                                         // ServerConfig::route_of's label ("other" without one)
   std::string method;                                        // "GET", "POST", ...
   std::string target;                                        // as received: path + query, not percent-decoded
   std::vector<std::pair<std::string, std::string>> headers;  // in order, names as received
@@ -58,6 +63,38 @@ struct Response {
   std::string content_type = "application/fhir+json";        // no Content-Type header when empty
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers, e.g. Location
   std::string body;
+};
+
+// Why a connection ended before its TLS handshake did (one per connection), for metrics.
+enum class HandshakeFailure {
+  no_certificate,   // the client sent none where one is required
+  unknown_ca,       // its chain does not lead to a trusted CA
+  subject_refused,  // a trusted certificate whose CN/OU is not on the allow-list
+  revoked,          // listed in the CRL
+  expired,          // past its notAfter (or a CRL past its nextUpdate)
+  not_yet_valid,    // before its notBefore
+  bad_certificate,  // any other verification error (signature, CRL missing, purpose...)
+  protocol,         // TLS version, cipher or malformed handshake (e.g. TLS 1.0, no shared cipher)
+  timeout,          // no complete handshake within handshake_timeout
+  plain_http,       // plain HTTP where TLS is required
+  closed,           // the client closed or reset the connection
+};
+std::string_view to_string(HandshakeFailure reason);  // "no_certificate", ...
+
+// One answer, as sent: the handler's or the server's own (400, 413, 500, 503). For logs and
+// metrics; the views are valid during the call only.
+struct Exchange {
+  std::string_view id;      // Request::id (a new one when the request could not be read)
+  std::string_view route;   // Request::route ("other" when the request could not be read)
+  std::string_view method;  // empty when the request could not be read
+  std::string_view target;  // as received, query included
+  int status = 0;
+  // From the request's last byte received to the answer's last byte written.
+  std::chrono::steady_clock::duration duration{};
+  std::size_t body_bytes = 0;
+  bool written = true;            // false: the client was gone before the answer was
+  const ClientSubject* client{};  // never null
+  std::string_view remote;        // "ip:port"
 };
 
 // Called on a worker thread, possibly concurrently: must be thread-safe. An exception becomes
@@ -125,6 +162,14 @@ struct ServerConfig {
 
   // Diagnostics (refused certificates, reloads, timeouts); called from server threads.
   std::function<void(std::string_view)> log;
+
+  // Observers, called from server threads; they must be cheap, thread-safe and not throw.
+  // A label for the request (e.g. "INT_R01 search"), from its method and target before the
+  // handler runs, so that even an answer the server gives itself (503 past the deadline) is
+  // counted under its route; none: "other". Keep the set of labels small (metrics).
+  std::function<std::string(std::string_view method, std::string_view target)> route_of;
+  std::function<void(const Exchange&)> on_exchange;  // after each answer
+  std::function<void(HandshakeFailure, std::string_view remote)> on_handshake_failure;
 
   // How the server's own error answers look; empty: plain_text_error.
   ErrorRenderer render_error;
