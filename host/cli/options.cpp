@@ -5,6 +5,17 @@
 
 namespace sas::cli {
 
+void store_config_file(const std::string& file, const po::options_description& options, po::variables_map& vm,
+                       const std::string& config_key) {
+  std::ifstream in(file);
+  if (!in) throw po::error("--" + config_key + " " + file + ": cannot be read");
+  try {
+    po::store(po::parse_config_file(in, options, false), vm);
+  } catch (const po::error& e) {
+    throw po::error("--" + config_key + " " + file + ": " + e.what());
+  }
+}
+
 std::optional<po::variables_map> parse_options(const std::string& command, const std::string& usage,
                                                const po::options_description& options,
                                                const std::vector<std::string>& args, int& exit_code,
@@ -24,14 +35,7 @@ std::optional<po::variables_map> parse_options(const std::string& command, const
       return std::nullopt;
     }
     if (config_key != nullptr && vm.count(config_key) != 0U) {
-      const auto& file = vm[config_key].as<std::string>();
-      std::ifstream in(file);
-      if (!in) throw po::error("--" + std::string(config_key) + " " + file + ": cannot be read");
-      try {
-        po::store(po::parse_config_file(in, options, false), vm);
-      } catch (const po::error& e) {
-        throw po::error("--" + std::string(config_key) + " " + file + ": " + e.what());
-      }
+      store_config_file(vm[config_key].as<std::string>(), options, vm, config_key);
     }
     po::notify(vm);
   } catch (const po::error& e) {

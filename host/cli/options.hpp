@@ -22,4 +22,9 @@ std::optional<po::variables_map> parse_options(const std::string& command, const
                                                const po::positional_options_description* positional = nullptr,
                                                const char* config_key = nullptr);
 
+// Stores the `key = value` lines of `file` into `vm`, as parse_options does with the file its
+// `config_key` names (without notify). Throws po::error starting "--CONFIG_KEY FILE: ".
+void store_config_file(const std::string& file, const po::options_description& options, po::variables_map& vm,
+                       const std::string& config_key);
+
 }  // namespace sas::cli
