@@ -17,6 +17,7 @@ int inspect_plugin(const Args& args);
 int search(const Args& args);
 int search_sos(const Args& args);  // search --sos: the SOS Médecins search
 int serve(const Args& args);
+int check_config(const Args& args);  // check-config FILE: serve's configuration checked, nothing started
 int accounts(const Args& args);
 int billing_command(const Args& args);  // billing explain
 int report(const Args& args);           // report snp | report forfait

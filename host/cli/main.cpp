@@ -20,6 +20,9 @@ constexpr const char* kUsage =
     "                                 one SOS Médecins search through the host's search path\n"
     "  serve --config FILE | --plugin PATH --plugin-config S --store URL ...\n"
     "                                 run the host\n"
+    "  check-config FILE [--warn-days N] [--json]\n"
+    "                                 check serve's configuration (files, certificates, store, plugin)\n"
+    "                                 without starting the host\n"
     "  accounts audit --store URL     the INT_R02 account requests and what was done, as JSON lines\n"
     "  billing explain --json CONSULTATION.json [--store URL] [--rules FILE]\n"
     "                                 the SNP / MRT decision for one consultation, with its reasons\n"
@@ -58,6 +61,7 @@ int main(int argc, char** argv) {
     if (command == "inspect-plugin") return sas::host::cli::inspect_plugin(args);
     if (command == "search") return sas::host::cli::search(args);
     if (command == "serve") return sas::host::cli::serve(args);
+    if (command == "check-config") return sas::host::cli::check_config(args);
     if (command == "accounts") return sas::host::cli::accounts(args);
     if (command == "billing") return sas::host::cli::billing_command(args);
     if (command == "report") return sas::host::cli::report(args);

@@ -30,4 +30,19 @@ struct Store {
 // naming what is wrong, e.g. a store written by a newer sas-host.
 Store open(const std::string& url);
 
+// What `sas-host check-config` learns of a store without migrating or writing it.
+struct StoreProbe {
+  std::string url;              // as given, without a password
+  std::string backend;          // "sqlite" | "postgresql"
+  bool exists = true;           // false: an SQLite file open() would create
+  int schema_version = 0;       // 0: empty (open() creates the schema)
+  int host_schema_version = 0;  // the version this host writes (open() migrates to it)
+};
+
+// Opens the store read-only: SQLite, the file (which this user must be able to write, with its
+// directory for the WAL files) or, when missing, a writable directory to create it in;
+// PostgreSQL, a connection and its schema version. Throws StoreError naming what is wrong, as
+// open() would, including a schema newer than this host's.
+StoreProbe probe(const std::string& url);
+
 }  // namespace sas::host::store
