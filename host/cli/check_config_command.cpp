@@ -519,7 +519,10 @@ int check_config(const Args& args) {
   std::vector<Check> checks;
   po::variables_map config;
   try {
-    sas::cli::store_config_file(file, serve_options(), config, "config");
+    // What `sas-host serve --config FILE` does: the command line, then the file, then notify.
+    const po::options_description keys = serve_options();
+    po::store(po::command_line_parser(std::vector<std::string>{"--config", file}).options(keys).run(), config);
+    sas::cli::store_config_file(file, keys, config, "config");
     po::notify(config);
     checks.push_back({"config", "keys", Status::ok, file + ": every key known and well formed"});
   } catch (const po::error& e) {
