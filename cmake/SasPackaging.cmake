@@ -45,7 +45,8 @@ set(doc_outputs ${SAS_PACKAGING_BINARY_DIR}/changelog.Debian.gz)
 # `sas-host serve --help`, the options operations look for.
 find_program(SAS_HELP2MAN help2man)
 set(man_pages)
-if(SAS_HELP2MAN AND NOT CMAKE_CROSSCOMPILING)
+# (Not in sanitizer builds, which are never packaged: no need to run their binaries at build time.)
+if(SAS_HELP2MAN AND NOT CMAKE_CROSSCOMPILING AND NOT SAS_SANITIZE AND NOT SAS_TSAN)
   foreach(page "sas-host|host|the SAS integration host (SAS FHIR endpoint, tools)|serve"
                "sas-sim|sim|SAS platform simulator and test-data tools|"
                "sas-sample-agenda|sim|sample agenda web app with the origin=sas booking path|"
@@ -65,7 +66,7 @@ if(SAS_HELP2MAN AND NOT CMAKE_CROSSCOMPILING)
     install(FILES ${out} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT ${component})
   endforeach()
 else()
-  message(STATUS "help2man not found: no manual pages (the sas-host package will lack them)")
+  message(STATUS "No manual pages (help2man not found, or a sanitizer build)")
 endif()
 add_custom_target(sas_package_files ALL DEPENDS ${doc_outputs} ${man_pages})
 

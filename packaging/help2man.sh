@@ -18,7 +18,8 @@ name=$(basename "$program")
     echo ".fi"
   done
   echo "[SEE ALSO]"
-  echo "The guides in /usr/share/doc/sas-host/ (operations.md, configuration.md), and"
+  echo "The guides of the sas-host package in /usr/share/doc/sas-host/ (operations.md,"
+  echo "configuration.md), and"
   echo ".B $name COMMAND --help"
   echo "for the options of each command."
 } >"$include"
