@@ -13,6 +13,7 @@
 #include "commands.hpp"
 #include "options.hpp"
 #include "serve_config.hpp"
+#include "systemd_notify.hpp"
 
 namespace sas::host::cli {
 
@@ -90,15 +91,21 @@ int serve(const Args& args) {
     admin_server->start();
     say("admin API listening on https://" + admin_config->host + ":" + std::to_string(admin_server->port()));
   }
+  const std::string serving = "serving " + listening +
+                              (admin_server ? " (admin API on port " + std::to_string(admin_server->port()) + ")" : "");
+  systemd_notify::ready(serving, say);  // Type=notify: every listener accepts connections now
 
   for (;;) {
     int signal_number = 0;
     sigwait(&signals, &signal_number);
     if (signal_number == SIGHUP) {
+      systemd_notify::reloading(say);
       say(std::string("SIGHUP: TLS material ") + (server.reload_tls() ? "reloaded" : "NOT reloaded (kept)"));
       if (admin_server) admin_server->reload_tls();
+      systemd_notify::ready(serving, say);
       continue;
     }
+    systemd_notify::stopping(say);
     say("stopping on signal " + std::to_string(signal_number));
     break;
   }
