@@ -225,10 +225,16 @@ void Checker::private_key(const std::string& key, const std::filesystem::path& f
         file.string() + ": readable or writable by others (mode " + mode +
             "); chmod 600 (or 640 for a group of the "
             "service only)");
+  } else if ((st.st_mode & S_IRGRP) != 0 && (st.st_mode & S_IWGRP) == 0 && st.st_gid == ::getegid()) {
+    // root:sas 0640, checked as the service runs it (runuser -u sas): the group is the service's.
+    add(key, "private key", Status::ok,
+        file.string() + ": readable by the service's group " + group_name(st.st_gid) + " only (mode " + mode + ")" +
+            matched);
   } else if ((st.st_mode & (S_IRGRP | S_IWGRP)) != 0) {
     add(key, "private key", Status::warn,
         file.string() + ": readable by its group " + group_name(st.st_gid) + " (mode " + mode +
-            "): fine only if that group is the service's alone" + matched);
+            "): fine only if that group is the service's alone (run check-config as the service's user to check)" +
+            matched);
   } else {
     add(key, "private key", Status::ok, file.string() + ": private (mode " + mode + ")" + matched);
   }
