@@ -7,7 +7,7 @@ SAS_PACKAGES=(
   libprotobuf-dev protobuf-compiler libcurl4-openssl-dev libssl-dev
   libsqlite3-dev libpq-dev postgresql-15 libhowardhinnant-date-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  faketime
+  faketime python3-prometheus-client
   # sas-host's sd_notify; the Debian packages (cpack: dpkg-shlibdeps needs file) and their test
   # (lintian, man pages by help2man, systemd-analyze, adduser for the maintainer scripts)
   libsystemd-dev file lintian help2man man-db systemd adduser
