@@ -388,10 +388,14 @@ void Checker::tls() {
 }
 
 void Checker::admin() {
-  if (!c_.admin || c_.admin_token_file.empty()) return;
-  // read_serve_config read it with serve's rules (mode 600, length, characters).
-  add("admin-token-file", "token", Status::ok,
-      c_.admin_token_file.string() + ": private, " + std::to_string(c_.admin_token.size()) + " characters");
+  if (!c_.admin) return;
+  // read_serve_config read them with serve's rules (mode 600, length, characters).
+  if (!c_.admin_token_file.empty())
+    add("admin-token-file", "token", Status::ok,
+        c_.admin_token_file.string() + ": private, " + std::to_string(c_.admin_token.size()) + " characters");
+  if (!c_.metrics_token_file.empty())
+    add("metrics-token-file", "token", Status::ok,
+        c_.metrics_token_file.string() + ": private, " + std::to_string(c_.metrics_token.size()) + " characters");
 }
 
 void Checker::delivery() {

@@ -13,6 +13,7 @@
 #include "commands.hpp"
 #include "options.hpp"
 #include "serve_config.hpp"
+#include "serve_monitoring.hpp"
 #include "systemd_notify.hpp"
 
 namespace sas::host::cli {
@@ -48,6 +49,10 @@ int serve(const Args& args) {
   std::optional<server::ServerConfig>& admin_config = serve_config.admin;
   if (admin_config) admin_config->log = say;
 
+  // Metrics (docs/operations.md, "Monitor"): one registry for the process; the listeners observed.
+  Monitoring monitoring;
+  monitoring.observe_listeners(serve_config);
+
   // Block the stop signals before any thread starts, then wait for them here.
   sigset_t signals;
   sigemptyset(&signals);
@@ -59,6 +64,7 @@ int serve(const Args& args) {
   // The host, assembled by the runtime: store, flows, router of host calls, plugin.
   runtime::RuntimeOptions runtime_options = std::move(serve_config.runtime);
   runtime_options.log = say;
+  runtime_options.metrics = monitoring.registry();
   std::unique_ptr<runtime::Runtime> host = runtime::Runtime::build(std::move(runtime_options));
   say(host->describe());
 
@@ -73,6 +79,7 @@ int serve(const Args& args) {
     return starting;
   });
   server.start();
+  monitoring.listening("fhir", server, config);
   const std::string scheme = config.cert_file.empty() ? "http" : "https";
   const std::string listening = scheme + "://" + config.host + ":" + std::to_string(server.port());
   runtime::EndpointOptions endpoint_options = serve_config.endpoint;
@@ -85,10 +92,13 @@ int serve(const Args& args) {
   if (admin_config) {
     admin_api::AdminEndpointOptions admin_options = host->admin_options();
     admin_options.token = serve_config.admin_token;
+    admin_options.metrics_token = serve_config.metrics_token;
+    monitoring.serve(admin_options);
     auto admin = std::make_shared<const admin_api::AdminEndpoint>(std::move(admin_options));
     admin_server = std::make_unique<server::HttpsServer>(
         *admin_config, [admin](const server::Request& request) { return admin->handle(request); });
     admin_server->start();
+    monitoring.listening("admin", *admin_server, *admin_config);
     say("admin API listening on https://" + admin_config->host + ":" + std::to_string(admin_server->port()));
   }
   const std::string serving = "serving " + listening +

@@ -103,7 +103,7 @@ void read_delivery(const po::variables_map& v, ServeConfig& c) {
 // The admin API: its own listener, same TLS material; a token, an allow-list, or both.
 void read_admin(const po::variables_map& v, ServeConfig& c) {
   if (!given(v, "admin-listen")) {
-    for (const char* key : {"admin-token-file", "admin-allow-client-subject"}) {
+    for (const char* key : {"admin-token-file", "admin-allow-client-subject", "metrics-token-file"}) {
       if (given(v, key)) {
         c.problems.push_back({key, std::string("--") + key + " needs --admin-listen (the admin API is off)"});
       }
@@ -135,6 +135,13 @@ void read_admin(const po::variables_map& v, ServeConfig& c) {
     if (given(v, key)) {
       c.admin_token_file = v[key].as<std::string>();
       c.admin_token = admin_api::read_token_file(c.admin_token_file, "--admin-token-file");
+    }
+    key = "metrics-token-file";
+    if (given(v, key)) {
+      c.metrics_token_file = v[key].as<std::string>();
+      c.metrics_token = admin_api::read_token_file(c.metrics_token_file, "--metrics-token-file");
+      if (c.metrics_token == c.admin_token)
+        throw po::error("--metrics-token-file holds the admin token: give Prometheus a token of its own");
     }
     key = "admin-listen";
     if (c.admin_token.empty() && admin.allowed_subjects.empty())
@@ -272,7 +279,10 @@ po::options_description serve_options() {
       "admin-token-file", po::value<std::string>(),
       "admin API bearer token: a file (mode 600) holding at least 32 characters")(
       "admin-allow-client-subject", po::value<std::vector<std::string>>()->composing(),
-      "admin API client certificate subject, e.g. CN=backoffice,OU=ADMIN (repeatable)");
+      "admin API client certificate subject, e.g. CN=backoffice,OU=ADMIN (repeatable)")(
+      "metrics-token-file", po::value<std::string>(),
+      "read-only bearer token accepted on the admin listener's /metrics only (a Prometheus server's): a file "
+      "(mode 600) holding at least 32 characters");
   return options;
 }
 

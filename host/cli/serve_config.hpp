@@ -32,6 +32,9 @@ struct ServeConfig {
   std::optional<server::ServerConfig> admin;
   std::filesystem::path admin_token_file;  // empty: none
   std::string admin_token;                 // read from admin_token_file (mode 600, 32+ characters)
+  // The read-only token of GET /metrics (docs/operations.md, "Monitor"); the same file rules.
+  std::filesystem::path metrics_token_file;  // empty: none
+  std::string metrics_token;
   // The plugin, the store, the rule file, isolation and INT_R03 delivery. `log` is left to the
   // caller, as is everything that is no key (now, wrap_host_calls...).
   runtime::RuntimeOptions runtime;

@@ -7,14 +7,12 @@
 #include <boost/json.hpp>
 #include <cmath>
 #include <map>
-#include <sas/host/metrics/certificate.hpp>
 #include <sas/host/metrics/http.hpp>
 #include <sas/host/metrics/process.hpp>
 #include <sas/host/metrics/registry.hpp>
 #include <stdexcept>
 #include <thread>
 
-#include "sas/pki/test_pki.hpp"
 #include "sas_test/support.hpp"
 
 namespace {
@@ -261,23 +259,6 @@ TEST(MetricsFormat, ProcessMetricsFromProc) {
   const double now = static_cast<double>(std::time(nullptr));
   EXPECT_LE(values.at("process_start_time_seconds"), now + 1);
   EXPECT_GT(values.at("process_start_time_seconds"), now - 3600);
-}
-
-TEST(MetricsFormat, CertificateNotAfter) {
-  const auto dir = sas::test::make_temp_dir("metrics-cert");
-  sas::pki::write_test_pki(dir);
-  const auto not_after = m::certificate_not_after(dir / "server.pem");
-  ASSERT_TRUE(not_after.has_value());
-  // Cross-checked with openssl's own reading of the file.
-  const auto openssl = sas::test::run(
-      {"/usr/bin/openssl", "x509", "-in", (dir / "server.pem").string(), "-noout", "-enddate", "-dateopt", "iso_8601"});
-  ASSERT_EQ(openssl.exit_code, 0) << openssl.err;
-  const auto date = sas::test::run({"/usr/bin/date", "-u", "+%s", "-d", openssl.out.substr(openssl.out.find('=') + 1)});
-  ASSERT_EQ(date.exit_code, 0) << date.err;
-  EXPECT_EQ(*not_after, std::stoll(date.out));
-  EXPECT_FALSE(m::certificate_not_after(dir / "missing.pem").has_value());
-  EXPECT_FALSE(m::certificate_not_after(dir / "server-key.pem").has_value());
-  std::filesystem::remove_all(dir);
 }
 
 // Debian's python3-prometheus-client (text_string_to_metric_families) reads what we write: every

@@ -22,6 +22,7 @@
 #include <sas/host/fhir/http.hpp>
 #include <sas/host/fhir/json.hpp>
 #include <sas/host/fhir/plugin_failure.hpp>
+#include <sas/host/metrics/registry.hpp>
 #include <sas/host/plugin_isolation/isolated_plugin.hpp>
 #include <sas/host/plugin_loader/manifest.hpp>
 #include <sas/host/slot_search/service.hpp>
@@ -195,6 +196,35 @@ std::string read_token_file(const std::filesystem::path& file, std::string_view 
 
 server::Response render_error(int status, std::string_view message) { return error_response(status, message); }
 
+std::string route_of(std::string_view method, std::string_view target) {
+  (void)method;
+  const std::string_view path = target.substr(0, target.find_first_of("?#"));
+  if (path == kMetricsPath) return "metrics";
+  if (path == kHealthPath) return "healthz";
+  if (path == kReadyPath) return "readyz";
+  std::string_view rest = path;
+  const std::string prefix = std::string(kPrefix) + "/";
+  if (rest.substr(0, prefix.size()) != prefix) return "other";
+  rest.remove_prefix(prefix.size());
+  std::vector<std::string_view> segments;
+  while (!rest.empty()) {
+    const auto slash = rest.find('/');
+    segments.push_back(rest.substr(0, slash));
+    rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+  }
+  if (segments.size() >= 3 && segments[0] == "practitioners") {
+    if (segments[2] == "settings") return segments.size() == 4 ? "settings_history" : "settings";
+    if (segments[2] == "rules") return "rules";
+    if (segments[2] == "explain") return "explain";
+    return "other";
+  }
+  if (segments.size() == 2 && segments[0] == "reports" && segments[1] == "forfait") return "forfait_report";
+  if (segments.size() == 1 && segments[0] == "appointment-events") return "appointment_events";
+  if (segments.size() == 1 && segments[0] == "outbox") return "outbox";
+  if (segments.size() == 1 && segments[0] == "plugin") return "plugin";
+  return "other";
+}
+
 json::object plugin_document(const plugin_loader::Plugin& plugin) {
   const auto abi = plugin.abi_version();
   json::object answer{
@@ -206,7 +236,7 @@ json::object plugin_document(const plugin_loader::Plugin& plugin) {
   json::array exits;
   uint64_t deaths = 0;
   uint64_t restarts = 0;
-  if (const auto* isolated = dynamic_cast<const plugin_isolation::IsolatedPlugin*>(&plugin)) {
+  if (const auto* isolated = dynamic_cast<const plugin_isolation::IsolatedPlugin*>(&plugin.innermost())) {
     const plugin_isolation::PoolStatus status = isolated->status();
     for (const auto& r : status.runners) {
       runners.push_back(json::object{
@@ -249,6 +279,27 @@ AdminEndpoint::AdminEndpoint(AdminEndpointOptions options) : options_(std::move(
   }
 }
 
+server::Response AdminEndpoint::readiness() const {
+  json::object failing;
+  json::array passing;
+  for (const auto& check : options_.readiness) {
+    std::optional<std::string> problem;
+    try {
+      problem = check.check();
+    } catch (const std::exception&) {
+      problem = "the check failed";
+    }
+    if (problem) {
+      failing[check.name] = *problem;
+    } else {
+      passing.emplace_back(check.name);
+    }
+  }
+  if (failing.empty()) return json_response(200, json::object{{"status", "ready"}, {"checks", std::move(passing)}});
+  return json_response(
+      503, json::object{{"status", "not ready"}, {"failing", std::move(failing)}, {"passing", std::move(passing)}});
+}
+
 server::Response AdminEndpoint::handle(const server::Request& request) const {
   std::string client;
   server::Response response;
@@ -278,7 +329,22 @@ server::Response AdminEndpoint::handle(const server::Request& request) const {
 }
 
 server::Response AdminEndpoint::route(const server::Request& request, std::string& client) const {
-  // Who is asking: a certificate on the admin allow-list, else the bearer token.
+  const std::string_view target_path = std::string_view(request.target).substr(0, request.target.find('?'));
+  // Health, for a supervisor or a balancer: no authentication, nothing but the checks' names.
+  if (target_path == kHealthPath) {
+    require_method(request, {"GET", "HEAD"});
+    server::Response response;
+    response.content_type = "text/plain; charset=utf-8";
+    response.body = "ok\n";
+    return response;
+  }
+  if (target_path == kReadyPath) {
+    require_method(request, {"GET", "HEAD"});
+    return readiness();
+  }
+
+  // Who is asking: a certificate on the admin allow-list, else the bearer token, else (GET
+  // /metrics only) the metrics token.
   std::string by;
   if (!request.client.cn.empty()) {
     client = "CN=" + request.client.cn + ",OU=" + request.client.ou;
@@ -286,6 +352,10 @@ server::Response AdminEndpoint::route(const server::Request& request, std::strin
   } else if (auto token = bearer_token(request); token && same_token(*token, options_.token)) {
     client = "token";
     by = "token";
+  } else if (token && same_token(*token, options_.metrics_token)) {
+    client = "metrics token";
+    if (target_path != kMetricsPath)
+      throw Refusal(403, "the metrics token is accepted on " + std::string(kMetricsPath) + " only");
   } else {
     const bool presented = request.header("Authorization").has_value();
     throw Refusal(401,
@@ -294,6 +364,15 @@ server::Response AdminEndpoint::route(const server::Request& request, std::strin
                               "the admin allow-list",
                   {{"WWW-Authenticate", presented ? R"(Bearer realm="sas-host admin", error="invalid_token")"
                                                   : R"(Bearer realm="sas-host admin")"}});
+  }
+
+  if (target_path == kMetricsPath) {
+    require_method(request, {"GET"});
+    if (!options_.metrics) throw Refusal(404, "no metrics in this host");
+    server::Response response;
+    response.content_type = std::string(metrics::kContentType);
+    response.body = options_.metrics();
+    return response;
   }
 
   const auto parsed = boost::urls::parse_origin_form(request.target);

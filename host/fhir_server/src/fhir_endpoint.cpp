@@ -4,9 +4,11 @@
 #include <sas/host/fhir/http.hpp>
 #include <sas/host/fhir/json.hpp>
 #include <sas/host/fhir/operation_outcome.hpp>
+#include <sas/host/fhir/search_query.hpp>
 #include <sas/host/fhir_server/fhir_endpoint.hpp>
 #include <sas/host/regulator_accounts/account_endpoint.hpp>
 #include <sas/host/slot_search/capability.hpp>
+#include <sas/host/slot_search/query.hpp>
 #include <sas/host/slot_search/service.hpp>
 #include <sas/host/sos_search/capability.hpp>
 #include <sas/host/sos_search/service.hpp>
@@ -32,12 +34,44 @@ std::string_view path_of(std::string_view target) { return target.substr(0, targ
 
 }  // namespace
 
+std::string base_path_of(std::string_view base_url) {
+  auto url = boost::urls::parse_absolute_uri(base_url);
+  if (!url) throw std::invalid_argument("--base-url '" + std::string(base_url) + "' is not an absolute URL");
+  std::string path(url->encoded_path());
+  while (!path.empty() && path.back() == '/') path.pop_back();
+  return path;
+}
+
+std::string route_of(std::string_view base_path, std::string_view method, std::string_view target) {
+  std::string_view path = path_of(target.substr(0, target.find('#')));
+  if (path.substr(0, base_path.size()) != base_path) return std::string(route::kOther);
+  path.remove_prefix(base_path.size());
+  if (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  const bool read = method == "GET" || method == "HEAD";
+  if (path == "/Slot" && read) {
+    // INT_R04 is the Slot search with the CPTS include (the search parser decides the same way).
+    bool cpts = false;
+    fhir::for_each_parameter(
+        fhir::query_of(target),
+        [&cpts](std::string_view key, std::string_view value) {
+          if (key == slot_search::param::kInclude &&
+              fhir::trim_token(value) == slot_search::include::kSlotServiceTypeReference)
+            cpts = true;
+        },
+        [](std::string, std::string_view) {});
+    return std::string(cpts ? route::kCptsSearch : route::kSlotSearch);
+  }
+  if (path == "/Schedule" && read) return std::string(route::kSosSearch);
+  if (path == "/metadata" && read) return std::string(route::kMetadata);
+  if (path == "/Practitioner" && method == "POST") return std::string(route::kAccountCreate);
+  if ((path == "/Practitioner" || path.substr(0, kPractitionerPrefix.size()) == kPractitionerPrefix) && method == "PUT")
+    return std::string(route::kAccountUpdate);
+  return std::string(route::kOther);
+}
+
 FhirEndpoint::FhirEndpoint(std::shared_ptr<plugin_loader::Plugin> plugin, FhirEndpointOptions options)
     : plugin_(std::move(plugin)), options_(std::move(options)) {
-  auto url = boost::urls::parse_absolute_uri(options_.base_url);
-  if (!url) throw std::invalid_argument("--base-url '" + options_.base_url + "' is not an absolute URL");
-  base_path_ = std::string(url->encoded_path());
-  while (!base_path_.empty() && base_path_.back() == '/') base_path_.pop_back();
+  base_path_ = base_path_of(options_.base_url);
   regulator_accounts::AccountEndpointOptions accounts;
   accounts.base_url = options_.base_url;
   accounts.plugin_deadline = options_.plugin_deadline;

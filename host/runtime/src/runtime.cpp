@@ -8,6 +8,7 @@
 #include <sas/host/doctor_settings/host_calls.hpp>
 #include <sas/host/doctor_settings/service.hpp>
 #include <sas/host/fhir_server/fhir_endpoint.hpp>
+#include <sas/host/runtime/measured.hpp>
 #include <sas/host/slot_search/service.hpp>
 #include <sas/host/store/store.hpp>
 #include <stdexcept>
@@ -39,7 +40,9 @@ std::unique_ptr<Runtime> Runtime::build(RuntimeOptions options) {
   const RuntimeOptions& o = rt->options_;
   rt->router_ = std::make_shared<HostCallRouter>();
   if (o.store) {
-    rt->store_ = std::make_shared<const store::Store>(store::open(*o.store));
+    store::Store opened = store::open(*o.store);
+    if (o.metrics) opened = measure_store(std::move(opened), *o.metrics);
+    rt->store_ = std::make_shared<const store::Store>(std::move(opened));
     // Doctor settings and publication rules: applied to every search, changed through the admin
     // API, the CLI and the plugin's host calls (docs/doctor-options.md).
     rt->settings_ = o.now
@@ -118,6 +121,11 @@ std::unique_ptr<Runtime> Runtime::build(RuntimeOptions options) {
   } else {
     rt->plugin_ = plugin_loader::PluginInstance::load(o.plugin, o.plugin_config, std::move(services), o.plugin_limits);
   }
+  if (o.metrics) {
+    // Before any flow takes it: every call of every flow is measured.
+    rt->plugin_ = std::make_shared<MeasuredPlugin>(rt->plugin_, *o.metrics);
+    rt->register_metrics(*o.metrics);
+  }
   if (rt->billing_) rt->billing_->attach(rt->plugin_);
   if (o.endpoint) {
     (void)rt->open_endpoint(*o.endpoint);
@@ -180,7 +188,120 @@ admin_api::AdminEndpointOptions Runtime::admin_options() const {
     admin.plugin_deadline = plugin_deadline_;
   }
   admin.log = options_.log;
+  admin.readiness = readiness_checks();
   return admin;
+}
+
+std::vector<admin_api::ReadinessCheck> Runtime::readiness_checks() const {
+  std::vector<admin_api::ReadinessCheck> checks;
+  checks.push_back(
+      {"plugin", [this]() -> std::optional<std::string> {
+         if (stopped_) return "the plugin is shut down";
+         const auto* isolated = dynamic_cast<const plugin_isolation::IsolatedPlugin*>(&plugin_->innermost());
+         if (isolated == nullptr) return std::nullopt;  // loaded and initialised by build()
+         const auto status = isolated->status();
+         for (const auto& runner : status.runners) {
+           if (runner.state == "ready") return std::nullopt;
+         }
+         return "no plugin runner is ready (" + std::to_string(status.runners.size()) + " runners, none ready)";
+       }});
+  if (store_) {
+    // The log says why, once per failure (a probe every few seconds would repeat it).
+    auto failing = std::make_shared<std::atomic<bool>>(false);
+    checks.push_back({"store", [this, failing]() -> std::optional<std::string> {
+                        try {
+                          (void)store_->doctor_settings->version();  // one cheap query
+                          if (failing->exchange(false)) say(options_, "readiness: the store answers again");
+                          return std::nullopt;
+                        } catch (const std::exception& e) {
+                          if (!failing->exchange(true))
+                            say(options_, std::string("readiness: the store does not answer: ") + e.what());
+                          return "the store does not answer";
+                        }
+                      }});
+  }
+  return checks;
+}
+
+void Runtime::register_metrics(metrics::Registry& registry) {
+  using metrics::Sample;
+  using metrics::Type;
+  const auto& manifest = plugin_->manifest();
+  const std::string abi = std::to_string(SAS_ABI_VERSION_MAJOR_OF(plugin_->abi_version())) + "." +
+                          std::to_string(SAS_ABI_VERSION_MINOR_OF(plugin_->abi_version()));
+  registry
+      .gauge("sas_plugin_info", "The plugin loaded: 1, its identity in the labels",
+             {"name", "version", "abi", "isolation"})
+      .with({manifest.name, manifest.version, abi, plugin_->isolation()})
+      .set(1);
+  if (store_ && outbox_) {
+    // One query for the three families of a scrape: counts() read at most once a second.
+    struct Cached {
+      std::mutex mutex;
+      std::chrono::steady_clock::time_point at;
+      std::optional<appointment_notifications::OutboxCounts> counts;
+    };
+    auto cache = std::make_shared<Cached>();
+    auto counts = [cache, repository = store_->outbox] {
+      std::lock_guard lock(cache->mutex);
+      const auto now = std::chrono::steady_clock::now();
+      if (!cache->counts || now - cache->at > std::chrono::seconds(1)) {
+        cache->counts.reset();
+        cache->counts = repository->counts();  // throws StoreError: no sample this scrape
+        cache->at = now;
+      }
+      return *cache->counts;
+    };
+    registry.callback(Type::gauge, "sas_outbox_notifications", "INT_R03 outbox rows by state", {"state"}, [counts] {
+      const auto c = counts();
+      return std::vector<Sample>{{{"pending"}, static_cast<double>(c.pending)},
+                                 {{"delivered"}, static_cast<double>(c.delivered)},
+                                 {{"dead"}, static_cast<double>(c.dead)}};
+    });
+    registry.callback(Type::gauge, "sas_outbox_blocked_notifications",
+                      "Pending INT_R03 notifications held back behind a dead letter of their appointment", {},
+                      [counts] {
+                        return std::vector<Sample>{{{}, static_cast<double>(counts().blocked)}};
+                      });
+    registry.callback(Type::gauge, "sas_outbox_oldest_pending_age_seconds",
+                      "Age of the oldest pending INT_R03 notification (since it was reported); 0 when none", {},
+                      [counts, now = options_.now] {
+                        const auto c = counts();
+                        double age = 0;
+                        if (c.oldest_pending) {
+                          const auto t = now ? now() : std::chrono::system_clock::now();
+                          age = std::max(0.0, std::chrono::duration<double>(t - *c.oldest_pending).count());
+                        }
+                        return std::vector<Sample>{{{}, age}};
+                      });
+    registry.callback(Type::counter, "sas_outbox_delivery_attempts_total",
+                      "INT_R03 delivery attempts by this process, by outcome (delivered, retry, dead)", {"outcome"},
+                      [delivery = delivery_.get()] {
+                        const auto stats = delivery ? delivery->stats() : appointment_notifications::DeliveryStats{};
+                        return std::vector<Sample>{{{"delivered"}, static_cast<double>(stats.delivered)},
+                                                   {{"retry"}, static_cast<double>(stats.retried)},
+                                                   {{"dead"}, static_cast<double>(stats.dead)}};
+                      });
+  }
+  if (const auto* isolated = dynamic_cast<const plugin_isolation::IsolatedPlugin*>(&plugin_->innermost())) {
+    registry.callback(Type::counter, "sas_plugin_runner_restarts_total",
+                      "Plugin runner processes started after the first ones (process isolation)", {}, [isolated] {
+                        return std::vector<Sample>{{{}, static_cast<double>(isolated->status().restarts_total)}};
+                      });
+    registry.callback(Type::counter, "sas_plugin_runner_deaths_total",
+                      "Plugin runner processes that ended unexpectedly (crash, kill after a deadline...)", {},
+                      [isolated] {
+                        return std::vector<Sample>{{{}, static_cast<double>(isolated->status().deaths_total)}};
+                      });
+    registry.callback(Type::gauge, "sas_plugin_runners", "Plugin runner processes by state", {"state"}, [isolated] {
+      std::map<std::string, double> by_state{
+          {"starting", 0}, {"ready", 0}, {"draining", 0}, {"restarting", 0}, {"stopped", 0}};
+      for (const auto& runner : isolated->status().runners) by_state[runner.state] += 1;
+      std::vector<Sample> samples;
+      for (const auto& [state, count] : by_state) samples.push_back({{state}, count});
+      return samples;
+    });
+  }
 }
 
 void Runtime::stop() {

@@ -14,8 +14,10 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <sas/host/plugin_loader/plugin.hpp>
 #include <sas/host/server/https_server.hpp>
@@ -35,6 +37,10 @@ class SearchService;
 namespace sas::host::admin_api {
 
 inline constexpr std::string_view kPrefix = "/admin/v1";
+// Outside kPrefix, where Prometheus and supervisors look for them.
+inline constexpr std::string_view kMetricsPath = "/metrics";
+inline constexpr std::string_view kHealthPath = "/healthz";
+inline constexpr std::string_view kReadyPath = "/readyz";
 inline constexpr std::size_t kMinTokenLength = 32;
 
 // The bearer token of `--admin-token-file` (`flag` names it in messages): the file's content,
@@ -47,13 +53,33 @@ std::string read_token_file(const std::filesystem::path& file, std::string_view 
 // installs as ServerConfig::render_error, so that its own errors look like the routes' errors.
 server::Response render_error(int status, std::string_view message);
 
+// The route label of a request (ServerConfig::route_of, for metrics and logs): settings,
+// settings_history, rules, explain, forfait_report, appointment_events, outbox, plugin, metrics,
+// healthz, readyz or other; never a raw path.
+std::string route_of(std::string_view method, std::string_view target);
+
 // GET /admin/v1/plugin: the plugin's identity, isolation mode and (process mode) its runners,
 // deaths and recent exits.
 boost::json::object plugin_document(const plugin_loader::Plugin& plugin);
 
+// One check of GET /readyz.
+struct ReadinessCheck {
+  std::string name;  // "plugin", "store", "tls"
+  // nullopt: ready; else why not, in a few words. /readyz needs no authentication: never a
+  // secret, a path or a connection string (the details belong in the log).
+  std::function<std::optional<std::string>()> check;
+};
+
 struct AdminEndpointOptions {
   // The bearer token; empty: only certificate-authenticated clients are let in.
   std::string token;
+  // A read-only bearer token, accepted on GET /metrics and nowhere else (403): what a Prometheus
+  // server holds, so that it can never change a doctor's settings. Empty: none.
+  std::string metrics_token;
+  // GET /metrics: the Prometheus text exposition (metrics::Registry::render); none: 404.
+  std::function<std::string()> metrics;
+  // GET /readyz: 200 when every check passes, else 503 naming the failing ones.
+  std::vector<ReadinessCheck> readiness;
   std::shared_ptr<doctor_settings::Service> settings;         // required
   std::shared_ptr<appointment_notifications::Outbox> outbox;  // required
   std::shared_ptr<plugin_loader::Plugin> plugin;              // for explain; without one, explain answers 503
@@ -71,6 +97,7 @@ class AdminEndpoint {
 
  private:
   server::Response route(const server::Request& request, std::string& client) const;
+  server::Response readiness() const;  // GET /readyz
 
   AdminEndpointOptions options_;
   std::shared_ptr<const slot_search::SearchService> search_;  // explain's plugin call, when a plugin is set

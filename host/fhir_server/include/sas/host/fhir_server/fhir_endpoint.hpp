@@ -47,6 +47,25 @@ struct FhirEndpointOptions {
   std::function<void(std::string_view)> log;
 };
 
+// Route labels of the SAS endpoint (ServerConfig::route_of: metrics and logs), a fixed set.
+namespace route {
+inline constexpr std::string_view kSlotSearch = "int_r01_search";       // GET [base]/Slot
+inline constexpr std::string_view kCptsSearch = "int_r04_cpts_search";  // the same with the CPTS _include
+inline constexpr std::string_view kSosSearch = "sos_search";            // GET [base]/Schedule
+inline constexpr std::string_view kAccountCreate = "int_r02_create";    // POST [base]/Practitioner
+inline constexpr std::string_view kAccountUpdate = "int_r02_update";    // PUT [base]/Practitioner...
+inline constexpr std::string_view kMetadata = "metadata";               // GET [base]/metadata
+inline constexpr std::string_view kOther = "other";                     // anything else (404, 405...)
+}  // namespace route
+
+// The path of a FHIR base URL ("https://h:8443/sas/" -> "/sas", "https://h" -> ""). Throws
+// std::invalid_argument when it is not an absolute URL.
+std::string base_path_of(std::string_view base_url);
+
+// The route label of a request under `base_path` (base_path_of), from its method and target
+// only: a method a route does not take, or a path outside the base, is "other".
+std::string route_of(std::string_view base_path, std::string_view method, std::string_view target);
+
 class FhirEndpoint {
  public:
   FhirEndpoint(std::shared_ptr<plugin_loader::Plugin> plugin, FhirEndpointOptions options);

@@ -72,6 +72,10 @@ class Plugin {
 
   // "in-process" or "process" (plugin_isolation::IsolatedPlugin).
   virtual const char* isolation() const = 0;
+
+  // The plugin a decorator (e.g. the runtime's measured plugin) wraps, else this one: where the
+  // admin API finds the runner pool of a plugin in runner processes.
+  virtual const Plugin& innermost() const { return *this; }
 };
 
 // A plugin loaded into this process with Boost.DLL.

@@ -13,6 +13,7 @@
 // The Store is used here and nowhere else in the assembly: each flow gets what it needs of it.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -22,6 +23,7 @@
 #include <sas/host/admin_api/admin_endpoint.hpp>
 #include <sas/host/appointment_notifications/delivery.hpp>
 #include <sas/host/doctor_settings/publication.hpp>
+#include <sas/host/metrics/registry.hpp>
 #include <sas/host/plugin_isolation/isolated_plugin.hpp>
 #include <sas/host/plugin_loader/plugin.hpp>
 #include <sas/host/runtime/host_call_router.hpp>
@@ -101,6 +103,11 @@ struct RuntimeOptions {
   // Wraps the router before the plugin sees it (e.g. a recorder of every host call, for the
   // conformance suite); none: the router itself.
   std::function<HostCallHandler(HostCallHandler)> wrap_host_calls;
+  // The process's metrics (docs/operations.md, "Monitor"); none: nothing measured. When set, the
+  // plugin and the store's repositories are measured (measured.hpp), and the families read at
+  // scrape time are registered: the outbox's counts and oldest pending age, delivery attempts,
+  // the plugin's identity and (process isolation) its runners, deaths and restarts.
+  std::shared_ptr<metrics::Registry> metrics;
 };
 
 // The rule file at `path`, or share/sas/billing/rules.json of this installation when empty.
@@ -137,8 +144,12 @@ class Runtime {
   const std::string& billing_unavailable() const { return no_billing_; }
   appointment_notifications::Delivery* delivery() const { return delivery_.get(); }
 
-  // What the admin API uses (settings, outbox, plugin, deadline, log); the caller adds the token.
+  // What the admin API uses (settings, outbox, plugin, deadline, log, and the readiness checks
+  // "plugin" and "store"); the caller adds the token.
   admin_api::AdminEndpointOptions admin_options() const;
+  // /readyz's checks of the runtime: "plugin" (initialised and not shut down; process isolation:
+  // at least one runner ready) and, with a store, "store" (answers a trivial query).
+  std::vector<admin_api::ReadinessCheck> readiness_checks() const;
 
   // Billing host calls (queued decisions delivered), delivery, then the plugin. Idempotent.
   // Stop the servers that call into the runtime first.
@@ -146,6 +157,7 @@ class Runtime {
 
  private:
   Runtime() = default;
+  void register_metrics(metrics::Registry& registry);  // RuntimeOptions::metrics
 
   RuntimeOptions options_;
   std::shared_ptr<const store::Store> store_;  // one repository per flow
@@ -160,7 +172,7 @@ class Runtime {
   std::shared_ptr<const fhir_server::FhirEndpoint> endpoint_;
   std::shared_ptr<const slot_search::SearchService> search_;  // without endpoint
   std::chrono::milliseconds plugin_deadline_{4000};
-  bool stopped_ = false;
+  std::atomic<bool> stopped_{false};
 };
 
 }  // namespace sas::host::runtime
