@@ -254,9 +254,15 @@ void Registry::on_error(std::function<void(std::string_view, std::string_view)> 
   on_error_ = std::move(sink);
 }
 
+void Registry::before_render(std::function<void()> hook) {
+  std::lock_guard lock(mutex_);
+  before_render_.push_back(std::move(hook));
+}
+
 std::string Registry::render() const {
   std::string out;
   std::lock_guard lock(mutex_);
+  for (const auto& hook : before_render_) hook();
   for (const auto& family : families_) family->render(out);
   return out;
 }

@@ -235,22 +235,12 @@ void Runtime::register_metrics(metrics::Registry& registry) {
       .with({manifest.name, manifest.version, abi, plugin_->isolation()})
       .set(1);
   if (store_ && outbox_) {
-    // One query for the three families of a scrape: counts() read at most once a second.
-    struct Cached {
-      std::mutex mutex;
-      std::chrono::steady_clock::time_point at;
-      std::optional<appointment_notifications::OutboxCounts> counts;
-    };
-    auto cache = std::make_shared<Cached>();
+    // One query for the three families of a scrape (renders are serialized by the registry).
+    auto cache = std::make_shared<std::optional<appointment_notifications::OutboxCounts>>();
+    registry.before_render([cache] { cache->reset(); });
     auto counts = [cache, repository = store_->outbox] {
-      std::lock_guard lock(cache->mutex);
-      const auto now = std::chrono::steady_clock::now();
-      if (!cache->counts || now - cache->at > std::chrono::seconds(1)) {
-        cache->counts.reset();
-        cache->counts = repository->counts();  // throws StoreError: no sample this scrape
-        cache->at = now;
-      }
-      return *cache->counts;
+      if (!*cache) *cache = repository->counts();  // throws StoreError: no sample, and asked again
+      return **cache;
     };
     registry.callback(Type::gauge, "sas_outbox_notifications", "INT_R03 outbox rows by state", {"state"}, [counts] {
       const auto c = counts();

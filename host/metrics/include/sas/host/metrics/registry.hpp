@@ -210,6 +210,10 @@ class Registry {
   // A counter or gauge whose samples `collect` gives at each scrape.
   void callback(Type type, std::string name, std::string help, std::vector<std::string> label_names, Collect collect);
 
+  // Called at the start of each render, before any callback family: e.g. to forget what the
+  // previous scrape read, when one query feeds several families.
+  void before_render(std::function<void()> hook);
+
   // A callback that threw: its family and what it said (e.g. to log it). None: ignored.
   void on_error(std::function<void(std::string_view family, std::string_view what)> sink);
 
@@ -222,6 +226,7 @@ class Registry {
 
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<Family>> families_;
+  std::vector<std::function<void()>> before_render_;
   std::function<void(std::string_view, std::string_view)> on_error_;
 };
 
