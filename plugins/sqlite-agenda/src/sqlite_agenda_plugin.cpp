@@ -14,17 +14,17 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <random>
 #include <sas/sdk/ids.hpp>
 #include <sas/sdk/plugin.hpp>
+#include <sas/sdk/regulator_accounts.hpp>
+#include <sas/sdk/reporter.hpp>
 #include <sas/sqlite_agenda/schema.hpp>
 #include <set>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace {
@@ -188,17 +188,6 @@ std::string generated_password_hash() {
   }
   return "pbkdf2_sha256$" + std::to_string(kIterations) + "$" + hex(salt, sizeof salt) + "$" + hex(hash, sizeof hash);
 }
-
-// One regulator_account row.
-struct AccountRow {
-  std::string id;
-  std::string national_id;  // "" for NULL
-  std::string sas_id;
-  std::string family_name;
-  std::string given_name;
-  std::string email;
-  bool active = true;
-};
 
 // NULL for "": the table has no empty identifiers, so its unique indexes only see real ones.
 void bind_or_null(sqlite3_stmt* statement, int index, const std::string& text) {
@@ -549,112 +538,20 @@ class Connection {
     return query.next() ? sqlite3_column_int(query.row(), 0) : 0;
   }
 
-  // INT_R02, with the matching rules of plugin.proto (WriteRegulatorAccountRequest).
+  // INT_R02: the SDK's matching rules (sas/sdk/regulator_accounts.hpp) over the
+  // regulator_account table, in one write transaction: the rules' reads and the write see one
+  // state, and concurrent PUTs of one new regulator queue instead of making two accounts.
   Status write_account(const v1::WriteRegulatorAccountRequest& request, v1::WriteRegulatorAccountResponse& response,
                        int64_t now) {
-    const v1::RegulatorAccount& wanted = request.account();
-    if (wanted.national_id().empty() && wanted.sas_id().empty()) {
-      return Status::invalid_argument("an account needs a national id or a SAS id");
-    }
     // Hashed before the write lock is taken (PBKDF2 is slow on purpose): concurrent writes
     // then wait for each other only for the SQL, not for the hashing. An update by account id
     // never creates, so it needs none.
     const std::string password_hash = request.mode() == v1::ACCOUNT_UPDATE ? std::string() : generated_password_hash();
     WriteTransaction transaction(db_);
-    std::optional<AccountRow> target;
-    switch (request.mode()) {
-      case v1::ACCOUNT_CREATE:
-        if (!wanted.sas_id().empty()) {
-          if (auto holder = account_by_sas_id(wanted.sas_id())) {
-            return Status::already_exists("INTRN " + wanted.sas_id() + " is the SAS id of account " + holder->id);
-          }
-        }
-        if (!wanted.national_id().empty()) {
-          if (auto holder = active_holder(wanted.national_id(), "")) {
-            return Status::already_exists("IDNPS " + wanted.national_id() + " is held by active account " + *holder);
-          }
-        }
-        break;
-      case v1::ACCOUNT_CREATE_OR_UPDATE:
-        if (!request.match_sas_id().empty()) {
-          target = account_by_sas_id(request.match_sas_id());
-        } else if (!request.match_national_id().empty()) {
-          target = account_by_national_id(request.match_national_id(), wanted.sas_id());
-        }
-        // Not found by the URL: the body's own identifiers, so that a PUT naming the national id
-        // of an account known by its SAS id updates it instead of making a second account.
-        if (!target && !wanted.sas_id().empty()) target = account_by_sas_id(wanted.sas_id());
-        if (!target && !wanted.national_id().empty()) {
-          target = account_by_national_id(wanted.national_id(), wanted.sas_id());
-        }
-        break;
-      case v1::ACCOUNT_UPDATE:
-        target = account_by_id(request.match_account_id());
-        if (!target) return Status::not_found("no account " + request.match_account_id());
-        break;
-      default:
-        return Status::invalid_argument("unknown account write mode " + std::to_string(request.mode()));
-    }
-
-    // The new state: identifiers are added or replaced, never removed.
-    AccountRow next = target ? *target : AccountRow{new_account_id(), "", "", "", "", "", true};
-    if (!wanted.national_id().empty()) next.national_id = wanted.national_id();
-    if (!wanted.sas_id().empty()) {
-      if (!next.sas_id.empty() && next.sas_id != wanted.sas_id()) {
-        return Status::invalid_argument("account " + next.id + " has the SAS id " + next.sas_id + ", not " +
-                                        wanted.sas_id() + ": a SAS technical id never changes");
-      }
-      next.sas_id = wanted.sas_id();
-    }
-    next.family_name = wanted.family_name();
-    next.given_name = wanted.given_name();
-    next.email = wanted.email();
-    next.active = wanted.active();
-    if (!next.sas_id.empty()) {
-      if (auto holder = account_by_sas_id(next.sas_id); holder && holder->id != next.id) {
-        return Status::already_exists("INTRN " + next.sas_id + " is the SAS id of account " + holder->id);
-      }
-    }
-    // A national id is unique among active accounts only: one freed by a deactivation may move.
-    if (next.active && !next.national_id.empty()) {
-      if (auto holder = active_holder(next.national_id, next.id)) {
-        return Status::already_exists("IDNPS " + next.national_id + " is held by active account " + *holder);
-      }
-    }
-    if (target) {
-      Statement update(db_,
-                       "UPDATE regulator_account SET national_id = ?, sas_id = ?, family_name = ?, given_names = ?, "
-                       "email = ?, active = ?, updated_at = ? WHERE id = ?");
-      Query q(update);
-      bind_or_null(update.get(), 1, next.national_id);
-      bind_or_null(update.get(), 2, next.sas_id);
-      q.bind(3, next.family_name).bind(4, next.given_name).bind(5, next.email);
-      q.bind(6, int64_t{next.active ? 1 : 0}).bind(7, now).bind(8, next.id);
-      q.next();
-    } else {
-      Statement insert(db_,
-                       "INSERT INTO regulator_account (id, national_id, sas_id, family_name, given_names, email, "
-                       "active, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-      Query q(insert);
-      q.bind(1, next.id);
-      bind_or_null(insert.get(), 2, next.national_id);
-      bind_or_null(insert.get(), 3, next.sas_id);
-      q.bind(4, next.family_name).bind(5, next.given_name).bind(6, next.email);
-      q.bind(7, int64_t{next.active ? 1 : 0}).bind(8, password_hash).bind(9, now).bind(10, now);
-      q.next();
-    }
-    transaction.commit();
-
-    v1::RegulatorAccount& stored = *response.mutable_account();
-    stored.set_account_id(next.id);
-    stored.set_national_id(next.national_id);
-    stored.set_sas_id(next.sas_id);
-    stored.set_family_name(next.family_name);
-    stored.set_given_name(next.given_name);
-    stored.set_email(next.email);
-    stored.set_active(next.active);
-    response.set_created(!target);
-    return Status::ok();
+    AccountTable table(*this, password_hash, now);
+    Status status = sas::sdk::regulator_accounts::write_account(request, table, response);
+    if (status.is_ok()) transaction.commit();
+    return status;
   }
 
   Status search(const v1::SearchSlotsRequest& request, v1::SearchSlotsResponse& response,
@@ -789,47 +686,82 @@ class Connection {
     db_ = nullptr;
   }
 
-  static constexpr const char* kAccountColumns =
-      "SELECT id, national_id, sas_id, family_name, given_names, email, active FROM regulator_account ";
+  // The SDK's view of the regulator_account table, inside write_account's transaction.
+  class AccountTable final : public sas::sdk::regulator_accounts::AccountStore {
+    using Account = sas::sdk::regulator_accounts::StoredAccount;
+    using Fields = sas::sdk::regulator_accounts::AccountFields;
 
-  std::optional<AccountRow> one_account(const std::string& where, const std::vector<std::string>& values) {
-    Statement statement(db_, (kAccountColumns + where).c_str());
-    Query query(statement);
-    for (size_t i = 0; i < values.size(); ++i) query.bind(static_cast<int>(i + 1), values[i]);
-    if (!query.next()) return std::nullopt;
-    sqlite3_stmt* row = query.row();
-    AccountRow account;
-    account.id = column_text(row, 0);
-    account.national_id = column_text(row, 1);
-    account.sas_id = column_text(row, 2);
-    account.family_name = column_text(row, 3);
-    account.given_name = column_text(row, 4);
-    account.email = column_text(row, 5);
-    account.active = sqlite3_column_int(row, 6) != 0;
-    // given_names holds one per line; the guide's regulator has one.
-    account.given_name = account.given_name.substr(0, account.given_name.find('\n'));
-    return account;
-  }
-  std::optional<AccountRow> account_by_id(const std::string& id) { return one_account("WHERE id = ?", {id}); }
-  std::optional<AccountRow> account_by_sas_id(const std::string& sas_id) {
-    return one_account("WHERE sas_id = ?", {sas_id});
-  }
-  // The active holder, else the most recently updated inactive one, skipping an inactive one
-  // with a SAS id other than `sas_id`: the national id was freed from that other SAS account.
-  std::optional<AccountRow> account_by_national_id(const std::string& national_id, const std::string& sas_id) {
-    return one_account(
-        "WHERE national_id = ? AND (active = 1 OR sas_id IS NULL OR ?2 = '' OR sas_id = ?2) "
-        "ORDER BY active DESC, updated_at DESC, rowid DESC LIMIT 1",
-        {national_id, sas_id});
-  }
-  // The id of the active account holding `national_id`, other than `except_id`.
-  std::optional<std::string> active_holder(const std::string& national_id, const std::string& except_id) {
-    Statement statement(db_, "SELECT id FROM regulator_account WHERE national_id = ? AND active = 1 AND id <> ?");
-    Query query(statement);
-    query.bind(1, national_id).bind(2, except_id);
-    if (!query.next()) return std::nullopt;
-    return column_text(query.row(), 0);
-  }
+   public:
+    AccountTable(Connection& connection, const std::string& password_hash, int64_t now)
+        : db_(connection.db_), password_hash_(password_hash), now_(now) {}
+
+    std::optional<Account> by_id(const std::string& id) override {
+      auto found = select("WHERE id = ?", id);
+      return found.empty() ? std::nullopt : std::optional<Account>(std::move(found.front()));
+    }
+    std::optional<Account> by_sas_id(const std::string& sas_id) override {
+      auto found = select("WHERE sas_id = ?", sas_id);
+      return found.empty() ? std::nullopt : std::optional<Account>(std::move(found.front()));
+    }
+    std::vector<Account> by_national_id(const std::string& national_id) override {
+      return select("WHERE national_id = ? ORDER BY updated_at DESC, rowid DESC", national_id);
+    }
+    std::string create(const Fields& fields) override {
+      const std::string id = new_account_id();
+      Statement insert(db_,
+                       "INSERT INTO regulator_account (id, national_id, sas_id, family_name, given_names, email, "
+                       "active, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      Query q(insert);
+      q.bind(1, id);
+      bind_or_null(insert.get(), 2, fields.national_id);
+      bind_or_null(insert.get(), 3, fields.sas_id);
+      q.bind(4, fields.family_name).bind(5, fields.given_name).bind(6, fields.email);
+      q.bind(7, int64_t{fields.active ? 1 : 0});
+      q.bind(8, password_hash_.empty() ? generated_password_hash() : password_hash_).bind(9, now_).bind(10, now_);
+      q.next();
+      return id;
+    }
+    void update(const std::string& id, const Fields& fields) override {
+      Statement update(db_,
+                       "UPDATE regulator_account SET national_id = ?, sas_id = ?, family_name = ?, given_names = ?, "
+                       "email = ?, active = ?, updated_at = ? WHERE id = ?");
+      Query q(update);
+      bind_or_null(update.get(), 1, fields.national_id);
+      bind_or_null(update.get(), 2, fields.sas_id);
+      q.bind(3, fields.family_name).bind(4, fields.given_name).bind(5, fields.email);
+      q.bind(6, int64_t{fields.active ? 1 : 0}).bind(7, now_).bind(8, id);
+      q.next();
+    }
+
+   private:
+    std::vector<Account> select(const std::string& where, const std::string& value) {
+      Statement statement(
+          db_,
+          ("SELECT id, national_id, sas_id, family_name, given_names, email, active FROM regulator_account " + where)
+              .c_str());
+      Query query(statement);
+      query.bind(1, value);
+      std::vector<Account> out;
+      while (query.next()) {
+        sqlite3_stmt* row = query.row();
+        Account& account = out.emplace_back();
+        account.id = column_text(row, 0);
+        account.fields.national_id = column_text(row, 1);  // "" for NULL
+        account.fields.sas_id = column_text(row, 2);
+        account.fields.family_name = column_text(row, 3);
+        // given_names holds one per line; the guide's regulator has one.
+        const std::string given = column_text(row, 4);
+        account.fields.given_name = given.substr(0, given.find('\n'));
+        account.fields.email = column_text(row, 5);
+        account.fields.active = sqlite3_column_int(row, 6) != 0;
+      }
+      return out;
+    }
+
+    sqlite3* db_;
+    const std::string& password_hash_;
+    int64_t now_;
+  };
 
   void add_practitioner(sqlite3_stmt* row, const v1::SearchSlotsRequest& request, v1::SearchSlotsResponse& response) {
     v1::Practitioner& practitioner = *response.add_practitioners();
@@ -1020,7 +952,18 @@ class SqliteAgendaPlugin final : public sas::sdk::AgendaPlugin {
       reporter_id_ =
           std::string(host_name) + ":" + std::to_string(::getpid()) + ":" + std::to_string(std::random_device{}());
       lease_ = std::max(std::chrono::milliseconds(5000), report_interval_ * 5);
-      reporter_ = std::thread([this] { report_loop(); });
+      // The SDK's reporter (sas/sdk/reporter.hpp) applies the host's statuses: done, refused
+      // for good, or paused and retried later with a back-off, each stream in its order.
+      namespace rp = sas::sdk::reporter;
+      if (host.has_appointment_events()) {
+        reporter_.add_stream("appointment events", [this](rp::Round& round) { notify_appointments(round); });
+      }
+      reporter_.add_stream("consultation reports", [this](rp::Round& round) { report_pending(round); });
+      if (host.has_doctor_settings()) {
+        reporter_.add_stream("doctor settings", [this](rp::Round& round) { push_doctor_settings(round); });
+      }
+      reporter_.start(host, {report_interval_, std::chrono::seconds(30)}, [this] { return holds_reporter_lease(); });
+      reporting_ = true;
     }
     return Status::ok();
   }
@@ -1079,13 +1022,8 @@ class SqliteAgendaPlugin final : public sas::sdk::AgendaPlugin {
   }
 
   void shutdown() override {
-    {
-      std::lock_guard lock(report_mutex_);
-      stopping_ = true;
-    }
-    report_wake_.notify_all();
-    if (reporter_.joinable()) {
-      reporter_.join();
+    reporter_.stop();
+    if (reporting_) {
       // Another instance on the same agenda takes over at its next round, not at the expiry.
       try {
         std::unique_ptr<Connection> connection = acquire();
@@ -1102,37 +1040,6 @@ class SqliteAgendaPlugin final : public sas::sdk::AgendaPlugin {
  private:
   int64_t now_seconds() const {
     return std::chrono::duration_cast<std::chrono::seconds>(host_->now().time_since_epoch()).count();
-  }
-
-  // Every report_interval_ms: report what is pending; the host's answer is the decision, kept
-  // at once (apply_billing_decision may bring it again: both write the same row).
-  void report_loop() {
-    std::unique_lock lock(report_mutex_);
-    while (!stopping_) {
-      lock.unlock();
-      if (!holds_reporter_lease()) {
-        lock.lock();
-        report_wake_.wait_for(lock, report_interval_, [this] { return stopping_; });
-        continue;
-      }
-      try {
-        if (host_->has_appointment_events()) notify_appointments();
-      } catch (const std::exception& e) {
-        host_->log(sas::sdk::LogLevel::warning, std::string("appointment events: ") + e.what());
-      }
-      try {
-        report_pending();
-      } catch (const std::exception& e) {
-        host_->log(sas::sdk::LogLevel::warning, std::string("consultation reports: ") + e.what());
-      }
-      try {
-        if (host_->has_doctor_settings()) push_doctor_settings();
-      } catch (const std::exception& e) {
-        host_->log(sas::sdk::LogLevel::warning, std::string("doctor settings: ") + e.what());
-      }
-      lock.lock();
-      report_wake_.wait_for(lock, report_interval_, [this] { return stopping_; });
-    }
   }
 
   // Several instances on one agenda (process isolation's runners, several hosts) would report the
@@ -1155,25 +1062,21 @@ class SqliteAgendaPlugin final : public sas::sdk::AgendaPlugin {
   }
 
   // ABI 1.3: each new state of a SAS-origin appointment, to the host's durable outbox (INT_R03).
-  void notify_appointments() {
+  void notify_appointments(sas::sdk::reporter::Round& round) {
     std::unique_ptr<Connection> connection = acquire();
     auto send = [&](const v1::AppointmentEvent& event, const std::string& status) {
-      v1::AppointmentEventResponse response;
-      Status result = host_->report_appointment_event(event, response);
-      if (result.is_ok()) {
-        connection->mark_notified(event.appointment_id(), status, now_seconds(), response.sequence(), "");
-        return true;
-      }
-      if (result.code() == SAS_ERR_INVALID_ARGUMENT) {  // never acceptable as it is: keep the reason
-        connection->mark_notified(event.appointment_id(), status, now_seconds(), 0, result.message());
-        host_->log(sas::sdk::LogLevel::warning, "appointment " + event.appointment_id() + " (" + status +
-                                                    ") refused by the host: " + result.message());
-        return true;
-      }
-      host_->log(sas::sdk::LogLevel::warning, "appointment events paused: " + result.message());
-      return false;  // retried at the next round, in the same order
+      return round.send(
+          "appointment " + event.appointment_id() + " (" + status + ")", event,
+          [&](const v1::AppointmentEventResponse& response) {
+            connection->mark_notified(event.appointment_id(), status, now_seconds(), response.sequence(), "");
+          },
+          [&](const std::string& reason) {
+            connection->mark_notified(event.appointment_id(), status, now_seconds(), 0, reason);
+          });
     };
     for (const auto& pending : connection->appointments_to_notify(appointment_system_, 100)) {
+      // The booking first: the host numbers events in the order it receives them, and the
+      // platform's first notification of an appointment is its booking.
       if (!pending.booked_reported && pending.event.type() != v1::APPOINTMENT_BOOKED) {
         v1::AppointmentEvent booked = pending.event;
         booked.set_type(v1::APPOINTMENT_BOOKED);
@@ -1189,67 +1092,59 @@ class SqliteAgendaPlugin final : public sas::sdk::AgendaPlugin {
     release(std::move(connection));
   }
 
-  // ABI 1.4: the option changes and rule requests of the vendor's UI, to the host, in order. A
-  // refusal (bad data, conflicting or unknown rule) is kept in the row's `error` and not retried;
-  // any other failure (the host's store unavailable) pauses until the next round.
-  void push_doctor_settings() {
+  // ABI 1.4: the option changes and rule requests of the vendor's UI, to the host, in order, the
+  // changes first. A refusal (bad data, conflicting or unknown rule) is kept in the row's `error`.
+  void push_doctor_settings(sas::sdk::reporter::Round& round) {
     std::unique_ptr<Connection> connection = acquire();
-    auto refused = [this](const Status& status, const std::string& what) {
-      if (status.code() != SAS_ERR_INVALID_ARGUMENT && status.code() != SAS_ERR_NOT_FOUND) return false;
-      host_->log(sas::sdk::LogLevel::warning, what + " refused by the host: " + status.message());
-      return true;
-    };
-    bool paused = false;
     for (const auto& change : connection->settings_changes_to_push(100)) {
-      v1::SetDoctorSettingsResponse response;
-      const Status status = host_->set_doctor_settings(change.request, response);
-      const std::string what = "settings change " + std::to_string(change.id);
-      if (!status.is_ok() && !refused(status, what)) {
-        host_->log(sas::sdk::LogLevel::warning, "doctor settings paused: " + status.message());
-        paused = true;
-        break;
-      }
-      connection->mark_settings_change_pushed(change.id, now_seconds(), status.is_ok() ? "" : status.message());
+      const bool go_on = round.send(
+          "settings change " + std::to_string(change.id), change.request,
+          [&](const v1::SetDoctorSettingsResponse&) {
+            connection->mark_settings_change_pushed(change.id, now_seconds(), "");
+          },
+          [&](const std::string& reason) {
+            connection->mark_settings_change_pushed(change.id, now_seconds(), reason);
+          });
+      if (!go_on) break;
     }
     for (const auto& request :
-         paused ? std::vector<Connection::RuleRequest>{} : connection->rule_requests_to_push(100)) {
-      Status status;
-      int64_t host_rule_id = 0;
-      if (request.add) {
-        v1::AddPublicationRuleResponse response;
-        status = host_->add_publication_rule(request.add_request, response);
-        host_rule_id = response.rule().id();
-      } else {
-        v1::RemovePublicationRuleResponse response;
-        status = host_->remove_publication_rule(request.remove_request, response);
-      }
-      if (!status.is_ok() && !refused(status, "publication rule request " + std::to_string(request.id))) {
-        host_->log(sas::sdk::LogLevel::warning, "publication rules paused: " + status.message());
-        break;
-      }
-      connection->mark_rule_request_pushed(request.id, now_seconds(), status.is_ok() ? host_rule_id : 0,
-                                           status.is_ok() ? "" : status.message());
+         round.paused() ? std::vector<Connection::RuleRequest>{} : connection->rule_requests_to_push(100)) {
+      const std::string label = "publication rule request " + std::to_string(request.id);
+      auto refused = [&](const std::string& reason) {
+        connection->mark_rule_request_pushed(request.id, now_seconds(), 0, reason);
+      };
+      const bool go_on =
+          request.add ? round.send(
+                            label, request.add_request,
+                            [&](const v1::AddPublicationRuleResponse& response) {
+                              connection->mark_rule_request_pushed(request.id, now_seconds(), response.rule().id(), "");
+                            },
+                            refused)
+                      : round.send(
+                            label, request.remove_request,
+                            [&](const v1::RemovePublicationRuleResponse&) {
+                              connection->mark_rule_request_pushed(request.id, now_seconds(), 0, "");
+                            },
+                            refused);
+      if (!go_on) break;
     }
     release(std::move(connection));
   }
 
-  void report_pending() {
+  // ABI 1.2: the consultations of honoured SAS-origin appointments; the host's answer is the
+  // decision, kept at once (apply_billing_decision may bring it again: both write the same row).
+  void report_pending(sas::sdk::reporter::Round& round) {
     std::unique_ptr<Connection> connection = acquire();
     for (const auto& consultation : connection->consultations_to_report(100)) {
-      v1::ReportConsultationResponse response;
-      Status status = host_->report_consultation(consultation, response);
-      if (status.is_ok()) {
-        connection->store_decision(response.decision(), now_seconds());
-        connection->mark_reported(consultation.consultation_id(), now_seconds(), "");
-      } else if (status.code() == SAS_ERR_INVALID_ARGUMENT) {
-        // The host will never take it as it is: keep its reason and do not retry.
-        connection->mark_reported(consultation.consultation_id(), now_seconds(), status.message());
-        host_->log(sas::sdk::LogLevel::warning,
-                   "consultation " + consultation.consultation_id() + " refused by the host: " + status.message());
-      } else {
-        host_->log(sas::sdk::LogLevel::warning, "consultation reports paused: " + status.message());
-        break;  // retried at the next round
-      }
+      const std::string& id = consultation.consultation_id();
+      const bool go_on = round.send(
+          "consultation " + id, consultation,
+          [&](const v1::ReportConsultationResponse& response) {
+            connection->store_decision(response.decision(), now_seconds());
+            connection->mark_reported(id, now_seconds(), "");
+          },
+          [&](const std::string& reason) { connection->mark_reported(id, now_seconds(), reason); });
+      if (!go_on) break;
     }
     release(std::move(connection));
   }
@@ -1280,10 +1175,8 @@ class SqliteAgendaPlugin final : public sas::sdk::AgendaPlugin {
   // INT_R03: the system of the appointments' technical ids (appointment.id, a UUID): the
   // vendor's own OID or URL. agenda.example.fr is the sample's placeholder, like its booking URLs.
   std::string appointment_system_ = "https://agenda.example.fr/fhir/appointment-id";
-  std::mutex report_mutex_;
-  std::condition_variable report_wake_;
-  bool stopping_ = false;
-  std::thread reporter_;
+  sas::sdk::reporter::Reporter reporter_;
+  bool reporting_ = false;  // reporter_ started: release the lease at shutdown
 };
 
 }  // namespace
