@@ -98,8 +98,9 @@ typedef struct sas_host_api {
 typedef struct sas_call_context {
   uint32_t struct_size;
   int64_t deadline_unix_micros; /* 0 = no deadline */
-  void* host_call_data;
-  /* Non-zero once the host gave up on this call (deadline passed or client gone). */
+  void* host_call_data;         /* the host's, opaque: the plugin neither reads nor changes it */
+  /* Non-zero once the host gave up on this call (deadline passed or client gone). Pass it the
+   * context pointer invoke received, never a copy: the host keeps the call's state beside it. */
   int32_t (*is_cancelled)(const struct sas_call_context* context);
 } sas_call_context;
 
@@ -157,8 +158,9 @@ typedef sas_status (*sas_plugin_negotiate_fn)(const sas_negotiate_offer* offer, 
 /* ---- The manifest -----------------------------------------------------------------------
  * A NUL-terminated UTF-8 text in section SAS_PLUGIN_MANIFEST_SECTION, exported as
  * SAS_PLUGIN_MANIFEST_SYMBOL, one `key=value` per line. Keys: name, vendor, version, abi
- * (major.minor), flows (comma-separated: slot-search, cpts-search, sos-search, regulator-accounts,
- * sas-billing, ...), threading (serialized or
+ * (major.minor), flows (comma-separated, all of them: slot-search, cpts-search, sos-search,
+ * regulator-accounts, sas-billing, appointments; the last one only declares that the plugin
+ * reports INT_R03 events, the host sends nothing for it), threading (serialized or
  * free-threaded). The host reads it from the file without running any plugin code. */
 
 #ifdef __cplusplus
