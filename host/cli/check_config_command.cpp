@@ -448,7 +448,10 @@ void Checker::plugin() {
   if (readable("plugin", "plugin", path)) {
     // The same inspection as `sas-host inspect-plugin`: the file only, no plugin code runs.
     try {
-      const plugin_loader::PluginManifest manifest = plugin_loader::inspect_plugin_file(path);
+      // A runner given with `plugin-runner` checks the plugin's protobuf against its own.
+      const bool own_runner = c_.runtime.isolation && !c_.runtime.isolation->runner.empty();
+      const plugin_loader::PluginManifest manifest = plugin_loader::inspect_plugin_file(
+          path, own_runner ? plugin_loader::ProtobufCheck::left_to_runner : plugin_loader::ProtobufCheck::this_process);
       add("plugin", "plugin", Status::ok,
           path.string() + ": " + manifest.name + " " + manifest.version + " by " + manifest.vendor + ", ABI " +
               std::to_string(manifest.abi_major) + "." + std::to_string(manifest.abi_minor) + " (not loaded)");

@@ -30,12 +30,18 @@ int inspect_plugin(const Args& args) {
     return 1;
   }
   const std::string abi = std::to_string(manifest.abi_major) + "." + std::to_string(manifest.abi_minor);
+  const std::string protobuf =
+      manifest.protobuf_version == 0 ? "" : plugin_loader::protobuf_version_text(manifest.protobuf_version);
+  const std::string host_protobuf =
+      plugin_loader::protobuf_version_text(plugin_loader::this_process_protobuf_version());
   if ((*vm)["json"].as<bool>()) {
     boost::json::array flows;
     for (const auto& flow : manifest.flows) flows.emplace_back(flow);
     boost::json::object out{
         {"path", path}, {"name", manifest.name}, {"vendor", manifest.vendor},      {"version", manifest.version},
         {"abi", abi},   {"flows", flows},        {"threading", manifest.threading}};
+    // null: the manifest does not say (not built with SAS_PLUGIN, or with an older SDK).
+    out["protobuf"] = protobuf.empty() ? boost::json::value(nullptr) : boost::json::value(protobuf);
     std::cout << boost::json::serialize(out) << "\n";
   } else {
     std::string flows;
@@ -46,6 +52,8 @@ int inspect_plugin(const Args& args) {
               << SAS_ABI_VERSION_MAJOR << "." << SAS_ABI_VERSION_MINOR << ")\n"
               << "flows:     " << (flows.empty() ? "(none)" : flows) << "\n"
               << "threading: " << manifest.threading << "\n"
+              << "protobuf:  " << (protobuf.empty() ? "(not recorded)" : protobuf) << " (this host loads "
+              << host_protobuf << ")\n"
               << "file:      " << path << "\n";
   }
   return 0;

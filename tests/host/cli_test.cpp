@@ -1,5 +1,6 @@
 // The command-line tools as an operator runs them: exit codes and the words they print.
 #include <gmock/gmock.h>
+#include <google/protobuf/stubs/common.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -25,12 +26,22 @@ TEST(CliTest, InspectPluginPrintsTheIdentityAndExitsZero) {
   EXPECT_EQ(json.exit_code, 0) << json.err;
   EXPECT_THAT(json.out, HasSubstr(R"("name":"probe")"));
   EXPECT_THAT(json.out, HasSubstr(R"("abi":"1.5")"));  // an SDK plugin is built for the SDK's ABI
+  const std::string protobuf = std::to_string(GOOGLE_PROTOBUF_VERSION / 1000000) + "." +
+                               std::to_string(GOOGLE_PROTOBUF_VERSION / 1000 % 1000) + "." +
+                               std::to_string(GOOGLE_PROTOBUF_VERSION % 1000);
+  EXPECT_THAT(json.out, HasSubstr(R"("protobuf":")" + protobuf + R"(")"));
+  EXPECT_THAT(result.out, HasSubstr("protobuf:  " + protobuf + " (this host loads " + protobuf + ")"));
+
+  auto raw = run({sas::test::bin("sas-host"), "inspect-plugin", "--json", sas::test::test_plugin("raw_ok")});
+  EXPECT_EQ(raw.exit_code, 0) << raw.err;
+  EXPECT_THAT(raw.out, HasSubstr(R"("protobuf":null)"));  // written straight against the C ABI
 }
 
 TEST(CliTest, InspectPluginRefusesBadFilesWithOneLineAndNonZero) {
   for (const auto& [file, words] : std::vector<std::pair<fs::path, std::string>>{
            {sas::test::test_plugin("no_entry_point"), "does not export the entry point"},
            {sas::test::test_plugin("abi_major_2"), "incompatible ABI"},
+           {sas::test::test_plugin("protobuf_other_minor"), "incompatible protobuf"},
            {sas::test::bin("sas-sim"), "not a SAS plugin"},  // a PIE executable is ELF ET_DYN too
            {sas::test::source_dir() / "README.md", "not a shared library"},
            {"/nonexistent/plugin.so", "no such file"}}) {

@@ -2,6 +2,7 @@
 // per refusal the host must make with a clear one-line reason.
 #include <elf.h>
 #include <gmock/gmock.h>
+#include <google/protobuf/stubs/common.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -220,6 +221,65 @@ TEST_F(LoaderTest, ReportsAPluginWhoseInitFails) {
   EXPECT_THAT(no_db.what(), HasSubstr("cannot open agenda database"));
   auto bad_key = refusal(sas::test::plugin("sas-sqlite-agenda"), "database=x");
   EXPECT_THAT(bad_key.what(), HasSubstr("unknown --plugin-config key 'database'"));
+}
+
+TEST_F(LoaderTest, AnSdkPluginRecordsTheProtobufItWasCompiledAgainst) {
+  // The reference plugin and this test are compiled against the same protobuf headers.
+  for (const char* name : {"sas-sqlite-agenda"}) {
+    EXPECT_EQ(plugin_loader::inspect_plugin_file(sas::test::plugin(name)).protobuf_version,
+              static_cast<uint32_t>(GOOGLE_PROTOBUF_VERSION));
+  }
+  EXPECT_EQ(plugin_loader::inspect_plugin_file(sas::test::test_plugin("probe")).entries.at("protobuf"),
+            std::to_string(GOOGLE_PROTOBUF_VERSION));
+  EXPECT_EQ(plugin_loader::protobuf_version_text(3021012), "3.21.12");
+}
+
+TEST_F(LoaderTest, RefusesAPluginCompiledAgainstAnotherProtobufMinorBeforeRunningIt) {
+  const std::string ours = plugin_loader::protobuf_version_text(GOOGLE_PROTOBUF_VERSION);
+  const std::string theirs = plugin_loader::protobuf_version_text(
+      GOOGLE_PROTOBUF_VERSION / 1000000 * 1000000 + (GOOGLE_PROTOBUF_VERSION / 1000 % 1000 - 1) * 1000 + 3);
+  for (const auto& error : {refusal(sas::test::test_plugin("protobuf_other_minor")), [] {
+                              try {
+                                plugin_loader::inspect_plugin_file(sas::test::test_plugin("protobuf_other_minor"));
+                              } catch (const PluginError& e) {
+                                return e;
+                              }
+                              return PluginError(SAS_OK, "inspect_plugin_file accepted it");
+                            }()}) {
+    EXPECT_EQ(error.code(), SAS_ERR_INCOMPATIBLE_VERSION) << error.what();
+    EXPECT_THAT(error.what(), HasSubstr("incompatible protobuf: plugin 'raw-c-test' was compiled against protobuf " +
+                                        theirs + ", but the process that loads it runs protobuf " + ours));
+    EXPECT_THAT(error.what(), HasSubstr("docs/plugin-guide.md"));
+  }
+  // A runner built elsewhere checks it itself: the host leaves it.
+  EXPECT_EQ(plugin_loader::inspect_plugin_file(sas::test::test_plugin("protobuf_other_minor"),
+                                               plugin_loader::ProtobufCheck::left_to_runner)
+                    .protobuf_version /
+                1000 % 1000,
+            static_cast<uint32_t>(GOOGLE_PROTOBUF_VERSION / 1000 % 1000 - 1));
+}
+
+TEST_F(LoaderTest, AcceptsAnotherPatchOfTheHostsProtobufAndAManifestThatDoesNotSay) {
+  for (const char* name : {"protobuf_other_patch", "raw_ok"}) {
+    auto plugin = plugin_loader::PluginInstance::load(sas::test::test_plugin(name), "");
+    v1::PluginRequest request;
+    request.mutable_search_slots();
+    v1::PluginResponse response;
+    EXPECT_EQ(plugin->call(request, response).status, SAS_ERR_UNIMPLEMENTED) << name;
+  }
+  EXPECT_EQ(plugin_loader::inspect_plugin_file(sas::test::test_plugin("raw_ok")).protobuf_version, 0U);
+}
+
+TEST_F(LoaderTest, RefusesAMalformedProtobufKey) {
+  for (const char* value : {"3.21.12", "", "12", "30210120000"}) {
+    try {
+      plugin_loader::parse_manifest(
+          std::string("name=n\nvendor=v\nversion=1\nabi=1.0\nthreading=serialized\nprotobuf=") + value + "\n");
+      ADD_FAILURE() << "accepted protobuf=" << value;
+    } catch (const PluginError& e) {
+      EXPECT_THAT(e.what(), HasSubstr("manifest 'protobuf' must be a GOOGLE_PROTOBUF_VERSION")) << value;
+    }
+  }
 }
 
 TEST_F(LoaderTest, AcceptsAMinimalRawCPlugin) {

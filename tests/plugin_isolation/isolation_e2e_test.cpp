@@ -955,6 +955,7 @@ TEST_F(PluginIsolation, APluginThatCannotLoadGivesTheSameErrorInBothModes) {
            {sas::test::test_plugin("refuses_host"), "", "this plugin needs ABI 3.x"},
            {material().dir / "no-such-plugin.so", "", "no-such-plugin.so"},
            {sas::test::test_plugin("misbehaving"), "init=fail", "misbehaving told to fail at init"},
+           {sas::test::test_plugin("protobuf_other_minor"), "", "incompatible protobuf"},
        }) {
     SCOPED_TRACE(c.plugin.string() + " " + c.config);
     const auto in_process = sas::test::run(serve_command(material(), c.plugin, c.config, {}), 30s);
@@ -967,6 +968,24 @@ TEST_F(PluginIsolation, APluginThatCannotLoadGivesTheSameErrorInBothModes) {
     EXPECT_THAT(isolated.err, HasSubstr(line)) << "in-process said:\n" << in_process.err;
     EXPECT_THAT(isolated.err, testing::Not(HasSubstr("listening on")));
   }
+}
+
+// This build's runner, where the host finds it by default (lib/sas/ of the build tree).
+fs::path runner_path() { return sas::test::build_dir() / "lib/sas/sas-plugin-runner"; }
+
+// Given a runner with `plugin-runner`, the host leaves the protobuf check to that runner (it may be
+// built with another protobuf): this build's runner makes it, with the same message.
+TEST_F(PluginIsolation, ARunnerGivenByPathChecksThePluginsProtobufItself) {
+  const fs::path plugin = sas::test::test_plugin("protobuf_other_minor");
+  const auto in_process = sas::test::run(serve_command(material(), plugin, "", {}), 30s);
+  auto extra = process_mode(1);
+  extra.insert(extra.end(), {"--plugin-runner", runner_path().string()});
+  const auto isolated = sas::test::run(serve_command(material(), plugin, "", extra), 30s);
+  EXPECT_GT(isolated.exit_code, 0) << isolated.err;
+  const std::string line = error_line(in_process.err);
+  ASSERT_THAT(line, HasSubstr("incompatible protobuf")) << in_process.err;
+  EXPECT_THAT(isolated.err, HasSubstr(line.substr(line.find(plugin.string())))) << isolated.err;
+  EXPECT_THAT(isolated.err, testing::Not(HasSubstr("listening on")));
 }
 
 TEST_F(PluginIsolation, APluginThatCrashesAtInitIsAClearErrorInProcessMode) {

@@ -782,8 +782,12 @@ std::filesystem::path default_runner_path() {
 
 std::shared_ptr<IsolatedPlugin> IsolatedPlugin::start(const std::filesystem::path& plugin, const std::string& config,
                                                       plugin_loader::HostServices services, IsolationOptions options) {
-  // The same refusals as an in-process load, before any process starts.
-  plugin_loader::PluginManifest manifest = plugin_loader::inspect_plugin_file(plugin);
+  // The same refusals as an in-process load, before any process starts. The runners of this
+  // build load this host's protobuf, so the protobuf check is made here too; a runner given with
+  // `plugin-runner` may be built with another one, and makes that check itself.
+  plugin_loader::PluginManifest manifest =
+      plugin_loader::inspect_plugin_file(plugin, options.runner.empty() ? plugin_loader::ProtobufCheck::this_process
+                                                                        : plugin_loader::ProtobufCheck::left_to_runner);
   std::error_code ec;
   if (!options.runner.empty() || !std::filesystem::is_regular_file(default_runner_path(), ec)) {
     const auto runner = options.runner.empty() ? default_runner_path() : options.runner;

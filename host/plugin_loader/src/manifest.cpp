@@ -3,6 +3,8 @@
 // so a truncated, foreign or hostile file only ever produces a PluginError.
 #include <elf.h>
 
+#include <google/protobuf/stubs/common.h>
+
 #include <algorithm>
 #include <cstring>
 #include <fstream>
@@ -156,6 +158,19 @@ PluginManifest parse_manifest(const std::string& text) {
   }
   manifest.abi_major = major;
   manifest.abi_minor = minor;
+  if (auto it = manifest.entries.find("protobuf"); it != manifest.entries.end()) {
+    const std::string& version = it->second;
+    unsigned long value = 0;
+    const bool digits = !version.empty() && version.size() <= 9 &&
+                        std::all_of(version.begin(), version.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (digits) value = std::stoul(version);
+    if (!digits || value < 1000000) {
+      throw PluginError(
+          SAS_ERR_INVALID_ARGUMENT,
+          "manifest 'protobuf' must be a GOOGLE_PROTOBUF_VERSION such as 3021012, not \"" + version + "\"");
+    }
+    manifest.protobuf_version = static_cast<uint32_t>(value);
+  }
   std::istringstream flows(manifest.entries["flows"]);
   std::string flow;
   while (std::getline(flows, flow, ',')) {
@@ -164,7 +179,14 @@ PluginManifest parse_manifest(const std::string& text) {
   return manifest;
 }
 
-PluginManifest inspect_plugin_file(const std::filesystem::path& path) {
+std::string protobuf_version_text(uint32_t version) {
+  return std::to_string(version / 1000000) + "." + std::to_string(version / 1000 % 1000) + "." +
+         std::to_string(version % 1000);
+}
+
+uint32_t this_process_protobuf_version() { return GOOGLE_PROTOBUF_VERSION; }
+
+PluginManifest inspect_plugin_file(const std::filesystem::path& path, ProtobufCheck protobuf) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) fail(path, "no such file");
   std::ifstream in(path, std::ios::binary);
@@ -242,6 +264,21 @@ PluginManifest inspect_plugin_file(const std::filesystem::path& path) {
                           std::to_string(manifest.abi_major) + "." + std::to_string(manifest.abi_minor) +
                           ", this host speaks " + std::to_string(SAS_ABI_VERSION_MAJOR) + ".0 to " +
                           std::to_string(SAS_ABI_VERSION_MAJOR) + "." + std::to_string(SAS_ABI_VERSION_MINOR));
+  }
+  // The plugin's generated-code calls and inline protobuf code run against this process's
+  // libprotobuf and libsasplugin_proto: a plugin compiled against another major.minor would run
+  // against data structures it was not compiled for. Patch releases of one minor share them
+  // (Debian keeps one soname, libprotobuf.so.32, for all of 3.21).
+  const uint32_t ours = this_process_protobuf_version();
+  if (protobuf == ProtobufCheck::this_process && manifest.protobuf_version != 0 &&
+      manifest.protobuf_version / 1000 != ours / 1000) {
+    throw PluginError(SAS_ERR_INCOMPATIBLE_VERSION,
+                      path.string() + ": incompatible protobuf: plugin '" + manifest.name +
+                          "' was compiled against protobuf " + protobuf_version_text(manifest.protobuf_version) +
+                          ", but the process that loads it runs protobuf " + protobuf_version_text(ours) +
+                          " (with libsasplugin_proto), which the plugin would use: build it against protobuf " +
+                          std::to_string(ours / 1000000) + "." + std::to_string(ours / 1000 % 1000) +
+                          ".x (docs/plugin-guide.md, \"Protobuf\")");
   }
   return manifest;
 }

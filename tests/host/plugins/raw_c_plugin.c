@@ -14,8 +14,17 @@
 #define TABLE_SIZE sizeof(sas_plugin_api)
 #endif
 
+/* MANIFEST_PROTOBUF: the `protobuf` key (a GOOGLE_PROTOBUF_VERSION) such a plugin would carry had it
+ * been compiled against that protobuf. */
+#ifdef MANIFEST_PROTOBUF
+#define MANIFEST_PROTOBUF_LINE "protobuf=" MANIFEST_PROTOBUF "\n"
+#else
+#define MANIFEST_PROTOBUF_LINE ""
+#endif
+
 __attribute__((visibility("default"), used, section(SAS_PLUGIN_MANIFEST_SECTION))) const char sas_plugin_manifest[] =
-    "name=raw-c-test\nvendor=tests\nversion=0.0.1\nabi=" MANIFEST_ABI "\nflows=slot-search\nthreading=serialized\n";
+    "name=raw-c-test\nvendor=tests\nversion=0.0.1\nabi=" MANIFEST_ABI
+    "\nflows=slot-search\nthreading=serialized\n" MANIFEST_PROTOBUF_LINE;
 
 static sas_status init(const sas_host_api* host, const char* config, size_t config_size, sas_plugin_instance** instance,
                        sas_bytes* error) {

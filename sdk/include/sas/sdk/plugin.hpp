@@ -3,6 +3,7 @@
 // buffer ownership, exception firewall), so vendor code never touches the C ABI.
 #pragma once
 
+#include <google/protobuf/stubs/common.h>
 #include <sas/plugin/v1/plugin.pb.h>
 #include <sas/plugin_abi.h>
 
@@ -183,13 +184,17 @@ sas_status negotiate(const sas_negotiate_offer* offer, sas_negotiate_answer* ans
 
 // SAS_PLUGIN(Class, "name", "vendor", "version", "flow,flow", serialized|free_threaded)
 // defines the two exported symbols of the ABI. All arguments but Class are string literals, so
-// the manifest is plain data the host reads without running any code.
+// the manifest is plain data the host reads without running any code. The manifest also records
+// the protobuf headers the plugin is compiled against (GOOGLE_PROTOBUF_VERSION): the plugin uses
+// the protobuf runtime its host process loaded, and the host refuses a plugin compiled against
+// another major.minor (docs/plugin-guide.md, "Protobuf").
 #define SAS_PLUGIN(PluginClass, NAME, VENDOR, VERSION, FLOWS, THREADING)                                              \
   extern "C" __attribute__((visibility("default"), used, section(SAS_PLUGIN_MANIFEST_SECTION)))                       \
   const char sas_plugin_manifest[] =                                                                                  \
       "name=" NAME "\nvendor=" VENDOR "\nversion=" VERSION                                                            \
       "\nabi=" SAS_PLUGIN_STRINGIFY(SAS_ABI_VERSION_MAJOR) "." SAS_PLUGIN_STRINGIFY(                                  \
-          SAS_ABI_VERSION_MINOR) "\nflows=" FLOWS "\nthreading=" SAS_PLUGIN_THREADING_NAME_##THREADING "\n";          \
+          SAS_ABI_VERSION_MINOR) "\nflows=" FLOWS "\nthreading=" SAS_PLUGIN_THREADING_NAME_##THREADING                \
+      "\nprotobuf=" SAS_PLUGIN_STRINGIFY(GOOGLE_PROTOBUF_VERSION) "\n";                                               \
   extern "C" __attribute__((visibility("default"))) sas_status sas_plugin_negotiate(const sas_negotiate_offer* offer, \
                                                                                     sas_negotiate_answer* answer) {   \
     return ::sas::sdk::detail::negotiate(                                                                             \
