@@ -1,27 +1,32 @@
 #!/usr/bin/env bash
-# Installs the SDK to a temporary prefix, builds samples/plugin-template out of tree against
-# it with find_package(SasSdk), then loads the result with the installed sas-host.
+# Installs the SDK to a temporary prefix, builds each folder of samples/plugin-template out of
+# tree against it with find_package(SasSdk), then loads the results with the installed sas-host
+# and checks them with the installed sas-conformance.
 set -euo pipefail
 build_dir=$1
 source_dir=$2
+ig_dir=$3
 work=$(mktemp -d /tmp/sas-install-test.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 cmake --install "$build_dir" --prefix "$work/prefix" >/dev/null
-for f in bin/sas-host bin/sas-sim lib/sas/sas-plugin-runner lib/sas/plugins/libsas-sqlite-agenda.so include/sas/plugin_abi.h \
+for f in bin/sas-host bin/sas-sim bin/sas-conformance lib/sas/sas-plugin-runner lib/sas/plugins/libsas-sqlite-agenda.so include/sas/plugin_abi.h \
          include/sas/sdk/plugin.hpp include/sas/plugin/v1/plugin.pb.h lib/cmake/SasSdk/SasSdkConfig.cmake; do
   [ -e "$work/prefix/$f" ] || { echo "FAIL: install lacks $f"; exit 1; }
 done
 
-cmake -S "$source_dir/samples/plugin-template" -B "$work/plugin" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
-cmake --build "$work/plugin" >/dev/null
-plugin="$work/plugin/libmy-agenda.so"
-
-lines=$(grep -cvE '^\s*(//|$)' "$source_dir/samples/plugin-template/src/my_agenda_plugin.cpp")
-[ "$lines" -lt 150 ] || { echo "FAIL: the template has $lines lines of code (budget: 150)"; exit 1; }
-
-exports=$(nm -D --defined-only "$plugin" | awk '{print $3}' | sort | tr '\n' ' ')
-[ "$exports" = "sas_plugin_manifest sas_plugin_negotiate " ] || { echo "FAIL: exports: $exports"; exit 1; }
+# Each template: built out of tree, small, exporting exactly the two ABI symbols.
+for template in search:my-agenda settings:my-settings; do
+  folder=${template%%:*}
+  name=${template#*:}
+  cmake -S "$source_dir/samples/plugin-template/$folder" -B "$work/$folder" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+  cmake --build "$work/$folder" >/dev/null
+  lines=$(cat "$source_dir/samples/plugin-template/$folder"/src/*.cpp | wc -l)
+  [ "$lines" -lt 100 ] || { echo "FAIL: the $folder template has $lines lines (budget: under 100)"; exit 1; }
+  exports=$(nm -D --defined-only "$work/$folder/lib$name.so" | awk '{print $3}' | sort | tr '\n' ' ')
+  [ "$exports" = "sas_plugin_manifest sas_plugin_negotiate " ] || { echo "FAIL: $folder exports: $exports"; exit 1; }
+done
+plugin="$work/search/libmy-agenda.so"
 
 out=$("$work/prefix/bin/sas-host" inspect-plugin "$plugin")
 echo "$out"
@@ -33,6 +38,41 @@ out=$("$work/prefix/bin/sas-host" search --plugin "$plugin" --plugin-config demo
       --from 2026-11-23T00:00:00+01:00 --to 2026-11-24T23:59:59+01:00)
 echo "$out"
 grep -q "1 practitioner(s), 1 place(s), 16 free slot(s)" <<<"$out" || { echo "FAIL: search"; exit 1; }
+
+# The search template passes the installed certification suite's plugin mode (INT_R01 checks).
+"$work/prefix/bin/sas-conformance" plugin "$plugin" --plugin-config demo --practitioners 810002673899 \
+  --now 2026-11-23T08:00:00+01:00 --ig "$ig_dir" --json "$work/conformance.json" >"$work/conformance.log" 2>&1 ||
+  { cat "$work/conformance.log"; echo "FAIL: sas-conformance plugin on the search template"; exit 1; }
+grep -q '"verdict":"pass"' "$work/conformance.json" || { echo "FAIL: conformance verdict"; exit 1; }
+
+# The settings template in the installed host: what it pushes at init is in the host's store,
+# normalised (prefixed RPPS, +33 phone), with the doctor's date and the plugin as source. No
+# sas-conformance check covers the settings host calls (there is no FHIR exchange to check).
+settings_plugin="$work/settings/libmy-settings.so"
+"$work/prefix/bin/sas-host" inspect-plugin "$settings_plugin" | grep -q "my-settings 1.0.0" ||
+  { echo "FAIL: inspect-plugin of the settings template"; exit 1; }
+slog="$work/settings-serve.log"
+"$work/prefix/bin/sas-host" serve --plugin "$settings_plugin" --store "sqlite:$work/settings.db" \
+  --listen 127.0.0.1:0 --allow-plain-http 2>"$slog" &
+settings_host=$!
+trap 'kill $settings_host 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 100); do grep -q "every settings change is with the host" "$slog" && break; sleep 0.1; done
+grep -q "every settings change is with the host" "$slog" || { cat "$slog"; echo "FAIL: the settings template did not push"; exit 1; }
+kill -INT "$settings_host"
+wait "$settings_host" || true
+settings=$("$work/prefix/bin/sas-host" settings get --practitioner 10002673899 --store "sqlite:$work/settings.db")
+echo "$settings"
+for want in '"practitioner":"810002673899"' '"volunteer":true' '"visible":true' '"consent_to_call":true' \
+            '"phone":"+33612345678"'; do
+  grep -qF "$want" <<<"$settings" || { echo "FAIL: settings lack $want"; exit 1; }
+done
+history=$("$work/prefix/bin/sas-host" settings history --practitioner 810002673899 --store "sqlite:$work/settings.db")
+grep -qF '"effective_at":"2025-03-03T09:00:00+01:00"' <<<"$history" || { echo "$history"; echo "FAIL: effective_at"; exit 1; }
+grep -qF '"source":"plugin"' <<<"$history" || { echo "$history"; echo "FAIL: source"; exit 1; }
+grep -qF '"changed_by":"dr-durand"' <<<"$history" || { echo "$history"; echo "FAIL: changed_by"; exit 1; }
+rules=$("$work/prefix/bin/sas-host" rules list --practitioner 810002673899 --store "sqlite:$work/settings.db")
+echo "$rules"
+grep -qF '"kind":"snp-hours"' <<<"$rules" || { echo "FAIL: the template's publication rule is not stored"; exit 1; }
 
 # The installed host runs the same plugin in runner processes (the installed sas-plugin-runner).
 log="$work/serve.log"

@@ -115,7 +115,7 @@ for f in /usr/bin/sas-host "$lib/sas/sas-plugin-runner" "$lib/sas/plugins/libsas
 done
 for f in /usr/include/sas/plugin_abi.h /usr/include/sas/sdk/plugin.hpp /usr/include/sas/plugin/v1/plugin.pb.h \
   "$lib/libsassdk.a" "$lib/libsasplugin_proto.so" "$lib/cmake/SasSdk/SasSdkConfig.cmake" "$lib/cmake/SasSdk/SasPlugin.cmake" \
-  /usr/share/sas/samples/plugin-template/CMakeLists.txt /usr/share/doc/sas-sdk-dev/copyright; do
+  /usr/share/sas/samples/plugin-template/search/CMakeLists.txt /usr/share/doc/sas-sdk-dev/copyright; do
   has_file sas-sdk-dev "$f"
 done
 has_file sas-conformance /usr/bin/sas-conformance
@@ -294,7 +294,7 @@ host_pid=""
 
 # ---- The SDK package is enough to build a plugin ----
 step "the plugin template against the installed SDK"
-cmake -S /usr/share/sas/samples/plugin-template -B "$work/plugin" >"$work/plugin.log" 2>&1 &&
+cmake -S /usr/share/sas/samples/plugin-template/search -B "$work/plugin" >"$work/plugin.log" 2>&1 &&
   cmake --build "$work/plugin" >>"$work/plugin.log" 2>&1 || {
   cat "$work/plugin.log"
   fail "the plugin template does not build against the installed sas-sdk-dev"
