@@ -56,8 +56,8 @@ slog="$work/settings-serve.log"
   --listen 127.0.0.1:0 --allow-plain-http 2>"$slog" &
 settings_host=$!
 trap 'kill $settings_host 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 100); do grep -q "every settings change is with the host" "$slog" && break; sleep 0.1; done
-grep -q "every settings change is with the host" "$slog" || { cat "$slog"; echo "FAIL: the settings template did not push"; exit 1; }
+for _ in $(seq 100); do grep -q "every change is with the host" "$slog" && break; sleep 0.1; done
+grep -q "every change is with the host" "$slog" || { cat "$slog"; echo "FAIL: the settings template did not push"; exit 1; }
 kill -INT "$settings_host"
 wait "$settings_host" || true
 settings=$("$work/prefix/bin/sas-host" settings get --practitioner 10002673899 --store "sqlite:$work/settings.db")
