@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The flow templates that use the SDK's shared logic (samples/plugin-template/regulator-accounts:
-# plan_account_write; samples/plugin-template/billing: the reporter), each built out of tree
+# plan_account_write; samples/plugin-template/billing and appointment-events: the reporter), each built out of tree
 # against the installed SDK and run through the installed `sas-conformance plugin` for its flow.
 set -euo pipefail
 build_dir=$1
@@ -51,4 +51,7 @@ conform "$work/billing/libmy-billing.so" BILL- --plugin-config demo
   --only BILL- --host-calls-wait 2 >"$work/empty.log" 2>&1 || true
 grep -q "WARN BILL-003" "$work/empty.log" && grep -q "^0 passed" "$work/empty.log" ||
   { cat "$work/empty.log"; echo "FAIL: a billing plugin that reports nothing was not flagged"; exit 1; }
+build appointment-events libmy-appointments.so
+conform "$work/appointment-events/libmy-appointments.so" R03- --plugin-config demo
+
 echo "flow templates: OK"
