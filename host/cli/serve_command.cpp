@@ -7,6 +7,8 @@
 #include <optional>
 #include <sas/host/admin_api/admin_endpoint.hpp>
 #include <sas/host/fhir_server/fhir_endpoint.hpp>
+#include <sas/host/logging/access_log.hpp>
+#include <sas/host/logging/logger.hpp>
 #include <sas/host/runtime/runtime.hpp>
 #include <sas/host/server/https_server.hpp>
 
@@ -20,21 +22,32 @@ namespace sas::host::cli {
 
 namespace {
 
-// One write per line: stderr is unbuffered, so a line streamed in pieces can be read (by a log
-// shipper, a supervisor or a test waiting for the port) before its end, or interleaved with
-// another thread's line.
-void say(std::string_view line) {
-  std::string whole = "sas-host: ";
-  whole += line;
-  whole += '\n';
-  std::cerr << whole << std::flush;
+using logging::Level;
+
+// The log of `sas-host serve` (docs/operations.md, "Logs"): JSON lines by default, with the
+// journald priority prefix when stderr is the journal; text: the lines of earlier versions.
+logging::Logger serve_logger(logging::Format format) {
+  logging::LoggerOptions options;
+  options.format = format;
+  options.syslog_prefix = format == logging::Format::json && logging::stderr_is_journal();
+  return logging::Logger(std::move(options));
+}
+
+// A listener's lines: the server's diagnostics (refused certificates, timeouts, reloads) and one
+// access line per answer, each with the listener's name ("fhir" or "admin").
+void log_listener(server::ServerConfig& config, const logging::Logger& logger, const std::string& listener) {
+  config.log = logger.sink("server", Level::warning, {{"listener", listener}});
+  config.on_exchange = logging::access_log(logger, listener);
 }
 
 }  // namespace
 
 using sas::cli::parse_options;
 
-int serve(const Args& args) {
+namespace {
+
+// serve(), once its logger exists (set in `started_logger`).
+int serve_with(const Args& args, std::optional<logging::Logger>& started_logger) {
   int exit_code = 0;
   auto vm = parse_options("sas-host serve", "[--config FILE] --plugin PATH --tls-cert F --tls-key F --client-ca F ...",
                           serve_options(), args, exit_code, nullptr, "config");
@@ -44,10 +57,12 @@ int serve(const Args& args) {
     std::cerr << "sas-host serve: " << serve_config.problems.front().message << "\n";
     return 2;
   }
+  const logging::Logger& logger = started_logger.emplace(serve_logger(serve_config.log_format));
+  const auto notify_log = logger.sink("server", Level::warning);  // a failed sd_notify
   server::ServerConfig& config = serve_config.fhir;
-  config.log = say;
+  log_listener(config, logger, "fhir");
   std::optional<server::ServerConfig>& admin_config = serve_config.admin;
-  if (admin_config) admin_config->log = say;
+  if (admin_config) log_listener(*admin_config, logger, "admin");
 
   // Metrics (docs/operations.md, "Monitor"): one registry for the process; the listeners observed.
   Monitoring monitoring;
@@ -63,10 +78,13 @@ int serve(const Args& args) {
 
   // The host, assembled by the runtime: store, flows, router of host calls, plugin.
   runtime::RuntimeOptions runtime_options = std::move(serve_config.runtime);
-  runtime_options.log = say;
+  runtime_options.logger = logger;
   runtime_options.metrics = monitoring.registry();
   std::unique_ptr<runtime::Runtime> host = runtime::Runtime::build(std::move(runtime_options));
-  say(host->describe());
+  logger.info("runtime", host->describe(),
+              {{"plugin", host->plugin()->manifest().name},
+               {"plugin_version", host->plugin()->manifest().version},
+               {"isolation", host->plugin()->isolation()}});
 
   // The endpoint needs the base URL, which with port 0 is only known once bound.
   std::shared_ptr<const fhir_server::FhirEndpoint> endpoint;
@@ -85,7 +103,12 @@ int serve(const Args& args) {
   runtime::EndpointOptions endpoint_options = serve_config.endpoint;
   if (endpoint_options.base_url.empty()) endpoint_options.base_url = listening;
   std::atomic_store(&endpoint, host->open_endpoint(endpoint_options));
-  say("listening on " + listening + " (FHIR base " + endpoint_options.base_url + ")");
+  logger.info("server", "listening on " + listening + " (FHIR base " + endpoint_options.base_url + ")",
+              {{"listener", "fhir"},
+               {"url", listening},
+               {"host", config.host},
+               {"port", server.port()},
+               {"fhir_base", endpoint_options.base_url}});
 
   // The admin API (docs/admin-api.md), started once everything it uses is ready.
   std::unique_ptr<server::HttpsServer> admin_server;
@@ -99,30 +122,50 @@ int serve(const Args& args) {
         *admin_config, [admin](const server::Request& request) { return admin->handle(request); });
     admin_server->start();
     monitoring.listening("admin", *admin_server, *admin_config);
-    say("admin API listening on https://" + admin_config->host + ":" + std::to_string(admin_server->port()));
+    const std::string admin_url = "https://" + admin_config->host + ":" + std::to_string(admin_server->port());
+    logger.info(
+        "server", "admin API listening on " + admin_url,
+        {{"listener", "admin"}, {"url", admin_url}, {"host", admin_config->host}, {"port", admin_server->port()}});
   }
   const std::string serving = "serving " + listening +
                               (admin_server ? " (admin API on port " + std::to_string(admin_server->port()) + ")" : "");
-  systemd_notify::ready(serving, say);  // Type=notify: every listener accepts connections now
+  systemd_notify::ready(serving, notify_log);  // Type=notify: every listener accepts connections now
 
   for (;;) {
     int signal_number = 0;
     sigwait(&signals, &signal_number);
     if (signal_number == SIGHUP) {
-      systemd_notify::reloading(say);
-      say(std::string("SIGHUP: TLS material ") + (server.reload_tls() ? "reloaded" : "NOT reloaded (kept)"));
+      systemd_notify::reloading(notify_log);
+      const bool reloaded = server.reload_tls();
+      logger.log(reloaded ? Level::info : Level::error, "server",
+                 std::string("SIGHUP: TLS material ") + (reloaded ? "reloaded" : "NOT reloaded (kept)"),
+                 {{"signal", "SIGHUP"}, {"reloaded", reloaded}});
       if (admin_server) admin_server->reload_tls();
-      systemd_notify::ready(serving, say);
+      systemd_notify::ready(serving, notify_log);
       continue;
     }
-    systemd_notify::stopping(say);
-    say("stopping on signal " + std::to_string(signal_number));
+    systemd_notify::stopping(notify_log);
+    logger.info("server", "stopping on signal " + std::to_string(signal_number), {{"signal", signal_number}});
     break;
   }
   server.stop();
   if (admin_server) admin_server->stop();
   host->stop();  // billing host calls, delivery, plugin
   return 0;
+}
+
+}  // namespace
+
+int serve(const Args& args) {
+  std::optional<logging::Logger> logger;
+  try {
+    return serve_with(args, logger);
+  } catch (const std::exception& e) {
+    if (!logger) throw;
+    // The plugin, the store, a port: what stops the start, in the log where operators look.
+    logger->error("runtime", std::string("cannot serve: ") + e.what());
+    return 1;
+  }
 }
 
 }  // namespace sas::host::cli

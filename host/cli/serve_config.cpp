@@ -73,6 +73,16 @@ void read_publication(const po::variables_map& v, ServeConfig& c) {
   }
 }
 
+// The log's format (docs/operations.md, "Logs").
+void read_log_format(const po::variables_map& v, ServeConfig& c) {
+  const std::string& name = v["log-format"].as<std::string>();
+  if (const auto format = logging::parse_format(name)) {
+    c.log_format = *format;
+  } else {
+    c.problems.push_back({"log-format", "--log-format '" + name + "': expected json or text"});
+  }
+}
+
 // INT_R03: sas-base enables delivery, which needs the three files of its mutual TLS.
 void read_delivery(const po::variables_map& v, ServeConfig& c) {
   if (!given(v, "sas-base")) return;
@@ -252,7 +262,9 @@ po::options_description serve_options() {
       "INT_R03: how often to look for events written by another process (sas-host appointment-event)")(
       "unset-doctors", po::value<std::string>()->default_value("publish"),
       "doctors with no volunteer/visible setting recorded: publish (the platform only asks about doctors who "
-      "connected their agenda) or withhold");
+      "connected their agenda) or withhold")(
+      "log-format", po::value<std::string>()->default_value("json"),
+      "json (one JSON object per line on stderr, for journald and log shippers) or text (human lines)");
   // Where the plugin's code runs (docs/plugins/isolation.md).
   options.add_options()("plugin-isolation", po::value<std::string>()->default_value("in-process"),
                         "in-process (the default, the fastest) or process (runner processes: a crash, hang or leak of "
@@ -295,6 +307,7 @@ ServeConfig read_serve_config(const po::variables_map& v) {
   read_admin(v, c);
   read_plugin(v, c);
   read_late_checked(v, c);
+  read_log_format(v, c);
   c.runtime.store = v["store"].as<std::string>();
   c.runtime.billing_rules = v["rules"].as<std::string>();
   c.endpoint.place_identifier_system = v["place-identifier-system"].as<std::string>();

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <sas/host/logging/logger.hpp>
 #include <sas/host/runtime/runtime.hpp>
 #include <sas/host/server/https_server.hpp>
 #include <string>
@@ -40,6 +41,8 @@ struct ServeConfig {
   runtime::RuntimeOptions runtime;
   // The FHIR endpoint; an empty base_url is https://LISTEN, known once the listener is bound.
   runtime::EndpointOptions endpoint;
+  // The log on stderr: JSON lines (the default) or text.
+  logging::Format log_format = logging::Format::json;
   // Every value refused, in the order serve checks them; serve starts only when there is none.
   // The fields above hold what could be read.
   std::vector<ConfigProblem> problems;

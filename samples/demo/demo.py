@@ -270,7 +270,9 @@ sas-ca = {pki}/ca.pem
         log = os.path.join(self.work, "host.log")
         process = self.start([self.bin("sas-host"), "serve", "--config", config], log)
         self.wait_for("'listening on' in the host's log", lambda: "listening on" in open(log).read(), process, log)
-        self.show("\n".join(line for line in open(log).read().splitlines() if "listening on" in line))
+        # One JSON object per line (docs/operations.md, "Logs"): the listeners' lines, by their message.
+        self.show("\n".join(entry["msg"] for entry in map(log_entry, open(log).read().splitlines())
+                            if entry and "listening on" in entry.get("msg", "")))
         self.admin = ["--admin", "https://localhost:%d" % self.admin_port, "--admin-token-file", token,
                       "--admin-ca", os.path.join(pki, "ca.pem")]
 
@@ -374,21 +376,32 @@ sas-ca = {pki}/ca.pem
             "active": True, "name": [{"family": "MARIUS", "given": ["Jules"]}],
             "telecom": [{"system": "email", "value": REGULATOR_EMAIL}]})
 
-        def send(method, target):
+        def send(method, target, request_id=None):
             # curl, like every client of the demo, runs under the demo's clock (the certificates' too).
             answer = self.run("curl", "-sS", "-X", method, "--cert", os.path.join(self.pki, "client.pem"),
                               "--key", os.path.join(self.pki, "client-key.pem"), "--cacert",
                               os.path.join(self.pki, "ca.pem"), "-H", "Content-Type: application/fhir+json",
+                              *(["-H", "X-Request-Id: " + request_id] if request_id else []),
                               "--data-binary", "@-", "-D", "-", "-o", os.path.join(self.work, "answer.json"),
                               "https://localhost:%d%s" % (self.port, target), stdin=body).stdout
-            return parse_head(answer) + (open(os.path.join(self.work, "answer.json")).read(),)
+            status, headers = parse_head(answer)
+            # The id the host logged the request under (tests/demo checks the host's log for it).
+            with open(os.path.join(self.work, "requests.jsonl"), "a") as requests:
+                requests.write(json.dumps({"method": method, "target": target, "status": status,
+                                           "request_id": headers.get("x-request-id", "")}) + "\n")
+            return status, headers, open(os.path.join(self.work, "answer.json")).read()
 
+        # The platform may name its request (X-Request-Id): the host logs it under that id and echoes it.
         status, headers, _ = send("PUT", "/Practitioner?identifier=" + urllib.parse.quote(RPPS_SYSTEM + "|" +
-                                                                                          REGULATOR_RPPS, safe=":"))
+                                                                                          REGULATOR_RPPS, safe=":"),
+                                  request_id="demo-int-r02-put")
         location = headers.get("location", "")
-        print("   PUT  -> HTTP %d, Location: %s" % (status, location))
+        print("   PUT  -> HTTP %d, Location: %s, X-Request-Id: %s" % (status, location, headers.get("x-request-id")))
         self.expect(status in (200, 201) and location, "the conditional PUT was answered %d without a Location" % status)
-        status, _, answer = send("POST", "/Practitioner")
+        self.expect(headers.get("x-request-id") == "demo-int-r02-put", "the host did not echo the PUT's X-Request-Id")
+        status, headers, answer = send("POST", "/Practitioner")
+        self.expect(re.fullmatch(r"[0-9a-f]{16}", headers.get("x-request-id", "")),
+                    "the POST's answer has no X-Request-Id of the host's own")
         diagnostics = [i.get("diagnostics", "") for i in json.loads(answer).get("issue", [])] if answer else []
         print("   POST -> HTTP %d: %s" % (status, diagnostics[0] if diagnostics else ""))
         self.expect(400 <= status < 500 and diagnostics, "the replayed POST was answered %d" % status)
@@ -656,6 +669,15 @@ def platform_id(national_id):
     return {11: "8", 9: "0"}.get(len(national_id), "") + national_id
 
 
+def log_entry(line):
+    """One line of the host's log as a dict; None when it is not a JSON object."""
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        return None
+    return entry if isinstance(entry, dict) else None
+
+
 def iso_ms(moment):
     return moment.isoformat(timespec="milliseconds")
 
@@ -688,8 +710,15 @@ def main():
     parser.add_argument("--ig", default="", help="the SAS IG package directory (step 12 is skipped without it)")
     parser.add_argument("--at", help="run under this clock, e.g. 2026-03-29T08:00:00+02:00 (Paris time if no offset)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument("--work", help="work in this directory (created, must not exist) and keep it: the logs, "
+                                       "the agenda, the PKI, the admin token and requests.jsonl (tests/demo)")
     options = parser.parse_args()
-    work = tempfile.mkdtemp(prefix="sas-demo.")
+    if options.work:
+        os.makedirs(options.work)
+        work = os.path.abspath(options.work)
+        options.keep = True
+    else:
+        work = tempfile.mkdtemp(prefix="sas-demo.")
     demo = Demo(options.build, options.ig if options.ig and os.path.isdir(options.ig) else "", work,
                 clock_offset(options.at) if options.at else 0)
     try:

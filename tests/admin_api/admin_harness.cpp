@@ -1,4 +1,5 @@
 #include "admin_harness.hpp"
+#include <sas_test/host_log.hpp>
 
 #include <sys/stat.h>
 
@@ -77,12 +78,9 @@ void World::start_host(const std::vector<std::string>& admin_extra, const std::v
   }
   argv.insert(argv.end(), extra.begin(), extra.end());
   host_ = std::make_unique<sas::test::ChildProcess>(argv);
-  static const std::regex listening("admin API listening on https://[^:]+:([0-9]+)");
   for (int i = 0; i < 1500; ++i) {
-    std::smatch match;
-    const std::string output = host_->output();
-    if (std::regex_search(output, match, listening)) {
-      admin_port_ = static_cast<uint16_t>(std::stoi(match[1].str()));
+    if (const uint16_t port = sas::test::listening_port(host_->output(), "admin"); port != 0) {
+      admin_port_ = port;
       sas::test::expect_plugin_isolation(*host_);
       return;
     }

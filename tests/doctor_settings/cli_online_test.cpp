@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 #include <regex>
+#include <sas_test/host_log.hpp>
 #include <sas_test/support.hpp>
 #include <thread>
 
@@ -44,10 +45,8 @@ class SettingsOnline : public testing::Test {
     o.extra_arguments = {"--admin-listen", "127.0.0.1:0", "--admin-token-file", (dir_ / "token").string()};
     host_ = std::make_unique<sas::e2e::Host>(o);
     ASSERT_TRUE(host_->log_contains("admin API listening on", 10000)) << host_->output();
-    std::smatch m;
-    const std::string log = host_->output();
-    ASSERT_TRUE(std::regex_search(log, m, std::regex("sas-host: admin API listening on (https://[^\\s]+)"))) << log;
-    admin_ = m[1];
+    admin_ = sas::test::listening_url(host_->output(), "admin");
+    ASSERT_FALSE(admin_.empty()) << host_->output();
     store_ = "sqlite:" + (dir_ / ("host-" + std::to_string(host_->port()) + ".db")).string();
   }
   void TearDown() override {

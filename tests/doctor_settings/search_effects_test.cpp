@@ -3,6 +3,7 @@
 // against expectations written by hand for a small agenda; and the admin API's explanations
 // checked against what the same searches returned.
 #include <gtest/gtest.h>
+#include <sas_test/host_log.hpp>
 
 #include <boost/json.hpp>
 #include <chrono>
@@ -104,10 +105,9 @@ class SearchEffects : public testing::Test {
     options.extra_arguments = {"--admin-listen", "127.0.0.1:0", "--admin-token-file", (dir_ / "admin.token").string()};
     host_ = std::make_unique<sas::e2e::Host>(options);
     ASSERT_TRUE(host_->log_contains("admin API listening on", 5000)) << host_->output();
-    std::smatch m;
-    const std::string out = host_->output();
-    ASSERT_TRUE(std::regex_search(out, m, std::regex(R"(admin API listening on https://[^:]+:(\d+))"))) << out;
-    admin_ = "https://localhost:" + m[1].str() + "/admin/v1";
+    const uint16_t admin_port = sas::test::listening_port(host_->output(), "admin");
+    ASSERT_NE(admin_port, 0) << host_->output();
+    admin_ = "https://localhost:" + std::to_string(admin_port) + "/admin/v1";
     client_ = std::make_unique<sas::e2e::Client>(dir_ / "pki");
   }
   void TearDown() override {

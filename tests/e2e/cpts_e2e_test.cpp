@@ -8,6 +8,7 @@
 // changed through the admin API, apply to CPTS slots.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sas_test/host_log.hpp>
 
 #include <boost/json.hpp>
 #include <map>
@@ -221,10 +222,9 @@ class CptsSettingsE2e : public testing::Test {
     served_ = std::make_unique<Served>(
         2, std::vector<std::string>{"--admin-listen", "127.0.0.1:0", "--admin-token-file", token.string()});
     ASSERT_TRUE(served_->host->log_contains("admin API listening on", 5000)) << served_->host->output();
-    std::smatch m;
-    const std::string out = served_->host->output();
-    ASSERT_TRUE(std::regex_search(out, m, std::regex(R"(admin API listening on https://[^:]+:(\d+))"))) << out;
-    admin_ = "https://localhost:" + m[1].str() + "/admin/v1";
+    const uint16_t admin_port = sas::test::listening_port(served_->host->output(), "admin");
+    ASSERT_NE(admin_port, 0) << served_->host->output();
+    admin_ = "https://localhost:" + std::to_string(admin_port) + "/admin/v1";
   }
   void TearDown() override {
     served_.reset();

@@ -1,4 +1,5 @@
 #include "multihost_harness.hpp"
+#include <sas_test/host_log.hpp>
 
 #include <sys/stat.h>
 
@@ -116,14 +117,11 @@ void World::start_host(int host) {
   }
   argv.insert(argv.end(), h.config.extra.begin(), h.config.extra.end());
   h.process = std::make_unique<sas::test::ChildProcess>(dies_with_test(argv));
-  static const std::regex fhir(R"(sas-host: listening on https://127\.0\.0\.1:([0-9]+))");
-  static const std::regex admin(R"(admin API listening on https://127\.0\.0\.1:([0-9]+))");
   for (int i = 0; i < 3000; ++i) {
     const std::string output = h.process->output();
-    std::smatch f, a;
-    if (std::regex_search(output, f, fhir) && std::regex_search(output, a, admin)) {
-      h.fhir_port = static_cast<uint16_t>(std::stoi(f[1].str()));
-      h.admin_port = static_cast<uint16_t>(std::stoi(a[1].str()));
+    if (sas::test::listening_port(output, "fhir") != 0 && sas::test::listening_port(output, "admin") != 0) {
+      h.fhir_port = sas::test::listening_port(output, "fhir");
+      h.admin_port = sas::test::listening_port(output, "admin");
       clients_.at(static_cast<std::size_t>(host)) = std::make_unique<sas::e2e::Client>(pki_);
       return;
     }

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sas_test/host_log.hpp>
 
 #include <boost/json.hpp>
 #include <chrono>
@@ -206,7 +207,7 @@ std::vector<std::string> lines_of(const std::string& text) {
 std::vector<ReadyLine> ready_lines(const std::string& log) {
   static const std::regex ready(R"(^sas-host: plugin runner (\d+) \(pid (\d+)\) ready \(ABI ([0-9.]+)\)$)");
   std::vector<ReadyLine> out;
-  for (const auto& line : lines_of(log)) {
+  for (const auto& line : lines_of(sas::test::host_log_text(log))) {
     std::smatch m;
     if (std::regex_match(line, m, ready)) out.push_back({std::stoi(m[1]), std::stoi(m[2]), m[3]});
   }
@@ -218,7 +219,7 @@ std::vector<EndedLine> ended_lines(const std::string& log) {
       R"(^sas-host: plugin runner (\d+) \(pid (\d+)\) ended: (.*), (\d+) call\(s\) lost; restarting in (\d+) ms)"
       R"(( \(death (\d+) in a row\))?$)");
   std::vector<EndedLine> out;
-  for (const auto& line : lines_of(log)) {
+  for (const auto& line : lines_of(sas::test::host_log_text(log))) {
     std::smatch m;
     if (std::regex_match(line, m, ended)) {
       out.push_back({std::stoi(m[1]), std::stoi(m[2]), m[3], std::stoi(m[4]), std::stoi(m[5]),
@@ -296,15 +297,12 @@ class Host {
         material.token_file.string()};
     argv.insert(argv.end(), extra.begin(), extra.end());
     process_ = std::make_unique<sas::test::ChildProcess>(argv);
-    static const std::regex fhir("sas-host: listening on https?://[^:]+:([0-9]+)");
-    static const std::regex admin("sas-host: admin API listening on https://[^:]+:([0-9]+)");
     poll_until(
         [&] {
           const std::string out = process_->output();
-          std::smatch f, a;
-          if (std::regex_search(out, f, fhir) && std::regex_search(out, a, admin)) {
-            fhir_port_ = static_cast<uint16_t>(std::stoi(f[1].str()));
-            admin_port_ = static_cast<uint16_t>(std::stoi(a[1].str()));
+          if (sas::test::listening_port(out, "fhir") != 0 && sas::test::listening_port(out, "admin") != 0) {
+            fhir_port_ = sas::test::listening_port(out, "fhir");
+            admin_port_ = sas::test::listening_port(out, "admin");
             return true;
           }
           return !process_->running();
@@ -936,11 +934,11 @@ TEST_F(PluginIsolation, TheIsolationOptionsAreConfigKeys) {
   EXPECT_THAT(outcome(host.search(flood(50)).body).second, HasSubstr("plugin-max-answer-bytes"));
 }
 
-// The `sas-host serve: ...` line of a run that failed (the last one that starts so).
+// The message of the last error line of a run that failed.
 std::string error_line(const std::string& err) {
   std::string found;
-  for (const auto& line : lines_of(err)) {
-    if (line.rfind("sas-host serve: ", 0) == 0) found = line;
+  for (const auto& line : sas::test::parse_host_log(err)) {
+    if (line.json && line.level == "error") found = line.msg;
   }
   return found;
 }
@@ -965,7 +963,7 @@ TEST_F(PluginIsolation, APluginThatCannotLoadGivesTheSameErrorInBothModes) {
     EXPECT_THAT(in_process.err, HasSubstr(c.words));
     const std::string line = error_line(in_process.err);
     ASSERT_FALSE(line.empty()) << in_process.err;
-    EXPECT_THAT(isolated.err, HasSubstr(line)) << "in-process said:\n" << in_process.err;
+    EXPECT_THAT(sas::test::host_log_text(isolated.err), HasSubstr(line)) << "in-process said:\n" << in_process.err;
     EXPECT_THAT(isolated.err, testing::Not(HasSubstr("listening on")));
   }
 }

@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sas_test/host_log.hpp>
 
 #include <boost/json.hpp>
 #include <chrono>
@@ -102,14 +103,11 @@ class SearchHost {
                                                                            "127.0.0.1:0",
                                                                            "--admin-token-file",
                                                                            (work_ / "admin.token").string()});
-    static const std::regex fhir("sas-host: listening on https://[^:]+:([0-9]+)");
-    static const std::regex admin("admin API listening on https://[^:]+:([0-9]+)");
     for (int i = 0; i < 1500 && admin_port_ == 0; ++i) {
-      std::smatch f, a;
       const std::string out = process_->output();
-      if (std::regex_search(out, f, fhir) && std::regex_search(out, a, admin)) {
-        fhir_port_ = std::stoi(f[1].str());
-        admin_port_ = std::stoi(a[1].str());
+      if (sas::test::listening_port(out, "fhir") != 0 && sas::test::listening_port(out, "admin") != 0) {
+        fhir_port_ = sas::test::listening_port(out, "fhir");
+        admin_port_ = sas::test::listening_port(out, "admin");
         break;
       }
       if (!process_->running()) break;

@@ -46,7 +46,8 @@ v1::BillingDecision decision_to_message(const Decision& d, const Consultation& c
   return m;
 }
 
-HostCalls::HostCalls(std::shared_ptr<const BillingService> service) : service_(std::move(service)) {}
+HostCalls::HostCalls(std::shared_ptr<const BillingService> service, std::function<void(std::string_view)> log)
+    : service_(std::move(service)), log_(std::move(log)) {}
 
 HostCalls::~HostCalls() { stop(); }
 
@@ -102,9 +103,9 @@ void HostCalls::deliver() {
       v1::PluginResponse response;
       const plugin_loader::CallResult result =
           plugin->call(request, response, std::chrono::system_clock::now() + std::chrono::seconds(30));
-      if (!result.ok()) {
-        std::fprintf(stderr, "sas-host: apply_billing_decision for consultation %s failed: %s\n",
-                     request.apply_billing_decision().decision().consultation_id().c_str(), result.message.c_str());
+      if (!result.ok() && log_) {
+        log_("apply_billing_decision for consultation " +
+             request.apply_billing_decision().decision().consultation_id() + " failed: " + result.message);
       }
     }
     lock.lock();

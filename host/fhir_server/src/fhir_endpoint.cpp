@@ -75,7 +75,7 @@ FhirEndpoint::FhirEndpoint(std::shared_ptr<plugin_loader::Plugin> plugin, FhirEn
   regulator_accounts::AccountEndpointOptions accounts;
   accounts.base_url = options_.base_url;
   accounts.plugin_deadline = options_.plugin_deadline;
-  accounts.log = options_.log;
+  accounts.log = options_.accounts_log ? options_.accounts_log : options_.log;
   accounts_ =
       std::make_shared<const regulator_accounts::AccountEndpoint>(plugin_, options_.account_audit, std::move(accounts));
   slot_search::SearchServiceOptions search;

@@ -123,7 +123,10 @@ server::Response AccountEndpoint::write(const server::Request& request, Operatio
   if (response.status >= 400) outcome.diagnostics = fhir::diagnostics_of(json::parse(response.body).as_object());
   outcome.finished_at = now();
   outcome.http_status = response.status;
-  std::string line = "INT_R02 #" + std::to_string(audit_id) + " " + request.method + " " + request.target + ": " +
+  // The path only: a conditional update's query holds the regulator's identifier (personal data,
+  // kept in the audit under this number).
+  const std::string_view path = std::string_view(request.target).substr(0, request.target.find('?'));
+  std::string line = "INT_R02 #" + std::to_string(audit_id) + " " + request.method + " " + std::string(path) + ": " +
                      std::to_string(response.status) + " " + outcome.outcome;
   if (!outcome.account_id.empty()) line += " account " + outcome.account_id;
   if (!outcome.plugin_status.empty()) line += " (" + outcome.plugin_status + ")";

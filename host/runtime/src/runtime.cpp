@@ -17,9 +17,42 @@ namespace sas::host::runtime {
 
 namespace {
 
-// The log sink, or nothing.
-void say(const RuntimeOptions& options, std::string_view line) {
-  if (options.log) options.log(line);
+using logging::Level;
+
+// The runtime's own lines: to the logger at their level, else to the log sink, or nowhere.
+void say(const RuntimeOptions& options, Level level, std::string_view line) {
+  if (options.logger) {
+    options.logger->log(level, "runtime", line);
+  } else if (options.log) {
+    options.log(line);
+  }
+}
+
+// A part's log sink: its component and level in the logger, else the one log sink.
+std::function<void(std::string_view)> sink_of(const RuntimeOptions& options, std::string_view component, Level level) {
+  if (options.logger) return options.logger->sink(std::string(component), level);
+  return options.log;
+}
+
+Level plugin_level(int32_t level) {
+  switch (level) {
+    case SAS_LOG_DEBUG:
+      return Level::debug;
+    case SAS_LOG_INFO:
+      return Level::info;
+    case SAS_LOG_WARNING:
+      return Level::warning;
+    default:
+      return Level::error;
+  }
+}
+
+// The plugin's lines in the logger: component plugin, its level, its name. Their text is the
+// vendor's: the host cannot vouch for what it holds.
+std::function<void(int32_t, std::string_view)> plugin_sink(const logging::Logger& logger, std::string name) {
+  return [logger, fields = logging::Fields{{"plugin", std::move(name)}}](int32_t level, std::string_view message) {
+    logger.log(plugin_level(level), "plugin", message, fields);
+  };
 }
 
 }  // namespace
@@ -55,21 +88,22 @@ std::unique_ptr<Runtime> Runtime::build(RuntimeOptions options) {
     // then answers SAS_ERR_UNAVAILABLE with the reason.
     try {
       rt->billing_ = std::make_shared<billing::HostCalls>(
-          std::make_shared<const billing::BillingService>(load_rules(o.billing_rules), rt->store_->consultations));
+          std::make_shared<const billing::BillingService>(load_rules(o.billing_rules), rt->store_->consultations),
+          sink_of(o, "billing", Level::error));
     } catch (const billing::BillingError& e) {
       if (!o.billing_rules.empty()) throw;
       rt->no_billing_ = e.what();
-      say(o, "warning: consultations cannot be judged: " + rt->no_billing_);
+      say(o, Level::warning, "warning: consultations cannot be judged: " + rt->no_billing_);
     }
     // INT_R03: the outbox (fed by plugins and sas-host appointment-event) and its delivery.
     rt->outbox_ = std::make_shared<appointment_notifications::Outbox>(rt->store_->outbox);
     if (o.delivery) {
       appointment_notifications::DeliveryOptions d = *o.delivery;
-      if (!d.log) d.log = o.log;
+      if (!d.log) d.log = sink_of(o, "delivery", Level::warning);
       rt->delivery_ = std::make_unique<appointment_notifications::Delivery>(rt->store_->outbox, d);
       rt->outbox_->on_committed([raw = rt->delivery_.get()] { raw->wake(); });
       rt->delivery_->start();
-      say(o, "delivering appointment notifications to " + d.base);
+      say(o, Level::info, "delivering appointment notifications to " + d.base);
     }
 
     // The plugin's host calls, one handler per HostRequest case, each registered by its flow.
@@ -103,7 +137,11 @@ std::unique_ptr<Runtime> Runtime::build(RuntimeOptions options) {
   }
 
   plugin_loader::HostServices services;
-  if (o.plugin_log) services.log = o.plugin_log;
+  if (o.plugin_log) {
+    services.log = o.plugin_log;
+  } else if (o.logger) {
+    services.log = plugin_sink(*o.logger, plugin_loader::inspect_plugin_file(o.plugin).name);
+  }
   if (o.now) services.now = o.now;
   HostCallHandler handler = [router = std::shared_ptr<const HostCallRouter>(rt->router_)](
                                 const v1::HostRequest& request, v1::HostResponse& response) {
@@ -115,7 +153,7 @@ std::unique_ptr<Runtime> Runtime::build(RuntimeOptions options) {
   if (o.isolation) {
     plugin_isolation::IsolationOptions isolation = *o.isolation;
     isolation.max_answer_bytes = o.plugin_limits.max_answer_bytes;
-    if (!isolation.log) isolation.log = o.log;
+    if (!isolation.log) isolation.log = sink_of(o, "plugin-runner", Level::warning);
     rt->plugin_ =
         plugin_isolation::IsolatedPlugin::start(o.plugin, o.plugin_config, std::move(services), std::move(isolation));
   } else {
@@ -133,7 +171,7 @@ std::unique_ptr<Runtime> Runtime::build(RuntimeOptions options) {
     slot_search::SearchServiceOptions search;
     search.plugin_deadline = o.search_deadline;
     search.settings = rt->settings_;
-    search.log = o.log;
+    search.log = sink_of(o, "search", Level::warning);
     rt->plugin_deadline_ = o.search_deadline;
     rt->search_ = std::make_shared<const slot_search::SearchService>(rt->plugin_, std::move(search));
   }
@@ -160,7 +198,8 @@ std::shared_ptr<const fhir_server::FhirEndpoint> Runtime::open_endpoint(const En
   endpoint.plugin_deadline = options.plugin_deadline;
   if (store_) endpoint.account_audit = store_->account_audit;
   endpoint.settings = settings_;
-  endpoint.log = options_.log;
+  endpoint.log = sink_of(options_, "search", Level::warning);
+  endpoint.accounts_log = sink_of(options_, "accounts", Level::info);
   endpoint_ = std::make_shared<const fhir_server::FhirEndpoint>(plugin_, std::move(endpoint));
   plugin_deadline_ = options.plugin_deadline;
   return endpoint_;
@@ -187,7 +226,7 @@ admin_api::AdminEndpointOptions Runtime::admin_options() const {
     std::lock_guard lock(endpoint_mutex_);
     admin.plugin_deadline = plugin_deadline_;
   }
-  admin.log = options_.log;
+  admin.log = sink_of(options_, "admin", Level::info);
   admin.readiness = readiness_checks();
   return admin;
 }
@@ -211,11 +250,13 @@ std::vector<admin_api::ReadinessCheck> Runtime::readiness_checks() const {
     checks.push_back({"store", [this, failing]() -> std::optional<std::string> {
                         try {
                           (void)store_->doctor_settings->version();  // one cheap query
-                          if (failing->exchange(false)) say(options_, "readiness: the store answers again");
+                          if (failing->exchange(false))
+                            say(options_, Level::info, "readiness: the store answers again");
                           return std::nullopt;
                         } catch (const std::exception& e) {
                           if (!failing->exchange(true))
-                            say(options_, std::string("readiness: the store does not answer: ") + e.what());
+                            say(options_, Level::error,
+                                std::string("readiness: the store does not answer: ") + e.what());
                           return "the store does not answer";
                         }
                       }});

@@ -762,12 +762,17 @@ bool Server::reload_locked(bool force) {
 }
 
 Response Server::call_handler(const Request& request) const {
+  // The path, not the query: queries carry identifiers (a regulator's, practitioners').
+  const auto failed = [&request] {
+    return "handler failed on " + request.method + " " + request.target.substr(0, request.target.find('?')) +
+           " (request " + request.id + ")";
+  };
   try {
     return handler_(request);
   } catch (const std::exception& e) {
-    log("handler failed on " + request.method + " " + request.target + ": " + e.what());
+    log(failed() + ": " + e.what());
   } catch (...) {
-    log("handler failed on " + request.method + " " + request.target);
+    log(failed());
   }
   return error_response(500, "internal server error");
 }

@@ -42,7 +42,9 @@ Store open(const std::string& url) {
     store.doctor_settings = postgresql::open_doctor_settings(pool);
     return store;
   }
-  throw StoreError("--store " + url + ": unknown store URL (expected sqlite:PATH or postgresql://...)");
+  // Only the scheme: a mistyped postgresql:// URL may hold a password.
+  throw StoreError("--store " + url.substr(0, url.find(':')) +
+                   ":...: unknown store URL scheme (expected sqlite:PATH or postgresql://...)");
 }
 
 }  // namespace sas::host::store

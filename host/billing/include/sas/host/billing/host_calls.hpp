@@ -5,10 +5,12 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <sas/host/billing/service.hpp>
 #include <sas/host/plugin_loader/plugin.hpp>
+#include <string_view>
 #include <thread>
 
 namespace sas::host::billing {
@@ -17,7 +19,9 @@ namespace v1 = ::sas::plugin::v1;
 
 class HostCalls {
  public:
-  explicit HostCalls(std::shared_ptr<const BillingService> service);
+  // `log`: a decision the plugin could not apply (its consultation id and the plugin's message);
+  // none: silent.
+  explicit HostCalls(std::shared_ptr<const BillingService> service, std::function<void(std::string_view)> log = {});
   ~HostCalls();  // stop()
   HostCalls(const HostCalls&) = delete;
   HostCalls& operator=(const HostCalls&) = delete;
@@ -37,6 +41,7 @@ class HostCalls {
   void deliver();
 
   std::shared_ptr<const BillingService> service_;
+  std::function<void(std::string_view)> log_;
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<v1::BillingDecision> queue_;

@@ -42,9 +42,11 @@ struct FhirEndpointOptions {
   // Doctor settings and publication rules applied to every search; none: every slot the
   // plugin returns is published as the agenda typed it.
   std::shared_ptr<doctor_settings::Service> settings;
-  // One line per account request, per plugin failure of a search and per distinct Bundle
-  // warning about the agenda's data; none when empty.
+  // One line per plugin failure of a search and per distinct Bundle warning about the agenda's
+  // data; none when empty.
   std::function<void(std::string_view)> log;
+  // One line per INT_R02 account request; none: `log`.
+  std::function<void(std::string_view)> accounts_log;
 };
 
 // Route labels of the SAS endpoint (ServerConfig::route_of: metrics and logs), a fixed set.

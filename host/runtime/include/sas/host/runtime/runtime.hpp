@@ -23,6 +23,7 @@
 #include <sas/host/admin_api/admin_endpoint.hpp>
 #include <sas/host/appointment_notifications/delivery.hpp>
 #include <sas/host/doctor_settings/publication.hpp>
+#include <sas/host/logging/logger.hpp>
 #include <sas/host/metrics/registry.hpp>
 #include <sas/host/plugin_isolation/isolated_plugin.hpp>
 #include <sas/host/plugin_loader/plugin.hpp>
@@ -96,6 +97,11 @@ struct RuntimeOptions {
 
   // The host's own lines (without a "sas-host: " prefix); none: silent.
   std::function<void(std::string_view)> log;
+  // The host's log (sas-host serve): when set, instead of `log`, each part's lines under its
+  // component and level: runtime (its own lines, each at its level), delivery, search and
+  // plugin-runner (warning: their lines are retries, failures, data warnings and runner deaths),
+  // accounts and admin (info: one line per INT_R02 or admin request), billing (error).
+  std::optional<logging::Logger> logger;
   // The plugin's log lines (plugin_loader::HostServices::log); none: stderr.
   std::function<void(int32_t level, std::string_view message)> plugin_log;
   // What time it is, for the plugin and the doctor settings; none: the system clock.
