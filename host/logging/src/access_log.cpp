@@ -8,7 +8,10 @@ std::function<void(const server::Exchange&)> access_log(Logger logger, std::stri
   return [logger = std::move(logger), listener = std::move(listener)](const server::Exchange& exchange) {
     try {
       const std::string_view path = path_of(exchange.target);
-      const double duration_ms = std::chrono::duration<double, std::milli>(exchange.duration).count();
+      // Microseconds are precision enough.
+      const double duration_ms =
+          static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(exchange.duration).count()) /
+          1000.0;
       Fields fields{{"request_id", exchange.id},
                     {"listener", listener},
                     {"route", exchange.route},
