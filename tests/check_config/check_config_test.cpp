@@ -189,6 +189,14 @@ TEST_F(CheckConfig, AValueServeRefusesIsRefusedWithServesMessage) {
   EXPECT_THAT(serve.err, HasSubstr("--unset-doctors 'maybe': expected publish or withhold"));
 }
 
+TEST_F(CheckConfig, AnUnknownLogFormatIsRefusedByBoth) {
+  set("log-format", "xml");
+  expect_fail("log-format", "--log-format 'xml': expected json or text");
+  const auto serve = run({sas::test::bin("sas-host"), "serve", "--config", write_config().string()});
+  EXPECT_EQ(serve.exit_code, 2);
+  EXPECT_THAT(serve.err, HasSubstr("--log-format 'xml': expected json or text"));
+}
+
 TEST_F(CheckConfig, AMissingRequiredKeyIsNamed) {
   erase("plugin");
   expect_fail("config", "'--plugin' is required");
