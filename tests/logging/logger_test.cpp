@@ -231,7 +231,7 @@ TEST(AccessLog, OneLinePerAnswerWithoutTheQuery) {
   sas::host::server::ClientSubject client{"sas.sante.fr", "SAS"};
   sas::host::server::Exchange exchange;
   exchange.id = "0123456789abcdef";
-  exchange.route = "INT_R02 update";
+  exchange.route = "int_r02_update";
   exchange.method = "PUT";
   // A conditional update names the regulator in its query: never logged.
   exchange.target = "/Practitioner?identifier=urn:oid:1.2.250.1.71.4.2.1%7C810002673899";
@@ -246,7 +246,7 @@ TEST(AccessLog, OneLinePerAnswerWithoutTheQuery) {
   EXPECT_EQ(o.at("msg").as_string(), "PUT /Practitioner 200");
   EXPECT_EQ(o.at("request_id").as_string(), "0123456789abcdef");
   EXPECT_EQ(o.at("listener").as_string(), "fhir");
-  EXPECT_EQ(o.at("route").as_string(), "INT_R02 update");
+  EXPECT_EQ(o.at("route").as_string(), "int_r02_update");
   EXPECT_EQ(o.at("method").as_string(), "PUT");
   EXPECT_EQ(o.at("path").as_string(), "/Practitioner");
   EXPECT_EQ(o.at("status").as_int64(), 200);

@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 
 #include <boost/json.hpp>
-#include <regex>
 #include <sas/host/admin_api/admin_client.hpp>
+#include <sas_test/host_log.hpp>
 #include <thread>
 
 #include "agenda.hpp"
@@ -48,11 +48,8 @@ fs::path token_file(const fs::path& dir, const std::string& name, const std::str
 
 // The admin listener's port, from the host's log.
 uint16_t admin_port(sas::e2e::Host& host) {
-  static const std::regex listening("admin API listening on https://[^:]+:([0-9]+)");
   for (int i = 0; i < 1000; ++i) {
-    std::smatch match;
-    const std::string output = host.output();
-    if (std::regex_search(output, match, listening)) return static_cast<uint16_t>(std::stoi(match[1].str()));
+    if (const uint16_t port = sas::test::listening_port(host.output(), "admin"); port != 0) return port;
     std::this_thread::sleep_for(10ms);
   }
   throw std::runtime_error("no admin listener:\n" + host.output());
