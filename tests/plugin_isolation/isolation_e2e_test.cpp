@@ -982,7 +982,8 @@ TEST_F(PluginIsolation, ARunnerGivenByPathChecksThePluginsProtobufItself) {
   EXPECT_GT(isolated.exit_code, 0) << isolated.err;
   const std::string line = error_line(in_process.err);
   ASSERT_THAT(line, HasSubstr("incompatible protobuf")) << in_process.err;
-  EXPECT_THAT(isolated.err, HasSubstr(line.substr(line.find(plugin.string())))) << isolated.err;
+  EXPECT_THAT(sas::test::host_log_text(isolated.err), HasSubstr(line.substr(line.find(plugin.string()))))
+      << isolated.err;
   EXPECT_THAT(isolated.err, testing::Not(HasSubstr("listening on")));
 }
 
