@@ -111,6 +111,19 @@ const Agenda& agenda() {
         "INSERT INTO consultation (id, appointment_id, consulted_at, other_codes) VALUES "
         "('5f1c2b7e-1a2b-4c3d-8e9f-000000000001', '5f1c2b7e-1a2b-4c3d-8e9f-000000000001', 1795510800, "
         "'G');");
+    // ...and one doctor's settings change and publication rule it has not pushed yet (a doctor the
+    // searches do not ask for, stored unprefixed, chosen the day before the suite's clock).
+    EXPECT_TRUE(sas::e2e::sql(out.db,
+                              "SELECT id FROM practitioner WHERE national_id IN ('10009999990', "
+                              "'810009999990')")
+                    .empty());
+    sas::test::sqlite_exec(
+        out.db,
+        "INSERT INTO sas_doctor_settings_change (practitioner_id, volunteer, visible, consent_to_call, phone, "
+        "changed_at, changed_by) VALUES ('10009999990', 1, 1, 1, '01 23 45 67 89', 1795330800, 'dr-test');"
+        "INSERT INTO sas_publication_rule_request (practitioner_id, action, rule_json, requested_at, requested_by) "
+        "VALUES ('10009999990', 'add', '{\"kind\":\"snp-hours\",\"days\":[\"mon\"],\"from\":\"17:00\","
+        "\"to\":\"19:00\"}', 1795330800, 'dr-test');");
     out.pristine = out.dir / "pristine.db";
     fs::copy_file(out.db, out.pristine);
     return out;
@@ -176,10 +189,11 @@ TEST(ConformancePlugin, ReferencePluginPasses) {
       EXPECT_EQ(c.as_object().at("status"), "passed") << json::serialize(c);
     }
   // Its host calls, made to the host the runtime built: the four appointment events (A1 booked
-  // then fulfilled, A2 booked, the SOS one booked) and the honoured consultation, each checked.
-  for (const char* id :
-       {"R03-001", "R03-002", "R03-003", "R03-004", "R03-005", "R03-006", "R03-007", "R03-008",
-        "R03-PROFILE-APPOINTMENT-001", "R03-PROFILE-SOS-APPOINTMENT-001", "BILL-001", "BILL-002", "BILL-003"})
+  // then fulfilled, A2 booked, the SOS one booked), the honoured consultation and the doctor's
+  // settings change and rule, each checked.
+  for (const char* id : {"R03-001", "R03-002", "R03-003", "R03-004", "R03-005", "R03-006", "R03-007", "R03-008",
+                         "R03-PROFILE-APPOINTMENT-001", "R03-PROFILE-SOS-APPOINTMENT-001", "BILL-001", "BILL-002",
+                         "BILL-003", "SET-001", "SET-002", "SET-003", "SET-004", "SET-005", "SET-006"})
     EXPECT_TRUE(passed.contains(id)) << id << "\n" << failures(json_report);
   EXPECT_TRUE(with_status(json_report, "not-run").contains("TLS-002"));
   EXPECT_THAT(sas::test::read_file(a.dir / "plugin.xml"), testing::HasSubstr("<testsuite name=\"sas-conformance\""));
@@ -267,12 +281,14 @@ TEST(ConformancePlugin, DeclaredHostCallsWithoutDataAreAWarningThatSaysWhatToDo)
   const fs::path dir = sas::test::make_temp_dir("conformance-no-host-calls");
   const fs::path db = dir / "agenda.db";
   fs::copy_file(agenda().db, db);
-  sas::test::sqlite_exec(db, "DELETE FROM consultation; DELETE FROM appointment;");
+  sas::test::sqlite_exec(db,
+                         "DELETE FROM consultation; DELETE FROM appointment; DELETE FROM sas_doctor_settings_change; "
+                         "DELETE FROM sas_publication_rule_request;");
   const fs::path out = dir / "report.json";
   const auto t0 = std::chrono::steady_clock::now();
   auto r = run({bin("sas-conformance").string(), "plugin", sas::test::plugin("sas-sqlite-agenda").string(),
                 "--plugin-config", "db=" + db.string(), "--practitioners", agenda().practitioners, "--now", kNow,
-                "--only", "R03-", "BILL-", "--host-calls-wait", "1.5", "--json", out.string()});
+                "--only", "R03-", "BILL-", "SET-", "--host-calls-wait", "1.5", "--json", out.string()});
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   auto json_report = report(out);
@@ -280,9 +296,12 @@ TEST(ConformancePlugin, DeclaredHostCallsWithoutDataAreAWarningThatSaysWhatToDo)
   const auto failed = with_status(json_report, "failed");
   EXPECT_TRUE(failed.contains("R03-008")) << failures(json_report);
   EXPECT_TRUE(failed.contains("BILL-003")) << failures(json_report);
+  EXPECT_TRUE(failed.contains("SET-006")) << failures(json_report);
   EXPECT_THAT(failures(json_report), testing::HasSubstr("Give it data"));
+  EXPECT_THAT(failures(json_report), testing::HasSubstr("sas_doctor_settings_change"));
   EXPECT_THAT(r.out, testing::HasSubstr("WARN R03-008"));
   EXPECT_TRUE(with_status(json_report, "not-run").contains("R03-001"));
+  EXPECT_TRUE(with_status(json_report, "not-run").contains("SET-001"));
   EXPECT_LT(seconds, 30.0);
   fs::remove_all(dir);
 }
@@ -360,6 +379,66 @@ TEST(ConformancePlugin, TemplatePluginPasses) {
   EXPECT_EQ(json_report.at("verdict"), "pass") << failures(json_report);
   EXPECT_TRUE(with_status(json_report, "passed").contains("R01-FAQ-02"));
   EXPECT_TRUE(with_status(json_report, "not-run").contains("R02-001"));  // slot search only
+}
+
+// Doctor settings and publication rules (flow doctor-settings, SET-*): the settings template and
+// tests/conformance/plugins/faulty_settings_plugin.cpp without a fault pass every SET check; each of
+// its faults fails exactly the check that names it (all SET checks are warnings: the run passes).
+std::vector<std::string> settings_command(const fs::path& plugin, const std::string& config, const fs::path& out) {
+  return {bin("sas-conformance").string(),
+          "plugin",
+          plugin.string(),
+          "--plugin-config",
+          config,
+          "--practitioners",
+          "810002673899",
+          "--now",
+          kNow,
+          "--only",
+          "SET-",
+          "--host-calls-wait",
+          "5",
+          "--json",
+          out.string()};
+}
+
+const std::set<std::string> kSettingsChecks = {"SET-001", "SET-002", "SET-003", "SET-004", "SET-005", "SET-006"};
+
+TEST(ConformancePlugin, SettingsTemplateAndCorrectSettingsPluginPass) {
+  for (const char* plugin : {"template_settings", "faulty_settings"}) {
+    const fs::path out = agenda().dir / (std::string(plugin) + ".json");
+    auto r = run(settings_command(sas::test::test_plugin(plugin), "", out));
+    EXPECT_EQ(r.exit_code, 0) << plugin << "\n" << r.out << r.err;
+    auto json_report = report(out);
+    EXPECT_EQ(json_report.at("verdict"), "pass") << failures(json_report);
+    EXPECT_EQ(with_status(json_report, "passed"), kSettingsChecks) << plugin << "\n" << failures(json_report);
+  }
+}
+
+TEST(ConformancePlugin, SettingsFaultsFailWithTheCheckThatNamesThem) {
+  const struct {
+    const char* fault;
+    const char* check;
+    const char* words;  // in the finding
+  } cases[] = {
+      {"unknown-rule-kind", "SET-001", "refused by the host (SAS_ERR_INVALID_ARGUMENT): kind: 'snp-evenings'"},
+      {"bad-practitioner", "SET-002", "'1000267389'"},
+      {"bad-phone", "SET-003", "'06 12 34'"},
+      {"effective-at-millis", "SET-004", "milliseconds, not seconds?"},
+      {"effective-at-1970", "SET-004", "before 2020"},
+      {"overlapping-rules", "SET-005", "conflict: "},
+      {"silent", "SET-006", "Give it data"},
+  };
+  for (const auto& c : cases) {
+    const fs::path out = agenda().dir / (std::string("settings-") + c.fault + ".json");
+    auto r = run(settings_command(sas::test::test_plugin("faulty_settings"), std::string("fault=") + c.fault, out));
+    EXPECT_EQ(r.exit_code, 0) << c.fault << " (warnings only)\n" << r.out << r.err;
+    auto json_report = report(out);
+    EXPECT_EQ(with_status(json_report, "failed"), std::set<std::string>{c.check}) << c.fault << "\n"
+                                                                                  << failures(json_report);
+    EXPECT_THAT(failures(json_report), testing::HasSubstr(c.words)) << c.fault;
+    EXPECT_THAT(r.out, testing::HasSubstr(std::string("WARN ") + c.check)) << c.fault;
+  }
 }
 
 struct Endpoint {

@@ -46,11 +46,11 @@ grep -q "1 practitioner(s), 1 place(s), 16 free slot(s)" <<<"$out" || { echo "FA
 grep -q '"verdict":"pass"' "$work/conformance.json" || { echo "FAIL: conformance verdict"; exit 1; }
 
 # The settings template in the installed host: what it pushes at init is in the host's store,
-# normalised (prefixed RPPS, +33 phone), with the doctor's date and the plugin as source. No
-# sas-conformance check covers the settings host calls (there is no FHIR exchange to check).
+# normalised (prefixed RPPS, +33 phone), with the doctor's date and the plugin as source.
 settings_plugin="$work/settings/libmy-settings.so"
-"$work/prefix/bin/sas-host" inspect-plugin "$settings_plugin" | grep -q "my-settings 1.0.0" ||
-  { echo "FAIL: inspect-plugin of the settings template"; exit 1; }
+out=$("$work/prefix/bin/sas-host" inspect-plugin "$settings_plugin")
+grep -q "my-settings 1.0.0" <<<"$out" && grep -q "flows: *doctor-settings$" <<<"$out" ||
+  { echo "$out"; echo "FAIL: inspect-plugin of the settings template"; exit 1; }
 slog="$work/settings-serve.log"
 "$work/prefix/bin/sas-host" serve --plugin "$settings_plugin" --store "sqlite:$work/settings.db" \
   --listen 127.0.0.1:0 --allow-plain-http 2>"$slog" &
@@ -73,6 +73,12 @@ grep -qF '"changed_by":"dr-durand"' <<<"$history" || { echo "$history"; echo "FA
 rules=$("$work/prefix/bin/sas-host" rules list --practitioner 810002673899 --store "sqlite:$work/settings.db")
 echo "$rules"
 grep -qF '"kind":"snp-hours"' <<<"$rules" || { echo "FAIL: the template's publication rule is not stored"; exit 1; }
+# ...and it passes the installed certification suite's doctor-settings checks (SET-*, plugin mode).
+out=$("$work/prefix/bin/sas-conformance" plugin "$settings_plugin" --practitioners 810002673899 --only SET- \
+      --ig "$ig_dir" 2>&1) || { echo "$out"; echo "FAIL: sas-conformance plugin on the settings template"; exit 1; }
+grep -q "verdict: PASS" <<<"$out" || { echo "$out"; echo "FAIL: settings template: no PASS verdict"; exit 1; }
+grep -qE "^[1-9][0-9]* passed, 0 failed \(error\), 0 failed \(warning\)" <<<"$out" ||
+  { echo "$out"; echo "FAIL: settings template: SET checks ran nothing or failed"; exit 1; }
 
 # The installed host runs the same plugin in runner processes (the installed sas-plugin-runner).
 log="$work/serve.log"

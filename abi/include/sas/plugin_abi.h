@@ -159,9 +159,10 @@ typedef sas_status (*sas_plugin_negotiate_fn)(const sas_negotiate_offer* offer, 
  * A NUL-terminated UTF-8 text in section SAS_PLUGIN_MANIFEST_SECTION, exported as
  * SAS_PLUGIN_MANIFEST_SYMBOL, one `key=value` per line. Keys: name, vendor, version, abi
  * (major.minor), flows (comma-separated, all of them: slot-search, cpts-search, sos-search,
- * regulator-accounts, sas-billing, appointments; the last one only declares that the plugin
- * reports INT_R03 events, the host sends nothing for it), threading (serialized or
- * free-threaded). The host reads it from the file without running any plugin code. */
+ * regulator-accounts, sas-billing, appointments, doctor-settings; the last two only declare that
+ * the plugin reports INT_R03 events / doctor settings through host calls, the host sends nothing
+ * for them), threading (serialized or free-threaded). The host reads it from the file without
+ * running any plugin code. */
 
 #ifdef __cplusplus
 }

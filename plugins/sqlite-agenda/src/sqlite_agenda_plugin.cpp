@@ -1182,4 +1182,5 @@ class SqliteAgendaPlugin final : public sas::sdk::AgendaPlugin {
 }  // namespace
 
 SAS_PLUGIN(SqliteAgendaPlugin, "sqlite-agenda", "SAS SDK reference", "0.1.0",
-           "slot-search,cpts-search,sos-search,regulator-accounts,sas-billing,appointments", free_threaded)
+           "slot-search,cpts-search,sos-search,regulator-accounts,sas-billing,appointments,doctor-settings",
+           free_threaded)

@@ -7,7 +7,10 @@
 #include <map>
 #include <sas/conformance/resource_checks.hpp>
 #include <sas/host/appointment_notifications/event.hpp>
+#include <sas/host/plugin_loader/manifest.hpp>
+#include <sas/sdk/datetime.hpp>
 #include <sas/sdk/ids.hpp>
+#include <sas/sdk/phone.hpp>
 #include <set>
 #include <thread>
 
@@ -43,16 +46,37 @@ std::chrono::steady_clock::time_point HostCallRecorder::last_call() const {
   return last_;
 }
 
+namespace {
+
+// The doctor settings host calls (ABI 1.4, HostRequest cases 18 to 23).
+constexpr HostMethod kSettingsMethods[] = {
+    v1::HostRequest::kGetDoctorSettings,     v1::HostRequest::kSetDoctorSettings,
+    v1::HostRequest::kListPublicationRules,  v1::HostRequest::kAddPublicationRule,
+    v1::HostRequest::kRemovePublicationRule, v1::HostRequest::kExplainPublication};
+
+bool is_settings_call(const v1::HostRequest& request) {
+  return std::find(std::begin(kSettingsMethods), std::end(kSettingsMethods), request.method_case()) !=
+         std::end(kSettingsMethods);
+}
+
+}  // namespace
+
 void wait_for_host_calls(const HostCallRecorder& recorder, HostCallFlows declared,
                          std::chrono::steady_clock::time_point deadline) {
-  if (!declared.appointments && !declared.billing) return;
+  if (!declared.appointments && !declared.billing && !declared.settings) return;
   using namespace std::chrono;
+  auto settings_calls = [&recorder] {
+    std::size_t n = 0;
+    for (HostMethod method : kSettingsMethods) n += recorder.count(method);
+    return n;
+  };
   for (;;) {
     const auto now = steady_clock::now();
     if (now >= deadline) return;
     const bool events = !declared.appointments || recorder.count(v1::HostRequest::kAppointmentEvent) > 0;
     const bool consultations = !declared.billing || recorder.count(v1::HostRequest::kReportConsultation) > 0;
-    if (events && consultations && now - recorder.last_call() >= seconds(1)) return;
+    const bool settings = !declared.settings || settings_calls() > 0;
+    if (events && consultations && settings && now - recorder.last_call() >= seconds(1)) return;
     std::this_thread::sleep_for(milliseconds(100));
   }
 }
@@ -267,13 +291,138 @@ void check_consultations(Run& run, const std::vector<RecordedCall>& calls, sas::
   }
 }
 
+// 2020-01-01T00:00:00Z: no SAS doctor chose anything earlier (SET-004).
+constexpr int64_t kSasEpoch = 1577836800;
+
+// What one doctor-settings call says of its practitioner, phone, time and rule, each fault under the
+// check that names it (SET-002 to SET-005), judged on the request so that a call refused for that
+// reason fails that check and no other. Empty: nothing the specific checks name.
+std::vector<Finding> settings_faults(const RecordedCall& call, const std::string& label, int64_t host_now) {
+  const v1::HostRequest& r = call.request;
+  std::vector<Finding> out;
+  const std::string* practitioner = nullptr;
+  switch (r.method_case()) {
+    case v1::HostRequest::kGetDoctorSettings:
+      practitioner = &r.get_doctor_settings().practitioner_national_id();
+      break;
+    case v1::HostRequest::kSetDoctorSettings:
+      practitioner = &r.set_doctor_settings().practitioner_national_id();
+      break;
+    case v1::HostRequest::kListPublicationRules:
+      practitioner = &r.list_publication_rules().practitioner_national_id();
+      break;
+    case v1::HostRequest::kAddPublicationRule:
+      practitioner = &r.add_publication_rule().practitioner_national_id();
+      break;
+    case v1::HostRequest::kRemovePublicationRule:
+      practitioner = &r.remove_publication_rule().practitioner_national_id();
+      break;
+    default:
+      break;  // explain_publication names the agenda's practitioners, as a search answer does
+  }
+  std::string error;
+  if (practitioner && !sas::sdk::ids::normalize_practitioner_id(*practitioner, &error))
+    out.push_back({"SET-002", label, "practitioner_national_id", "'" + *practitioner + "': " + error});
+  if (r.has_set_doctor_settings()) {
+    const v1::SetDoctorSettingsRequest& set = r.set_doctor_settings();
+    error.clear();
+    if (set.has_phone() && !set.phone().empty() && !sas::sdk::phone::to_plus33(set.phone(), &error))
+      out.push_back({"SET-003", label, "phone", "'" + set.phone() + "': " + error});
+    const int64_t at = set.effective_at();
+    const auto when = [](int64_t seconds) {
+      return sas::sdk::datetime::format_utc(sas::sdk::datetime::Instant(std::chrono::seconds(seconds)), false);
+    };
+    if (at < 0) {
+      out.push_back({"SET-004", label, "effective_at", std::to_string(at) + " is negative: UTC seconds, 0 for now"});
+    } else if (at > host_now) {
+      out.push_back({"SET-004", label, "effective_at",
+                     std::to_string(at) +
+                         (at > 100 * host_now ? std::string(" (milliseconds, not seconds?)") : " (" + when(at) + ")") +
+                         " is after the host's clock, " + when(host_now) +
+                         ": a change cannot take effect in the future. Send when the doctor chose, in UTC seconds "
+                         "(Host::now() is the host's clock; if your test data holds real changes later than --now, "
+                         "run with a later --now)"});
+    } else if (at > 0 && at < kSasEpoch) {
+      out.push_back({"SET-004", label, "effective_at",
+                     std::to_string(at) + " (" + when(at) +
+                         ") is before 2020, before SAS: a unit error (days, minutes) or a local time?"});
+    }
+  }
+  if (r.has_add_publication_rule() && !call.result.ok() && call.result.message.starts_with("conflict: "))
+    out.push_back({"SET-005", label, "rule_json", r.add_publication_rule().rule_json() + ": " + call.result.message});
+  return out;
+}
+
+std::string_view settings_method_name(const v1::HostRequest& request) {
+  switch (request.method_case()) {
+    case v1::HostRequest::kGetDoctorSettings:
+      return "get_doctor_settings";
+    case v1::HostRequest::kSetDoctorSettings:
+      return "set_doctor_settings";
+    case v1::HostRequest::kListPublicationRules:
+      return "list_publication_rules";
+    case v1::HostRequest::kAddPublicationRule:
+      return "add_publication_rule";
+    case v1::HostRequest::kRemovePublicationRule:
+      return "remove_publication_rule";
+    default:
+      return "explain_publication";
+  }
+}
+
+void check_doctor_settings(Run& run, const std::vector<RecordedCall>& calls, bool declared,
+                           std::chrono::system_clock::time_point host_now, double waited) {
+  std::vector<const RecordedCall*> settings;
+  for (const auto& c : calls)
+    if (is_settings_call(c.request)) settings.push_back(&c);
+  if (settings.empty()) {
+    if (!declared) {
+      note_all(run, "SET-",
+               "the plugin's manifest does not declare `doctor-settings` and it made no doctor-settings host call");
+      return;
+    }
+    note_all(run, "SET-", "no doctor-settings host call to check");
+    if (run.selected("SET-006")) {
+      char seconds[32];
+      std::snprintf(seconds, sizeof seconds, "%g", waited);
+      run.fail({"SET-006", "host calls", "",
+                std::string("the manifest declares `doctor-settings` but the plugin made no doctor-settings host call "
+                            "within ") +
+                    seconds +
+                    " s. Give it data: a doctor's settings change or publication rule it has not pushed yet (for the "
+                    "reference plugin, a row of sas_doctor_settings_change or sas_publication_rule_request with "
+                    "pushed_at empty, on a fresh copy of the agenda), a report interval shorter than the wait (its "
+                    "plugin-config report_interval_ms), or a longer --host-calls-wait"});
+    }
+    return;
+  }
+  for (const char* id : {"SET-001", "SET-002", "SET-003", "SET-004", "SET-005", "SET-006"})
+    if (run.selected(id)) run.ran(id);
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(host_now.time_since_epoch()).count();
+  int n = 0;
+  for (const RecordedCall* call : settings) {
+    std::string label = std::string(settings_method_name(call->request)) + " #" + std::to_string(++n);
+    auto faults = settings_faults(*call, label, now);
+    for (auto& f : faults) {
+      if (!call->result.ok() && f.check_id != "SET-005") f.message += "; the host refused it: " + call->result.message;
+      run.fail(std::move(f));
+    }
+    if (!call->result.ok() && faults.empty())
+      run.fail({"SET-001", label, "",
+                std::string("refused by the host (") + sas::host::plugin_loader::status_name(call->result.status) +
+                    "): " + call->result.message});
+  }
+}
+
 }  // namespace
 
 void check_host_calls(Run& run, const ProfileSet& profiles, const std::vector<RecordedCall>& calls,
                       sas::host::plugin_loader::Plugin& plugin, HostCallFlows declared,
-                      const std::string& billing_unavailable, double waited) {
+                      const std::string& billing_unavailable, std::chrono::system_clock::time_point host_now,
+                      double waited) {
   check_appointment_events(run, profiles, calls, declared.appointments, waited);
   check_consultations(run, calls, plugin, declared.billing, billing_unavailable, waited);
+  check_doctor_settings(run, calls, declared.settings, host_now, waited);
 }
 
 }  // namespace sas::conformance::tool

@@ -4,7 +4,8 @@
 // without network or TLS. In addition it checks the plugin's own answers (INT_R01, INT_R04, SOS) for what
 // the host had to repair or drop (its build warnings): data the platform would never see. The host is built by the
 // runtime, as serve builds it, so the plugin's host calls are answered by the real flows; they are
-// recorded and checked (R03-* appointment events, BILL-* consultations; host_calls.hpp).
+// recorded and checked (R03-* appointment events, BILL-* consultations, SET-* doctor settings and
+// publication rules; host_calls.hpp).
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
 #include <google/protobuf/reflection.h>
@@ -218,7 +219,8 @@ int plugin(const Args& args) {
       "it, so that a plugin that crashes or hangs fails its checks instead of ending the run")(
       "host-calls-wait", po::value<double>()->default_value(10.0),
       "seconds the plugin has, from its init, to make the host calls of the flows it declares (appointments, "
-      "sas-billing); the run goes on as soon as each declared flow was seen and the plugin is quiet for 1 s");
+      "sas-billing, doctor-settings); the run goes on as soon as each declared flow was seen and the plugin is quiet "
+      "for 1 s");
   add_run_options(options);
   add_data_options(options);
   po::positional_options_description positional;
@@ -286,13 +288,15 @@ int plugin(const Args& args) {
     HostCallFlows declared;
     declared.appointments = plugin->manifest().declares_flow("appointments") && run->any_selected("R03-");
     declared.billing = plugin->manifest().declares_flow("sas-billing") && run->any_selected("BILL-");
-    if (declared.appointments || declared.billing) {
+    declared.settings = plugin->manifest().declares_flow("doctor-settings") && run->any_selected("SET-");
+    if (declared.appointments || declared.billing || declared.settings) {
       if (scenario.progress) scenario.progress("host calls: letting the plugin push (at most --host-calls-wait)");
       wait_for_host_calls(
           recorder, declared,
           t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(wait)));
     }
-    check_host_calls(*run, *context.profiles, recorder.calls(), *plugin, declared, host->billing_unavailable(), wait);
+    check_host_calls(*run, *context.profiles, recorder.calls(), *plugin, declared, host->billing_unavailable(),
+                     std::chrono::system_clock::time_point(scenario.now), wait);
     run->timing("run.seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     code = finish(v, context, *run);
   } catch (...) {

@@ -83,5 +83,6 @@ class MySettingsPlugin final : public sas::sdk::AgendaPlugin {
 
 }  // namespace
 
-// No flow to declare: any plugin may make these host calls. Put this in your search plugin.
-SAS_PLUGIN(MySettingsPlugin, "my-settings", "Example Vendor", "1.0.0", "", free_threaded)
+// `doctor-settings` only declares it (the host takes these calls from any plugin): sas-conformance
+// then waits for them and checks them (SET-*). Put this in your search plugin.
+SAS_PLUGIN(MySettingsPlugin, "my-settings", "Example Vendor", "1.0.0", "doctor-settings", free_threaded)

@@ -415,6 +415,39 @@ std::vector<Check> written_checks() {
   bill("003", "a plugin declaring `sas-billing` reports consultations within --host-calls-wait",
        "warning: about the test data, not the plugin: without an honoured SAS-origin consultation to report, nothing "
        "of billing can be checked");
+  // --- doctor-settings: settings and publication rules the plugin reports (our ABI, docs/abi.md) --
+  auto set = [&](const char* n, const char* title, std::string why) {
+    c.push_back(check(std::string("SET-") + n, title, kAbiPage, W, "plugin", "doctor-settings", "SET", {}));
+    cited(std::move(why));
+  };
+  const std::string settings_abi =
+      "warning: our ABI contract (docs/abi.md, \"Doctor settings and publication rules\"; docs/doctor-options.md), "
+      "not a requirement of the IG";
+  set("001",
+      "the host accepts every doctor-settings host call the plugin makes (none refused for a reason SET-002 to "
+      "SET-005 do not name: a malformed or unknown rule, a change with no option set, a rule the host does not have)",
+      settings_abi +
+          ": the host refuses bad input with SAS_ERR_INVALID_ARGUMENT and a rule it does not have with "
+          "SAS_ERR_NOT_FOUND; nothing is stored, so the doctor's choice never reaches search");
+  set("002", "every practitioner named is a valid RPPS (11 digits) or ADELI (9 digits), prefixed or not",
+      settings_abi +
+          ": \"Practitioner ids are RPPS or ADELI, prefixed or not: the host normalises\"; any other id "
+          "is refused");
+  set("003",
+      "every phone is a French number the host can write as +33XXXXXXXXX (any French form), or \"\" to remove it",
+      settings_abi + ": phone in \"any French format\", \"\" removes it; the host refuses anything else");
+  set("004", "every effective_at is UTC seconds, not after the host's clock (--now) and not before 2020 (0: now)",
+      settings_abi +
+          ": effective_at is \"when the doctor chose, UTC seconds; 0 = now; never in the future\" (the "
+          "host refuses a later one); a time before 2020, before SAS, is most often a unit or time-zone "
+          "error");
+  set("005", "no publication rule conflicts with another active rule the plugin reported for the same doctor",
+      settings_abi +
+          ": a rule in conflict with an active one (a motive both SNP and hidden, a motive twice in one "
+          "kind, a second public-also-snp, overlapping snp-hours) is refused, naming that rule");
+  set("006", "a plugin declaring the flow `doctor-settings` makes doctor-settings host calls within --host-calls-wait",
+      "warning: about the test data, not the plugin: without a doctor's change to report, nothing of the settings "
+      "calls can be checked");
   // --- latency --------------------------------------------------------------------------------------
   c.push_back(check("PERF-001", "searches answer within the platform's 7 s (p95 and max)", kSecurityPage, E, kBoth,
                     "performance", "PERF", {}));
