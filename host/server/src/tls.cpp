@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <sas/host/certificates/certificates.hpp>
 #include <sas/host/text/text.hpp>
 #include <stdexcept>
 #include <system_error>
@@ -96,19 +97,8 @@ std::string_view to_string(HandshakeFailure reason) {
 namespace detail {
 namespace {
 
-std::string openssl_error() {
-  std::string out;
-  while (unsigned long e = ERR_get_error()) {
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof buf);
-    if (!out.empty()) out += "; ";
-    out += buf;
-  }
-  return out.empty() ? "unknown OpenSSL error" : out;
-}
-
 [[noreturn]] void fail(const std::string& what) {
-  throw std::runtime_error("TLS setup: " + what + ": " + openssl_error());
+  throw std::runtime_error("TLS setup: " + what + ": " + certificates::openssl_error());
 }
 
 std::vector<std::string> name_entries(X509_NAME* name, int nid) {
@@ -124,17 +114,7 @@ std::vector<std::string> name_entries(X509_NAME* name, int nid) {
   return out;
 }
 
-std::string describe(X509* cert) {
-  if (cert == nullptr) return "(no certificate)";
-  BIO* bio = BIO_new(BIO_s_mem());
-  if (bio == nullptr) return "?";
-  X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253);
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio, &data);
-  std::string out(data, static_cast<std::size_t>(len > 0 ? len : 0));
-  BIO_free(bio);
-  return out;
-}
+std::string describe(X509* cert) { return cert == nullptr ? "(no certificate)" : certificates::subject_of(cert); }
 
 int policy_index() {
   static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
