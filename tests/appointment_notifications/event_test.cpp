@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <limits>
 #include <map>
 #include <tuple>
 
@@ -307,6 +308,17 @@ TEST(AppointmentEventTest, FromTheProtobufMessageTimesGetTheParisOffset) {
   const json::object sos = build_resource(*e);
   EXPECT_EQ(issues(sos, kSosProfile), "");
   EXPECT_EQ(sos.at("status").as_string(), "pending");
+
+  // Times in milliseconds (or garbage) are refused by name, not converted with an overflow.
+  for (const int64_t bad : {int64_t{1662300000000}, std::numeric_limits<int64_t>::max(), int64_t{-1}}) {
+    m.set_start_time(bad);
+    EXPECT_FALSE(from_proto(m, &error)) << bad;
+    EXPECT_THAT(error, HasSubstr("start_time: " + std::to_string(bad) + " is not UTC seconds")) << bad;
+  }
+  m.set_start_time(1662300000);
+  m.set_created_time(std::numeric_limits<int64_t>::min());
+  EXPECT_FALSE(from_proto(m, &error));
+  EXPECT_THAT(error, HasSubstr("created_time"));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <limits>
 #include <string>
 #include <thread>
 #include <vector>
@@ -275,3 +276,18 @@ TEST(FormatParis, ConcurrentCallersAgree) {
   for (auto& th : threads) th.join();
   for (int f : failures) EXPECT_EQ(f, 0);
 }
+
+namespace {
+
+TEST(FromEpochSeconds, TheYears1970To9999AndNothingThatWouldOverflow) {
+  EXPECT_EQ(dt::from_epoch_seconds(0), Instant{});
+  EXPECT_EQ(dt::format_utc(*dt::from_epoch_seconds(1662300000), false), "2022-09-04T14:00:00+00:00");
+  EXPECT_EQ(dt::format_utc(*dt::from_epoch_seconds(dt::kLastEpochSecond), false), "9999-12-31T23:59:59+00:00");
+  EXPECT_EQ(dt::from_epoch_seconds(dt::kLastEpochSecond + 1), std::nullopt);
+  EXPECT_EQ(dt::from_epoch_seconds(1662300000000), std::nullopt);  // milliseconds
+  EXPECT_EQ(dt::from_epoch_seconds(std::numeric_limits<int64_t>::max()), std::nullopt);
+  EXPECT_EQ(dt::from_epoch_seconds(-1), std::nullopt);
+  EXPECT_EQ(dt::from_epoch_seconds(std::numeric_limits<int64_t>::min()), std::nullopt);
+}
+
+}  // namespace

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <random>
 #include <set>
@@ -325,6 +326,10 @@ TEST(SlotBundle, WhatNeverLeaves) {
   // Place of an unknown practitioner.
   place(r, "pl-orphan", "pr-ghost", {"x"}, "75001", "PARIS");
   slot(r, "orphan", "pl-orphan", d, e);
+  // Times no window holds: milliseconds, and the extremes of int64 (no overflow on the way).
+  slot(r, "millis", "pl-thomas-1", d, e).set_start(1768381200000);
+  slot(r, "max", "pl-thomas-1", d, e).set_start(std::numeric_limits<int64_t>::max());
+  slot(r, "end-min", "pl-thomas-1", d, e).set_end(std::numeric_limits<int64_t>::min());
   // Boundaries are inclusive.
   slot(r, "at-ge", "pl-thomas-1", "2026-01-12T00:00:00+01:00", "2026-01-12T00:15:00+01:00");
   slot(r, "at-le", "pl-thomas-1", "2026-01-18T23:59:59+01:00", "2026-01-19T00:15:00+01:00");
@@ -344,7 +349,7 @@ TEST(SlotBundle, WhatNeverLeaves) {
   EXPECT_EQ(report.emitted, 7u);
   EXPECT_EQ(report.dropped_not_free, 2u);
   EXPECT_EQ(report.dropped_no_audience, 4u);
-  EXPECT_EQ(report.dropped_outside_window, 2u);
+  EXPECT_EQ(report.dropped_outside_window, 5u);
   EXPECT_EQ(report.dropped_invalid, 4u);  // backwards, zero-length, empty id, duplicate
   EXPECT_EQ(report.dropped_not_requested, 4u);
   EXPECT_EQ(security(by_id(b, "Slot", "patientele-snp")), std::vector<std::string>{"SNP"});

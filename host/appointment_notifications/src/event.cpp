@@ -270,8 +270,17 @@ std::optional<Event> from_proto(const v1::AppointmentEvent& m, std::string* erro
   e.appointment_id = m.appointment_id();
   e.regulator_id = m.regulator_id();
   e.practitioner_national_id = m.practitioner_national_id();
+  for (const auto& [field, seconds] : {std::pair{"start_time", m.start_time()}, std::pair{"end_time", m.end_time()},
+                                       std::pair{"created_time", m.created_time()}}) {
+    if (!sas::sdk::datetime::from_epoch_seconds(seconds)) {
+      if (error != nullptr)
+        *error = std::string(field) + ": " + std::to_string(seconds) +
+                 " is not UTC seconds since the epoch up to the year 9999 (milliseconds?)";
+      return std::nullopt;
+    }
+  }
   auto paris = [](int64_t seconds) {
-    return sas::sdk::datetime::format_paris(sas::sdk::datetime::Instant(std::chrono::seconds(seconds)), false);
+    return sas::sdk::datetime::format_paris(*sas::sdk::datetime::from_epoch_seconds(seconds), false);
   };
   e.start = paris(m.start_time());
   e.end = paris(m.end_time());

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <sas/host/billing/host_calls.hpp>
+#include <sas/sdk/datetime.hpp>
 #include <sas/sdk/ids.hpp>
 
 namespace sas::host::billing {
@@ -14,8 +15,15 @@ Consultation consultation_from_message(const v1::Consultation& m) {
   c.practitioner_id = id->prefixed;
   if (m.consulted_at() <= 0) throw BillingError("consultation: field \"consulted_at\": missing");
   if (m.regulated_at() <= 0) throw BillingError("consultation: field \"regulated_at\": missing");
-  c.consulted_at = Instant(std::chrono::seconds(m.consulted_at()));
-  c.regulated_at = Instant(std::chrono::seconds(m.regulated_at()));
+  const auto instant = [](int64_t seconds, const char* field) {
+    auto t = sas::sdk::datetime::from_epoch_seconds(seconds);
+    if (!t)
+      throw BillingError(std::string("consultation: field \"") + field + "\": " + std::to_string(seconds) +
+                         " is not UTC seconds since the epoch up to the year 9999 (milliseconds?)");
+    return *t;
+  };
+  c.consulted_at = instant(m.consulted_at(), "consulted_at");
+  c.regulated_at = instant(m.regulated_at(), "regulated_at");
   c.medecin_traitant = m.medecin_traitant();
   c.specialty = m.specialty();
   c.opposable_tariff = m.opposable_tariff();

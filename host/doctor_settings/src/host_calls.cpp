@@ -3,6 +3,7 @@
 #include <chrono>
 #include <exception>
 #include <optional>
+#include <sas/sdk/datetime.hpp>
 #include <string>
 
 #include <boost/json.hpp>
@@ -35,8 +36,11 @@ plugin_loader::CallResult set_settings(Service& service, const Actor& actor,
   if (request.has_visible()) patch.visible = request.visible();
   if (request.has_consent_to_call()) patch.consent_to_call = request.consent_to_call();
   if (request.has_phone()) patch.phone = request.phone();
-  if (request.effective_at() < 0) {
-    throw SettingsError("field \"effective_at\": expected UTC seconds since the epoch, 0 for now");
+  if (!sas::sdk::datetime::from_epoch_seconds(request.effective_at())) {
+    throw SettingsError(
+        "field \"effective_at\": expected UTC seconds since the epoch (up to the year 9999), 0 for now; got " +
+        std::to_string(request.effective_at()) +
+        (request.effective_at() > sas::sdk::datetime::kLastEpochSecond ? " (milliseconds?)" : ""));
   }
   std::optional<Clock::time_point> effective_at;
   if (request.effective_at() != 0) effective_at = Clock::time_point(std::chrono::seconds(request.effective_at()));

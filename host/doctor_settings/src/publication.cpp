@@ -162,10 +162,11 @@ Verdict decide(const DoctorOptions* options, const PublicationPolicy& policy, co
     }
     if (snp_only) break;
   }
+  const auto start = datetime::from_epoch_seconds(slot.start());  // none: the search drops the slot
   for (const Rule& rule : rules) {
-    if (snp_only) break;
+    if (snp_only || !start) break;
     if (rule.kind != RuleKind::snp_hours) continue;
-    const auto local = datetime::to_paris_local(datetime::Instant(std::chrono::seconds(slot.start())));
+    const auto local = datetime::to_paris_local(*start);
     const auto day = std::chrono::floor<std::chrono::days>(local);
     const unsigned iso = std::chrono::weekday(day).iso_encoding();  // 1 = Monday
     const int minute = static_cast<int>(std::chrono::duration_cast<std::chrono::minutes>(local - day).count());
@@ -282,7 +283,8 @@ json::object explain(const Snapshot& snapshot, const pb::SearchSlotsResponse& re
   out["slot"] = slot.id();
   out["practitioner"] = practitioner.empty() ? json::value(nullptr) : json::value(practitioner);
   const auto instant = [](int64_t seconds) {
-    return datetime::format_paris(datetime::Instant(std::chrono::seconds(seconds)), false);
+    const auto t = datetime::from_epoch_seconds(seconds);
+    return t ? datetime::format_paris(*t, false) : std::to_string(seconds) + " (not a time)";
   };
   out["start"] = instant(slot.start());
   out["end"] = instant(slot.end());

@@ -284,12 +284,15 @@ class Builder {
         ++report_.dropped_not_free;
         continue;
       }
-      const Instant start{std::chrono::seconds{s.start()}};
-      const Instant end{std::chrono::seconds{s.end()}};
-      if (start < query_.start_from || start > query_.start_to) {
+      // A time beyond the year 9999 (milliseconds, garbage) is outside any window.
+      const auto start_at = sas::sdk::datetime::from_epoch_seconds(s.start());
+      const auto end_at = sas::sdk::datetime::from_epoch_seconds(s.end());
+      if (!start_at || !end_at || *start_at < query_.start_from || *start_at > query_.start_to) {
         ++report_.dropped_outside_window;
         continue;
       }
+      const Instant start = *start_at;
+      const Instant end = *end_at;
       unsigned types = query_.cpts ? slot_types(s) : individual_slot_types(s);
       std::vector<CptsInfo*> cpts;
       if (query_.cpts) {

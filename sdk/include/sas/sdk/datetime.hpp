@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -9,6 +10,17 @@
 namespace sas::sdk::datetime {
 
 using Instant = std::chrono::sys_time<std::chrono::milliseconds>;
+
+// The last second a time in the ABI's UTC seconds may name: 9999-12-31T23:59:59Z.
+inline constexpr int64_t kLastEpochSecond = 253402300799;
+
+// UTC seconds since the epoch (the ABI's times) as an Instant, from 1970 to the year 9999; none
+// outside, where the conversion to milliseconds could overflow (a value in milliseconds, or
+// garbage from a plugin).
+inline std::optional<Instant> from_epoch_seconds(int64_t seconds) {
+  if (seconds < 0 || seconds > kLastEpochSecond) return std::nullopt;
+  return Instant(std::chrono::seconds(seconds));
+}
 
 // Parses a FHIR dateTime/instant with an offset: "2021-11-04T14:19:35.760+00:00",
 // "2021-11-04T14:19:35Z", "2021-11-04T15:19:35+01:00" (milliseconds optional, 1 to 9
