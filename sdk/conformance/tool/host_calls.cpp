@@ -116,30 +116,46 @@ void note_all(Run& run, std::string_view prefix, const std::string& why) {
     if (c.id.starts_with(prefix)) run.note(c.id, why);
 }
 
+// A group of checks whose plugin pushed nothing: each check noted, and, when the manifest declares
+// the flow, `warning_id` fails saying how to give the plugin data.
+struct NothingPushed {
+  std::string_view prefix;      // "R03-"
+  std::string_view flow;        // "appointments"
+  std::string_view item;        // "appointment event": "no appointment event to check"
+  std::string_view nothing;     // "reported no appointment event"
+  std::string_view warning_id;  // "R03-008"
+  std::string_view data_hint;   // what data makes the plugin push
+};
+
+void judge_nothing_pushed(Run& run, const NothingPushed& n, bool declared, double waited) {
+  if (!declared) {
+    note_all(run, n.prefix,
+             "the plugin's manifest does not declare `" + std::string(n.flow) + "` and it " + std::string(n.nothing));
+    return;
+  }
+  note_all(run, n.prefix, "no " + std::string(n.item) + " to check");
+  if (!run.selected(std::string(n.warning_id))) return;
+  char seconds[32];
+  std::snprintf(seconds, sizeof seconds, "%g", waited);
+  run.fail({std::string(n.warning_id), "host calls", "",
+            "the manifest declares `" + std::string(n.flow) + "` but the plugin " + std::string(n.nothing) +
+                " within " + seconds + " s. Give it data: " + std::string(n.data_hint) +
+                ", a report interval shorter than the wait (its plugin-config report_interval_ms), or a longer "
+                "--host-calls-wait"});
+}
+
 void check_appointment_events(Run& run, const ProfileSet& profiles, const std::vector<RecordedCall>& calls,
                               bool declared, double waited) {
   std::vector<const RecordedCall*> events;
   for (const auto& c : calls)
     if (c.request.has_appointment_event()) events.push_back(&c);
   if (events.empty()) {
-    if (!declared) {
-      note_all(run, "R03-",
-               "the plugin's manifest does not declare `appointments` and it reported no appointment event");
-      return;
-    }
-    note_all(run, "R03-", "no appointment event to check");
-    if (run.selected("R03-008")) {
-      char seconds[32];
-      std::snprintf(seconds, sizeof seconds, "%g", waited);
-      run.fail(
-          {"R03-008", "host calls", "",
-           std::string("the manifest declares `appointments` but the plugin reported no appointment event within ") +
-               seconds +
-               " s. Give it data: an agenda with SAS-origin appointments it has not notified yet (for the "
-               "reference plugin, appointment rows with sas_origin = 1 and a regulator id, on a fresh copy of the "
-               "agenda: it remembers what it notified in appointment_notification), a report interval shorter "
-               "than the wait (its plugin-config report_interval_ms), or a longer --host-calls-wait"});
-    }
+    judge_nothing_pushed(run,
+                         {"R03-", "appointments", "appointment event", "reported no appointment event", "R03-008",
+                          "an agenda with SAS-origin appointments it has not notified yet (for the reference plugin, "
+                          "appointment rows with sas_origin = 1 and a regulator id, on a fresh copy of the agenda: it "
+                          "remembers what it notified in appointment_notification)"},
+                         declared, waited);
     return;
   }
   if (run.selected("R03-008")) run.ran("R03-008");
@@ -242,22 +258,12 @@ void check_consultations(Run& run, const std::vector<RecordedCall>& calls, sas::
   for (const auto& c : calls)
     if (c.request.has_report_consultation()) reports.push_back(&c);
   if (reports.empty()) {
-    if (!declared) {
-      note_all(run, "BILL-", "the plugin's manifest does not declare `sas-billing` and it reported no consultation");
-      return;
-    }
-    note_all(run, "BILL-", "no consultation to check");
-    if (run.selected("BILL-003")) {
-      char seconds[32];
-      std::snprintf(seconds, sizeof seconds, "%g", waited);
-      run.fail({"BILL-003", "host calls", "",
-                std::string("the manifest declares `sas-billing` but the plugin reported no consultation within ") +
-                    seconds +
-                    " s. Give it data: an honoured (fulfilled) SAS-origin appointment with its consultation that it "
-                    "has not reported yet (for the reference plugin, a consultation row of such an appointment with "
-                    "reported_at empty, on a fresh copy of the agenda), a report interval shorter than the wait (its "
-                    "plugin-config report_interval_ms), or a longer --host-calls-wait"});
-    }
+    judge_nothing_pushed(run,
+                         {"BILL-", "sas-billing", "consultation", "reported no consultation", "BILL-003",
+                          "an honoured (fulfilled) SAS-origin appointment with its consultation that it has not "
+                          "reported yet (for the reference plugin, a consultation row of such an appointment with "
+                          "reported_at empty, on a fresh copy of the agenda)"},
+                         declared, waited);
     return;
   }
   if (!billing_unavailable.empty()) {
@@ -376,24 +382,13 @@ void check_doctor_settings(Run& run, const std::vector<RecordedCall>& calls, boo
   for (const auto& c : calls)
     if (is_settings_call(c.request)) settings.push_back(&c);
   if (settings.empty()) {
-    if (!declared) {
-      note_all(run, "SET-",
-               "the plugin's manifest does not declare `doctor-settings` and it made no doctor-settings host call");
-      return;
-    }
-    note_all(run, "SET-", "no doctor-settings host call to check");
-    if (run.selected("SET-006")) {
-      char seconds[32];
-      std::snprintf(seconds, sizeof seconds, "%g", waited);
-      run.fail({"SET-006", "host calls", "",
-                std::string("the manifest declares `doctor-settings` but the plugin made no doctor-settings host call "
-                            "within ") +
-                    seconds +
-                    " s. Give it data: a doctor's settings change or publication rule it has not pushed yet (for the "
-                    "reference plugin, a row of sas_doctor_settings_change or sas_publication_rule_request with "
-                    "pushed_at empty, on a fresh copy of the agenda), a report interval shorter than the wait (its "
-                    "plugin-config report_interval_ms), or a longer --host-calls-wait"});
-    }
+    judge_nothing_pushed(
+        run,
+        {"SET-", "doctor-settings", "doctor-settings host call", "made no doctor-settings host call", "SET-006",
+         "a doctor's settings change or publication rule it has not pushed yet (for the reference "
+         "plugin, a row of sas_doctor_settings_change or sas_publication_rule_request with pushed_at "
+         "empty, on a fresh copy of the agenda)"},
+        declared, waited);
     return;
   }
   for (const char* id : {"SET-001", "SET-002", "SET-003", "SET-004", "SET-005", "SET-006"})
