@@ -58,16 +58,6 @@ int explain(const Args& args) {
   }
 }
 
-std::optional<billing::Instant> date_or_time(const std::string& text, bool end, std::string& error) {
-  if (text.size() == 10) {  // YYYY-MM-DD: the day in Europe/Paris, --to inclusive
-    auto t = sas::sdk::datetime::parse_fhir(text + "T00:00:00+00:00", &error);
-    if (!t) return std::nullopt;
-    const auto local = std::chrono::local_time<std::chrono::milliseconds>(t->time_since_epoch());
-    return sas::sdk::datetime::from_paris_local(local + (end ? std::chrono::days(1) : std::chrono::days(0)));
-  }
-  return sas::sdk::datetime::parse_fhir(text, &error);
-}
-
 }  // namespace
 
 int billing_command(const Args& args) {
@@ -103,12 +93,12 @@ int report(const Args& args) {
     return 2;
   }
   o.practitioner_id = id->prefixed;
-  auto from = date_or_time(v["from"].as<std::string>(), false, error);
+  auto from = billing::parse_report_bound(v["from"].as<std::string>(), false, &error);
   if (!from) {
     std::cerr << "sas-host report snp: --from: " << error << "\n";
     return 2;
   }
-  auto to = date_or_time(v["to"].as<std::string>(), true, error);
+  auto to = billing::parse_report_bound(v["to"].as<std::string>(), true, &error);
   if (!to) {
     std::cerr << "sas-host report snp: --to: " << error << "\n";
     return 2;

@@ -170,4 +170,14 @@ std::string report_csv(ConsultationLedger& ledger, const ReportOptions& o) {
   return out;
 }
 
+std::optional<Instant> parse_report_bound(std::string_view text, bool end, std::string* error) {
+  if (text.size() == 10) {  // YYYY-MM-DD: the day in Europe/Paris
+    auto t = sas::sdk::datetime::parse_fhir(std::string(text) + "T00:00:00+00:00", error);
+    if (!t) return std::nullopt;
+    const auto local = std::chrono::local_time<std::chrono::milliseconds>(t->time_since_epoch());
+    return sas::sdk::datetime::from_paris_local(local + (end ? std::chrono::days(1) : std::chrono::days(0)));
+  }
+  return sas::sdk::datetime::parse_fhir(text, error);
+}
+
 }  // namespace sas::host::billing

@@ -4,9 +4,11 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <sas/host/billing/consultation_ledger.hpp>
 #include <sas/host/billing/engine.hpp>
 #include <string>
+#include <string_view>
 
 namespace sas::host::billing {
 
@@ -37,7 +39,8 @@ std::string week_start_text(Instant t);
 // The decision as recorded (decision_to_json) read back.
 Decision decision_from_json(const std::string& json);
 
-// `sas-host report snp`: the practitioner's consultations with consulted_at in [from, to).
+// `sas-host report snp` and the admin API's GET .../consultations: the practitioner's
+// consultations with consulted_at in [from, to).
 struct ReportOptions {
   std::string practitioner_id;  // prefixed IDNPS
   Instant from;
@@ -49,5 +52,10 @@ std::string report_json(ConsultationLedger& ledger, const ReportOptions& options
 // One line per consultation: consultation_id,consulted_at,regulated_at,code,parcours_indicator,
 // amount_euros,rule_set,week_start,week_snp_count,refusals
 std::string report_csv(ConsultationLedger& ledger, const ReportOptions& options);
+
+// A bound of the report's period as both doors take it (docs/billing.md, "The report"): a day
+// YYYY-MM-DD in Europe/Paris, which starts the period or, as its `end`, ends it inclusively (the
+// next day's midnight); or a FHIR dateTime with an offset, as is. nullopt, and why in *error.
+std::optional<Instant> parse_report_bound(std::string_view text, bool end, std::string* error = nullptr);
 
 }  // namespace sas::host::billing
