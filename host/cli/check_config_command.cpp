@@ -396,6 +396,17 @@ void Checker::admin() {
   if (!c_.metrics_token_file.empty())
     add("metrics-token-file", "token", Status::ok,
         c_.metrics_token_file.string() + ": private, " + std::to_string(c_.metrics_token.size()) + " characters");
+  if (c_.panel_key_file.empty()) return;
+  add("panel-key-file", "key", Status::ok,
+      c_.panel_key_file.string() + ": private, " + std::to_string(c_.panel_key.size()) +
+          " characters, none of the other tokens (the doctor's panel is on, at /panel/)");
+  add("panel-token-max-ttl-s", "lifetime", Status::ok,
+      "panel tokens live at most " + std::to_string(c_.panel_token_max_ttl.count()) + " s");
+  add("panel-frame-ancestors", "csp", Status::ok,
+      c_.panel_frame_ancestors == "'none'"
+          ? "'none': no page may frame the panel (it opens in its own tab); name the vendor agenda's origin to "
+            "embed it"
+          : "frame-ancestors " + c_.panel_frame_ancestors);
 }
 
 void Checker::delivery() {

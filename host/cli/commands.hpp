@@ -30,5 +30,6 @@ std::shared_ptr<const sas::host::billing::RuleBook> load_rules(const std::string
 int appointment_event(const Args& args);  // INT_R03
 int outbox(const Args& args);             // INT_R03
 int store_command(const Args& args);      // store migrate (SQLite -> PostgreSQL)
+int panel_token(const Args& args);        // a doctor's panel token (docs/doctor-panel.md)
 
 }  // namespace sas::host::cli

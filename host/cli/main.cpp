@@ -40,6 +40,8 @@ constexpr const char* kUsage =
     "                                 the INT_R03 notifications: counts, refused ones, re-queue\n"
     "  store migrate --from sqlite:FILE --to postgresql://USER@HOST:PORT/DB\n"
     "                                 copy the host's whole state to a new PostgreSQL database\n"
+    "  panel-token --key-file F --practitioner ID --subject WHO [--ttl-s N]\n"
+    "                                 a token that opens the doctor's panel for one practitioner\n"
     "\n"
     "`sas-host COMMAND --help` describes each command's options.\n";
 
@@ -70,6 +72,7 @@ int main(int argc, char** argv) {
     if (command == "appointment-event") return sas::host::cli::appointment_event(args);
     if (command == "outbox") return sas::host::cli::outbox(args);
     if (command == "store") return sas::host::cli::store_command(args);
+    if (command == "panel-token") return sas::host::cli::panel_token(args);
     if (command == "help" || command == "--help" || command == "-h") {
       std::fputs(kUsage, stdout);
       return 0;

@@ -116,6 +116,9 @@ int serve_with(const Args& args, std::optional<logging::Logger>& started_logger)
     admin_api::AdminEndpointOptions admin_options = host->admin_options();
     admin_options.token = serve_config.admin_token;
     admin_options.metrics_token = serve_config.metrics_token;
+    admin_options.panel_key = serve_config.panel_key;
+    admin_options.panel_token_max_ttl = serve_config.panel_token_max_ttl;
+    admin_options.panel_frame_ancestors = serve_config.panel_frame_ancestors;
     monitoring.serve(admin_options);
     auto admin = std::make_shared<const admin_api::AdminEndpoint>(std::move(admin_options));
     admin_server = std::make_unique<server::HttpsServer>(

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <sas/host/admin_api/admin_endpoint.hpp>
 #include <sas/host/fhir/http.hpp>
+#include <sas/host/panel/assets.hpp>
 #include <stdexcept>
 #include <system_error>
 
@@ -110,10 +111,46 @@ void read_delivery(const po::variables_map& v, ServeConfig& c) {
   c.runtime.delivery = std::move(d);
 }
 
+// The doctor's panel on the admin listener (docs/doctor-panel.md): the key of its tokens, their
+// longest life, the origins that may frame it. Throws po::error, `key` naming the key at fault.
+void read_panel(const po::variables_map& v, ServeConfig& c, const char*& key) {
+  if (!given(v, "panel-key-file")) {
+    for (const char* other : {"panel-token-max-ttl-s", "panel-frame-ancestors"}) {
+      key = other;
+      if (given(v, key)) throw po::error(std::string("--") + key + " needs --panel-key-file (the panel is off)");
+    }
+    return;
+  }
+  key = "panel-key-file";
+  c.panel_key_file = v["panel-key-file"].as<std::string>();
+  c.panel_key = admin_api::read_token_file(c.panel_key_file, "--panel-key-file");
+  // One secret per use: whoever holds the admin or metrics token must not mint panel tokens.
+  if (c.panel_key == c.admin_token)
+    throw po::error("--panel-key-file holds the admin token: give the panel a key of its own");
+  if (c.panel_key == c.metrics_token)
+    throw po::error("--panel-key-file holds the metrics token: give the panel a key of its own");
+  key = "panel-token-max-ttl-s";
+  if (given(v, key)) {
+    const unsigned ttl = v["panel-token-max-ttl-s"].as<unsigned>();
+    if (ttl < 60 || ttl > 86400)
+      throw po::error("--panel-token-max-ttl-s " + std::to_string(ttl) + ": expected 60 to 86400 seconds");
+    c.panel_token_max_ttl = std::chrono::seconds(ttl);
+  }
+  key = "panel-frame-ancestors";
+  try {
+    c.panel_frame_ancestors =
+        panel::parse_frame_ancestors(given(v, "panel-frame-ancestors") ? v["panel-frame-ancestors"].as<std::string>()
+                                                                       : std::string(panel::kDefaultFrameAncestors));
+  } catch (const std::invalid_argument& e) {
+    throw po::error(std::string("--") + e.what());
+  }
+}
+
 // The admin API: its own listener, same TLS material; a token, an allow-list, or both.
 void read_admin(const po::variables_map& v, ServeConfig& c) {
   if (!given(v, "admin-listen")) {
-    for (const char* key : {"admin-token-file", "admin-allow-client-subject", "metrics-token-file"}) {
+    for (const char* key : {"admin-token-file", "admin-allow-client-subject", "metrics-token-file", "panel-key-file",
+                            "panel-token-max-ttl-s", "panel-frame-ancestors"}) {
       if (given(v, key)) {
         c.problems.push_back({key, std::string("--") + key + " needs --admin-listen (the admin API is off)"});
       }
@@ -153,11 +190,12 @@ void read_admin(const po::variables_map& v, ServeConfig& c) {
       if (c.metrics_token == c.admin_token)
         throw po::error("--metrics-token-file holds the admin token: give Prometheus a token of its own");
     }
+    read_panel(v, c, key);
     key = "admin-listen";
-    if (c.admin_token.empty() && admin.allowed_subjects.empty())
+    if (c.admin_token.empty() && admin.allowed_subjects.empty() && c.panel_key.empty())
       throw po::error(
-          "--admin-listen needs --admin-token-file or --admin-allow-client-subject: with neither, nobody could "
-          "use the admin API");
+          "--admin-listen needs --admin-token-file, --admin-allow-client-subject or --panel-key-file: with none, "
+          "nobody could use the admin API");
     admin.worker_threads = 2;
     c.admin = std::move(admin);
   } catch (const std::exception& e) {
@@ -295,6 +333,14 @@ po::options_description serve_options() {
       "metrics-token-file", po::value<std::string>(),
       "read-only bearer token accepted on the admin listener's /metrics only (a Prometheus server's): a file "
       "(mode 600) holding at least 32 characters");
+  // The doctor's panel (docs/doctor-panel.md), on the admin listener.
+  options.add_options()("panel-key-file", po::value<std::string>(),
+                        "the doctor's panel: the HMAC-SHA256 key of its tokens (JWT HS256), a file (mode 600) holding "
+                        "at least 32 characters; the panel is off without it")(
+      "panel-token-max-ttl-s", po::value<unsigned>(),
+      "the longest life (exp - iat) of a panel token, 60 to 86400 seconds (default 3600)")(
+      "panel-frame-ancestors", po::value<std::string>(),
+      "the origins allowed to frame the panel, space-separated https://HOST[:PORT] (default 'none')");
   return options;
 }
 

@@ -4,6 +4,7 @@
 // what a key means or which values are refused.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <sas/host/logging/logger.hpp>
@@ -36,6 +37,12 @@ struct ServeConfig {
   // The read-only token of GET /metrics (docs/operations.md, "Monitor"); the same file rules.
   std::filesystem::path metrics_token_file;  // empty: none
   std::string metrics_token;
+  // The doctor's panel (docs/doctor-panel.md): the HMAC key of its tokens, the same file rules;
+  // empty: no panel. Its tokens' longest life, and the origins that may frame it (normalised).
+  std::filesystem::path panel_key_file;  // empty: none
+  std::string panel_key;
+  std::chrono::seconds panel_token_max_ttl{3600};
+  std::string panel_frame_ancestors = "'none'";
   // The plugin, the store, the rule file, isolation and INT_R03 delivery. `log` is left to the
   // caller, as is everything that is no key (now, wrap_host_calls...).
   runtime::RuntimeOptions runtime;

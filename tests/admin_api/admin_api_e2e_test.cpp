@@ -118,7 +118,8 @@ TEST(AdminApiStart, RefusesABadTokenFileOrNoAuthentication) {
   // Neither a token nor an allow-list.
   result = sas::test::run(world.serve_arguments(), std::chrono::seconds(30));
   EXPECT_EQ(result.exit_code, 2) << result.err;
-  EXPECT_NE(result.err.find("--admin-token-file or --admin-allow-client-subject"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("--admin-token-file, --admin-allow-client-subject or --panel-key-file"), std::string::npos)
+      << result.err;
 
   // A token file without the admin listener.
   argv = world.serve_arguments();

@@ -379,4 +379,32 @@ TEST_F(CheckConfig, DeliveryKeysMustComeTogether) {
   EXPECT_THAT(outcome.of("sas-cert", "WARN"), testing::Contains(HasSubstr("without sas-base")));
 }
 
+TEST_F(CheckConfig, ThePanelKeysAreCheckedAsServeChecksThem) {
+  sas::test::write_file(dir_ / "panel.key", std::string(48, 'p') + "\n");
+  fs::permissions(dir_ / "panel.key", fs::perms::owner_read | fs::perms::owner_write);
+  set("panel-key-file", (dir_ / "panel.key").string());
+  set("panel-token-max-ttl-s", "900");
+  set("panel-frame-ancestors", "HTTPS://Agenda.Example.fr:8443/ http://localhost:8080");
+  const Outcome outcome = check();
+  EXPECT_EQ(outcome.exit_code, 0) << describe(outcome);
+  EXPECT_THAT(outcome.of("panel-key-file", "OK"), testing::Contains(HasSubstr("private, 48 characters")));
+  EXPECT_THAT(outcome.of("panel-token-max-ttl-s", "OK"), testing::Contains(HasSubstr("at most 900 s")));
+  EXPECT_THAT(outcome.of("panel-frame-ancestors", "OK"),
+              testing::Contains(HasSubstr("frame-ancestors https://agenda.example.fr:8443 http://localhost:8080")));
+
+  set("panel-frame-ancestors", "https://*.example.fr");
+  expect_fail("panel-frame-ancestors", "no path, query, user or wildcard");
+  set("panel-frame-ancestors", "'none' https://agenda.example.fr");
+  expect_fail("panel-frame-ancestors", "'none' cannot be combined");
+  erase("panel-frame-ancestors");
+  set("panel-token-max-ttl-s", "100000");
+  expect_fail("panel-token-max-ttl-s", "expected 60 to 86400 seconds");
+  erase("panel-token-max-ttl-s");
+  set("panel-key-file", (dir_ / "admin.token").string());
+  expect_fail("panel-key-file", "--panel-key-file holds the admin token");
+  erase("admin-listen");
+  erase("admin-token-file");
+  expect_fail("panel-key-file", "--panel-key-file needs --admin-listen");
+}
+
 }  // namespace

@@ -17,17 +17,22 @@
 #include <optional>
 #include <sas/host/appointment_notifications/event.hpp>
 #include <sas/host/appointment_notifications/outbox.hpp>
+#include <sas/host/billing/consultation_ledger.hpp>
+#include <sas/host/billing/service.hpp>
 #include <sas/host/doctor_settings/documents.hpp>
 #include <sas/host/doctor_settings/service.hpp>
 #include <sas/host/fhir/http.hpp>
 #include <sas/host/fhir/json.hpp>
 #include <sas/host/fhir/plugin_failure.hpp>
 #include <sas/host/metrics/registry.hpp>
+#include <sas/host/panel/assets.hpp>
 #include <sas/host/plugin_isolation/isolated_plugin.hpp>
 #include <sas/host/plugin_loader/manifest.hpp>
 #include <sas/host/slot_search/service.hpp>
 #include <sas/host/store/error.hpp>
 #include <sas/host/text/text.hpp>
+#include <sas/sdk/datetime.hpp>
+#include <sas/sdk/panel_token.hpp>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -130,10 +135,10 @@ json::value parse_body(const server::Request& request, bool object_only) {
   return value;
 }
 
-// Takes "changed_by" out of a request object: the actor's name, or `fallback` when absent.
-std::string take_changed_by(json::object& body, const std::string& fallback) {
+// Takes "changed_by" out of a request object: the actor's name, if given.
+std::optional<std::string> take_changed_by(json::object& body) {
   const auto it = body.find("changed_by");
-  if (it == body.end()) return fallback;
+  if (it == body.end()) return std::nullopt;
   if (!it->value().is_string() || trim(it->value().get_string()).empty())
     throw Refusal(400, "changed_by: expected a non-empty string (who made the change)");
   std::string by(trim(it->value().get_string()));
@@ -168,7 +173,93 @@ std::string instant_or_empty(const std::optional<std::chrono::system_clock::time
   return t ? ds::format_instant(*t) : std::string();
 }
 
+// The Paris day a report bound names, for a file name: the day itself, or the day of the
+// instant (of the last millisecond before it for an exclusive end).
+std::string day_of_bound(const std::string& given, billing::Instant bound, bool end) {
+  if (given.size() == 10) return given;
+  return sas::sdk::datetime::format_paris(end ? bound - std::chrono::milliseconds(1) : bound, false).substr(0, 10);
+}
+
+// The longest period of GET .../consultations: a year, leap or not, and its first day again.
+constexpr auto kLongestReport = std::chrono::days(367);
+
+// GET .../consultations: the SNP / MRT report of `sas-host report snp` (docs/billing.md, "The
+// report"), by the same code, as JSON or CSV.
+server::Response consultations_report(billing::ConsultationLedger* ledger, const boost::urls::url_view& url,
+                                      const std::string& practitioner) {
+  Params params(url, {"from", "to", "format"});
+  const std::string from_text = params.required("from");
+  const std::string to_text = params.required("to");
+  const std::string format = params.get("format").value_or("json");
+  if (format != "json" && format != "csv")
+    throw Refusal(400, "parameter 'format' '" + format + "': expected json or csv");
+  std::string error;
+  const auto from = billing::parse_report_bound(from_text, false, &error);
+  if (!from)
+    throw Refusal(400, "parameter 'from' '" + from_text + "': " + error + " (expected a day YYYY-MM-DD or a dateTime)");
+  const auto to = billing::parse_report_bound(to_text, true, &error);
+  if (!to)
+    throw Refusal(400, "parameter 'to' '" + to_text + "': " + error + " (expected a day YYYY-MM-DD or a dateTime)");
+  if (*to <= *from) throw Refusal(400, "parameter 'to' must not be before 'from'");
+  if (*to - *from > kLongestReport) throw Refusal(400, "the period from..to is limited to a year");
+  if (ledger == nullptr) throw Refusal(503, "this host has no consultations store");
+  const billing::ReportOptions options{practitioner, *from, *to};
+  server::Response response;
+  if (format == "csv") {
+    response.content_type = "text/csv; charset=utf-8";
+    response.body = billing::report_csv(*ledger, options);
+    response.headers.emplace_back("Content-Disposition", "attachment; filename=\"sas-consultations-" + practitioner +
+                                                             "-" + day_of_bound(from_text, *from, false) + "-" +
+                                                             day_of_bound(to_text, *to, true) + ".csv\"");
+  } else {
+    response.content_type = "application/json";
+    response.body = billing::report_json(*ledger, options);
+  }
+  return response;
+}
+
+// A panel token's view of the admin API: the routes the panel uses, for its practitioner only
+// (docs/doctor-panel.md, "Access"); `rest` is the path after /admin/v1/.
+bool panel_route(const std::vector<std::string>& rest) {
+  if (rest.size() == 2 && rest[0] == "panel" && rest[1] == "session") return true;
+  if (rest.size() == 2 && rest[0] == "reports" && rest[1] == "forfait") return true;
+  if (rest.size() < 3 || rest[0] != "practitioners") return false;
+  const std::string& what = rest[2];
+  if (rest.size() == 3) return what == "settings" || what == "rules" || what == "explain" || what == "consultations";
+  return rest.size() == 4 && ((what == "settings" && rest[3] == "history") || what == "rules");
+}
+
+const char* const kPanelRoutes =
+    "a panel token is accepted only on the panel's routes: settings, settings/history, rules, explain and "
+    "consultations of its practitioner, reports/forfait?practitioner= its practitioner, and panel/session";
+
 }  // namespace
+
+// Who asks. `client` is what the log line says; `by` and `source` are what a change records.
+struct AdminEndpoint::Caller {
+  std::string client;
+  std::string by;
+  std::string source = "admin-api";
+  std::optional<sas::sdk::panel_token::PanelClaims> panel;  // a panel token's claims
+  bool panel_answer = false;  // a /panel file or a panel token's request: the panel's headers
+  bool static_file = false;   // a /panel file (cached differently from the API)
+
+  // A panel token acts for its practitioner only.
+  void may_act_for(const std::string& practitioner) const {
+    if (panel && practitioner != panel->practitioner)
+      throw Refusal(403, "this panel token is for practitioner " + panel->practitioner +
+                             " only: it cannot read or change " + practitioner);
+  }
+  // Who a change is recorded as: `given` (a body's or query's changed_by) or the caller. A panel
+  // token's changes are its subject's, whatever the page sends.
+  std::string changed_by(const std::optional<std::string>& given) const {
+    if (!panel) return given.value_or(by);
+    if (given && *given != panel->subject)
+      throw Refusal(400, "changed_by: with a panel token, changes are recorded as the token's subject '" +
+                             panel->subject + "'; leave changed_by out");
+    return panel->subject;
+  }
+};
 
 std::string read_token_file(const std::filesystem::path& file, std::string_view flag) {
   const std::string name = std::string(flag) + " " + file.string();
@@ -202,6 +293,7 @@ std::string route_of(std::string_view method, std::string_view target) {
   if (path == kMetricsPath) return "metrics";
   if (path == kHealthPath) return "healthz";
   if (path == kReadyPath) return "readyz";
+  if (path == "/panel" || path.starts_with(panel::kPrefix)) return "panel";
   std::string_view rest = path;
   const std::string prefix = std::string(kPrefix) + "/";
   if (rest.substr(0, prefix.size()) != prefix) return "other";
@@ -216,12 +308,14 @@ std::string route_of(std::string_view method, std::string_view target) {
     if (segments[2] == "settings") return segments.size() == 4 ? "settings_history" : "settings";
     if (segments[2] == "rules") return "rules";
     if (segments[2] == "explain") return "explain";
+    if (segments[2] == "consultations") return "consultations";
     return "other";
   }
   if (segments.size() == 2 && segments[0] == "reports" && segments[1] == "forfait") return "forfait_report";
   if (segments.size() == 1 && segments[0] == "appointment-events") return "appointment_events";
   if (segments.size() == 1 && segments[0] == "outbox") return "outbox";
   if (segments.size() == 1 && segments[0] == "plugin") return "plugin";
+  if (segments.size() == 2 && segments[0] == "panel" && segments[1] == "session") return "panel_session";
   return "other";
 }
 
@@ -301,10 +395,10 @@ server::Response AdminEndpoint::readiness() const {
 }
 
 server::Response AdminEndpoint::handle(const server::Request& request) const {
-  std::string client;
+  Caller caller;
   server::Response response;
   try {
-    response = route(request, client);
+    response = route(request, caller);
   } catch (const Refusal& e) {
     response = error_response(e.status(), e.what(), e.headers());
   } catch (const appointment_notifications::InvalidEvent& e) {
@@ -320,15 +414,45 @@ server::Response AdminEndpoint::handle(const server::Request& request) const {
   } catch (const std::exception& e) {
     response = error_response(500, std::string("internal error: ") + e.what());
   }
+  if (caller.panel_answer) {
+    for (auto& header : panel::security_headers(options_.panel_frame_ancestors, !caller.static_file))
+      response.headers.push_back(std::move(header));
+  }
   if (options_.log) {
     const std::string_view path = std::string_view(request.target).substr(0, request.target.find('?'));
     options_.log("admin API: " + request.method + " " + std::string(path) + " " + std::to_string(response.status) +
-                 " client " + (client.empty() ? "(unauthenticated)" : client) + " from " + request.remote);
+                 " client " + (caller.client.empty() ? "(unauthenticated)" : caller.client) + " from " +
+                 request.remote);
   }
   return response;
 }
 
-server::Response AdminEndpoint::route(const server::Request& request, std::string& client) const {
+AdminEndpoint::Caller AdminEndpoint::panel_caller(std::string_view token) const {
+  namespace pt = sas::sdk::panel_token;
+  pt::TokenRefusal refusal;
+  auto claims =
+      pt::verify_panel_token(options_.panel_key, token, pt::Clock::now(), options_.panel_token_max_ttl, &refusal);
+  if (!claims) {
+    // Which of the two, so that the page can say "ask your agenda again" rather than "forged";
+    // the reason never holds the token.
+    const bool expired = refusal.kind == pt::TokenRefusal::Kind::expired;
+    throw Refusal(401,
+                  expired ? "the panel token has expired: the agenda must open the panel again with a new one"
+                          : "the panel token is invalid: " + refusal.reason,
+                  {{"WWW-Authenticate", std::string(R"(Bearer realm="sas-host panel", error="invalid_token", )") +
+                                            (expired ? R"(error_description="the token has expired")"
+                                                     : R"(error_description="the token is invalid")")}});
+  }
+  Caller caller;
+  caller.client = "panel:" + claims->subject + " for " + claims->practitioner;
+  caller.by = claims->subject;
+  caller.source = "panel";
+  caller.panel = std::move(claims);
+  caller.panel_answer = true;
+  return caller;
+}
+
+server::Response AdminEndpoint::route(const server::Request& request, Caller& caller) const {
   const std::string_view target_path = std::string_view(request.target).substr(0, request.target.find('?'));
   // Health, for a supervisor or a balancer: no authentication, nothing but the checks' names.
   if (target_path == kHealthPath) {
@@ -342,20 +466,45 @@ server::Response AdminEndpoint::route(const server::Request& request, std::strin
     require_method(request, {"GET", "HEAD"});
     return readiness();
   }
+  // The panel's files: no identity needed (they hold no data; the page sends its token to the
+  // API), and only when the panel is on.
+  if (target_path == "/panel" || target_path.starts_with(panel::kPrefix)) {
+    if (options_.panel_key.empty())
+      throw Refusal(404, "this host serves no doctor's panel (panel-key-file is not set)");
+    caller.panel_answer = true;
+    caller.static_file = true;
+    require_method(request, {"GET", "HEAD"});
+    if (target_path == "/panel") {
+      server::Response moved;
+      moved.status = 308;
+      moved.content_type.clear();
+      moved.headers.emplace_back("Location", std::string(panel::kPrefix));
+      return moved;
+    }
+    const auto asset = panel::find_asset(target_path);
+    if (!asset) throw Refusal(404, "no such file of the doctor's panel: " + std::string(target_path));
+    server::Response file;
+    file.content_type = std::string(asset->content_type);
+    file.body = std::string(asset->bytes);
+    return file;
+  }
 
   // Who is asking: a certificate on the admin allow-list, else the bearer token, else (GET
-  // /metrics only) the metrics token.
-  std::string by;
+  // /metrics only) the metrics token, else a panel token (a JWT: two dots).
   if (!request.client.cn.empty()) {
-    client = "CN=" + request.client.cn + ",OU=" + request.client.ou;
-    by = request.client.cn;
+    caller.client = "CN=" + request.client.cn + ",OU=" + request.client.ou;
+    caller.by = request.client.cn;
   } else if (auto token = bearer_token(request); token && same_token(*token, options_.token)) {
-    client = "token";
-    by = "token";
+    caller.client = "token";
+    caller.by = "token";
   } else if (token && same_token(*token, options_.metrics_token)) {
-    client = "metrics token";
+    caller.client = "metrics token";
     if (target_path != kMetricsPath)
       throw Refusal(403, "the metrics token is accepted on " + std::string(kMetricsPath) + " only");
+  } else if (token && !options_.panel_key.empty() && std::count(token->begin(), token->end(), '.') == 2) {
+    caller.panel_answer = true;
+    caller = panel_caller(*token);
+    if (target_path == kMetricsPath) throw Refusal(403, kPanelRoutes);
   } else {
     const bool presented = request.header("Authorization").has_value();
     throw Refusal(401,
@@ -382,17 +531,20 @@ server::Response AdminEndpoint::route(const server::Request& request, std::strin
   for (const auto& segment : url.segments()) segments.push_back(segment);
   if (!segments.empty() && segments.back().empty()) segments.pop_back();
   const std::string path(url.path());
-  if (segments.size() < 3 || segments[0] != "admin" || segments[1] != "v1")
-    throw Refusal(404, "no such admin route: " + path);
-  const std::vector<std::string> rest(segments.begin() + 2, segments.end());
+  const bool admin_path = segments.size() >= 3 && segments[0] == "admin" && segments[1] == "v1";
+  const std::vector<std::string> rest(admin_path ? segments.begin() + 2 : segments.end(), segments.end());
+  if (caller.panel && (!admin_path || !panel_route(rest))) throw Refusal(403, kPanelRoutes);
+  if (!admin_path) throw Refusal(404, "no such admin route: " + path);
   auto& service = *options_.settings;
 
   if (rest.size() >= 3 && rest[0] == "practitioners") {
     const std::string& what = rest[2];
-    const bool known = (rest.size() == 3 && (what == "settings" || what == "rules" || what == "explain")) ||
-                       (rest.size() == 4 && ((what == "settings" && rest[3] == "history") || what == "rules"));
+    const bool known =
+        (rest.size() == 3 && (what == "settings" || what == "rules" || what == "explain" || what == "consultations")) ||
+        (rest.size() == 4 && ((what == "settings" && rest[3] == "history") || what == "rules"));
     if (!known) throw Refusal(404, "no such admin route: " + path);
     const std::string practitioner = ds::normalize_practitioner(rest[1], "practitioner id");
+    caller.may_act_for(practitioner);
     if (rest.size() == 3 && what == "settings") {
       require_method(request, {"GET", "PATCH"});
       if (request.method == "GET") {
@@ -402,7 +554,7 @@ server::Response AdminEndpoint::route(const server::Request& request, std::strin
       Params params(url, {});
       json::value body = parse_body(request, true);
       json::object& object = body.as_object();
-      const ds::Actor actor{take_changed_by(object, by), "admin-api"};
+      const ds::Actor actor{caller.changed_by(take_changed_by(object)), caller.source};
       std::optional<ds::Clock::time_point> effective_at;
       if (auto it = object.find("effective_at"); it != object.end()) {
         if (!it->value().is_string())
@@ -425,7 +577,7 @@ server::Response AdminEndpoint::route(const server::Request& request, std::strin
         return json_response(200, ds::rules_document(practitioner, service.rules(practitioner)));
       }
       json::value body = parse_body(request, true);
-      const ds::Actor actor{take_changed_by(body.as_object(), by), "admin-api"};
+      const ds::Actor actor{caller.changed_by(take_changed_by(body.as_object())), caller.source};
       ds::parse_rule(body, practitioner);  // an invalid rule: RuleError, 400
       ds::Rule rule;
       try {
@@ -442,12 +594,12 @@ server::Response AdminEndpoint::route(const server::Request& request, std::strin
       require_method(request, {"DELETE"});
       Params params(url, {"changed_by"});
       const int64_t id = parse_rule_id(rest[3]);
-      std::string actor_by = by;
-      if (auto given = params.get("changed_by")) {
-        if (trim(*given).empty()) throw Refusal(400, "parameter 'changed_by' is empty");
-        actor_by = std::string(trim(*given));
+      std::optional<std::string> given;
+      if (auto text = params.get("changed_by")) {
+        if (trim(*text).empty()) throw Refusal(400, "parameter 'changed_by' is empty");
+        given = std::string(trim(*text));
       }
-      service.remove_rule(practitioner, id, ds::Actor{actor_by, "admin-api"});
+      service.remove_rule(practitioner, id, ds::Actor{caller.changed_by(given), caller.source});
       server::Response response;
       response.status = 204;
       response.content_type.clear();
@@ -476,6 +628,10 @@ server::Response AdminEndpoint::route(const server::Request& request, std::strin
                                ds::format_instant(start) + " and " + ds::format_instant(end));
       return json_response(200, *explained);
     }
+    if (rest.size() == 3 && what == "consultations") {
+      require_method(request, {"GET"});
+      return consultations_report(options_.consultations.get(), url, practitioner);
+    }
     throw Refusal(404, "no such admin route: " + path);
   }
   if (rest.size() == 2 && rest[0] == "reports" && rest[1] == "forfait") {
@@ -487,6 +643,12 @@ server::Response AdminEndpoint::route(const server::Request& request, std::strin
       throw Refusal(400, "parameter 'format' '" + format + "': expected json or csv");
     std::string practitioner;
     if (auto given = params.get("practitioner")) practitioner = ds::normalize_practitioner(*given, "practitioner");
+    if (caller.panel) {
+      if (practitioner.empty())
+        throw Refusal(403, "a panel token reads the forfait report of its practitioner only: add practitioner=" +
+                               caller.panel->practitioner);
+      caller.may_act_for(practitioner);
+    }
     const auto lines = service.forfait(year, practitioner);
     if (format == "csv") {
       server::Response response;
@@ -515,6 +677,15 @@ server::Response AdminEndpoint::route(const server::Request& request, std::strin
     for (const auto& r : reported) rows.push_back(json::object{{"outbox_id", r.outbox_id}, {"sequence", r.sequence}});
     if (body.is_object()) return json_response(201, rows.at(0));
     return json_response(201, json::object{{"reported", std::move(rows)}});
+  }
+  if (rest.size() == 2 && rest[0] == "panel" && rest[1] == "session") {
+    require_method(request, {"GET"});
+    Params params(url, {});
+    if (!caller.panel)
+      throw Refusal(403, "GET " + std::string(kPanelSessionPath) + " describes a panel token: call it with one");
+    return json_response(200, json::object{{"practitioner", caller.panel->practitioner},
+                                           {"subject", caller.panel->subject},
+                                           {"expires_at", ds::format_instant(caller.panel->expires_at)}});
   }
   if (rest.size() == 1 && rest[0] == "plugin") {
     require_method(request, {"GET"});

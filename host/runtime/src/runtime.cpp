@@ -222,6 +222,7 @@ admin_api::AdminEndpointOptions Runtime::admin_options() const {
   admin.settings = settings_;
   admin.outbox = outbox_;
   admin.plugin = plugin_;
+  if (store_) admin.consultations = store_->consultations;
   {
     std::lock_guard lock(endpoint_mutex_);
     admin.plugin_deadline = plugin_deadline_;

@@ -5,8 +5,11 @@
 //
 // Authentication (checked on every request, before routing): a client certificate on the admin
 // allow-list (the HttpsServer checked it during the handshake: Request::client is set), or
-// `Authorization: Bearer TOKEN` equal to the configured token. Anything else gets 401 with
-// `WWW-Authenticate: Bearer`.
+// `Authorization: Bearer TOKEN` equal to the configured token, or (the doctor's panel,
+// docs/doctor-panel.md) a panel token: a JWT signed with the panel key, which acts for its one
+// practitioner on the panel's routes only. Anything else gets 401 with `WWW-Authenticate: Bearer`.
+//
+// The panel's static files (/panel/...) are served without authentication: they hold no data.
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -32,6 +35,9 @@ class Outbox;
 namespace slot_search {
 class SearchService;
 }
+namespace billing {
+class ConsultationLedger;
+}
 }  // namespace sas::host
 
 namespace sas::host::admin_api {
@@ -41,6 +47,8 @@ inline constexpr std::string_view kPrefix = "/admin/v1";
 inline constexpr std::string_view kMetricsPath = "/metrics";
 inline constexpr std::string_view kHealthPath = "/healthz";
 inline constexpr std::string_view kReadyPath = "/readyz";
+// GET: the panel token's practitioner, subject and expiry (what the panel page shows first).
+inline constexpr std::string_view kPanelSessionPath = "/admin/v1/panel/session";
 inline constexpr std::size_t kMinTokenLength = 32;
 
 // The bearer token of `--admin-token-file` (`flag` names it in messages): the file's content,
@@ -54,8 +62,9 @@ std::string read_token_file(const std::filesystem::path& file, std::string_view 
 server::Response render_error(int status, std::string_view message);
 
 // The route label of a request (ServerConfig::route_of, for metrics and logs): settings,
-// settings_history, rules, explain, forfait_report, appointment_events, outbox, plugin, metrics,
-// healthz, readyz or other; never a raw path.
+// settings_history, rules, explain, consultations, forfait_report, appointment_events, outbox,
+// plugin, panel_session, panel (its static files), metrics, healthz, readyz or other; never a raw
+// path.
 std::string route_of(std::string_view method, std::string_view target);
 
 // GET /admin/v1/plugin: the plugin's identity, isolation mode and (process mode) its runners,
@@ -84,6 +93,17 @@ struct AdminEndpointOptions {
   std::shared_ptr<appointment_notifications::Outbox> outbox;  // required
   std::shared_ptr<plugin_loader::Plugin> plugin;              // for explain; without one, explain answers 503
   std::chrono::milliseconds plugin_deadline{4000};            // one plugin call (explain)
+  // GET .../consultations (the SNP / MRT report); none: that route answers 503.
+  std::shared_ptr<billing::ConsultationLedger> consultations;
+  // The doctor's panel (docs/doctor-panel.md): the HMAC-SHA256 key of its tokens
+  // (`panel-key-file`, at least 32 bytes). Empty: no panel, /panel/ is 404 and no panel token
+  // is accepted.
+  std::string panel_key;
+  // The longest life (exp - iat) of a panel token accepted (`panel-token-max-ttl-s`).
+  std::chrono::seconds panel_token_max_ttl{3600};
+  // The CSP frame-ancestors of the panel's answers (`panel-frame-ancestors`), as
+  // panel::parse_frame_ancestors normalised it.
+  std::string panel_frame_ancestors = "'none'";
   // One line per request (method, path, status, client); none when empty.
   std::function<void(std::string_view)> log;
 };
@@ -96,7 +116,10 @@ class AdminEndpoint {
   server::Response handle(const server::Request& request) const;
 
  private:
-  server::Response route(const server::Request& request, std::string& client) const;
+  struct Caller;  // who asks, as authenticated (admin_endpoint.cpp)
+  server::Response route(const server::Request& request, Caller& caller) const;
+  // The panel token of `token`, or a 401 (expired or invalid).
+  Caller panel_caller(std::string_view token) const;
   server::Response readiness() const;  // GET /readyz
 
   AdminEndpointOptions options_;

@@ -25,7 +25,7 @@ struct SettingChangeRecord {
   std::chrono::system_clock::time_point effective_at;  // when the doctor's choice took effect
   std::chrono::system_clock::time_point recorded_at;   // when the host learnt of it
   std::string changed_by;                              // who: an operator, "doctor", a vendor user id...
-  std::string source;                                  // admin-api | cli | plugin
+  std::string source;                                  // admin-api | panel | cli | plugin
 };
 
 // One publication rule, as its JSON form (docs/doctor-options.md); removed rules are kept.

@@ -51,7 +51,7 @@ struct SettingsPatch {
 // Who made a change, and through what.
 struct Actor {
   std::string by;      // free text: an operator's name, "doctor", the vendor's user id
-  std::string source;  // admin-api | cli | plugin
+  std::string source;  // admin-api | panel | cli | plugin
 };
 
 // "81234567890" / "8" + RPPS / "0" + ADELI / bare RPPS or ADELI -> prefixed; SettingsError naming

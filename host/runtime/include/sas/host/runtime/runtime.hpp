@@ -150,7 +150,7 @@ class Runtime {
   const std::string& billing_unavailable() const { return no_billing_; }
   appointment_notifications::Delivery* delivery() const { return delivery_.get(); }
 
-  // What the admin API uses (settings, outbox, plugin, deadline, log, and the readiness checks
+  // What the admin API uses (settings, outbox, consultations, plugin, deadline, log, and the readiness checks
   // "plugin" and "store"); the caller adds the token.
   admin_api::AdminEndpointOptions admin_options() const;
   // /readyz's checks of the runtime: "plugin" (initialised and not shut down; process isolation:
