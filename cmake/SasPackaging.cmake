@@ -130,10 +130,13 @@ set(CPACK_DEBIAN_SDK_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_SDK_PACKAGE_DEPENDS
   "sas-host (= ${exact_version}), libprotobuf-dev, protobuf-compiler, libhowardhinnant-date-dev")
 set(CPACK_DEBIAN_SDK_PACKAGE_RECOMMENDS "cmake (>= 3.25), g++ (>= 4:12)")
+# Only SasSdk::panel_token (a vendor back end minting the doctor's panel tokens) links these.
+set(CPACK_DEBIAN_SDK_PACKAGE_SUGGESTS "libssl-dev, libboost-json1.81-dev")
 set(CPACK_DEBIAN_SDK_DESCRIPTION "SAS integration SDK: headers and CMake package for agenda plugins
 What a practice-agenda vendor compiles a sas-host plugin against: the C ABI
 header, the protobuf messages, the C++ plugin base class and helpers
-(libsassdk.a), the CMake package found with find_package(SasSdk CONFIG) and
+(libsassdk.a), the doctor's panel token for a vendor's back end
+(libsassdk_panel_token.a), the CMake package found with find_package(SasSdk CONFIG) and
 its sas_add_plugin() function, and plugin templates, one folder per flow, in
 /usr/share/sas/samples/plugin-template.")
 

@@ -95,4 +95,38 @@ grep -q '"total":16' <<<"$answer" || { echo "$answer" | head -c 600; echo "FAIL:
 kill -INT "$host"
 wait "$host" || true
 grep -q "plugin runner 1 (pid [0-9]*) stopped (exited with status 0)" "$log" || { cat "$log"; echo "FAIL: stop"; exit 1; }
+# A vendor's back end mints doctor's panel tokens with the installed SasSdk::panel_token; the
+# installed host's own command mints for the same key, and each verifies the other's.
+mkdir -p "$work/panel-backend"
+cat >"$work/panel-backend/CMakeLists.txt" <<'CMAKE'
+cmake_minimum_required(VERSION 3.25)
+project(panel_backend CXX)
+find_package(SasSdk CONFIG REQUIRED)
+add_executable(panel-backend main.cpp)
+target_link_libraries(panel-backend PRIVATE SasSdk::panel_token)
+CMAKE
+cat >"$work/panel-backend/main.cpp" <<'CPP'
+#include <iostream>
+#include <sas/sdk/panel_token.hpp>
+namespace pt = sas::sdk::panel_token;
+int main(int argc, char** argv) {
+  if (argc == 3) {  // KEY TOKEN: verify
+    auto claims = pt::verify_panel_token(argv[1], argv[2], pt::Clock::now());
+    std::cout << (claims ? claims->practitioner + " " + claims->subject : "refused") << "\n";
+    return claims ? 0 : 1;
+  }
+  std::cout << pt::mint_panel_token(argv[1], pt::claims_for("dr-martin", "10002673899", std::chrono::minutes(5))) << "\n";
+}
+CPP
+cmake -S "$work/panel-backend" -B "$work/panel-backend/build" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+cmake --build "$work/panel-backend/build" >/dev/null
+key=$(printf 'k%.0s' $(seq 40))
+printf '%s\n' "$key" >"$work/panel.key" && chmod 600 "$work/panel.key"
+token=$("$work/panel-backend/build/panel-backend" "$key")
+[ "$("$work/panel-backend/build/panel-backend" "$key" "$token")" = "810002673899 dr-martin" ] ||
+  { echo "FAIL: the out-of-tree back end's panel token"; exit 1; }
+cli_token=$("$work/prefix/bin/sas-host" panel-token --key-file "$work/panel.key" --practitioner 810002673899 --subject ops)
+[ "$("$work/panel-backend/build/panel-backend" "$key" "$cli_token")" = "810002673899 ops" ] ||
+  { echo "FAIL: sas-host panel-token's token, verified by the SDK"; exit 1; }
+
 echo "out-of-tree plugin: OK"
