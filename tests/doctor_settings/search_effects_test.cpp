@@ -298,6 +298,9 @@ TEST_F(SearchEffects, TheExplanationMatchesWhatSearchDid) {
       const std::string name = names_.at(std::string(e.at("slot").as_string()));
       SCOPED_TRACE(name + ": " + json::serialize(e));
       EXPECT_EQ(e.at("published").as_bool(), seen.contains(name));
+      for (const auto& step : e.at("steps").as_array()) {
+        EXPECT_FALSE(step.at("fr").as_string().empty()) << "every reason is also said in French";
+      }
       if (!seen.contains(name)) {
         EXPECT_FALSE(e.at("steps").as_array().empty()) << "a withheld slot says why";
         continue;

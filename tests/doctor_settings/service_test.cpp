@@ -198,9 +198,14 @@ TEST_F(ServiceTest, ExplanationsMatchWhatSearchDoes) {
   EXPECT_EQ(first.at("steps").as_array()[0].at("kind"), "snp-hours");
   EXPECT_NE(std::string(first.at("steps").as_array()[0].at("why").as_string()).find("Tuesday at 17:30"),
             std::string::npos);
+  // The doctor's panel shows the French sentence as is.
+  EXPECT_EQ(first.at("steps").as_array()[0].at("fr"),
+            "réservé SNP : commence mardi à 17:30, dans la plage 17:00-18:00");
   const auto second = ds::explain(*snapshot, response, response.slots(1), 0, 0);
   EXPECT_EQ(types(second), json::array({"PUBLIC", "SNP"}));
   EXPECT_EQ(second.at("steps").as_array()[0].at("kind"), "public-also-snp");
+  EXPECT_EQ(second.at("steps").as_array()[0].at("fr"),
+            "aussi proposé en SNP : un créneau public est aussi proposé aux régulateurs du SAS");
 
   // apply() does what the explanations say.
   auto applied = response;
@@ -227,6 +232,11 @@ TEST_F(ServiceTest, ExplanationsMatchWhatSearchDoes) {
   snapshot = service_->snapshot();
   const auto hidden = ds::explain(*snapshot, response, response.slots(0), 0, 0);
   EXPECT_EQ(hidden.at("published"), false);
+  const auto& hidden_steps = hidden.at("steps").as_array();
+  EXPECT_EQ(hidden_steps[0].at("fr"), "non publié : le créneau n'est pas libre");
+  EXPECT_EQ(hidden_steps.back().at("fr"),
+            "non publié : l'agenda n'est pas visible par le SAS (option « Mon agenda est visible par le SAS » "
+            "désactivée)");
   applied = agenda(start);
   const auto result = ds::apply(*snapshot, applied);
   EXPECT_EQ(applied.slots_size(), 0);

@@ -25,6 +25,7 @@ struct Step {
   std::string kind;    // the rule kind or the setting's field
   std::string effect;  // hidden | snp-only | also-snp | motives-removed
   std::string why;
+  std::string fr;  // the same in French, in the doctor's terms (the panel and the vendor's UI show it)
 };
 
 // What happens to one slot. `hidden` is the settings' and rules' verdict only; the Bundle
@@ -73,6 +74,7 @@ std::string_view audience_name(int a) {
 }
 
 constexpr std::string_view kDayNames[] = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"};
+constexpr std::string_view kDayNamesFr[] = {"lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"};
 
 std::string hhmm(int minutes) {
   const auto two = [](int n) {
@@ -89,14 +91,30 @@ bool matches(const Rule& rule, const std::string& key) {
 std::optional<Step> withheld(const DoctorOptions* options, const PublicationPolicy& policy) {
   const Settings* s = options != nullptr ? &options->settings : nullptr;
   if (s != nullptr && s->visible == false) {
-    return Step{"settings", 0, "visible", "hidden", "the doctor's agenda is not visible to SAS (visible = false)"};
+    return Step{"settings",
+                0,
+                "visible",
+                "hidden",
+                "the doctor's agenda is not visible to SAS (visible = false)",
+                "non publié : l'agenda n'est pas visible par le SAS (option « Mon agenda est visible par le SAS » "
+                "désactivée)"};
   }
   if (s != nullptr && s->volunteer == false) {
-    return Step{"settings", 0, "volunteer", "hidden", "the doctor withdrew from SAS (volunteer = false)"};
+    return Step{"settings",
+                0,
+                "volunteer",
+                "hidden",
+                "the doctor withdrew from SAS (volunteer = false)",
+                "non publié : le médecin ne participe pas au SAS (option « Je participe au SAS » désactivée)"};
   }
   if (!policy.publish_unset && (s == nullptr || !s->visible || !s->volunteer)) {
-    return Step{"settings", 0, "visible", "hidden",
-                "this host publishes only doctors who set both volunteer and visible to true"};
+    return Step{"settings",
+                0,
+                "visible",
+                "hidden",
+                "this host publishes only doctors who set both volunteer and visible to true",
+                "non publié : ce service ne publie que les médecins qui ont activé « Je participe au SAS » et "
+                "« Mon agenda est visible par le SAS »"};
   }
   return std::nullopt;
 }
@@ -124,9 +142,13 @@ Verdict decide(const DoctorOptions* options, const PublicationPolicy& policy, co
   for (const Rule& rule : rules) {
     if (rule.kind != RuleKind::hide_motives) continue;
     std::string removed;
+    std::string removed_fr;
     for (std::size_t i = keys.size(); i-- > 0;) {
       if (!matches(rule, keys[i])) continue;
-      if (explaining) removed = "'" + v.motives[i] + "'" + (removed.empty() ? "" : ", ") + removed;
+      if (explaining) {
+        removed = "'" + v.motives[i] + "'" + (removed.empty() ? "" : ", ") + removed;
+        removed_fr = "« " + v.motives[i] + " »" + (removed_fr.empty() ? "" : ", ") + removed_fr;
+      }
       v.motives.erase(v.motives.begin() + static_cast<std::ptrdiff_t>(i));
       keys.erase(keys.begin() + static_cast<std::ptrdiff_t>(i));
       v.motives_changed = true;
@@ -135,13 +157,26 @@ Verdict decide(const DoctorOptions* options, const PublicationPolicy& policy, co
     if (v.motives.empty()) {
       v.hidden = true;
       v.note([&] {
-        return Step{"rule", rule.id, "hide-motives", "hidden",
-                    "every motive of the slot is never published (" + removed + ")"};
+        return Step{"rule",
+                    rule.id,
+                    "hide-motives",
+                    "hidden",
+                    "every motive of the slot is never published (" + removed + ")",
+                    "non publié : aucun motif du créneau n'est publié (" + removed_fr + ")"};
       });
       return v;
     }
     if (!removed.empty()) {
-      v.note([&] { return Step{"rule", rule.id, "hide-motives", "motives-removed", removed + " never published"}; });
+      v.note([&] {
+        return Step{"rule",
+                    rule.id,
+                    "hide-motives",
+                    "motives-removed",
+                    removed + " never published",
+                    (removed_fr.find(" », « ") == std::string::npos ? "motif retiré, jamais publié : "
+                                                                    : "motifs retirés, jamais publiés : ") +
+                        removed_fr};
+      });
     }
   }
 
@@ -156,8 +191,12 @@ Verdict decide(const DoctorOptions* options, const PublicationPolicy& policy, co
       if (!matches(rule, keys[i])) continue;
       snp_only = true;
       v.note([&] {
-        return Step{"rule", rule.id, "snp-motives", "snp-only",
-                    "motive '" + v.motives[i] + "' is reserved to SAS regulators"};
+        return Step{"rule",
+                    rule.id,
+                    "snp-motives",
+                    "snp-only",
+                    "motive '" + v.motives[i] + "' is reserved to SAS regulators",
+                    "réservé SNP : le motif « " + v.motives[i] + " » est réservé aux régulateurs du SAS"};
       });
     }
     if (snp_only) break;
@@ -173,9 +212,14 @@ Verdict decide(const DoctorOptions* options, const PublicationPolicy& policy, co
     if ((rule.weekdays & (1U << (iso - 1))) != 0 && minute >= rule.from_minute && minute < rule.to_minute) {
       snp_only = true;
       v.note([&] {
-        return Step{"rule", rule.id, "snp-hours", "snp-only",
+        return Step{"rule",
+                    rule.id,
+                    "snp-hours",
+                    "snp-only",
                     "it starts on " + std::string(kDayNames[iso - 1]) + " at " + hhmm(minute) + ", within " +
-                        hhmm(rule.from_minute) + "-" + hhmm(rule.to_minute) + " (Europe/Paris)"};
+                        hhmm(rule.from_minute) + "-" + hhmm(rule.to_minute) + " (Europe/Paris)",
+                    "réservé SNP : commence " + std::string(kDayNamesFr[iso - 1]) + " à " + hhmm(minute) +
+                        ", dans la plage " + hhmm(rule.from_minute) + "-" + hhmm(rule.to_minute)};
       });
     }
   }
@@ -193,7 +237,12 @@ Verdict decide(const DoctorOptions* options, const PublicationPolicy& policy, co
       v.audiences.push_back(pb::AUDIENCE_SNP);
       v.retyped = true;
       v.note([&] {
-        return Step{"rule", rule.id, "public-also-snp", "also-snp", "a public slot is also offered to SAS as SNP"};
+        return Step{"rule",
+                    rule.id,
+                    "public-also-snp",
+                    "also-snp",
+                    "a public slot is also offered to SAS as SNP",
+                    "aussi proposé en SNP : un créneau public est aussi proposé aux régulateurs du SAS"};
       });
     }
   }
@@ -301,25 +350,31 @@ json::object explain(const Snapshot& snapshot, const pb::SearchSlotsResponse& re
   // The Bundle builder's own checks first: what never leaves whatever the settings say.
   if (practitioner.empty()) {
     published = false;
-    steps.push_back({"search", 0, "practitioner", "hidden", "the slot's place or practitioner is unknown or invalid"});
+    steps.push_back({"search", 0, "practitioner", "hidden", "the slot's place or practitioner is unknown or invalid",
+                     "non publié : le lieu ou le praticien du créneau est inconnu ou invalide"});
   }
   if (slot.status() != pb::SLOT_FREE) {
     published = false;
-    steps.push_back({"search", 0, "status", "hidden", "the slot is not free"});
+    steps.push_back(
+        {"search", 0, "status", "hidden", "the slot is not free", "non publié : le créneau n'est pas libre"});
   }
   if (slot.end() <= slot.start()) {
     published = false;
-    steps.push_back({"search", 0, "end", "hidden", "the slot does not end after it starts"});
+    steps.push_back({"search", 0, "end", "hidden", "the slot does not end after it starts",
+                     "non publié : le créneau ne finit pas après son début"});
   }
   if ((window_start != 0 || window_end != 0) && (slot.start() < window_start || slot.start() > window_end)) {
     published = false;
-    steps.push_back({"search", 0, "start", "hidden", "the slot starts outside the searched window"});
+    steps.push_back({"search", 0, "start", "hidden", "the slot starts outside the searched window",
+                     "non publié : le créneau commence en dehors de la période demandée"});
   }
   if (!offered_to_sas(audiences)) {
     published = false;
     steps.push_back({"search", 0, "audiences", "hidden",
                      "the agenda offers the slot to no SAS audience (public, PRO or SNP): e.g. the doctor's own "
-                     "patients only"});
+                     "patients only",
+                     "non publié : l'agenda ne l'ouvre à aucun public du SAS (public, professionnels ou SNP), par "
+                     "exemple à la patientèle du médecin seulement"});
   }
   if (!practitioner.empty()) {
     const Verdict v = decide(snapshot.find(practitioner), snapshot.policy, slot, true);
@@ -336,6 +391,7 @@ json::object explain(const Snapshot& snapshot, const pb::SearchSlotsResponse& re
     o["kind"] = s.kind;
     o["effect"] = s.effect;
     o["why"] = s.why;
+    o["fr"] = s.fr;
     step_list.emplace_back(std::move(o));
   }
   out["published"] = published;
