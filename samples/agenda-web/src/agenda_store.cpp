@@ -176,6 +176,13 @@ std::vector<PlaceView> AgendaStore::places(int limit) {
   return out;
 }
 
+std::optional<PractitionerView> AgendaStore::practitioner(const std::string& practitioner_id) {
+  Statement s(db_, "SELECT id, national_id, given_names || ' ' || family_name FROM practitioner WHERE id = ?");
+  s.bind(1, practitioner_id);
+  if (!s.step()) return std::nullopt;
+  return PractitionerView{s.text(0), s.text(1), s.text(2)};
+}
+
 std::optional<PlaceView> AgendaStore::place(const std::string& practitioner_id, const std::string& place_id) {
   Statement s(db_, (std::string(kPlaceSelect) + "WHERE p.id = ? AND l.id = ?").c_str());
   s.bind(1, practitioner_id).bind(2, place_id);

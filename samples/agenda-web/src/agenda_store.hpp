@@ -22,6 +22,12 @@ struct PlaceView {
   std::string city;
 };
 
+struct PractitionerView {
+  std::string id;  // the agenda's id
+  std::string national_id;
+  std::string name;  // "Given Family"
+};
+
 struct SlotView {
   int64_t id = 0;
   int64_t start_utc = 0;
@@ -95,6 +101,7 @@ class AgendaStore {
   void ensure_schema();
 
   std::vector<PlaceView> places(int limit);
+  std::optional<PractitionerView> practitioner(const std::string& practitioner_id);
   std::optional<PlaceView> place(const std::string& practitioner_id, const std::string& place_id);
   // Free slots of a place a regulator may book (PUBLIC, PRO or SNP; not walk-in), from `from_utc`.
   std::vector<SlotView> bookable_slots(const std::string& place_id, int64_t from_utc, int limit);

@@ -5,9 +5,12 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <fstream>
 #include <iostream>
 #include <options.hpp>
 #include <sas/host/server/https_server.hpp>
+#include <sas/sdk/panel_token.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -25,7 +28,9 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  serve --agenda FILE [--listen 127.0.0.1:8080] [--session-seconds N]\n"
-    "                    the agenda's booking pages over plain HTTP on loopback (development sample)\n"
+    "        [--panel-key-file F --panel-admin-base https://HOST:PORT]\n"
+    "                    the agenda's booking pages over plain HTTP on loopback (development sample);\n"
+    "                    with the panel options, /medecin/ID/sas embeds the doctor's SAS panel\n"
     "  set-password --agenda FILE --email E --password P [--account ID]\n"
     "                    set a regulator account's password (PBKDF2-HMAC-SHA256, salted)\n"
     "\n"
@@ -34,11 +39,36 @@ constexpr const char* kUsage =
 // Loopback only: this sample has no TLS.
 bool loopback(const std::string& host) { return host == "127.0.0.1" || host == "::1" || host == "localhost"; }
 
+// The panel key shared with sas-host (its panel-token-key-file): the whole file, trimmed of
+// surrounding white space, as the host reads it. Empty string and a message when unusable.
+std::string read_panel_key(const std::string& path, std::string& error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = "--panel-key-file '" + path + "': cannot be read";
+    return {};
+  }
+  std::stringstream content;
+  content << in.rdbuf();
+  std::string key = content.str();
+  const auto first = key.find_first_not_of(" \t\r\n");
+  key = first == std::string::npos ? std::string() : key.substr(first, key.find_last_not_of(" \t\r\n") - first + 1);
+  if (key.size() < sas::sdk::panel_token::kMinKeyLength) {
+    error = "--panel-key-file '" + path + "': the key must have at least " +
+            std::to_string(sas::sdk::panel_token::kMinKeyLength) + " characters";
+    return {};
+  }
+  return key;
+}
+
 int serve(const std::vector<std::string>& args) {
   po::options_description options("serve options");
   options.add_options()("agenda", po::value<std::string>()->required(), "agenda file (sqlite-agenda schema)")(
       "listen", po::value<std::string>()->default_value("127.0.0.1:8080"), "HOST:PORT, loopback only (port 0: any)")(
-      "session-seconds", po::value<unsigned>()->default_value(1800), "lifetime of a login session, from login");
+      "session-seconds", po::value<unsigned>()->default_value(1800), "lifetime of a login session, from login")(
+      "panel-key-file", po::value<std::string>(), "the doctor's panel key, shared with sas-host (panel tokens)")(
+      "panel-admin-base", po::value<std::string>(),
+      "sas-host's admin listener as the browser reaches it, e.g. https://127.0.0.1:8444")(
+      "panel-token-seconds", po::value<unsigned>()->default_value(900), "lifetime of a panel token");
   int exit_code = 0;
   auto vm = sas::cli::parse_options("sas-sample-agenda serve", "--agenda FILE [--listen HOST:PORT]", options, args,
                                     exit_code);
@@ -75,6 +105,28 @@ int serve(const std::vector<std::string>& args) {
   app_options.agenda = (*vm)["agenda"].as<std::string>();
   app_options.session_lifetime = std::chrono::seconds((*vm)["session-seconds"].as<unsigned>());
   app_options.log = config.log;
+  if ((vm->count("panel-key-file") != 0U) != (vm->count("panel-admin-base") != 0U)) {
+    std::cerr << "sas-sample-agenda serve: --panel-key-file and --panel-admin-base go together\n";
+    return 2;
+  }
+  if (vm->count("panel-key-file") != 0U) {
+    std::string error;
+    app_options.panel_key = read_panel_key((*vm)["panel-key-file"].as<std::string>(), error);
+    if (!error.empty()) {
+      std::cerr << "sas-sample-agenda serve: " << error << "\n";
+      return 2;
+    }
+    app_options.panel_admin_base = (*vm)["panel-admin-base"].as<std::string>();
+    while (app_options.panel_admin_base.ends_with('/')) app_options.panel_admin_base.pop_back();
+    // An origin only: it goes into the page's Content-Security-Policy and the iframe's URL.
+    const auto& base = app_options.panel_admin_base;
+    if (!base.starts_with("https://") || base.size() <= 8 || base.find_first_of("/?#'\" ;,", 8) != std::string::npos) {
+      std::cerr << "sas-sample-agenda serve: --panel-admin-base '" << base
+                << "': expected https://HOST:PORT (the admin listener's origin)\n";
+      return 2;
+    }
+    app_options.panel_token_lifetime = std::chrono::seconds((*vm)["panel-token-seconds"].as<unsigned>());
+  }
   {
     web::AgendaStore db(app_options.agenda);  // fails early on a missing file
     db.ensure_schema();

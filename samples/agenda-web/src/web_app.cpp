@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <sas/sdk/datetime.hpp>
+#include <sas/sdk/panel_token.hpp>
 #include <sas/sdk/regulator_access.hpp>
 #include <vector>
 
@@ -253,6 +254,11 @@ Response WebApp::route(const Request& request) {
     AgendaStore db(options_.agenda);
     return consultations(db);
   }
+  if (s.size() == 3 && s[0] == "medecin" && s[2] == "sas") {
+    if (!get) return not_allowed("GET");
+    AgendaStore db(options_.agenda);
+    return sas_panel(db, s[1]);
+  }
   if (s.size() == 3 && s[0] == "consultations" && s[2] == "honour") {
     if (!post) return not_allowed("POST");
     return honour(request, s[1]);
@@ -296,6 +302,43 @@ Response WebApp::consultations(AgendaStore& db) {
     body += "</td></tr>\n";
   }
   return html(200, "Consultations SAS", body + "</table>\n");
+}
+
+// The doctor's SAS options, rules, consultations and forfait: sas-host's panel in an iframe. The
+// token is minted here, server-side, for this doctor only and for a few minutes, and travels in
+// the iframe URL's fragment, which the browser never sends to a server. Like /consultations,
+// this page stands for the logged-in doctor's screen: in a real agenda the practitioner comes
+// from the doctor's own session, never from the URL.
+Response WebApp::sas_panel(AgendaStore& db, const std::string& practitioner_id) {
+  if (options_.panel_key.empty()) {
+    return html(404, "Espace SAS non configuré",
+                "<p>Démarrez l'agenda avec <code>--panel-key-file</code> et <code>--panel-admin-base</code> pour "
+                "afficher l'espace SAS du médecin.</p>\n");
+  }
+  auto practitioner = db.practitioner(practitioner_id);
+  if (!practitioner) return html(404, "Médecin inconnu", "<p>Ce médecin n'existe pas dans l'agenda.</p>\n");
+  namespace panel = sas::sdk::panel_token;
+  // Who acts, as the host records it (changed_by): the agenda's account, not a name.
+  const auto claims =
+      panel::claims_for("agenda:medecin-" + practitioner->id, practitioner->national_id, options_.panel_token_lifetime);
+  const std::string src =
+      options_.panel_admin_base + "/panel/#token=" + panel::mint_panel_token(options_.panel_key, claims);
+  Response r = html(200, "Mon espace SAS",
+                    "<p>Dr " + html_escape(practitioner->name) +
+                        " : votre participation au Service d'accès aux soins, vos créneaux pour le SAS, vos "
+                        "consultations SAS et le forfait structure.</p>\n<iframe id=\"sas-panel\" title=\"Mon espace "
+                        "SAS\" src=\"" +
+                        html_escape(src) +
+                        "\" width=\"100%\" height=\"900\"></iframe>\n<p><a href=\"/\">Retour à l'agenda</a></p>\n");
+  // This page may frame the host's panel, and nothing else.
+  for (auto& [name, value] : r.headers) {
+    if (name == "Content-Security-Policy") {
+      value = "default-src 'none'; style-src 'unsafe-inline'; frame-src " + options_.panel_admin_base +
+              "/panel/; form-action 'self'; frame-ancestors 'none'";
+    }
+  }
+  log("SAS panel opened for practitioner " + practitioner->id);
+  return r;
 }
 
 Response WebApp::honour(const Request& request, const std::string& appointment) {
@@ -403,7 +446,19 @@ Response WebApp::index(AgendaStore& db) {
     body += "<li><a href=\"" + html_escape(link) + "\">Dr " + html_escape(place.practitioner_name) + ", " +
             html_escape(place.city) + "</a></li>\n";
   }
-  return html(200, "Agenda d'exemple", body + "</ul>\n");
+  body += "</ul>\n";
+  if (!options_.panel_key.empty()) {
+    body += "<h2>Espace SAS des médecins</h2>\n<ul>\n";
+    std::string last;
+    for (const auto& place : db.places(200)) {
+      if (place.practitioner_id == last) continue;
+      last = place.practitioner_id;
+      body += "<li><a href=\"/medecin/" + html_escape(url_encode(place.practitioner_id)) + "/sas\">Dr " +
+              html_escape(place.practitioner_name) + "</a></li>\n";
+    }
+    body += "</ul>\n";
+  }
+  return html(200, "Agenda d'exemple", body);
 }
 
 Response WebApp::booking_page(const Request& request, const std::string& practitioner, const std::string& place_id) {

@@ -10,6 +10,8 @@
 //   POST /logout
 //   GET  /consultations           the doctor's side: SAS-origin appointments and their billing codes
 //   POST /consultations/APPOINTMENT/honour   consulted_at (optional), medecin_traitant, opposable, codes
+//   GET  /medecin/PRACTITIONER/sas  the doctor's SAS panel (sas-host's /panel/) in an iframe, with a
+//                                 short-lived panel token minted here (docs/doctor-panel.md)
 #pragma once
 
 #include <chrono>
@@ -30,6 +32,11 @@ struct WebAppOptions {
   std::filesystem::path agenda;                 // an agenda file in the sqlite-agenda schema
   std::chrono::seconds session_lifetime{1800};  // from login; never extended
   std::function<void(std::string_view)> log;    // one line per notable event (may be empty)
+  // The doctor's SAS panel: the key shared with sas-host (panel-token-key-file) and the host's
+  // admin listener as the browser reaches it ("https://HOST:PORT"). Empty key: no panel page.
+  std::string panel_key;
+  std::string panel_admin_base;
+  std::chrono::seconds panel_token_lifetime{900};
 };
 
 class WebApp {
@@ -54,6 +61,7 @@ class WebApp {
   sas::host::server::Response logout(const sas::host::server::Request& request);
   sas::host::server::Response consultations(AgendaStore& db);
   sas::host::server::Response honour(const sas::host::server::Request& request, const std::string& appointment);
+  sas::host::server::Response sas_panel(AgendaStore& db, const std::string& practitioner);
   void log(const std::string& line) const;
 
   WebAppOptions options_;
