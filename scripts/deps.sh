@@ -11,6 +11,8 @@ SAS_PACKAGES=(
   # sas-host's sd_notify; the Debian packages (cpack: dpkg-shlibdeps needs file) and their test
   # (lintian, man pages by help2man, systemd-analyze, adduser for the maintainer scripts)
   libsystemd-dev file lintian help2man man-db systemd adduser
+  # the doctor's panel tested in a real browser (tests/panel_browser): headless Chromium and its driver
+  chromium chromium-driver python3-selenium
 )
 
 sas_install_deps() {
