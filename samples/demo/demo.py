@@ -5,7 +5,7 @@ it under fixed clocks).
 A generated agenda behind the reference plugin, the host serving it over mutual TLS, the SAS
 platform simulator searching it as the national platform does, a regulator's account, a booking
 through the sample agenda, the consultation coded for billing, the notifications delivered, the
-doctor's options and the certification suite. Every step checks what it shows: a step whose
+doctor's options, the doctor's panel and the certification suite. Every step checks what it shows: a step whose
 effect is not visible stops the demo with a message naming the step.
 
 The demo chooses its practitioners and its window from the agenda it generated, so it has
@@ -223,7 +223,11 @@ class Demo:
         self.step(13, "The doctor keeps control (docs/doctor-options.md): settings and rules through the admin API")
         self.doctor_options()
 
-        self.step(14, "Certification: sas-conformance against this endpoint, as the platform would call it")
+        self.step(14, "The doctor's panel (docs/doctor-panel.md): the page the vendor's software opens for the doctor, "
+                      "and the sample agenda embedding it")
+        self.doctor_panel()
+
+        self.step(15, "Certification: sas-conformance against this endpoint, as the platform would call it")
         self.certification()
         print("\ndemo finished")
 
@@ -241,8 +245,12 @@ class Demo:
     def start_host(self, plugin):
         self.port = self.free_port()
         self.admin_port = self.free_port()
+        self.web_port = self.free_port()  # the sample agenda's, which frames the doctor's panel
         token = os.path.join(self.work, "admin.token")
         with open(os.open(token, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            f.write(os.urandom(32).hex())
+        self.panel_key_file = os.path.join(self.work, "panel.key")
+        with open(os.open(self.panel_key_file, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
             f.write(os.urandom(32).hex())
         pki = self.pki
         config = os.path.join(self.work, "host.conf")
@@ -260,6 +268,10 @@ allow-client-subject = CN=sas.sante.fr,OU=SAS
 # the local admin API (doctor settings, publication rules, reports), on its own port
 admin-listen = 127.0.0.1:{self.admin_port}
 admin-token-file = {token}
+# the doctor's panel on the admin listener (/panel/): the key the vendor's back end signs panel
+# tokens with, and the pages allowed to frame it (the sample agenda's)
+panel-key-file = {self.panel_key_file}
+panel-frame-ancestors = http://127.0.0.1:{self.web_port}
 # INT_R03: where appointment notifications go, with the vendor's client certificate
 sas-base = https://localhost:{self.platform_port}/fhir
 sas-cert = {pki}/vendor.pem
@@ -412,10 +424,11 @@ sas-ca = {pki}/ca.pem
     def book_as_regulator(self):
         self.run(self.bin("sas-sample-agenda"), "set-password", "--agenda", self.agenda_db, "--email", REGULATOR_EMAIL,
                  "--password", "demo-password")
-        web_port = self.free_port()
+        web_port = self.web_port
         log = os.path.join(self.work, "web.log")
         process = self.start([self.bin("sas-sample-agenda"), "serve", "--agenda", self.agenda_db,
-                              "--listen", "127.0.0.1:%d" % web_port], log)
+                              "--listen", "127.0.0.1:%d" % web_port, "--panel-key-file", self.panel_key_file,
+                              "--panel-admin-base", "https://localhost:%d" % self.admin_port], log)
         self.wait_for("sample agenda listening", lambda: self.accepts(web_port), process, log)
         self.web = WebClient(self, "http://127.0.0.1:%d" % web_port)
 
@@ -554,6 +567,54 @@ sas-ca = {pki}/ca.pem
         self.show(report)
         rows = [line for line in report.splitlines() if other in line or other[1:] in line]
         self.expect(len(rows) >= 1, "the forfait report has no line for %s" % other)
+
+    def doctor_panel(self):
+        doctor = self.doctor
+        admin = "https://localhost:%d" % self.admin_port
+        ca = os.path.join(self.pki, "ca.pem")
+
+        def fetch(path, token=None):
+            """(status, headers, body) of a GET on the admin listener, as the browser would send it."""
+            headers = ["-H", "Authorization: Bearer " + token] if token else []
+            answer = self.run("curl", "-sS", "--cacert", ca, *headers, "-D", "-", "-o",
+                              os.path.join(self.work, "panel-answer"), admin + path).stdout
+            status, head = parse_head(answer)
+            return status, head, open(os.path.join(self.work, "panel-answer"), encoding="utf-8").read()
+
+        # What the vendor's back end does when the doctor opens "Mon espace SAS": a token for this
+        # doctor, for a few minutes, signed with the key the host was given (panel-key-file).
+        token = self.run(self.bin("sas-host"), "panel-token", "--key-file", self.panel_key_file, "--practitioner",
+                         doctor, "--subject", "demo-secretariat", "--ttl-s", 900).stdout.strip()
+        print("   the vendor's software opens, for %s (a browser that trusts the demo's CA):" % doctor)
+        print("   %s/panel/#token=%s" % (admin, token))
+        status, head, page = fetch("/panel/")
+        policy = head.get("content-security-policy", "")
+        print("   GET /panel/ -> %d, %d bytes, Content-Security-Policy: %s" % (status, len(page), policy))
+        self.expect(status == 200 and "Mon espace SAS" in page, "the panel page does not load (%d)" % status)
+        self.expect("script-src 'self'" in policy and "unsafe-inline" not in policy,
+                    "the panel page is served without its strict Content-Security-Policy")
+        for asset in re.findall(r'(?:src|href)="([a-z0-9_.-]+\.(?:js|css|svg))"', page):
+            status, _, _ = fetch("/panel/" + asset)
+            self.expect(status == 200, "the panel's %s answers %d" % (asset, status))
+        # What the page asks first with the token from its address (the fragment, never sent).
+        status, _, session = fetch("/admin/v1/panel/session", token)
+        print("   GET /admin/v1/panel/session -> %d %s" % (status, session.strip()))
+        self.expect(status == 200 and json.loads(session).get("practitioner") == doctor,
+                    "the panel's token does not open %s's session" % doctor)
+        status, _, _ = fetch("/admin/v1/practitioners/%s/settings" % self.booked, token)
+        print("   the same token on %s's settings -> %d" % (self.booked, status))
+        self.expect(status == 403, "a token for %s reads %s's settings (%d)" % (doctor, self.booked, status))
+
+        agenda_id = self.agenda("SELECT id FROM practitioner WHERE national_id IN (?, ?)", doctor, doctor[1:])[0][0]
+        page = self.web.page("/medecin/%s/sas" % agenda_id)
+        frame = re.search(r'<iframe id="sas-panel"[^>]* src="([^"]+)"', page)
+        self.expect(frame, "the sample agenda's page for the doctor has no panel iframe")
+        src = frame.group(1).replace("&amp;", "&")
+        print("   the sample agenda's /medecin/%s/sas frames %s" % (agenda_id, src.split("#")[0] + "#token=…"))
+        status, _, session = fetch("/admin/v1/panel/session", src.split("#token=", 1)[1])
+        self.expect(status == 200 and json.loads(session).get("practitioner") == doctor,
+                    "the sample agenda's token does not open %s's panel (%d)" % (doctor, status))
+        print("   its token opens the panel of %s, as %s" % (doctor, json.loads(session).get("subject")))
 
     def declared_test_data(self):
         """What the tester tells the suite about the agenda, so that the CPTS and SOS groups check real
@@ -707,7 +768,7 @@ def clock_offset(at):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--build", required=True, help="the CMake build directory (bin/, lib/)")
-    parser.add_argument("--ig", default="", help="the SAS IG package directory (step 12 is skipped without it)")
+    parser.add_argument("--ig", default="", help="the SAS IG package directory (the certification step is skipped without it)")
     parser.add_argument("--at", help="run under this clock, e.g. 2026-03-29T08:00:00+02:00 (Paris time if no offset)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument("--work", help="work in this directory (created, must not exist) and keep it: the logs, "

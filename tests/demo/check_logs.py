@@ -6,9 +6,9 @@ the data protection officer would read it (docs/operations.md, "Logs"):
 - the listeners' "listening on" lines carry their URL and port as fields;
 - one access line per answer on both listeners, with the request's id, and the ids the host's
   answers returned (requests.jsonl, written by the demo) among them; no query in any path;
-- no secret and no personal datum of the run anywhere in the log: the admin token, the private
-  keys' base64 bodies, the regulator's names, e-mail and national id, the patient's label given
-  at booking, the doctor's phone set through the admin API. They are read from the run's own
+- no secret and no personal datum of the run anywhere in the log: the admin token, the panel
+  key, the private keys' base64 bodies, the regulator's names, e-mail and national id, the
+  patient's label given at booking, the doctor's phone set through the admin API. They are read from the run's own
   files (the token file, the PKI, the agenda the plugin serves, the host's records of the
   demo's requests), not copied from the code.
 
@@ -57,6 +57,7 @@ def secrets_of(work):
     found = []
     token = open(os.path.join(work, "admin.token")).read().strip()
     found.append(("the admin token", token))
+    found.append(("the doctor's panel key", open(os.path.join(work, "panel.key")).read().strip()))
     key_lines = {}
     for key in sorted(glob.glob(os.path.join(work, "pki", "*-key.pem"))):
         body = "".join(line.strip() for line in open(key) if line.strip() and not line.startswith("-----"))
