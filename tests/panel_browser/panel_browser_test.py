@@ -382,6 +382,13 @@ class PanelWorld(demo_tools.Demo):
               "public-also-snp: the search types %s (before %s)" % (after, before))
         check("aussi proposé en SNP" in self.find("#slots-table").text, "the slots do not say they are also SNP")
 
+        self.add_rule(expect_error=True, kind="snp-hours", days=("mon",), start="25:00", end="26:00")
+        error = self.find("#rule-from-error")
+        check(error.is_displayed() and "HH:MM" in error.text, "a bad hour is not shown next to it: %r" % error.text)
+        check("rule-from-error" in self.find("#rule-from").get_attribute("aria-describedby").split(),
+              "the hour's error is not in its aria-describedby")
+        check(len(self.rule_ids()) == 1, "a refused rule was added: %s" % self.rule_ids())
+
         every_day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
         self.add_rule(kind="snp-hours", days=every_day, start="00:00", end="24:00")
         snp_rule = max(self.rule_ids())
@@ -405,7 +412,6 @@ class PanelWorld(demo_tools.Demo):
 
     def test_consultations(self):
         self.step("consultations", "the SAS consultations by week, their codes and amounts, and the CSV")
-        self.driver.refresh()  # the page was opened before the plugin reported them
         self.open_panel(self.panel_url(self.panel_token(self.doctor)))
         decisions = {row[0]: row[1] or "none" for row in self.agenda(
             "SELECT consultation_id, code FROM billing_decision")}

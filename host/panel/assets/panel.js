@@ -447,6 +447,17 @@ const RULE_FIELDS = {
   motives: () => [$("#rule-motives")],
   note: () => [$("#rule-note")],
 };
+// The host's rule messages name the key; the doctor reads French.
+function ruleMessage(field, message) {
+  if ((field === "from" || field === "to") && message.includes("HH:MM")) {
+    return "Heure attendue au format HH:MM, de 00:00 à 24:00 (par exemple 17:30).";
+  }
+  if (field === "to" && message.includes("after from")) {
+    return "La fin doit être après le début ; une règle ne passe pas minuit (faites-en deux).";
+  }
+  if (field === "motives" && message.includes("listed twice")) return "Un motif est écrit deux fois.";
+  return message;
+}
 const ruleError = (field) => (field === "days" ? $("#rule-days-error") : $(`#rule-${field}-error`));
 
 function clearRuleErrors() {
@@ -508,13 +519,15 @@ async function addRule(event) {
       return;
     }
     const field = /^(?:rule: )?([a-z_]+)(?:\[\d+\])?:/.exec(message);
+    let text = message;
     if (error.status === 400 && field && RULE_FIELDS[field[1]]) {
-      setFieldError(RULE_FIELDS[field[1]](), ruleError(field[1]), message);
+      text = ruleMessage(field[1], message);
+      setFieldError(RULE_FIELDS[field[1]](), ruleError(field[1]), text);
       RULE_FIELDS[field[1]]()[0].focus();
     } else {
       setFieldError([$("#rule-kind")], $("#rule-error"), message);
     }
-    say(status, `Rien n'a été ajouté : ${message}`, "error");
+    say(status, `Rien n'a été ajouté : ${text}`, "error");
   } finally {
     button.disabled = false;
   }
