@@ -7,9 +7,11 @@
 
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <memory>
 #include <regex>
 #include <sas/sdk/datetime.hpp>
+#include <sas/sdk/panel_token.hpp>
 #include <sas/sim/agenda_generator.hpp>
 #include <sas_test/browser.hpp>
 #include <sas_test/support.hpp>
@@ -500,6 +502,60 @@ TEST_F(BookingE2e, SetPasswordNeedsExactlyOneAccount) {
   auto hash = Db(agenda()).value("SELECT password_hash FROM regulator_account WHERE id = 'acc-intrn'");
   EXPECT_TRUE(std::regex_match(hash, std::regex("pbkdf2_sha256\\$600000\\$[0-9a-f]{32}\\$[0-9a-f]{64}"))) << hash;
   EXPECT_THAT(hash, Not(HasSubstr("horse")));
+}
+
+// The doctor's SAS panel (docs/doctor-panel.md): the page frames the host's /panel/ with a token
+// minted here for that doctor only, which the host's own verification accepts.
+TEST_F(BookingE2e, TheDoctorsSasPageFramesThePanelWithATokenForThatDoctor) {
+  const fs::path key_file = *dir_ / "panel.key";
+  const std::string key = "0123456789abcdef0123456789abcdef-panel";
+  std::ofstream(key_file) << key << "\n";
+  sas::test::ChildProcess* app = nullptr;
+  const uint16_t port =
+      start(app, {"--panel-key-file", key_file.string(), "--panel-admin-base", "https://127.0.0.1:8444/"});
+  std::unique_ptr<sas::test::ChildProcess> stop(app);
+
+  Browser browser;
+  const Page page = browser.get(base(port) + "/medecin/PTEST/sas");
+  ASSERT_EQ(page.status, 200) << page.body;
+  std::string policy;
+  for (const auto& h : page.headers) {
+    if (h.rfind("Content-Security-Policy:", 0) == 0) policy = h;
+  }
+  EXPECT_THAT(policy, HasSubstr("frame-src https://127.0.0.1:8444/panel/;"));
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(page.body, m,
+                                std::regex("<iframe id=\"sas-panel\"[^>]* src=\"https://127\\.0\\.0\\.1:8444/panel/"
+                                           "#token=([A-Za-z0-9_.-]+)\"")))
+      << page.body;
+  const std::string token = m[1];
+  namespace pt = sas::sdk::panel_token;
+  const auto claims = pt::verify_panel_token(key, token, std::chrono::system_clock::now());
+  ASSERT_TRUE(claims.has_value());
+  EXPECT_EQ(claims->practitioner, "810100050075");
+  EXPECT_EQ(claims->subject, "agenda:medecin-PTEST");
+  EXPECT_LE(claims->expires_at - claims->issued_at, std::chrono::seconds(900));
+  EXPECT_FALSE(
+      pt::verify_panel_token("another-key-of-at-least-32-characters", token, std::chrono::system_clock::now()));
+  EXPECT_THAT(browser.get(base(port) + "/").body, HasSubstr("href=\"/medecin/PTEST/sas\""));
+  EXPECT_EQ(browser.get(base(port) + "/medecin/NOBODY/sas").status, 404);
+  // Without a panel key, no such page.
+  EXPECT_EQ(browser.get(base() + "/medecin/PTEST/sas").status, 404);
+
+  const auto refused = [&](std::vector<std::string> extra, const std::string& why) {
+    std::vector<std::string> argv = {bin("sas-sample-agenda"), "serve",    "--agenda",
+                                     agenda().string(),        "--listen", "127.0.0.1:0"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto r = sas::test::run(argv);
+    EXPECT_EQ(r.exit_code, 2) << why;
+    EXPECT_THAT(r.err, HasSubstr("--panel-")) << why;
+  };
+  refused({"--panel-key-file", key_file.string()}, "a key without the host's address");
+  refused({"--panel-key-file", key_file.string(), "--panel-admin-base", "http://127.0.0.1:8444"}, "not https");
+  refused({"--panel-key-file", key_file.string(), "--panel-admin-base", "https://127.0.0.1:8444/x"}, "a path");
+  std::ofstream(*dir_ / "short.key") << "short";
+  refused({"--panel-key-file", (*dir_ / "short.key").string(), "--panel-admin-base", "https://127.0.0.1:8444"},
+          "a short key");
 }
 
 TEST_F(BookingE2e, ServeRefusesANonLoopbackAddress) {
