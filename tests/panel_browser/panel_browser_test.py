@@ -244,6 +244,7 @@ class PanelWorld(demo_tools.Demo):
         self.driver.save_screenshot(os.path.join(self.artefacts, name + ".png"))
 
     def section_screenshots(self, prefix):
+        os.makedirs(self.artefacts, exist_ok=True)
         for width in WIDTHS:
             # Tall enough that a whole section fits: element screenshots stay within the viewport.
             self.driver.set_window_size(width, 3200)
@@ -251,7 +252,8 @@ class PanelWorld(demo_tools.Demo):
             for section in SECTIONS:
                 element = self.find("#" + section)
                 self.driver.execute_script("arguments[0].scrollIntoView()", element)
-                element.screenshot(os.path.join(self.artefacts, "%s-%s-%d.png" % (prefix, section, width)))
+                path = os.path.join(self.artefacts, "%s-%s-%d.png" % (prefix, section, width))
+                check(element.screenshot(path), "no screenshot written to %s" % path)
                 overflow = self.driver.execute_script(
                     "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
                 check(overflow <= 0, "at %d px the page scrolls sideways by %d px" % (width, overflow))
@@ -351,7 +353,7 @@ class PanelWorld(demo_tools.Demo):
 
     def rule_form(self, kind, days=(), start=None, end=None, motives=None):
         Select(self.find("#rule-kind")).select_by_value(kind)
-        for box in self.driver.find_elements(By.CSS_SELECTOR, "input[name=days]"):
+        for box in self.driver.find_elements(By.CSS_SELECTOR, "input[name=days]") if kind == "snp-hours" else []:
             if box.is_selected() != (box.get_attribute("value") in days):
                 box.click()
         if start is not None:
