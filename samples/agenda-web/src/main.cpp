@@ -39,7 +39,7 @@ constexpr const char* kUsage =
 // Loopback only: this sample has no TLS.
 bool loopback(const std::string& host) { return host == "127.0.0.1" || host == "::1" || host == "localhost"; }
 
-// The panel key shared with sas-host (its panel-token-key-file): the whole file, trimmed of
+// The panel key shared with sas-host (its panel-key-file): the whole file, trimmed of
 // surrounding white space, as the host reads it. Empty string and a message when unusable.
 std::string read_panel_key(const std::string& path, std::string& error) {
   std::ifstream in(path, std::ios::binary);

@@ -32,7 +32,7 @@ struct WebAppOptions {
   std::filesystem::path agenda;                 // an agenda file in the sqlite-agenda schema
   std::chrono::seconds session_lifetime{1800};  // from login; never extended
   std::function<void(std::string_view)> log;    // one line per notable event (may be empty)
-  // The doctor's SAS panel: the key shared with sas-host (panel-token-key-file) and the host's
+  // The doctor's SAS panel: the key shared with sas-host (panel-key-file) and the host's
   // admin listener as the browser reaches it ("https://HOST:PORT"). Empty key: no panel page.
   std::string panel_key;
   std::string panel_admin_base;
