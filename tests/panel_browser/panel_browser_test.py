@@ -216,6 +216,7 @@ class PanelWorld(demo_tools.Demo):
             raise Failure("%s: not seen after %d s" % (what, seconds))
 
     def open_panel(self, url, ready="true"):
+        self.driver.get("about:blank")  # a new document: the same page with a new fragment would not reload
         self.driver.get(url)
         self.wait(lambda d: d.execute_script("return document.body.dataset.ready || ''"), "the panel to load")
         state = self.driver.execute_script("return document.body.dataset.ready")

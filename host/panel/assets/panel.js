@@ -736,6 +736,12 @@ async function start() {
   document.body.dataset.ready = state.ended ? "ended" : "true";
 }
 
+// The vendor may hand a new token to the page already open (a new fragment on the same URL does
+// not reload it): start again with it.
+window.addEventListener("hashchange", () => {
+  if (new URLSearchParams(window.location.hash.slice(1)).has("token")) window.location.reload();
+});
+
 start().finally(() => {
   if (!document.body.dataset.ready) document.body.dataset.ready = "ended";
 });
