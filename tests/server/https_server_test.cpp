@@ -979,6 +979,22 @@ TEST_F(HttpsServerTest, AHandshakeLeftHalfwayIsATimeout) {
   EXPECT_EQ(sole_handshake_failure(), "timeout");
 }
 
+TEST_F(HttpsServerTest, AClientGivingUpMidHandshakeIsCountedAsClosed) {
+  const uint16_t port = start(config());
+  // Too few bytes to tell TLS from HTTP, and the start of a ClientHello the TLS handshake reads.
+  for (const std::size_t sent : {std::size_t{6}, std::size_t{9}}) {
+    {
+      TlsClient client(pki(), port);
+      ASSERT_TRUE(client.connected());
+      ASSERT_TRUE(client.send_raw(std::string("\x16\x03\x01\x00\x80\x01\x00\x00\x7c", sent)));
+      std::this_thread::sleep_for(100ms);
+    }  // closed
+    EXPECT_EQ(sole_handshake_failure(), "closed") << sent;
+    std::lock_guard lock(log_mutex_);
+    handshake_failures_.clear();
+  }
+}
+
 // ---- lifecycle ----------------------------------------------------------------------------
 
 TEST_F(HttpsServerTest, StopLetsInFlightRequestFinishAndClosesIdleConnections) {

@@ -684,9 +684,14 @@ class Detector : public SessionBase, public std::enable_shared_from_this<Detecto
 
  private:
   void on_detect(beast::error_code ec, bool is_tls) {
-    // Closed or stopped before a byte arrived: nothing to count (a balancer's TCP health check).
-    if (ec == beast::error::timeout) server_.handshake_failed(HandshakeFailure::timeout, remote_);
-    if (ec) return;
+    if (ec == beast::error::timeout) return server_.handshake_failed(HandshakeFailure::timeout, remote_);
+    if (ec) {
+      // Gone after a few bytes, too few to tell TLS from HTTP: a client that gave up. Gone
+      // before any byte (a balancer's TCP health check) or stopped: nothing to count.
+      if (ec != net::error::operation_aborted && buffer_.size() != 0)
+        server_.handshake_failed(HandshakeFailure::closed, remote_);
+      return;
+    }
     if (is_tls) {
       auto ctx = server_.tls_context();
       if (!ctx) return server_.log("TLS connection from " + remote_ + " refused: TLS is not configured");
