@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <sas/host/admin_api/admin_endpoint.hpp>
 #include <sas/host/fhir/http.hpp>
+#include <sas/host/fhir_server/fhir_endpoint.hpp>
 #include <sas/host/panel/assets.hpp>
 #include <stdexcept>
 #include <system_error>
@@ -35,6 +36,43 @@ std::pair<std::string, uint16_t> split_listen(const std::string& listen, const s
 
 bool given(const po::variables_map& v, const char* key) { return v.count(key) != 0U; }
 
+// A number of `key` within [low, high], else a problem naming the key and the range.
+template <class T>
+T bounded(const po::variables_map& v, ServeConfig& c, const char* key, T low, T high) {
+  const T value = v[key].as<T>();
+  if (value < low || value > high) {
+    c.problems.push_back({key, std::string("--") + key + " " + std::to_string(value) + ": expected " +
+                                   std::to_string(low) + " to " + std::to_string(high)});
+  }
+  return value;
+}
+
+// What a peer may send and how slowly (docs/reliability.md, "Limits"): the connection, target,
+// header and time limits of both listeners, and the FHIR listener's body limits by route.
+void read_limits(const po::variables_map& v, ServeConfig& c) {
+  server::ServerConfig& config = c.fhir;
+  const auto ms = [&](const char* key) { return std::chrono::milliseconds(bounded<unsigned>(v, c, key, 100, 600000)); };
+  // The default follows a smaller max-connections; a value given must fit within it.
+  const char* per_client = "max-connections-per-client";
+  config.max_connections_per_client =
+      v[per_client].defaulted()
+          ? std::min(v[per_client].as<std::size_t>(), std::max<std::size_t>(1, config.max_connections))
+          : bounded<std::size_t>(v, c, per_client, 1, std::max<std::size_t>(1, config.max_connections));
+  config.max_target_bytes = bounded<std::size_t>(v, c, "max-target-bytes", 1024, 1 << 20);
+  config.max_header_bytes = bounded<std::size_t>(v, c, "max-header-bytes", 1024, 1 << 20);
+  config.max_header_fields = bounded<std::size_t>(v, c, "max-header-fields", 8, 10000);
+  config.handshake_timeout = ms("handshake-timeout-ms");
+  config.idle_timeout = ms("idle-timeout-ms");
+  config.header_timeout = ms("header-timeout-ms");
+  config.body_timeout = ms("body-timeout-ms");
+  // INT_R02 writes, and whatever else comes with a body (answered 404 or 405); the searches and
+  // the CapabilityStatement are GET routes that take no body.
+  config.max_body_bytes = bounded<std::size_t>(v, c, "max-body-bytes", 4096, std::size_t{64} << 20);
+  for (const auto route : {fhir_server::route::kSlotSearch, fhir_server::route::kCptsSearch,
+                           fhir_server::route::kSosSearch, fhir_server::route::kMetadata})
+    config.route_body_limits.emplace(route, 0);
+}
+
 // The listener keys: HOST:PORT, the TLS material, the client allow-list.
 void read_fhir_listener(const po::variables_map& v, ServeConfig& c) {
   auto problem = [&](const char* key, std::string message) { c.problems.push_back({key, std::move(message)}); };
@@ -61,6 +99,7 @@ void read_fhir_listener(const po::variables_map& v, ServeConfig& c) {
   config.max_connections = v["max-connections"].as<size_t>();
   config.request_deadline = std::chrono::milliseconds(v["request-deadline-ms"].as<unsigned>());
   config.render_error = fhir::render_server_error;  // the platform gets OperationOutcomes
+  read_limits(v, c);
   if (!config.cert_file.empty() && config.allowed_subjects.empty()) {
     problem("allow-client-subject", "--allow-client-subject is required: with none, every client is refused");
   }
@@ -169,6 +208,12 @@ void read_admin(const po::variables_map& v, ServeConfig& c) {
     admin.require_client_certificate = false;  // a token client needs none
     admin.allowed_subjects.clear();
     admin.render_error = admin_api::render_error;  // the admin API's own JSON errors
+    // Settings and rules are small; a batch of appointment events may not be (admin_api::route_of's
+    // label of POST /admin/v1/appointment-events).
+    admin.route_body_limits.clear();
+    admin.max_body_bytes = bounded<std::size_t>(v, c, "admin-max-body-bytes", 1024, std::size_t{64} << 20);
+    admin.route_body_limits.emplace(
+        "appointment_events", bounded<std::size_t>(v, c, "admin-max-events-body-bytes", 1024, std::size_t{64} << 20));
     key = "admin-allow-client-subject";
     if (given(v, key)) admin.allowed_subjects = v[key].as<std::vector<std::string>>();
     for (const auto& subject : admin.allowed_subjects) {
@@ -283,6 +328,24 @@ po::options_description serve_options() {
       "concurrent connections beyond which new ones are closed")(
       "request-deadline-ms", po::value<unsigned>()->default_value(5000),
       "time to answer one request (the platform gives up at 7000)")(
+      "max-connections-per-client", po::value<size_t>()->default_value(64),
+      "concurrent connections from one IP address beyond which its new ones are closed (both listeners)")(
+      "max-target-bytes", po::value<size_t>()->default_value(8192),
+      "longest request target (path and query) accepted; longer: 414 (both listeners)")(
+      "max-header-bytes", po::value<size_t>()->default_value(16384),
+      "largest header fields of a request, in all; larger: 431 (both listeners)")(
+      "max-header-fields", po::value<size_t>()->default_value(100),
+      "most header fields in a request; more: 431 (both listeners)")(
+      "max-body-bytes", po::value<size_t>()->default_value(65536),
+      "largest request body on the FHIR listener (INT_R02 accounts); larger: 413. Searches take none")(
+      "handshake-timeout-ms", po::value<unsigned>()->default_value(5000),
+      "time from a connection's accept to the end of its TLS handshake (both listeners)")(
+      "idle-timeout-ms", po::value<unsigned>()->default_value(15000),
+      "time a connection may wait for a request without sending a byte of one (both listeners)")(
+      "header-timeout-ms", po::value<unsigned>()->default_value(10000),
+      "time from a request's first byte to the end of its header fields; later: 408 (both listeners)")(
+      "body-timeout-ms", po::value<unsigned>()->default_value(10000),
+      "time from the end of a request's header fields to its body's last byte; later: 408 (both listeners)")(
       "place-identifier-system", po::value<std::string>()->default_value(""),
       "identifier system (your OID or URL) of consultation places; default: the base URL")(
       "sas-base", po::value<std::string>(),
@@ -330,6 +393,10 @@ po::options_description serve_options() {
       "admin API bearer token: a file (mode 600) holding at least 32 characters")(
       "admin-allow-client-subject", po::value<std::vector<std::string>>()->composing(),
       "admin API client certificate subject, e.g. CN=backoffice,OU=ADMIN (repeatable)")(
+      "admin-max-body-bytes", po::value<size_t>()->default_value(65536),
+      "largest request body on the admin listener (settings, rules); larger: 413")(
+      "admin-max-events-body-bytes", po::value<size_t>()->default_value(std::size_t{1} << 20),
+      "largest body of POST /admin/v1/appointment-events (a batch of events); larger: 413")(
       "metrics-token-file", po::value<std::string>(),
       "read-only bearer token accepted on the admin listener's /metrics only (a Prometheus server's): a file "
       "(mode 600) holding at least 32 characters");

@@ -20,6 +20,15 @@ std::vector<std::string_view> handshake_failure_reasons() {
   return reasons;
 }
 
+// Every server::LimitRefusal, for the same reason.
+std::vector<std::string_view> limit_names() {
+  std::vector<std::string_view> limits;
+  for (int l = static_cast<int>(server::LimitRefusal::target_length);
+       l <= static_cast<int>(server::LimitRefusal::connections_per_client); ++l)
+    limits.push_back(server::to_string(static_cast<server::LimitRefusal>(l)));
+  return limits;
+}
+
 double seconds_since_epoch(std::chrono::system_clock::time_point t) {
   return std::chrono::duration<double>(t.time_since_epoch()).count();
 }
@@ -66,7 +75,7 @@ Monitoring::Monitoring()
 void Monitoring::observe(server::ServerConfig& config, const std::string& listener,
                          std::function<std::string(std::string_view, std::string_view)> route_of) {
   config.route_of = std::move(route_of);
-  http_->add_listener(listener, handshake_failure_reasons());
+  http_->add_listener(listener, handshake_failure_reasons(), limit_names());
   config.on_exchange = [http = http_, listener, next = std::move(config.on_exchange)](const server::Exchange& e) {
     http->exchange(listener, e.route, e.status, e.duration);
     if (next) next(e);
@@ -75,6 +84,11 @@ void Monitoring::observe(server::ServerConfig& config, const std::string& listen
                                     server::HandshakeFailure reason, std::string_view remote) {
     http->handshake_failure(listener, server::to_string(reason));
     if (next) next(reason, remote);
+  };
+  config.on_limit_refusal = [http = http_, listener, next = std::move(config.on_limit_refusal)](
+                                server::LimitRefusal limit, std::string_view remote) {
+    http->limit_refusal(listener, server::to_string(limit));
+    if (next) next(limit, remote);
   };
 }
 

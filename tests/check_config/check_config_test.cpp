@@ -367,6 +367,33 @@ TEST_F(CheckConfig, ABadRuleFileFails) {
   expect_fail("rules", "rules.json");
 }
 
+// The limits of docs/reliability.md: a value out of its range is named by both commands.
+TEST_F(CheckConfig, ALimitOutOfItsRangeIsRefusedByBoth) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"max-target-bytes", "--max-target-bytes 100: expected 1024 to 1048576"},
+      {"max-body-bytes", "--max-body-bytes 0: expected 4096 to 67108864"},
+      {"header-timeout-ms", "--header-timeout-ms 0: expected 100 to 600000"},
+      {"admin-max-events-body-bytes", "--admin-max-events-body-bytes 100: expected 1024 to 67108864"},
+      {"max-connections-per-client", "--max-connections-per-client 300: expected 1 to 256"},
+  };
+  for (const auto& [key, message] : cases) {
+    SCOPED_TRACE(key);
+    const std::string text(message);
+    const auto value = text.substr(text.find(' ') + 1, text.find(':') - text.find(' ') - 1);
+    set(key, value);
+    expect_fail(key, message);
+    const auto serve = run({sas::test::bin("sas-host"), "serve", "--config", write_config().string()});
+    EXPECT_EQ(serve.exit_code, 2);
+    EXPECT_THAT(serve.err, HasSubstr(message));
+    erase(key);
+  }
+  // Within range, and the per-client default follows a smaller max-connections.
+  set("max-connections", "8");
+  set("max-target-bytes", "4096");
+  const Outcome outcome = check();
+  EXPECT_EQ(outcome.exit_code, 0) << describe(outcome);
+}
+
 TEST_F(CheckConfig, DeliveryKeysMustComeTogether) {
   erase("sas-cert");
   expect_fail("sas-cert", "--sas-cert is required with --sas-base");

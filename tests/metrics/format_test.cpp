@@ -153,16 +153,19 @@ TEST(MetricsFormat, ConcurrentUpdatesAreAllCounted) {
   EXPECT_EQ(count, 40000);
 }
 
-TEST(MetricsFormat, HttpMetricsPrecreateHandshakeReasonsAndCountExchanges) {
+TEST(MetricsFormat, HttpMetricsPrecreateHandshakeReasonsAndLimitsAndCountExchanges) {
   m::Registry registry;
   m::HttpMetrics http(registry);
-  http.add_listener("fhir", {"no_certificate", "unknown_ca"});
+  http.add_listener("fhir", {"no_certificate", "unknown_ca"}, {"target_length", "body_size"});
+  http.limit_refusal("fhir", "body_size");
   http.exchange("fhir", "int_r01_search", 200, std::chrono::milliseconds(30));
   http.exchange("fhir", "int_r01_search", 200, std::chrono::milliseconds(70));
   http.handshake_failure("fhir", "unknown_ca");
   const std::string text = registry.render();
   EXPECT_THAT(text, HasSubstr("sas_tls_handshake_failures_total{listener=\"fhir\",reason=\"no_certificate\"} 0\n"));
   EXPECT_THAT(text, HasSubstr("sas_tls_handshake_failures_total{listener=\"fhir\",reason=\"unknown_ca\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("sas_limit_refusals_total{listener=\"fhir\",limit=\"target_length\"} 0\n"));
+  EXPECT_THAT(text, HasSubstr("sas_limit_refusals_total{listener=\"fhir\",limit=\"body_size\"} 1\n"));
   EXPECT_THAT(text,
               HasSubstr("sas_http_requests_total{listener=\"fhir\",route=\"int_r01_search\",status=\"200\"} 2\n"));
   EXPECT_THAT(

@@ -12,23 +12,24 @@
 #include <sas_test/host_log.hpp>
 #include <thread>
 
-#include "agenda.hpp"
-#include "agenda_db.hpp"
 #include "e2e_support.hpp"
 #include "exposition.hpp"
 #include "postgres_cluster.hpp"
+#include "serve_world.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
-namespace pb = sas::plugin::v1;
-using namespace sas::test::agenda;
 using namespace std::chrono_literals;
+using sas::metrics_test::handshakes;
 using sas::metrics_test::has_sample;
 using sas::metrics_test::parse;
 using sas::metrics_test::Parsed;
+using sas::metrics_test::requests;
+using sas::metrics_test::token_file;
 using sas::metrics_test::value_of;
+using sas::metrics_test::World;
 using testing::HasSubstr;
 
 const char* const kWindow = "start=ge2026-03-10T00:00:00%2B01:00&start=le2026-03-10T23:59:59%2B01:00";
@@ -37,98 +38,6 @@ const std::string kSearch = std::string("/Slot?_include=Slot:schedule&_include:i
                             "&status=free";
 // No practitioner identifier: 400, without a plugin call.
 const std::string kBadSearch = std::string("/Slot?") + kWindow + "&status=free";
-
-// A private token file (mode 600), as serve requires.
-fs::path token_file(const fs::path& dir, const std::string& name, const std::string& token) {
-  const fs::path file = dir / name;
-  sas::test::write_file(file, token + "\n");
-  ::chmod(file.c_str(), 0600);
-  return file;
-}
-
-// The admin listener's port, from the host's log.
-uint16_t admin_port(sas::e2e::Host& host) {
-  for (int i = 0; i < 1000; ++i) {
-    if (const uint16_t port = sas::test::listening_port(host.output(), "admin"); port != 0) return port;
-    std::this_thread::sleep_for(10ms);
-  }
-  throw std::runtime_error("no admin listener:\n" + host.output());
-}
-
-class World {
- public:
-  explicit World(const std::string& store = "") : dir_(sas::test::make_temp_dir("metrics-e2e")) {
-    sas::e2e::write_pki(dir_ / "pki");
-    pb::SearchSlotsResponse agenda;
-    practitioner(agenda, "dr-a", "10100050075", "THOMAS", {"Sébastien"});
-    place(agenda, "pa1", "dr-a", {"1 rue Mme DELMAS"}, "47000", "AGEN").set_finess("810004421");
-    slot(agenda, "a1", "pa1", "2026-03-10T09:00:00+01:00", "2026-03-10T09:30:00+01:00");
-    sas::e2e::write_agenda_db(agenda, dir_ / "agenda.db");
-    sas::e2e::HostOptions options;
-    options.agenda = dir_ / "agenda.db";
-    options.pki = dir_ / "pki";
-    options.work = dir_;
-    options.store = store;
-    options.extra_arguments = {"--admin-listen",       "127.0.0.1:0",
-                               "--admin-token-file",   token_file(dir_, "admin.token", admin_token()).string(),
-                               "--metrics-token-file", token_file(dir_, "metrics.token", metrics_token()).string()};
-    host_ = std::make_unique<sas::e2e::Host>(options);
-    admin_port_ = admin_port(*host_);
-  }
-  ~World() {
-    host_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-
-  static std::string admin_token() { return "admin-" + std::string(40, 'a'); }
-  static std::string metrics_token() { return "metrics-" + std::string(40, 'm'); }
-
-  sas::e2e::Host& host() { return *host_; }
-  const fs::path& dir() const { return dir_; }
-  fs::path pki() const { return dir_ / "pki"; }
-
-  // A FHIR request on a fresh connection, with the PKI's certificate `client` (nullopt: none).
-  sas::e2e::Response fhir(const std::string& path, const std::optional<std::string>& client = "client",
-                          const std::string& method = "GET", const std::optional<std::string>& body = std::nullopt) {
-    sas::e2e::Client c(pki());
-    sas::e2e::RequestOptions options;
-    options.client = client;
-    options.method = method;
-    options.body = body;
-    if (body) options.headers.push_back("Content-Type: application/fhir+json");
-    return c.get(host_->origin() + path, options);
-  }
-
-  sas::host::admin_api::ClientAnswer admin(const std::string& method, const std::string& path, const std::string& token,
-                                           const std::string& body = "") const {
-    sas::host::admin_api::ClientOptions options;
-    options.base = "https://localhost:" + std::to_string(admin_port_);
-    options.token = token;
-    options.ca_file = (dir_ / "pki" / "ca.pem").string();
-    options.timeout = 15s;
-    return sas::host::admin_api::request(options, method, path, body);
-  }
-
-  Parsed scrape() const {
-    const auto answer = admin("GET", "/metrics", metrics_token());
-    if (answer.status != 200) throw std::runtime_error("GET /metrics: " + std::to_string(answer.status) + answer.body);
-    return parse(answer.body);
-  }
-
- private:
-  fs::path dir_;
-  std::unique_ptr<sas::e2e::Host> host_;
-  uint16_t admin_port_ = 0;
-};
-
-double requests(const Parsed& p, const std::string& listener, const std::string& route, const std::string& status) {
-  return value_of(p, "sas_http_requests_total", {{"listener", listener}, {"route", route}, {"status", status}});
-}
-
-double handshakes(const Parsed& p, const std::string& reason) {
-  return value_of(p, "sas_tls_handshake_failures_total", {{"listener", "fhir"}, {"reason", reason}});
-}
 
 // The notAfter of a PEM certificate in seconds since the epoch, as the openssl tool reads it.
 double openssl_not_after(const fs::path& pem) {
@@ -234,6 +143,7 @@ TEST(MetricsE2e, CountsMoveByExactlyWhatWasDone) {
   EXPECT_GE(value_of(after, "sas_http_connections", {{"listener", "admin"}}), 1);
   EXPECT_TRUE(has_sample(after, "sas_http_connections"));
   EXPECT_TRUE(has_sample(after, "sas_build_info"));
+  EXPECT_EQ(value_of(after, "sas_limit_refusals_total", {{"listener", "fhir"}, {"limit", "body_size"}}), 0);
   EXPECT_TRUE(has_sample(after, "sas_plugin_info"));
   for (const char* name :
        {"process_resident_memory_bytes", "process_cpu_seconds_total", "process_open_fds", "process_start_time_seconds"})

@@ -6,7 +6,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -28,6 +27,7 @@
 #include "sas/host/server/https_server.hpp"
 #include "sas/pki/test_pki.hpp"
 #include "sas_test/support.hpp"
+#include "tls_test_client.hpp"
 
 namespace {
 
@@ -37,9 +37,13 @@ using sas::host::server::AllowedSubject;
 using sas::host::server::Exchange;
 using sas::host::server::HandshakeFailure;
 using sas::host::server::HttpsServer;
+using sas::host::server::LimitRefusal;
 using sas::host::server::Request;
 using sas::host::server::Response;
 using sas::host::server::ServerConfig;
+using sas::server_test::raw_get;
+using sas::server_test::TlsClient;
+using sas::server_test::TlsOptions;
 using ::testing::AnyOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -107,133 +111,6 @@ CurlResult curl_get(const fs::path& pki, uint16_t port, const std::optional<std:
 // server's alert arrives after the client considers the handshake done).
 MATCHER(IsTlsRefusal, "") { return arg.code == CURLE_SSL_CONNECT_ERROR || arg.code == CURLE_RECV_ERROR; }
 
-// ---- raw OpenSSL client -------------------------------------------------------------------
-
-std::string ssl_errors() {
-  std::string out;
-  while (unsigned long e = ERR_get_error()) {
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof buf);
-    out += buf;
-    out += ' ';
-  }
-  return out;
-}
-
-struct TlsOptions {
-  std::optional<std::string> client = "client";
-  int min_version = 0;
-  int max_version = TLS1_2_VERSION;  // 1.2 by default: a refusal then fails SSL_connect itself
-  int security_level = -1;           // -1: OpenSSL's default
-};
-
-class TlsClient {
- public:
-  TlsClient(const fs::path& pki, uint16_t port, const TlsOptions& options = {}) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    timeval tv{5, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    ctx_ = SSL_CTX_new(TLS_client_method());
-    if (options.security_level >= 0) SSL_CTX_set_security_level(ctx_, options.security_level);
-    SSL_CTX_set_min_proto_version(ctx_, options.min_version);
-    SSL_CTX_set_max_proto_version(ctx_, options.max_version);
-    SSL_CTX_load_verify_locations(ctx_, (pki / "ca.pem").c_str(), nullptr);
-    SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
-    if (options.client) {
-      SSL_CTX_use_certificate_chain_file(ctx_, (pki / (*options.client + ".pem")).c_str());
-      SSL_CTX_use_PrivateKey_file(ctx_, (pki / (*options.client + "-key.pem")).c_str(), SSL_FILETYPE_PEM);
-    }
-    ssl_ = SSL_new(ctx_);
-    SSL_set_fd(ssl_, fd_);
-    SSL_set_tlsext_host_name(ssl_, "localhost");
-  }
-  TlsClient(const TlsClient&) = delete;
-  TlsClient& operator=(const TlsClient&) = delete;
-  ~TlsClient() {
-    SSL_free(ssl_);
-    SSL_CTX_free(ctx_);
-    ::close(fd_);
-  }
-
-  bool connected() const { return connected_; }
-  // True if the handshake completed; error() says why not.
-  bool handshake() {
-    ERR_clear_error();
-    if (SSL_connect(ssl_) == 1) return true;
-    error_ += ssl_errors();
-    return false;
-  }
-  bool send(const std::string& data) {
-    return SSL_write(ssl_, data.data(), static_cast<int>(data.size())) == static_cast<int>(data.size());
-  }
-  bool send_raw(const std::string& bytes) {  // on the socket, outside TLS
-    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
-  }
-  // Reads until the peer closes, fails or `stop_after` bytes arrived.
-  std::string receive(std::size_t stop_after = SIZE_MAX) {
-    std::string out;
-    char buf[4096];
-    while (out.size() < stop_after) {
-      const int n = SSL_read(ssl_, buf, sizeof buf);
-      if (n <= 0) {
-        error_ += ssl_errors();
-        break;
-      }
-      out.append(buf, static_cast<std::size_t>(n));
-    }
-    return out;
-  }
-  // One whole response (Content-Length framed).
-  std::string receive_response() {
-    std::string out;
-    char buf[4096];
-    for (;;) {
-      auto header_end = out.find("\r\n\r\n");
-      if (header_end != std::string::npos) {
-        auto cl = out.find("Content-Length: ");
-        std::size_t length = cl == std::string::npos ? 0 : std::stoul(out.substr(cl + 16));
-        if (out.size() >= header_end + 4 + length) return out;
-      }
-      const int n = SSL_read(ssl_, buf, sizeof buf);
-      if (n <= 0) return out;
-      out.append(buf, static_cast<std::size_t>(n));
-    }
-  }
-  const std::string& error() const { return error_; }
-  std::string version() const { return SSL_get_version(ssl_); }
-
- private:
-  int fd_ = -1;
-  bool connected_ = false;
-  SSL_CTX* ctx_ = nullptr;
-  SSL* ssl_ = nullptr;
-  std::string error_;
-};
-
-// What a refused client sees over raw TLS: the handshake (TLS 1.2) or the first read (TLS 1.3)
-// fails, and not one byte of HTTP arrives.
-struct RawOutcome {
-  bool handshake_ok = false;
-  std::string received;
-  std::string error;
-};
-
-RawOutcome raw_get(const fs::path& pki, uint16_t port, const TlsOptions& options) {
-  TlsClient c(pki, port, options);
-  RawOutcome out;
-  if (!c.connected()) return {false, "", "connect failed"};
-  out.handshake_ok = c.handshake();
-  if (out.handshake_ok && c.send("GET /metadata HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"))
-    out.received = c.receive();
-  out.error = c.error();
-  return out;
-}
-
 bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 5000ms) {
   const auto until = std::chrono::steady_clock::now() + timeout;
   while (!condition()) {
@@ -293,7 +170,17 @@ class HttpsServerTest : public ::testing::Test {
       EXPECT_THAT(std::string(remote), HasSubstr("127.0.0.1:"));
       handshake_failures_.emplace_back(sas::host::server::to_string(reason));
     };
+    c.on_limit_refusal = [this](LimitRefusal limit, std::string_view remote) {
+      std::lock_guard lock(log_mutex_);
+      EXPECT_THAT(std::string(remote), HasSubstr("127.0.0."));
+      limit_refusals_.emplace_back(sas::host::server::to_string(limit));
+    };
     return c;
+  }
+
+  std::vector<std::string> limit_refusals() {
+    std::lock_guard lock(log_mutex_);
+    return limit_refusals_;
   }
 
   struct SeenExchange {
@@ -358,6 +245,7 @@ class HttpsServerTest : public ::testing::Test {
   Request last_;
   std::vector<SeenExchange> exchanges_;
   std::vector<std::string> handshake_failures_;
+  std::vector<std::string> limit_refusals_;
 };
 
 fs::path* HttpsServerTest::pki_ = nullptr;
@@ -476,8 +364,9 @@ TEST_F(HttpsServerTest, OversizedBodyGets413) {
   EXPECT_EQ(e.status, 413);
   EXPECT_EQ(e.method, "POST");
   EXPECT_EQ(e.target, "/Practitioner");
-  EXPECT_EQ(e.route, "other");
+  EXPECT_EQ(e.route, "posts");  // the header was read: counted under its route
   EXPECT_THAT(response, HasSubstr("X-Request-Id: " + e.id + "\r\n"));
+  EXPECT_EQ(limit_refusals(), std::vector<std::string>{"body_size"});
 }
 
 TEST_F(HttpsServerTest, MalformedRequestGets400) {
@@ -761,6 +650,7 @@ TEST_F(HttpsServerTest, MaxConnectionsBound) {
   EXPECT_FALSE(refused.handshake_ok);
   EXPECT_EQ(refused.received, "");
   EXPECT_EQ(server_->refused_connections(), 1u);
+  EXPECT_EQ(limit_refusals(), std::vector<std::string>{"connections"});
   EXPECT_THAT(curl_get(pki(), port, "client").code, Not(CURLE_OK));
 
   held1.reset();  // frees a place
@@ -814,18 +704,248 @@ TEST_F(HttpsServerTest, TheErrorRendererWritesTheServersOwnErrors) {
   EXPECT_EQ(r.body, R"({"status":500,"message":"internal server error"})");
 }
 
-TEST_F(HttpsServerTest, SlowClientIsDisconnected) {
+TEST_F(HttpsServerTest, ASilentConnectionIsClosedAfterTheIdleTimeoutWithoutAnAnswer) {
   auto c = config();
   c.idle_timeout = 300ms;
   const uint16_t port = start(c);
   TlsClient client(pki(), port);
   ASSERT_TRUE(client.handshake()) << client.error();
-  ASSERT_TRUE(client.send("GET /metadata HTTP/1.1\r\nHost: local"));  // and never the rest
   const auto t0 = std::chrono::steady_clock::now();
   EXPECT_EQ(client.receive(), "");
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
   EXPECT_EQ(calls_, 0);
   EXPECT_TRUE(wait_until([&] { return server_->active_connections() == 0; }));
+  EXPECT_TRUE(limit_refusals().empty());  // an idle connection is no refusal
+}
+
+// ---- limits -------------------------------------------------------------------------------
+
+// A request written whole on a new connection; everything the server sent until it closed.
+std::string exchange_once(const fs::path& pki, uint16_t port, const std::string& request) {
+  TlsClient c(pki, port);
+  if (!c.handshake()) return "handshake failed: " + c.error();
+  if (!c.send(request)) return "send failed";
+  return c.receive();
+}
+
+std::string status_line(const std::string& response) { return response.substr(0, response.find("\r\n")); }
+
+TEST_F(HttpsServerTest, ATargetPastTheLimitGets414WithoutBeingLogged) {
+  auto c = config();
+  c.max_target_bytes = 1024;
+  const uint16_t port = start(c);
+  const auto get = [&](const std::string& target) {
+    return exchange_once(pki(), port, "GET " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+  };
+  const std::string at_limit = "/metadata?" + std::string(1024 - 10, 'a');
+  EXPECT_EQ(status_line(get(at_limit)), "HTTP/1.1 200 OK");
+  // Just past it (the request line is parsed), and far past it (the line overflows the parser).
+  for (const std::size_t length : {std::size_t{1025}, std::size_t{100000}}) {
+    const std::string response = get("/metadata?" + std::string(length - 10, 'b'));
+    EXPECT_EQ(status_line(response), "HTTP/1.1 414 URI Too Long") << length;
+    EXPECT_THAT(response, HasSubstr("the request target is longer than 1024 bytes")) << length;
+    EXPECT_THAT(response, HasSubstr("Connection: close\r\n"));
+  }
+  EXPECT_EQ(calls_, 1);
+  ASSERT_TRUE(wait_until([&] { return exchanges().size() == 3; }));
+  for (std::size_t i = 1; i < 3; ++i) {
+    EXPECT_EQ(exchanges()[i].status, 414);
+    EXPECT_EQ(exchanges()[i].target, "");  // not the oversized target
+  }
+  EXPECT_EQ(limit_refusals(), (std::vector<std::string>{"target_length", "target_length"}));
+  EXPECT_THAT(logs(), Not(HasSubstr("bbbb")));
+  EXPECT_THAT(logs(), HasSubstr("refused: the request target is longer than 1024 bytes"));
+}
+
+TEST_F(HttpsServerTest, HeaderFieldsPastTheLimitsGet431) {
+  auto c = config();
+  c.max_header_bytes = 1024;
+  c.max_header_fields = 10;
+  const uint16_t port = start(c);
+  const auto get = [&](const std::string& fields) {
+    return exchange_once(pki(), port,
+                         "GET /metadata HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n" + fields + "\r\n");
+  };
+  std::string eight;  // with Host and Connection: ten fields
+  for (int i = 0; i < 8; ++i) eight += "X-Field-" + std::to_string(i) + ": v\r\n";
+  EXPECT_EQ(status_line(get(eight)), "HTTP/1.1 200 OK");
+  const std::string nine = eight + "X-Field-8: v\r\n";
+  const std::string count_refused = get(nine);
+  EXPECT_EQ(status_line(count_refused), "HTTP/1.1 431 Request Header Fields Too Large");
+  EXPECT_THAT(count_refused, HasSubstr("the request has more than 10 header fields"));
+  // One large field (parsed, then measured), and far too many bytes (the parser's own limit).
+  for (const std::size_t size : {std::size_t{1100}, std::size_t{60000}}) {
+    const std::string response = get("X-Large: " + std::string(size, 'c') + "\r\n");
+    EXPECT_EQ(status_line(response), "HTTP/1.1 431 Request Header Fields Too Large") << size;
+    EXPECT_THAT(response, HasSubstr("the request's header fields take more than 1024 bytes")) << size;
+  }
+  EXPECT_EQ(calls_, 1);
+  EXPECT_EQ(limit_refusals(), (std::vector<std::string>{"header_count", "header_size", "header_size"}));
+  EXPECT_THAT(logs(), Not(HasSubstr("cccc")));
+}
+
+TEST_F(HttpsServerTest, BodyLimitsAreByRoute) {
+  auto c = config();
+  c.max_body_bytes = 1000;  // "other"
+  c.route_body_limits = {{"posts", 16}, {"slow route", 0}};
+  const uint16_t port = start(c);
+  const auto send = [&](const std::string& method, const std::string& target, std::size_t length, std::size_t sent) {
+    return exchange_once(pki(), port,
+                         method + " " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n" +
+                             "Content-Length: " + std::to_string(length) + "\r\n\r\n" + std::string(sent, 'd'));
+  };
+  EXPECT_EQ(status_line(send("POST", "/Practitioner", 16, 16)), "HTTP/1.1 200 OK");
+  // Refused on its Content-Length: the body is never waited for.
+  const std::string posted = send("POST", "/Practitioner", 17, 0);
+  EXPECT_EQ(status_line(posted), "HTTP/1.1 413 Payload Too Large");
+  EXPECT_THAT(posted, HasSubstr("the request body is larger than 16 bytes, the limit of this route"));
+  // A route that takes no body, even a small one; without one it is served.
+  EXPECT_EQ(status_line(send("GET", "/slowly", 1, 1)), "HTTP/1.1 413 Payload Too Large");
+  EXPECT_EQ(status_line(send("GET", "/slowly", 0, 0)), "HTTP/1.1 200 OK");
+  // A route without a limit of its own: max_body_bytes.
+  EXPECT_EQ(status_line(send("PUT", "/other", 1000, 1000)), "HTTP/1.1 200 OK");
+  EXPECT_EQ(status_line(send("PUT", "/other", 1001, 1001)), "HTTP/1.1 413 Payload Too Large");
+  // A chunked body has no length to judge in advance: refused once past the limit.
+  const std::string chunked =
+      exchange_once(pki(), port,
+                    "POST /Practitioner HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    "a\r\n0123456789\r\na\r\n0123456789\r\n0\r\n\r\n");
+  EXPECT_EQ(status_line(chunked), "HTTP/1.1 413 Payload Too Large");
+  EXPECT_EQ(calls_, 3);
+  EXPECT_EQ(limit_refusals(), std::vector<std::string>(4, "body_size"));
+  ASSERT_TRUE(wait_until([&] { return exchanges().size() == 7; }));
+  EXPECT_EQ(exchanges()[1].route, "posts");
+  EXPECT_EQ(exchanges()[2].route, "slow route");
+}
+
+// The slow-loris client: one byte a second, never the end of its header fields.
+TEST_F(HttpsServerTest, AClientTricklingItsHeadersGets408AtTheHeaderDeadline) {
+  auto c = config();
+  c.header_timeout = 2s;
+  c.idle_timeout = 30s;  // not what drops it
+  const uint16_t port = start(c);
+  TlsClient client(pki(), port);
+  ASSERT_TRUE(client.handshake()) << client.error();
+  const std::string request = "GET /metadata HTTP/1.1\r\nHost: localhost\r\nX-Slow: " + std::string(60, 'e');
+  const auto t0 = std::chrono::steady_clock::now();
+  std::size_t sent = 0;
+  while (sent < request.size() && client.send(request.substr(sent, 1))) {
+    ++sent;
+    if (client.readable_within(1s)) break;
+  }
+  const std::string response = client.receive();
+  const auto elapsed = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(status_line(response), "HTTP/1.1 408 Request Timeout");
+  EXPECT_THAT(response, HasSubstr("the request's header fields did not arrive within 2000 ms"));
+  EXPECT_GE(elapsed, 1900ms);
+  EXPECT_LT(elapsed, 4s);
+  EXPECT_LT(sent, 5u);
+  EXPECT_EQ(calls_, 0);
+  EXPECT_EQ(limit_refusals(), std::vector<std::string>{"header_timeout"});
+  EXPECT_TRUE(wait_until([&] { return server_->active_connections() == 0; }));
+}
+
+TEST_F(HttpsServerTest, AClientTricklingItsBodyGets408AtTheBodyDeadline) {
+  auto c = config();
+  c.body_timeout = 1s;
+  const uint16_t port = start(c);
+  TlsClient client(pki(), port);
+  ASSERT_TRUE(client.handshake()) << client.error();
+  ASSERT_TRUE(client.send("POST /Practitioner HTTP/1.1\r\nHost: localhost\r\nContent-Length: 20\r\n\r\n"));
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 20 && client.send("f"); ++i)
+    if (client.readable_within(300ms)) break;
+  const std::string response = client.receive();
+  const auto elapsed = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(status_line(response), "HTTP/1.1 408 Request Timeout");
+  EXPECT_THAT(response, HasSubstr("the request body did not arrive within 1000 ms"));
+  EXPECT_GE(elapsed, 900ms);
+  EXPECT_LT(elapsed, 3s);
+  EXPECT_EQ(calls_, 0);
+  EXPECT_EQ(limit_refusals(), std::vector<std::string>{"body_timeout"});
+}
+
+// A kept-alive connection may stay quiet longer than the header deadline: that deadline counts
+// from the next request's first byte.
+TEST_F(HttpsServerTest, TheHeaderDeadlineCountsFromTheRequestsFirstByte) {
+  auto c = config();
+  c.header_timeout = 300ms;
+  c.idle_timeout = 5s;
+  const uint16_t port = start(c);
+  TlsClient client(pki(), port);
+  ASSERT_TRUE(client.handshake()) << client.error();
+  std::this_thread::sleep_for(700ms);
+  ASSERT_TRUE(client.send("GET /metadata HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+  EXPECT_EQ(status_line(client.receive_response()), "HTTP/1.1 200 OK");
+  std::this_thread::sleep_for(700ms);
+  ASSERT_TRUE(client.send("GET /metadata HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"));
+  EXPECT_EQ(status_line(client.receive()), "HTTP/1.1 200 OK");
+  EXPECT_EQ(calls_, 2);
+  EXPECT_TRUE(limit_refusals().empty());
+}
+
+TEST_F(HttpsServerTest, ConnectionsAreBoundedPerClientAddress) {
+  auto c = config();
+  c.max_connections = 10;
+  c.max_connections_per_client = 2;
+  const uint16_t port = start(c);
+  auto held1 = std::make_unique<TlsClient>(pki(), port);
+  TlsClient held2(pki(), port);
+  ASSERT_TRUE(held1->handshake()) << held1->error();
+  ASSERT_TRUE(held2.handshake()) << held2.error();
+  ASSERT_TRUE(wait_until([&] { return server_->active_connections() == 2; }));
+
+  // A third from the same address is closed at once...
+  const auto refused = raw_get(pki(), port, {});
+  EXPECT_FALSE(refused.handshake_ok);
+  EXPECT_EQ(refused.received, "");
+  EXPECT_EQ(server_->refused_connections(), 1u);
+  EXPECT_EQ(limit_refusals(), std::vector<std::string>{"connections_per_client"});
+  EXPECT_THAT(logs(), HasSubstr("max_connections_per_client (2) reached for 127.0.0.1"));
+  // ...while another address still gets in (127.0.0.2 is loopback too).
+  TlsOptions other;
+  other.source_address = "127.0.0.2";
+  const auto served = raw_get(pki(), port, other);
+  EXPECT_TRUE(served.handshake_ok) << served.error;
+  EXPECT_THAT(served.received, HasSubstr("HTTP/1.1 200 OK"));
+
+  held1.reset();  // frees a place of 127.0.0.1
+  ASSERT_TRUE(wait_until([&] { return server_->active_connections() == 1; }));
+  const auto r = curl_get(pki(), port, "client");
+  EXPECT_EQ(r.code, CURLE_OK) << r.error;
+  EXPECT_EQ(r.status, 200);
+}
+
+// TLS 1.2 with forward secrecy and authenticated encryption only (the test PKI's keys are ECDSA).
+TEST_F(HttpsServerTest, WeakTls12CipherSuitesAreRefused) {
+  const uint16_t port = start(config());
+  for (const char* weak : {"ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA384", "ECDHE-ECDSA-AES128-SHA256",
+                           "AES128-GCM-SHA256", "AES256-SHA"}) {
+    TlsOptions options;
+    options.min_version = TLS1_2_VERSION;
+    options.ciphers = weak;
+    options.security_level = 0;
+    const auto r = raw_get(pki(), port, options);
+    EXPECT_FALSE(r.handshake_ok) << weak;
+    EXPECT_EQ(r.received, "") << weak;
+    EXPECT_THAT(r.error, HasSubstr("alert handshake failure")) << weak;
+  }
+  EXPECT_EQ(calls_, 0);
+  ASSERT_TRUE(wait_until([&] { return handshake_failures().size() == 5; }));
+  EXPECT_EQ(handshake_failures(), std::vector<std::string>(5, "protocol"));
+}
+
+TEST_F(HttpsServerTest, Tls12AeadSuitesWithForwardSecrecyAreAccepted) {
+  const uint16_t port = start(config());
+  for (const std::string suite :
+       {"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305"}) {
+    TlsOptions options;
+    options.min_version = TLS1_2_VERSION;
+    options.ciphers = suite;
+    TlsClient client(pki(), port, options);
+    ASSERT_TRUE(client.handshake()) << suite << ": " << client.error();
+    EXPECT_EQ(client.cipher(), suite);
+  }
 }
 
 TEST_F(HttpsServerTest, SilentConnectionClosedAfterHandshakeTimeout) {
@@ -857,6 +977,22 @@ TEST_F(HttpsServerTest, AHandshakeLeftHalfwayIsATimeout) {
   // A ClientHello's first bytes (record header of a handshake), then silence.
   ASSERT_TRUE(client.send_raw(std::string("\x16\x03\x01\x00\x80\x01", 6)));
   EXPECT_EQ(sole_handshake_failure(), "timeout");
+}
+
+TEST_F(HttpsServerTest, AClientGivingUpMidHandshakeIsCountedAsClosed) {
+  const uint16_t port = start(config());
+  // Too few bytes to tell TLS from HTTP, and the start of a ClientHello the TLS handshake reads.
+  for (const std::size_t sent : {std::size_t{6}, std::size_t{9}}) {
+    {
+      TlsClient client(pki(), port);
+      ASSERT_TRUE(client.connected());
+      ASSERT_TRUE(client.send_raw(std::string("\x16\x03\x01\x00\x80\x01\x00\x00\x7c", sent)));
+      std::this_thread::sleep_for(100ms);
+    }  // closed
+    EXPECT_EQ(sole_handshake_failure(), "closed") << sent;
+    std::lock_guard lock(log_mutex_);
+    handshake_failures_.clear();
+  }
 }
 
 // ---- lifecycle ----------------------------------------------------------------------------
@@ -910,6 +1046,9 @@ TEST_F(HttpsServerTest, InvalidConfigurationRejected) {
   EXPECT_THROW(HttpsServer(c, handler), std::invalid_argument);
   ServerConfig no_cert;
   EXPECT_THROW(HttpsServer(no_cert, handler), std::invalid_argument);
+  c = config();
+  c.max_connections_per_client = 0;
+  EXPECT_THROW(HttpsServer(c, handler), std::invalid_argument);
   EXPECT_THROW(HttpsServer(config(), nullptr), std::invalid_argument);
 }
 

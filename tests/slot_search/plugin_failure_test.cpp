@@ -23,7 +23,9 @@ TEST(ServerErrorRenderer, EscapesQuotesAndBackslashes) {
   const auto& issue = outcome.at("issue").as_array().at(0).as_object();
   EXPECT_EQ(issue.at("code"), "exception");
   EXPECT_EQ(issue.at("diagnostics").as_string(), message);
-  EXPECT_THAT(fhir::render_server_error(413, "x").body, testing::HasSubstr("too-costly"));
+  for (const int status : {413, 414, 431})
+    EXPECT_THAT(fhir::render_server_error(status, "x").body, testing::HasSubstr("too-long")) << status;
+  EXPECT_THAT(fhir::render_server_error(408, "x").body, testing::HasSubstr("\"timeout\""));
 }
 
 TEST(PluginFailure, OneStatusPerPluginStatus) {

@@ -33,8 +33,11 @@ server::Response render_server_error(int status, std::string_view message) {
       code = issue_type::kStructure;
       break;
     case 413:
-      code = issue_type::kTooCostly;
+    case 414:
+    case 431:
+      code = issue_type::kTooLong;
       break;
+    case 408:
     case 503:
       code = issue_type::kTimeout;
       break;

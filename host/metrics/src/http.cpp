@@ -13,10 +13,16 @@ HttpMetrics::HttpMetrics(Registry& registry)
                                    {"listener", "route"}, latency_buckets())),
       handshake_failures_(registry.counter("sas_tls_handshake_failures_total",
                                            "Connections that ended before their TLS handshake did, by reason",
-                                           {"listener", "reason"})) {}
+                                           {"listener", "reason"})),
+      limit_refusals_(registry.counter("sas_limit_refusals_total",
+                                       "Requests and connections refused for going past a limit (size, time, "
+                                       "connections), by limit",
+                                       {"listener", "limit"})) {}
 
-void HttpMetrics::add_listener(std::string_view listener, const std::vector<std::string_view>& reasons) {
+void HttpMetrics::add_listener(std::string_view listener, const std::vector<std::string_view>& reasons,
+                               const std::vector<std::string_view>& limits) {
   for (const auto reason : reasons) handshake_failures_.with({listener, reason});
+  for (const auto limit : limits) limit_refusals_.with({listener, limit});
 }
 
 void HttpMetrics::exchange(std::string_view listener, std::string_view route, int status,
@@ -30,6 +36,10 @@ void HttpMetrics::exchange(std::string_view listener, std::string_view route, in
 
 void HttpMetrics::handshake_failure(std::string_view listener, std::string_view reason) {
   handshake_failures_.with({listener, reason}).inc();
+}
+
+void HttpMetrics::limit_refusal(std::string_view listener, std::string_view limit) {
+  limit_refusals_.with({listener, limit}).inc();
 }
 
 }  // namespace sas::host::metrics

@@ -19,6 +19,8 @@
 #include <atomic>
 #include <cctype>
 #include <condition_variable>
+#include <cstdint>
+#include <iterator>
 #include <mutex>
 #include <random>
 #include <stdexcept>
@@ -40,6 +42,14 @@ namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 using namespace std::chrono_literals;
+
+// Room for a request line's method, spaces, version and CRLF around its target.
+constexpr std::size_t kRequestLineSlack = 64;
+// The first read of a request (then Beast reads what the header needs).
+constexpr std::size_t kFirstRead = 4096;
+// How long after a missed header or body deadline the connection is closed if even the 408
+// cannot be written.
+constexpr auto kReadTimeoutGrace = 1s;
 
 bool is_http_error(const beast::error_code& ec) {
   return ec.category() == http::make_error_code(http::error::bad_target).category();
@@ -81,11 +91,13 @@ class SessionBase {
   virtual void force_close() = 0;  // only once the I/O threads are gone
 };
 
-// One of the max_connections places, held by the connection's session for its lifetime.
+// One of the max_connections places (and of its client address's max_connections_per_client),
+// held by the connection's session for its lifetime.
 class Slot {
  public:
-  Slot(Server* server, uint64_t id) : server_(server), id_(id) {}
-  Slot(Slot&& other) noexcept : server_(std::exchange(other.server_, nullptr)), id_(other.id_) {}
+  Slot(Server* server, uint64_t id, std::string address) : server_(server), id_(id), address_(std::move(address)) {}
+  Slot(Slot&& other) noexcept
+      : server_(std::exchange(other.server_, nullptr)), id_(other.id_), address_(std::move(other.address_)) {}
   Slot& operator=(Slot&&) = delete;
   ~Slot();
   void attach(std::weak_ptr<SessionBase> session);
@@ -93,6 +105,7 @@ class Slot {
  private:
   Server* server_;
   uint64_t id_;
+  std::string address_;
 };
 
 class Server {
@@ -122,6 +135,13 @@ class Server {
   }
   void exchanged(const Exchange& exchange) const {
     if (config_.on_exchange) config_.on_exchange(exchange);
+  }
+  void limit_refused(LimitRefusal limit, std::string_view remote) const {
+    if (config_.on_limit_refusal) config_.on_limit_refusal(limit, remote);
+  }
+  std::size_t body_limit_of(std::string_view route) const {
+    const auto it = config_.route_body_limits.find(route);
+    return it != config_.route_body_limits.end() ? it->second : config_.max_body_bytes;
   }
   std::string route_of(std::string_view method, std::string_view target) const {
     std::string route;
@@ -155,9 +175,10 @@ class Server {
     std::lock_guard lock(sessions_mutex_);
     if (auto it = sessions_.find(id); it != sessions_.end()) it->second = std::move(session);
   }
-  void release(uint64_t id) {
+  void release(uint64_t id, const std::string& address) {
     std::lock_guard lock(sessions_mutex_);
     sessions_.erase(id);
+    if (auto it = per_client_.find(address); it != per_client_.end() && --it->second == 0) per_client_.erase(it);
     if (sessions_.empty()) sessions_cv_.notify_all();
   }
 
@@ -165,7 +186,8 @@ class Server {
   enum class State { idle, running, stopped };
 
   void start_locked();
-  std::optional<Slot> acquire();
+  // A place for a connection from `address`, or none and the limit that refused it.
+  std::optional<Slot> acquire(const std::string& address, LimitRefusal& refused);
   bool reload_locked(bool force);
   void do_accept();
   void on_accept(beast::error_code ec, tcp::socket socket);
@@ -179,6 +201,7 @@ class Server {
   mutable std::mutex sessions_mutex_;
   std::condition_variable sessions_cv_;
   std::unordered_map<uint64_t, std::weak_ptr<SessionBase>> sessions_;
+  std::unordered_map<std::string, std::size_t> per_client_;  // open connections by client IP address
   uint64_t next_id_ = 0;
   std::atomic<std::size_t> refused_{0};
 
@@ -202,7 +225,7 @@ class Server {
 };
 
 Slot::~Slot() {
-  if (server_) server_->release(id_);
+  if (server_) server_->release(id_, address_);
 }
 
 void Slot::attach(std::weak_ptr<SessionBase> session) {
@@ -225,6 +248,7 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
         buffer_(std::move(buffer)),
         slot_(std::move(slot)),
         deadline_(ex_),
+        read_timer_(ex_),
         watch_timer_(ex_),
         remote_(std::move(remote)),
         handshake_deadline_(handshake_deadline) {}
@@ -246,7 +270,7 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
       self->closing_ = true;
       // Idle between requests: close now. Otherwise the current response carries
       // "Connection: close".
-      if (self->reading_ && !self->parser_->got_some()) self->lowest().cancel();
+      if (self->reading_ && self->phase_ == Phase::idle) self->lowest().cancel();
     });
   }
 
@@ -290,28 +314,82 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
     do_read();
   }
 
+  // Waits for the next request: its first byte within idle_timeout (unless pipelined bytes are
+  // already here), its header fields within header_timeout of that byte.
   void do_read() {
     if (closing_) return do_close();
     head_ = false;
+    route_.clear();
     parser_.emplace();
-    parser_->body_limit(config_.max_body_bytes);
-    lowest().expires_after(config_.idle_timeout);
+    // Room for the longest request line and header fields allowed; which one overflowed is
+    // told apart in read_ok, the limits themselves are checked in on_header.
+    parser_->header_limit(static_cast<std::uint32_t>(
+        std::min<std::size_t>(kRequestLineSlack + config_.max_target_bytes + config_.max_header_bytes, UINT32_MAX)));
+    parser_->body_limit(boost::none);  // the route's, once the header names the route
     reading_ = true;
+    if (buffer_.size() != 0) return read_header();
+    phase_ = Phase::idle;
+    lowest().expires_after(config_.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(kFirstRead),
+                            beast::bind_front_handler(&HttpSession::on_first_bytes, this->shared_from_this()));
+  }
+
+  void on_first_bytes(beast::error_code ec, std::size_t n) {
+    if (ec) {
+      reading_ = false;
+      // The client closed a kept-alive connection: close our side too. Silent past
+      // idle_timeout, reset, stop(): nothing to answer.
+      if (ec == net::error::eof) do_close();
+      return;
+    }
+    buffer_.commit(n);
+    read_header();
+  }
+
+  void read_header() {
+    phase_ = Phase::header;
+    arm_read_timer(config_.header_timeout, LimitRefusal::header_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&HttpSession::on_header, this->shared_from_this()));
+  }
+
+  // The header or body deadline: when it passes first, the read is cancelled and read_ok
+  // answers 408. The stream's own timeout, a little later, closes a connection that cannot
+  // even take the 408.
+  void arm_read_timer(std::chrono::milliseconds timeout, LimitRefusal limit) {
+    lowest().expires_after(timeout + kReadTimeoutGrace);
+    read_timer_.expires_after(timeout);
+    read_timer_.async_wait([self = this->shared_from_this(), limit, armed = ++read_timer_armed_](beast::error_code ec) {
+      // `armed`: an expiry queued just before a cancel() belongs to an earlier read.
+      if (ec || !self->reading_ || armed != self->read_timer_armed_) return;
+      self->timed_out_ = limit;
+      self->lowest().cancel();
+    });
   }
 
   // Sorts out read errors; true if the request can go on.
   bool read_ok(const beast::error_code& ec) {
     reading_ = false;
+    read_timer_.cancel();
+    const auto timed_out = std::exchange(timed_out_, std::nullopt);
     if (!ec) return true;
-    if (ec == http::error::end_of_stream) {
+    const auto ms = [](std::chrono::milliseconds t) { return std::to_string(t.count()) + " ms"; };
+    if (timed_out && ec == net::error::operation_aborted) {
+      if (*timed_out == LimitRefusal::header_timeout)
+        refuse(*timed_out, 408, "the request's header fields did not arrive within " + ms(config_.header_timeout));
+      else
+        refuse(*timed_out, 408, "the request body did not arrive within " + ms(config_.body_timeout));
+    } else if (ec == http::error::end_of_stream) {
       do_close();
     } else if (ec == beast::error::timeout) {
-      if (parser_->got_some()) server_.log("incomplete request from " + remote_ + " timed out; closing");
-    } else if (ec == http::error::body_limit) {
-      unread_request();
-      send(server_.error_response(413, "request body too large"), true);
+      server_.log("incomplete request from " + remote_ + " timed out; closing");
+    } else if (ec == http::error::body_limit) {  // a chunked body past the route's limit
+      refuse(LimitRefusal::body_size, 413, body_too_large());
+    } else if (ec == http::error::header_limit) {
+      if (request_line_too_long())
+        refuse(LimitRefusal::target_length, 414, target_too_long());
+      else
+        refuse(LimitRefusal::header_size, 431, header_too_large());
     } else if (is_http_error(ec)) {
       server_.log("malformed request from " + remote_ + ": " + ec.message());
       unread_request();
@@ -321,19 +399,62 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
     return false;
   }
 
+  std::string target_too_long() const {
+    return "the request target is longer than " + std::to_string(config_.max_target_bytes) + " bytes";
+  }
+  std::string header_too_large() const {
+    return "the request's header fields take more than " + std::to_string(config_.max_header_bytes) + " bytes";
+  }
+  std::string body_too_large() const {
+    return "the request body is larger than " + std::to_string(server_.body_limit_of(route_)) +
+           " bytes, the limit of this route";
+  }
+
+  // Whether the header overflowed the parser's limit in its request line (Beast fills the
+  // target once the line is parsed) or with a target already too long.
+  bool request_line_too_long() const {
+    const auto target = parser_->get().target();
+    return target.empty() || target.size() > config_.max_target_bytes;
+  }
+
+  // Answers a request that went past a limit, and closes the connection: the rest of the
+  // request is not read. Neither the log nor the exchange carries the oversized part.
+  void refuse(LimitRefusal limit, int status, const std::string& message) {
+    unread_request();
+    if (limit == LimitRefusal::target_length) exchange_.target.clear();
+    server_.log("request from " + remote_ + " refused: " + message);
+    server_.limit_refused(limit, remote_);
+    send(server_.error_response(status, message), true);
+  }
+
   // What the exchange records of a request the server answers without reading it whole.
   void unread_request() {
     exchange_ = {};
     exchange_.id = new_request_id();
-    exchange_.route = "other";
-    // The request line, when it was read (Beast fills it before the fields).
+    exchange_.route = route_.empty() ? std::string("other") : route_;
+    // The request line, when it was read (Beast fills it once the whole header is in).
     exchange_.method = std::string(parser_->get().method_string());
     exchange_.target = std::string(parser_->get().target());
     exchange_.start = std::chrono::steady_clock::now();
   }
 
-  void on_header(beast::error_code ec, std::size_t) {
+  void on_header(beast::error_code ec, std::size_t header_bytes) {
     if (!read_ok(ec)) return;
+    const auto& req = parser_->get();
+    if (req.target().size() > config_.max_target_bytes)
+      return refuse(LimitRefusal::target_length, 414, target_too_long());
+    // The request line: METHOD SP TARGET SP HTTP/1.x CRLF.
+    const std::size_t request_line = req.method_string().size() + req.target().size() + 12;
+    if (header_bytes > request_line && header_bytes - request_line > config_.max_header_bytes)
+      return refuse(LimitRefusal::header_size, 431, header_too_large());
+    if (static_cast<std::size_t>(std::distance(req.begin(), req.end())) > config_.max_header_fields)
+      return refuse(LimitRefusal::header_count, 431,
+                    "the request has more than " + std::to_string(config_.max_header_fields) + " header fields");
+    route_ = server_.route_of(req.method_string(), req.target());
+    const std::size_t body_limit = server_.body_limit_of(route_);
+    if (const auto length = parser_->content_length(); length && *length > body_limit)
+      return refuse(LimitRefusal::body_size, 413, body_too_large());
+    parser_->body_limit(body_limit);
     if (parser_->is_done()) return on_read({}, 0);
     if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
       // Such a client waits for this before sending the body (curl does, for large bodies).
@@ -349,6 +470,8 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
 
   void read_body() {
     reading_ = true;
+    phase_ = Phase::body;
+    arm_read_timer(config_.body_timeout, LimitRefusal::body_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&HttpSession::on_read, this->shared_from_this()));
   }
@@ -361,7 +484,7 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
     request.id = request_id(req);
     request.method = std::string(req.method_string());
     request.target = std::string(req.target());
-    request.route = server_.route_of(request.method, request.target);
+    request.route = route_;
     exchange_ = {request.id, request.route, request.method, request.target, std::chrono::steady_clock::now()};
     for (const auto& field : req)
       request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
@@ -505,6 +628,7 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
   beast::flat_buffer buffer_;
   Slot slot_;
   net::steady_timer deadline_;
+  net::steady_timer read_timer_;   // the header or body deadline (arm_read_timer)
   net::steady_timer watch_timer_;  // re-arms watch_client when the socket holds unread bytes
   std::stop_source stop_source_;   // of the request in the handler
   std::string remote_;
@@ -516,6 +640,11 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
     std::chrono::steady_clock::time_point start;
   } exchange_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::string route_;  // route_of's label of the request being read, once its header is in
+  // What is being read: the next request's first byte, its header fields, its body.
+  enum class Phase { idle, header, body } phase_ = Phase::idle;
+  std::optional<LimitRefusal> timed_out_;  // set by the read timer before it cancels the read
+  uint64_t read_timer_armed_ = 0;
   http::response<http::string_body> res_;
   uint64_t seq_ = 0;
   unsigned version_ = 11;
@@ -555,9 +684,14 @@ class Detector : public SessionBase, public std::enable_shared_from_this<Detecto
 
  private:
   void on_detect(beast::error_code ec, bool is_tls) {
-    // Closed or stopped before a byte arrived: nothing to count (a balancer's TCP health check).
-    if (ec == beast::error::timeout) server_.handshake_failed(HandshakeFailure::timeout, remote_);
-    if (ec) return;
+    if (ec == beast::error::timeout) return server_.handshake_failed(HandshakeFailure::timeout, remote_);
+    if (ec) {
+      // Gone after a few bytes, too few to tell TLS from HTTP: a client that gave up. Gone
+      // before any byte (a balancer's TCP health check) or stopped: nothing to count.
+      if (ec != net::error::operation_aborted && buffer_.size() != 0)
+        server_.handshake_failed(HandshakeFailure::closed, remote_);
+      return;
+    }
     if (is_tls) {
       auto ctx = server_.tls_context();
       if (!ctx) return server_.log("TLS connection from " + remote_ + " refused: TLS is not configured");
@@ -597,6 +731,8 @@ Server::Server(ServerConfig config, Handler handler)
   if (!config_.cert_file.empty() && (config_.key_file.empty() || config_.client_ca_file.empty()))
     throw std::invalid_argument("HttpsServer: key_file and client_ca_file are required with cert_file");
   if (config_.max_connections == 0) throw std::invalid_argument("HttpsServer: max_connections must be positive");
+  if (config_.max_connections_per_client == 0)
+    throw std::invalid_argument("HttpsServer: max_connections_per_client must be positive");
   for (const auto& entry : config_.allowed_subjects) policy_.allowed.push_back(AllowedSubject::parse(entry));
   policy_.require_certificate = config_.require_client_certificate;
   policy_.log = config_.log;
@@ -691,12 +827,21 @@ void Server::stop() {
   state_cv_.notify_all();
 }
 
-std::optional<Slot> Server::acquire() {
+std::optional<Slot> Server::acquire(const std::string& address, LimitRefusal& refused) {
   std::lock_guard lock(sessions_mutex_);
-  if (sessions_.size() >= config_.max_connections) return std::nullopt;
+  if (sessions_.size() >= config_.max_connections) {
+    refused = LimitRefusal::connections;
+    return std::nullopt;
+  }
+  std::size_t& from_client = per_client_[address];
+  if (from_client >= config_.max_connections_per_client) {
+    refused = LimitRefusal::connections_per_client;
+    return std::nullopt;
+  }
+  ++from_client;
   const uint64_t id = ++next_id_;
   sessions_.emplace(id, std::weak_ptr<SessionBase>{});
-  return std::optional<Slot>(std::in_place, this, id);
+  return std::optional<Slot>(std::in_place, this, id, address);
 }
 
 void Server::do_accept() {
@@ -714,7 +859,11 @@ void Server::on_accept(beast::error_code ec, tcp::socket socket) {
     });
     return;
   }
-  if (auto slot = acquire()) {
+  beast::error_code endpoint_ec;
+  const auto peer = socket.remote_endpoint(endpoint_ec);
+  const std::string address = endpoint_ec ? std::string("?") : peer.address().to_string();
+  LimitRefusal refusal{};
+  if (auto slot = acquire(address, refusal)) {
     // Responses are written whole; Nagle would hold their last TLS record back for the
     // client's delayed ACK (~40 ms).
     beast::error_code nodelay_ec;
@@ -722,7 +871,14 @@ void Server::on_accept(beast::error_code ec, tcp::socket socket) {
     std::make_shared<Detector>(*this, std::move(socket), std::move(*slot))->run();
   } else {
     ++refused_;
-    log("connection refused: max_connections (" + std::to_string(config_.max_connections) + ") reached");
+    const std::string remote = endpoint_ec ? address : address + ":" + std::to_string(peer.port());
+    if (refusal == LimitRefusal::connections)
+      log("connection from " + remote + " refused: max_connections (" + std::to_string(config_.max_connections) +
+          ") reached");
+    else
+      log("connection from " + remote + " refused: max_connections_per_client (" +
+          std::to_string(config_.max_connections_per_client) + ") reached for " + address);
+    limit_refused(refusal, remote);
     beast::error_code ignored;
     socket.close(ignored);
   }

@@ -94,6 +94,28 @@ std::string_view to_string(HandshakeFailure reason) {
   return "protocol";
 }
 
+std::string_view to_string(LimitRefusal limit) {
+  switch (limit) {
+    case LimitRefusal::target_length:
+      return "target_length";
+    case LimitRefusal::header_size:
+      return "header_size";
+    case LimitRefusal::header_count:
+      return "header_count";
+    case LimitRefusal::body_size:
+      return "body_size";
+    case LimitRefusal::header_timeout:
+      return "header_timeout";
+    case LimitRefusal::body_timeout:
+      return "body_timeout";
+    case LimitRefusal::connections:
+      return "connections";
+    case LimitRefusal::connections_per_client:
+      return "connections_per_client";
+  }
+  return "connections";
+}
+
 namespace detail {
 namespace {
 
@@ -115,6 +137,8 @@ std::vector<std::string> name_entries(X509_NAME* name, int nid) {
 }
 
 std::string describe(X509* cert) { return cert == nullptr ? "(no certificate)" : certificates::subject_of(cert); }
+
+constexpr const char* kTls12Ciphers = "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL";
 
 int policy_index() {
   static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
@@ -177,6 +201,10 @@ SslCtxPtr make_server_context(const ServerConfig& config, const TlsPolicy& polic
   if (!ctx) fail("SSL_CTX_new");
   SSL_CTX* c = ctx.get();
   if (!SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION)) fail("minimum TLS version");
+  // TLS 1.2: forward secrecy (ECDHE) and authenticated encryption (GCM, ChaCha20-Poly1305)
+  // only, with RSA or ECDSA certificates; no CBC/SHA-1 suite, no RSA key exchange. TLS 1.3's
+  // suites are all of that kind already (OpenSSL's default list).
+  if (!SSL_CTX_set_cipher_list(c, kTls12Ciphers)) fail("cipher list");
   SSL_CTX_set_options(
       c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
   // No resumption: every connection is a full handshake, checked against the current CRL and

@@ -1,6 +1,6 @@
 // The OpenSSL side of the server, kept out of the Beast translation unit: building the
-// server SSL_CTX (TLS 1.2+, client certificate required, CRL, CN/OU allow-list checked in the
-// verify callback) and watching the files it was built from.
+// server SSL_CTX (TLS 1.2+ with forward-secret AEAD suites only, client certificate required,
+// CRL, CN/OU allow-list checked in the verify callback) and watching the files it was built from.
 #pragma once
 
 #include <openssl/ssl.h>

@@ -1,7 +1,12 @@
 // The host's HTTPS server: HTTP/1.1 over mutual TLS, as the SAS platform requires (TLS 1.2 or
-// later, client certificate from a trusted CA, not revoked, subject CN/OU on an allow-list).
+// later, and in TLS 1.2 only ECDHE suites with AES-GCM or ChaCha20-Poly1305; client certificate
+// from a trusted CA, not revoked, subject CN/OU on an allow-list).
 // A client that fails any of these checks is refused during the TLS handshake; the handler
 // only ever sees authenticated requests (or plain-HTTP ones, if explicitly allowed).
+//
+// Limits (ServerConfig): connections in all and per client address, the request target, the
+// header fields, the body per route, the time to send headers and body; each refusal is
+// answered where HTTP can still be spoken (408, 413, 414, 431) and reported to on_limit_refusal.
 //
 // Threads: network I/O runs on `io_threads` threads; the handler runs on a separate pool of
 // `worker_threads`, so a slow handler never stalls other connections and the server can answer
@@ -21,6 +26,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stop_token>
@@ -81,7 +87,21 @@ enum class HandshakeFailure {
 };
 std::string_view to_string(HandshakeFailure reason);  // "no_certificate", ...
 
-// One answer, as sent: the handler's or the server's own (400, 413, 500, 503). For logs and
+// A request or connection the server refused because it went past one of its limits
+// (ServerConfig), one per refusal, for metrics and logs.
+enum class LimitRefusal {
+  target_length,           // 414: the request target is longer than max_target_bytes
+  header_size,             // 431: the header fields take more than max_header_bytes
+  header_count,            // 431: more than max_header_fields header fields
+  body_size,               // 413: the body is larger than its route's limit
+  header_timeout,          // 408: headers incomplete header_timeout after the request's first byte
+  body_timeout,            // 408: body incomplete body_timeout after the end of the headers
+  connections,             // a new connection closed at once: max_connections open
+  connections_per_client,  // a new connection closed at once: max_connections_per_client from its address
+};
+std::string_view to_string(LimitRefusal limit);  // "target_length", ...
+
+// One answer, as sent: the handler's or the server's own (400, 408, 413, 414, 431, 500, 503). For logs and
 // metrics; the views are valid during the call only.
 struct Exchange {
   std::string_view id;      // Request::id (a new one when the request could not be read)
@@ -101,8 +121,9 @@ struct Exchange {
 // a 500, rendered by ServerConfig::render_error.
 using Handler = std::function<Response(const Request&)>;
 
-// The body of an answer the server gives itself, not the handler: 400 malformed request, 413
-// body too large, 503 handler past its deadline, 500 handler failure or invalid status. The
+// The body of an answer the server gives itself, not the handler: 400 malformed request, 408
+// request too slow, 413 body too large, 414 target too long, 431 header fields too large,
+// 503 handler past its deadline, 500 handler failure or invalid status. The
 // server knows no format: a FHIR listener renders OperationOutcomes (fhir::render_server_error),
 // the admin API its JSON errors. Called on server threads; must not throw.
 using ErrorRenderer = std::function<Response(int status, std::string_view message)>;
@@ -148,14 +169,31 @@ struct ServerConfig {
   bool allow_plain_http = false;
 
   std::size_t max_connections = 256;  // beyond this, new connections are closed at once
+  // From one client IP address (a balancer that hides the clients' addresses counts as one
+  // client); beyond this its new connections are closed at once. Positive; above
+  // max_connections it is never reached.
+  std::size_t max_connections_per_client = 64;
   // Time the handler has to produce a response before the client gets a 503; well under the
   // SAS platform's 7 s timeout. Also bounds writing the response.
   std::chrono::milliseconds request_deadline{5000};
-  // Maximum time to receive a whole request, including the wait for it on a kept-alive
-  // connection; a slow or silent client is disconnected after this.
+  // A connection waiting for a request (after its handshake, or kept alive after an answer)
+  // with no byte of one received is closed after this, without an answer.
   std::chrono::milliseconds idle_timeout{15000};
+  // From a request's first byte to the end of its header fields; past it the client gets a
+  // 408 and the connection is closed (a client trickling its headers holds no place for long).
+  std::chrono::milliseconds header_timeout{10000};
+  // From the end of the header fields to the body's last byte; past it: 408 and closed.
+  std::chrono::milliseconds body_timeout{10000};
   std::chrono::milliseconds handshake_timeout{5000};  // TCP accept to end of TLS handshake
-  std::size_t max_body_bytes = 1024 * 1024;           // larger requests get 413
+
+  // Request sizes. Longer targets get 414; more or larger header fields (the request line not
+  // counted) 431; larger bodies 413, before the body is read when Content-Length announces it.
+  std::size_t max_target_bytes = 8192;
+  std::size_t max_header_bytes = 16384;
+  std::size_t max_header_fields = 100;
+  // The body limit of a route without one in route_body_limits (keyed by route_of's labels).
+  std::size_t max_body_bytes = 1024 * 1024;
+  std::map<std::string, std::size_t, std::less<>> route_body_limits;
 
   unsigned worker_threads = 0;  // handler threads; 0 = std::thread::hardware_concurrency()
   unsigned io_threads = 1;      // network threads (TLS handshakes are cheap at SAS volumes)
@@ -170,6 +208,8 @@ struct ServerConfig {
   std::function<std::string(std::string_view method, std::string_view target)> route_of;
   std::function<void(const Exchange&)> on_exchange;  // after each answer
   std::function<void(HandshakeFailure, std::string_view remote)> on_handshake_failure;
+  // Each limit refusal (also answered, for the request limits, and seen by on_exchange).
+  std::function<void(LimitRefusal, std::string_view remote)> on_limit_refusal;
 
   // How the server's own error answers look; empty: plain_text_error.
   ErrorRenderer render_error;
@@ -198,7 +238,8 @@ class HttpsServer {
   bool reload_tls();      // rebuilds the SSL_CTX now; false (and the old one kept) on error
 
   std::size_t active_connections() const;
-  std::size_t refused_connections() const;  // closed at once because of max_connections
+  // Closed at once because of max_connections or max_connections_per_client.
+  std::size_t refused_connections() const;
 
  private:
   struct Impl;
