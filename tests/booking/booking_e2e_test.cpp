@@ -424,7 +424,9 @@ TEST_F(BookingE2e, AnAccountDeactivatedWhileLoggedInLosesItsRightsAtOnce) {
 
 TEST_F(BookingE2e, AnExpiredSessionMustLogInAgain) {
   sas::test::ChildProcess* short_lived = nullptr;
-  const uint16_t port = start(short_lived, {"--session-seconds", "2"});
+  // Long enough for a login and its page under AddressSanitizer on a loaded machine (password hashing
+  // is slow there): a 2-second session once expired again before the second login's page was drawn.
+  const uint16_t port = start(short_lived, {"--session-seconds", "6"});
   std::unique_ptr<sas::test::ChildProcess> stop(short_lived);
   Browser browser;
   Page page = sas_login(browser, "eve@sas.test", port);
@@ -432,7 +434,7 @@ TEST_F(BookingE2e, AnExpiredSessionMustLogInAgain) {
   const std::string token = csrf(page.body);
   const std::string slot = slot_choices(page.body).at(0);
 
-  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  std::this_thread::sleep_for(std::chrono::milliseconds(6500));
   page = browser.post(base(port) + kBookingPath + "/book?origin=sas", "slot_id=" + slot + "&patient=X&csrf=" + token);
   EXPECT_THAT(page.url, HasSubstr("/login?origin=sas"));
   EXPECT_THAT(page.url, HasSubstr("why=session_expired"));
