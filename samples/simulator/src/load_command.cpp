@@ -1,6 +1,8 @@
 // sas-sim load: the platform's slot searches at a chosen concurrency, for a fixed time, against
 // one vendor base URL, optionally mixed with INT_R04 CPTS searches (--cpts-share) and SOS
 // Médecins searches (--sos-share); prints one JSON object of throughput and client-side latencies.
+// With --rate: the soak's steady, open-loop mix of searches, INT_R02 writes and appointment
+// events, with the host's memory sampled and a verdict (steady_load.hpp).
 #include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
@@ -8,8 +10,10 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <options.hpp>
 #include <random>
 #include <sas/sdk/datetime.hpp>
@@ -18,8 +22,10 @@
 #include <thread>
 
 #include "commands.hpp"
+#include "latency.hpp"
 #include "platform_client.hpp"
 #include "sos_search.hpp"
+#include "steady_load.hpp"
 
 namespace sas::sim::cli {
 
@@ -107,17 +113,93 @@ void work(PlatformClient& client, const Plan& plan, uint64_t seed, WorkerStats& 
   }
 }
 
-// Nearest-rank percentile of sorted values.
-double percentile(const std::vector<double>& sorted, double p) {
-  if (sorted.empty()) return 0;
-  auto rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(sorted.size())));
-  return sorted[std::clamp<size_t>(rank, 1, sorted.size()) - 1];
-}
-
 std::string fixed(double value, int decimals = 3) {
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
   return buffer;
+}
+
+std::optional<std::string> read_token(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) return std::nullopt;
+  std::string token((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  const auto first = token.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return std::nullopt;
+  return token.substr(first, token.find_last_not_of(" \t\r\n") - first + 1);
+}
+
+// --rate: the options of the steady mode, checked; then the run.
+int steady(const po::variables_map& v, std::vector<std::string> ids) {
+  SteadyLoadOptions o;
+  o.base = v["base"].as<std::string>();
+  o.tls = ClientTls{v["cert"].as<std::string>(), v["key"].as<std::string>(), v["ca"].as<std::string>()};
+  o.practitioner_ids = std::move(ids);
+  o.max_ids_per_search = v["practitioners-per-search"].as<int>();
+  o.max_window_hours = v["window-hours"].as<double>();
+  o.rate = v["rate"].as<double>();
+  o.duration_s = v["duration"].as<double>();
+  o.concurrency = v["concurrency"].as<int>();
+  o.seed = v["seed"].as<uint64_t>();
+  o.sample_interval_s = v["sample-interval"].as<double>();
+  o.settle_s = v["settle-s"].as<double>();
+  o.max_rss_growth_pct = v["max-rss-growth-pct"].as<double>();
+  o.notification_drain_s = v["notification-drain-s"].as<double>();
+  if (v.count("report") != 0U) o.report_path = v["report"].as<std::string>();
+  try {
+    o.mix = parse_mix(v["mix"].as<std::string>());
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "sas-sim load: --mix: " << e.what() << "\n";
+    return 2;
+  }
+  if (!(o.rate > 0) || o.rate > 10000 || !(o.sample_interval_s >= 0.1) || !(o.settle_s >= 0) ||
+      !(o.max_rss_growth_pct >= 0) || !(o.notification_drain_s >= 0)) {
+    std::cerr << "sas-sim load: need --rate in (0, 10000], --sample-interval >= 0.1, --settle-s >= 0, "
+                 "--max-rss-growth-pct >= 0, --notification-drain-s >= 0\n";
+    return 2;
+  }
+  if (!v["warmup"].defaulted() || !v["cpts-share"].defaulted() || !v["sos-share"].defaulted()) {
+    std::cerr << "sas-sim load: --rate does not take --warmup, --cpts-share or --sos-share (its minutes before "
+                 "--settle-s are its warm-up)\n";
+    return 2;
+  }
+  if (v.count("host-pid") != 0U) {
+    o.host_pid = static_cast<pid_t>(v["host-pid"].as<int>());
+    if (o.host_pid <= 0 || !std::filesystem::exists("/proc/" + std::to_string(o.host_pid))) {
+      std::cerr << "sas-sim load: --host-pid " << o.host_pid << ": no such process\n";
+      return 2;
+    }
+    if (o.settle_s >= o.duration_s) {
+      std::cerr << "sas-sim load: --settle-s must be shorter than --duration: memory growth is measured from "
+                   "--settle-s to the end\n";
+      return 2;
+    }
+  }
+  if (o.mix.event > 0) {
+    for (const char* key : {"admin", "admin-token-file", "platform-db"}) {
+      if (v.count(key) == 0U) {
+        std::cerr << "sas-sim load: --mix event=" << o.mix.event << " needs --admin, --admin-token-file and "
+                  << "--platform-db (events go through the host's admin API, and arrive at sas-sim serve)\n";
+        return 2;
+      }
+    }
+    o.admin_base = v["admin"].as<std::string>();
+    while (!o.admin_base.empty() && o.admin_base.back() == '/') o.admin_base.pop_back();
+    o.admin_ca = v.count("admin-ca") != 0U ? v["admin-ca"].as<std::string>() : o.tls.ca_file;
+    o.platform_db = v["platform-db"].as<std::string>();
+    const auto token = read_token(v["admin-token-file"].as<std::string>());
+    if (!token) {
+      std::cerr << "sas-sim load: --admin-token-file " << v["admin-token-file"].as<std::string>()
+                << ": unreadable or empty\n";
+      return 1;
+    }
+    o.admin_token = *token;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(o.platform_db, ec)) {
+      std::cerr << "sas-sim load: --platform-db " << o.platform_db << ": no such file (sas-sim serve --db)\n";
+      return 1;
+    }
+  }
+  return run_steady_load(o);
 }
 
 }  // namespace
@@ -140,11 +222,33 @@ int load(const std::vector<std::string>& args) {
       "sos-share", po::value<int>()->default_value(0),
       "percent of the searches that are SOS Médecins searches, on the agenda's associations")(
       "sos-per-search", po::value<int>()->default_value(1), "association SIRETs per SOS search, drawn at random");
+  po::options_description steady_options(
+      "steady mode (--rate): an open-loop mix at a fixed rate, the host's memory sampled, a verdict; "
+      "--practitioners-per-search and --window-hours are then each search's maximum");
+  steady_options.add_options()("rate", po::value<double>(), "requests per second, all kinds together (open loop)")(
+      "mix", po::value<std::string>()->default_value("search=100"),
+      "percent of each kind: search (INT_R01), account (INT_R02 writes), event (appointment events through "
+      "the admin API, INT_R03 to the platform), e.g. search=80,account=10,event=10")(
+      "admin", po::value<std::string>(), "the host's admin API, https://HOST:PORT (for events)")(
+      "admin-token-file", po::value<std::string>(), "file holding the admin API's bearer token")(
+      "admin-ca", po::value<std::string>(), "CA bundle of the admin listener's certificate (default: --ca)")(
+      "platform-db", po::value<std::string>(), "sas-sim serve's --db: where the notifications must arrive")(
+      "notification-drain-s", po::value<double>()->default_value(30),
+      "seconds the notifications may take to arrive after the load; later ones are lost")(
+      "host-pid", po::value<int>(), "the sas-host process: its RSS and CPU are sampled, the RSS growth judged")(
+      "sample-interval", po::value<double>()->default_value(60), "seconds between samples (one table row each)")(
+      "settle-s", po::value<double>()->default_value(300),
+      "RSS growth is measured from the first sample at or after this")(
+      "max-rss-growth-pct", po::value<double>()->default_value(5),
+      "fail when the RSS at the end exceeds the settled one by more than this")(
+      "report", po::value<std::string>(), "write the figures and the verdict as JSON to this file");
+  options.add(steady_options);
   int exit_code = 0;
   auto vm = sas::cli::parse_options("sas-sim load",
                                     "--base URL --cert F --key F --ca F --agenda FILE [--practitioners-per-search N] "
                                     "[--window-hours H] [--concurrency C] [--duration S] [--seed S] [--warmup S] "
-                                    "[--cpts-share P] [--sos-share P] [--sos-per-search N]",
+                                    "[--cpts-share P] [--sos-share P] [--sos-per-search N]\n"
+                                    "       sas-sim load --rate R [--mix search=P,account=P,event=P] ... (the soak)",
                                     options, args, exit_code);
   if (!vm) return exit_code;
   const auto& v = *vm;
@@ -189,6 +293,7 @@ int load(const std::vector<std::string>& args) {
               << "--practitioners-per-search " << per_search << "\n";
     return 2;
   }
+  if (v.count("rate") != 0U) return steady(v, ids);
 
   const ClientTls tls{v["cert"].as<std::string>(), v["key"].as<std::string>(), v["ca"].as<std::string>()};
   std::vector<std::unique_ptr<PlatformClient>> clients;  // built here: curl_global_init before any thread

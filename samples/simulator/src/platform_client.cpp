@@ -73,10 +73,12 @@ PlatformClient::PlatformClient(ClientTls tls) : tls_(std::move(tls)) {
   set(curl, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
   set(curl, CURLOPT_TCP_KEEPALIVE, 1L);
   set(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(kPlatformTimeout.count()));
-  set(curl, CURLOPT_SSLCERT, tls_.cert_file.c_str());
-  set(curl, CURLOPT_SSLCERTTYPE, "PEM");
-  set(curl, CURLOPT_SSLKEY, tls_.key_file.c_str());
-  set(curl, CURLOPT_SSLKEYTYPE, "PEM");
+  if (!tls_.cert_file.empty()) {
+    set(curl, CURLOPT_SSLCERT, tls_.cert_file.c_str());
+    set(curl, CURLOPT_SSLCERTTYPE, "PEM");
+    set(curl, CURLOPT_SSLKEY, tls_.key_file.c_str());
+    set(curl, CURLOPT_SSLKEYTYPE, "PEM");
+  }
   set(curl, CURLOPT_CAINFO, tls_.ca_file.c_str());
   set(curl, CURLOPT_SSL_VERIFYPEER, 1L);
   set(curl, CURLOPT_SSL_VERIFYHOST, 2L);
@@ -88,10 +90,32 @@ PlatformClient::PlatformClient(ClientTls tls) : tls_(std::move(tls)) {
 PlatformClient::~PlatformClient() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
 
 HttpResult PlatformClient::get(const std::string& url, std::chrono::milliseconds timeout) {
+  return send("GET", url, {}, {}, timeout);
+}
+
+HttpResult PlatformClient::send(const std::string& method, const std::string& url, const std::string& body,
+                                const std::vector<std::string>& extra_headers, std::chrono::milliseconds timeout) {
   CURL* curl = static_cast<CURL*>(curl_);
   HttpResult result;
   char error[CURL_ERROR_SIZE] = {0};
-  curl_slist* headers = curl_slist_append(nullptr, "Accept: application/fhir+json");
+  curl_slist* headers = nullptr;
+  bool accept_given = false;
+  for (const auto& h : extra_headers) {
+    headers = curl_slist_append(headers, h.c_str());
+    accept_given = accept_given || h.rfind("Accept:", 0) == 0;
+  }
+  if (!accept_given) headers = curl_slist_append(headers, "Accept: application/fhir+json");
+  if (method == "GET") {
+    set(curl, CURLOPT_HTTPGET, 1L);  // also undoes a previous call's POST fields
+    set(curl, CURLOPT_CUSTOMREQUEST, static_cast<const char*>(nullptr));
+  } else {
+    // No "Expect: 100-continue" round trip before a body: the platform sends its bodies at once.
+    headers = curl_slist_append(headers, "Expect:");
+    set(curl, CURLOPT_POST, 1L);
+    set(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+    set(curl, CURLOPT_POSTFIELDS, body.c_str());
+    set(curl, CURLOPT_CUSTOMREQUEST, method == "POST" ? static_cast<const char*>(nullptr) : method.c_str());
+  }
   set(curl, CURLOPT_HTTPHEADER, headers);
   set(curl, CURLOPT_ERRORBUFFER, static_cast<char*>(error));
   set(curl, CURLOPT_URL, url.c_str());
@@ -119,6 +143,8 @@ HttpResult PlatformClient::get(const std::string& url, std::chrono::milliseconds
   set(curl, CURLOPT_HTTPHEADER, static_cast<curl_slist*>(nullptr));
   set(curl, CURLOPT_ERRORBUFFER, static_cast<char*>(nullptr));
   set(curl, CURLOPT_WRITEDATA, static_cast<void*>(nullptr));
+  set(curl, CURLOPT_POSTFIELDS, static_cast<const char*>(nullptr));
+  set(curl, CURLOPT_CUSTOMREQUEST, static_cast<const char*>(nullptr));
   curl_slist_free_all(headers);
   return result;
 }

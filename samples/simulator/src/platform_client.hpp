@@ -1,6 +1,8 @@
-// The SAS platform's side of a call to a vendor: HTTPS GET with a client certificate, as
-// sas.sante.fr makes it (7 s budget, FHIR JSON). One client = one libcurl easy handle = one
-// keep-alive connection, reused across calls. Not thread-safe: use one client per thread.
+// The SAS platform's side of a call to a vendor: HTTPS with a client certificate, as
+// sas.sante.fr makes it (7 s budget, FHIR JSON): the searches' GET, INT_R02's POST and PUT. One
+// client = one libcurl easy handle = one keep-alive connection, reused across calls. Not
+// thread-safe: use one client per thread. Without a certificate it is a plain HTTPS client
+// (sas-sim load uses one, with a bearer token, for the host's admin API).
 #pragma once
 
 #include <chrono>
@@ -15,7 +17,7 @@ namespace sas::sim {
 inline constexpr std::chrono::milliseconds kPlatformTimeout{7000};
 
 struct ClientTls {
-  std::string cert_file;  // PEM client certificate (CN=sas.sante.fr, OU=SAS)
+  std::string cert_file;  // PEM client certificate (CN=sas.sante.fr, OU=SAS); empty: none
   std::string key_file;   // PEM private key of cert_file
   std::string ca_file;    // PEM CA bundle that signed the vendor's server certificate
 };
@@ -41,6 +43,10 @@ class PlatformClient {
 
   // GET `url` (already encoded: sent as given), Accept: application/fhir+json.
   HttpResult get(const std::string& url, std::chrono::milliseconds timeout = kPlatformTimeout);
+  // `method` (GET, POST, PUT, ...) on `url` with `body` (sent when not GET) and extra header
+  // lines ("Name: value"); Accept: application/fhir+json unless `headers` set another Accept.
+  HttpResult send(const std::string& method, const std::string& url, const std::string& body,
+                  const std::vector<std::string>& headers, std::chrono::milliseconds timeout = kPlatformTimeout);
 
  private:
   void* curl_ = nullptr;  // CURL*, kept opaque so that callers need not include curl.h
