@@ -446,4 +446,97 @@ TEST_F(SimulatorTest, LoadMixesCptsSearches) {
   EXPECT_THAT(refused.err, HasSubstr("--cpts-share"));
 }
 
+// ---- The steady mode (--rate): the soak's load ---------------------------------------------------
+
+class SteadyLoadTest : public SimulatorTest {
+ protected:
+  static std::vector<std::string> steady(const std::vector<std::string>& options,
+                                         const std::string& base_url = base()) {
+    std::vector<std::string> argv = {bin("sas-sim"), "load", "--base", base_url};
+    for (auto& a : tls()) argv.push_back(a);
+    argv.push_back("--agenda");
+    argv.push_back(agenda().string());
+    argv.insert(argv.end(), options.begin(), options.end());
+    return argv;
+  }
+};
+
+TEST_F(SteadyLoadTest, PacesSearchesAndAccountWritesAndSamplesTheHost) {
+  const fs::path report_file = *dir_ / "steady-report.json";
+  auto result =
+      run(steady({"--rate", "20", "--duration", "4", "--mix", "search=70,account=30", "--host-pid",
+                  std::to_string(host_->pid()), "--sample-interval", "1", "--settle-s", "1", "--max-rss-growth-pct",
+                  "1000", "--practitioners-per-search", "10", "--report", report_file.string()}),
+          std::chrono::seconds(60));
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_THAT(result.out, HasSubstr("rss(MiB)"));
+  EXPECT_THAT(result.out, HasSubstr("PASSED"));
+  const json::object report = json::parse(sas::test::read_file(report_file)).as_object();
+  // Open loop: 20 requests a second for 4 s are 80 requests, however fast the answers come.
+  EXPECT_EQ(report.at("requests_total").to_number<int64_t>(), 80);
+  const auto& requests = report.at("requests").as_object();
+  EXPECT_GT(requests.at("search").to_number<int64_t>(), 0);
+  EXPECT_GT(requests.at("account").to_number<int64_t>(), 0) << "INT_R02 writes, 201 or 200 as expected";
+  EXPECT_EQ(requests.at("event").to_number<int64_t>(), 0);
+  EXPECT_EQ(report.at("errors").at("total").to_number<int64_t>(), 0) << result.out;
+  const auto& samples = report.at("samples").as_array();
+  ASSERT_GE(samples.size(), 5U) << "t=0, every second, and the end";
+  double cpu = 0;
+  for (const auto& s : samples) {
+    EXPECT_GT(s.at("rss_kib").to_number<int64_t>(), 1024) << json::serialize(s);
+    EXPECT_GE(s.at("cpu_s").to_number<double>(), cpu);
+    cpu = s.at("cpu_s").to_number<double>();
+  }
+  EXPECT_GT(cpu, 0) << "the host worked";
+  EXPECT_TRUE(report.at("verdict").at("passed").as_bool());
+  EXPECT_EQ(report.at("rss").at("baseline_t_s").to_number<double>(), 1.0);
+}
+
+TEST_F(SteadyLoadTest, FailsOnAnErrorAnswer) {
+  // A wrong base path: every search gets the host's 404.
+  auto result = run(steady({"--rate", "10", "--duration", "1"}, base() + "/no-such-base"), std::chrono::seconds(60));
+  EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
+  EXPECT_THAT(result.out, HasSubstr("search:http_404=10"));
+  EXPECT_THAT(result.out, HasSubstr("FAILED; 10 error(s)"));
+}
+
+TEST_F(SteadyLoadTest, FailsWhenTheSampledProcessKeepsGrowing) {
+  // A stand-in for a leaking host: 2 MiB more every 100 ms, sampled as --host-pid.
+  sas::test::ChildProcess leak({"/usr/bin/python3", "-c",
+                                "import time\nheld = []\nwhile True:\n    held.append(bytearray(2 << 20))\n"
+                                "    time.sleep(0.1)\n"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_TRUE(leak.running()) << leak.output();
+  auto result = run(steady({"--rate", "10", "--duration", "3", "--host-pid", std::to_string(leak.pid()),
+                            "--sample-interval", "0.5", "--settle-s", "1", "--max-rss-growth-pct", "10"}),
+                    std::chrono::seconds(60));
+  EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
+  EXPECT_THAT(result.out, HasSubstr("errors: 0"));
+  EXPECT_THAT(result.out, HasSubstr("FAILED; RSS grew "));
+  EXPECT_THAT(result.out, HasSubstr("over the bound of 10.00 %"));
+}
+
+TEST_F(SteadyLoadTest, RefusesImpossibleSettings) {
+  struct Case {
+    std::vector<std::string> options;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {{"--rate", "10", "--mix", "search=50"}, "the percentages add up to 50, not 100"},
+      {{"--rate", "10", "--mix", "search=50,booking=50"}, "'booking': the kinds are search, account and event"},
+      {{"--rate", "0"}, "--rate in (0, 10000]"},
+      {{"--rate", "10", "--mix", "search=90,event=10"}, "needs --admin, --admin-token-file and --platform-db"},
+      {{"--rate", "10", "--warmup", "1"}, "--rate does not take --warmup"},
+      {{"--rate", "10", "--duration", "10", "--host-pid", std::to_string(host_->pid()), "--settle-s", "10"},
+       "--settle-s must be shorter than --duration"},
+      {{"--rate", "10", "--host-pid", "999999999"}, "--host-pid 999999999: no such process"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.says);
+    auto result = run(steady(c.options));
+    EXPECT_EQ(result.exit_code, 2) << result.out;
+    EXPECT_THAT(result.err, HasSubstr(c.says));
+  }
+}
+
 }  // namespace

@@ -11,6 +11,7 @@ failed); every process it starts is stopped, every file removed (unless --keep).
 """
 import argparse
 import os
+import re
 import shutil
 import signal
 import socket
@@ -128,13 +129,26 @@ class Soak:
                 "--platform-db", self.platform_db,
                 "--host-pid", str(self.host.pid), "--sample-interval", str(a.sample_interval),
                 "--settle-s", str(a.settle_s), "--max-rss-growth-pct", str(a.max_rss_growth_pct),
+                "--notification-drain-s", str(a.notification_drain_s),
                 "--report", a.report or os.path.join(self.work, "report.json")]
         print("soak: " + " ".join(argv), flush=True)
-        code = subprocess.run(argv).returncode
+        load = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+        output = []
+        for line in load.stdout:  # shown as it comes: a row per sample
+            print(line, end="", flush=True)
+            output.append(line)
+        code = load.wait()
         if self.host.poll() is not None:
             print("soak: sas-host exited (%d) during the load; its log:\n%s" % (
                 self.host.returncode, open(self.processes[-1][2]).read()[-4000:]), flush=True)
             code = code or 1
+        if a.expect_failure:
+            # A test that the soak can fail: it passes only when the verdict fails for that reason.
+            if code == 1 and re.search(a.expect_failure, "".join(output)):
+                print("soak: failed as expected (%s)" % a.expect_failure)
+                return 0
+            print("soak: expected sas-sim load to fail (exit 1) with output matching %r; exit %d" % (a.expect_failure, code))
+            return 1
         return code
 
 
@@ -152,12 +166,15 @@ def main():
     p.add_argument("--sample-interval", type=float, default=60)
     p.add_argument("--settle-s", type=float, default=300)
     p.add_argument("--max-rss-growth-pct", type=float, default=5)
+    p.add_argument("--notification-drain-s", type=float, default=30)
     p.add_argument("--report", help="sas-sim load's JSON report (default: in the work directory)")
     p.add_argument("--work", help="work directory (default: a new temporary one)")
     p.add_argument("--keep", action="store_true", help="keep the work directory")
     p.add_argument("--host-arg", action="append", default=[], help="one more sas-host serve argument (repeatable)")
     p.add_argument("--platform-arg", action="append", default=[],
                    help="one more sas-sim serve argument (repeatable), e.g. --platform-arg=--fail=reject")
+    p.add_argument("--expect-failure", metavar="REGEX",
+                   help="exit 0 only if the verdict fails (exit 1) with output matching REGEX (negative tests)")
     args = p.parse_args()
     soak = Soak(args)
     code = 1

@@ -288,18 +288,23 @@ std::vector<std::string> practitioner_ids(const std::filesystem::path& agenda) {
     sqlite3_close(db);
     throw std::runtime_error("cannot open agenda " + agenda.string());
   }
+  // A host's plugin may be writing its reporter lease: without the wait, a read at that moment
+  // found no practitioner at all (seen when sas-sim load started right after the host).
+  sqlite3_busy_timeout(db, 5000);
   std::vector<std::string> ids;
   sqlite3_stmt* statement = nullptr;
-  if (sqlite3_prepare_v2(db, "SELECT national_id FROM practitioner ORDER BY id", -1, &statement, nullptr) ==
-      SQLITE_OK) {
-    while (sqlite3_step(statement) == SQLITE_ROW) {
-      auto id =
-          sas::sdk::ids::normalize_practitioner_id(reinterpret_cast<const char*>(sqlite3_column_text(statement, 0)));
-      if (id) ids.push_back(id->prefixed);
-    }
+  int rc = sqlite3_prepare_v2(db, "SELECT national_id FROM practitioner ORDER BY id", -1, &statement, nullptr);
+  while (rc == SQLITE_OK && (rc = sqlite3_step(statement)) == SQLITE_ROW) {
+    auto id =
+        sas::sdk::ids::normalize_practitioner_id(reinterpret_cast<const char*>(sqlite3_column_text(statement, 0)));
+    if (id) ids.push_back(id->prefixed);
+    rc = SQLITE_OK;
   }
+  const std::string message = sqlite3_errmsg(db);
   sqlite3_finalize(statement);
   sqlite3_close(db);
+  if (rc != SQLITE_DONE)
+    throw std::runtime_error("cannot read the practitioners of " + agenda.string() + ": " + message);
   return ids;
 }
 

@@ -397,8 +397,7 @@ Outcome check_event_answer(const HttpResult& result, const Appointments::Step& s
 // grows: a notification is delivered when the platform accepted (200/201) a resource with its key.
 class Notifications {
  public:
-  Notifications(const std::string& platform_db, const std::string& run)
-      : prefix_(std::string(kAppointmentSystem) + "|" + run + "-") {
+  Notifications(const std::string& platform_db, const std::string& run) : prefix_(run + "-") {
     if (sqlite3_open_v2(platform_db.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
       const std::string error = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
       sqlite3_close(db_);
@@ -420,15 +419,11 @@ class Notifications {
   // Reads what the platform recorded since the last call. Throws on a database error.
   void poll() {
     sqlite3_stmt* s = nullptr;
-    if (sqlite3_prepare_v2(db_,
-                           "SELECT n, received_at, http_status, body FROM received WHERE n > ? AND "
-                           "substr(identifier, 1, ?) = ? ORDER BY n",
-                           -1, &s, nullptr) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db_, "SELECT n, received_at, http_status, body FROM received WHERE n > ? ORDER BY n", -1, &s,
+                           nullptr) != SQLITE_OK) {
       throw std::runtime_error(std::string("--platform-db: ") + sqlite3_errmsg(db_));
     }
     sqlite3_bind_int64(s, 1, last_row_);
-    sqlite3_bind_int(s, 2, static_cast<int>(prefix_.size()));
-    sqlite3_bind_text(s, 3, prefix_.c_str(), static_cast<int>(prefix_.size()), SQLITE_TRANSIENT);
     auto column = [s](int c) {
       const unsigned char* t = sqlite3_column_text(s, c);
       return t == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(t));
@@ -438,21 +433,26 @@ class Notifications {
       const int64_t n = sqlite3_column_int64(s, 0);
       const auto received_at = datetime::parse_fhir(column(1)).value_or(now_instant());
       const int http = sqlite3_column_int(s, 2);
+      // The request's own body: a refused one has no identifier in the platform's columns.
       const json::value resource = parse_object(column(3));
-      std::lock_guard lock(mutex_);
-      last_row_ = n;
-      if (http != 200 && http != 201) {
-        ++refused_;
-        if (refused_example_.empty())
-          refused_example_ = "HTTP " + std::to_string(http) + ": " + column(3).substr(0, 300);
-        continue;
-      }
       const json::value* ids = field(&resource, "identifier");
       const json::value* first =
           ids != nullptr && ids->is_array() && !ids->get_array().empty() ? &ids->get_array()[0] : nullptr;
+      const std::string value = text(field(first, "value"));
+      std::lock_guard lock(mutex_);
+      last_row_ = n;
+      if (text(field(first, "system")) != kAppointmentSystem || value.rfind(prefix_, 0) != 0) {
+        continue;  // another run's, or not an appointment of this load
+      }
+      if (http != 200 && http != 201) {
+        ++refused_;
+        if (refused_example_.empty())
+          refused_example_ = "the platform answered " + std::to_string(http) + " for " + value;
+        continue;
+      }
       const auto start = datetime::parse_fhir(text(field(&resource, "start")));
       if (!start) continue;
-      const std::string key = notification_key(text(field(first, "value")), text(field(&resource, "status")), *start);
+      const std::string key = notification_key(value, text(field(&resource, "status")), *start);
       if (!arrived_.emplace(key, received_at).second) continue;  // a retry the platform answered again
       if (auto it = reported_.find(key); it != reported_.end()) delivered(it->second, received_at);
     }
@@ -483,7 +483,7 @@ class Notifications {
     delays_ms_.push_back(static_cast<double>(std::max<int64_t>(0, (received_at - reported_at).count())));
   }
 
-  std::string prefix_;
+  std::string prefix_;  // of this run's appointment ids
   sqlite3* db_ = nullptr;
   std::mutex mutex_;
   int64_t last_row_ = 0;

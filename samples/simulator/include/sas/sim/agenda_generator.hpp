@@ -28,7 +28,8 @@ struct AgendaSummary {
 // Writes a new agenda database at `out` (replacing any file there). Throws on I/O errors.
 AgendaSummary generate_agenda(const std::filesystem::path& out, const AgendaSpec& spec);
 
-// The prefixed national ids of an agenda's practitioners, in id order (for load tests).
+// The prefixed national ids of an agenda's practitioners, in id order (for load tests). Throws
+// when the agenda cannot be read.
 std::vector<std::string> practitioner_ids(const std::filesystem::path& agenda);
 
 }  // namespace sas::sim
