@@ -490,6 +490,9 @@ TEST_F(SteadyLoadTest, PacesSearchesAndAccountWritesAndSamplesTheHost) {
   EXPECT_GT(cpu, 0) << "the host worked";
   EXPECT_TRUE(report.at("verdict").at("passed").as_bool());
   EXPECT_EQ(report.at("rss").at("baseline_t_s").to_number<double>(), 1.0);
+  EXPECT_EQ(report.at("rss").at("judged"), "anon");
+  EXPECT_GT(report.at("rss").at("vmrss").at("final_kib").to_number<int64_t>(),
+            report.at("rss").at("anon").at("final_kib").to_number<int64_t>());
 }
 
 TEST_F(SteadyLoadTest, FailsOnAnErrorAnswer) {
@@ -512,7 +515,7 @@ TEST_F(SteadyLoadTest, FailsWhenTheSampledProcessKeepsGrowing) {
                     std::chrono::seconds(60));
   EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
   EXPECT_THAT(result.out, HasSubstr("errors: 0"));
-  EXPECT_THAT(result.out, HasSubstr("FAILED; RSS grew "));
+  EXPECT_THAT(result.out, HasSubstr("FAILED; anonymous RSS grew "));
   EXPECT_THAT(result.out, HasSubstr("over the bound of 10.00 %"));
 }
 
@@ -530,6 +533,7 @@ TEST_F(SteadyLoadTest, RefusesImpossibleSettings) {
       {{"--rate", "10", "--duration", "10", "--host-pid", std::to_string(host_->pid()), "--settle-s", "10"},
        "--settle-s must be shorter than --duration"},
       {{"--rate", "10", "--host-pid", "999999999"}, "--host-pid 999999999: no such process"},
+      {{"--rate", "10", "--rss-measure", "pss"}, "--rss-measure pss: expected anon or vmrss"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.says);

@@ -145,6 +145,11 @@ int steady(const po::variables_map& v, std::vector<std::string> ids) {
   o.max_rss_growth_pct = v["max-rss-growth-pct"].as<double>();
   o.notification_drain_s = v["notification-drain-s"].as<double>();
   if (v.count("report") != 0U) o.report_path = v["report"].as<std::string>();
+  o.rss_measure = v["rss-measure"].as<std::string>();
+  if (o.rss_measure != "anon" && o.rss_measure != "vmrss") {
+    std::cerr << "sas-sim load: --rss-measure " << o.rss_measure << ": expected anon or vmrss\n";
+    return 2;
+  }
   try {
     o.mix = parse_mix(v["mix"].as<std::string>());
   } catch (const std::invalid_argument& e) {
@@ -241,6 +246,9 @@ int load(const std::vector<std::string>& args) {
       "RSS growth is measured from the first sample at or after this")(
       "max-rss-growth-pct", po::value<double>()->default_value(5),
       "fail when the RSS at the end exceeds the settled one by more than this")(
+      "rss-measure", po::value<std::string>()->default_value("anon"),
+      "what --max-rss-growth-pct bounds: anon (RssAnon: heap and stacks, where a leak shows) or vmrss (VmRSS, "
+      "which also counts the pages of mapped files, e.g. SQLite's maps, that come and go as files grow)")(
       "report", po::value<std::string>(), "write the figures and the verdict as JSON to this file");
   options.add(steady_options);
   int exit_code = 0;

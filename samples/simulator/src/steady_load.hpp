@@ -45,7 +45,11 @@ struct SteadyLoadOptions {
   double sample_interval_s = 60;     // also the table's rows when there is no host pid
   double settle_s = 300;             // growth is measured from the first sample at or after this
   double max_rss_growth_pct = 5;     // the verdict's bound
-  std::string report_path;           // JSON report; empty: none
+  // What the bound applies to: "anon" (RssAnon: heap, stacks, where a leak shows) or "vmrss"
+  // (VmRSS, which also counts mapped files: SQLite's maps of the agenda and the store, whose
+  // resident pages come and go as the files grow and are remapped).
+  std::string rss_measure = "anon";
+  std::string report_path;  // JSON report; empty: none
 };
 
 // Runs the load, prints a table of samples and the verdict on stdout; returns the exit code:
