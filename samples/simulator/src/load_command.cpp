@@ -22,7 +22,7 @@
 #include <thread>
 
 #include "commands.hpp"
-#include "latency.hpp"
+#include "figures.hpp"
 #include "platform_client.hpp"
 #include "sos_search.hpp"
 #include "steady_load.hpp"
@@ -111,12 +111,6 @@ void work(PlatformClient& client, const Plan& plan, uint64_t seed, WorkerStats& 
       }
     }
   }
-}
-
-std::string fixed(double value, int decimals = 3) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
-  return buffer;
 }
 
 std::optional<std::string> read_token(const std::string& path) {
@@ -353,14 +347,15 @@ int load(const std::vector<std::string>& args) {
 
   std::cout << "{\"requests\": " << total.requests << ", \"errors\": " << total.transport_errors + total.http_errors
             << ", \"searches_per_s\": " << fixed(measured > 0 ? static_cast<double>(total.requests) / measured : 0, 2)
-            << ", \"latency_ms\": {\"p50\": " << fixed(percentile(l, 50)) << ", \"p90\": " << fixed(percentile(l, 90))
-            << ", \"p99\": " << fixed(percentile(l, 99)) << ", \"max\": " << fixed(l.empty() ? 0 : l.back())
-            << ", \"mean\": " << fixed(l.empty() ? 0 : sum / static_cast<double>(l.size())) << "}"
+            << ", \"latency_ms\": {\"p50\": " << fixed(percentile(l, 50), 3)
+            << ", \"p90\": " << fixed(percentile(l, 90), 3) << ", \"p99\": " << fixed(percentile(l, 99), 3)
+            << ", \"max\": " << fixed(l.empty() ? 0 : l.back(), 3)
+            << ", \"mean\": " << fixed(l.empty() ? 0 : sum / static_cast<double>(l.size()), 3) << "}"
             << ", \"transport_errors\": " << total.transport_errors << ", \"non_200\": " << total.http_errors
             << ", \"aborted_at_end\": " << total.aborted_at_end << ", \"connections\": " << total.connections
             << ", \"bytes\": " << total.bytes << ", \"concurrency\": " << concurrency
             << ", \"practitioners_per_search\": " << per_search << ", \"window_hours\": " << fixed(hours, 2)
-            << ", \"duration_s\": " << fixed(measured) << ", \"warmup_s\": " << fixed(warmup);
+            << ", \"duration_s\": " << fixed(measured, 3) << ", \"warmup_s\": " << fixed(warmup, 3);
   if (cpts_percent > 0)
     std::cout << ", \"cpts_requests\": " << total.cpts_requests << ", \"cpts_share\": " << cpts_percent;
   if (sos_percent > 0) {

@@ -26,7 +26,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "latency.hpp"
+#include "figures.hpp"
 #include "process_stats.hpp"
 
 namespace sas::sim {
@@ -55,12 +55,6 @@ constexpr size_t kMaxAccounts = 1000;
 constexpr size_t kMaxOpenAppointments = 500;
 
 Instant now_instant() { return std::chrono::time_point_cast<milliseconds>(std::chrono::system_clock::now()); }
-
-std::string fixed(double value, int decimals = 1) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
-  return buffer;
-}
 
 std::string hex(uint64_t value, int digits) {
   char buffer[32];
@@ -612,14 +606,14 @@ void print_header(bool host) {
 void print_row(const Sample& s) {
   auto sorted = s.interval.latencies_ms;
   std::sort(sorted.begin(), sorted.end());
-  const auto mib = [](int64_t kib) { return fixed(static_cast<double>(kib) / 1024.0); };
+  const auto mib = [](int64_t kib) { return fixed(static_cast<double>(kib) / 1024.0, 1); };
   std::printf("%8s %9s %9s %6s %7llu %7llu %6llu %6llu %8s %8s %9llu %9llu\n", fixed(s.t_s, 0).c_str(),
               s.host ? mib(s.host->rss_kib).c_str() : "-", s.host ? mib(s.host->rss_anon_kib).c_str() : "-",
-              s.host ? fixed(s.cpu_percent).c_str() : "-", static_cast<unsigned long long>(s.interval.requests[0]),
+              s.host ? fixed(s.cpu_percent, 1).c_str() : "-", static_cast<unsigned long long>(s.interval.requests[0]),
               static_cast<unsigned long long>(s.interval.requests[1]),
               static_cast<unsigned long long>(s.interval.requests[2]),
-              static_cast<unsigned long long>(s.interval.errors), fixed(percentile(sorted, 50)).c_str(),
-              fixed(percentile(sorted, 99)).c_str(), static_cast<unsigned long long>(s.notifications.reported),
+              static_cast<unsigned long long>(s.interval.errors), fixed(percentile(sorted, 50), 1).c_str(),
+              fixed(percentile(sorted, 99), 1).c_str(), static_cast<unsigned long long>(s.notifications.reported),
               static_cast<unsigned long long>(s.notifications.delivered));
   std::fflush(stdout);
 }
@@ -794,7 +788,7 @@ int run_steady_load(const SteadyLoadOptions& o) {
     workers.push_back(std::move(worker));
   }
 
-  std::cout << "sas-sim load: " << fixed(o.rate) << " requests/s for " << fixed(o.duration_s, 0) << " s, mix search "
+  std::cout << "sas-sim load: " << fixed(o.rate, 1) << " requests/s for " << fixed(o.duration_s, 0) << " s, mix search "
             << o.mix.search << " % account " << o.mix.account << " % event " << o.mix.event << " %, " << o.concurrency
             << " connection(s) per endpoint, run " << run;
   if (o.host_pid > 0) std::cout << ", host pid " << o.host_pid;
@@ -1005,7 +999,7 @@ int run_steady_load(const SteadyLoadOptions& o) {
            fixed(l.at("p90").to_number<double>(), 2) + " ms, p99 " + fixed(l.at("p99").to_number<double>(), 2) +
            " ms, max " + fixed(l.at("max").to_number<double>(), 2) + " ms";
   };
-  std::cout << "requests: " << request_count << " in " << fixed(load_s) << " s ("
+  std::cout << "requests: " << request_count << " in " << fixed(load_s, 1) << " s ("
             << report.at("achieved_rate_per_s").to_number<double>() << "/s):";
   for (Kind k : kKinds) std::cout << " " << name(k) << " " << stats.requests(k);
   std::cout << "\nlatency (from the time each request was due): " << line(latency.at("all").as_object()) << "\n";
@@ -1021,9 +1015,9 @@ int run_steady_load(const SteadyLoadOptions& o) {
     for (const char* measure : {"vmrss", "anon"}) {
       const auto& m = rss.at(measure).as_object();
       std::cout << "host " << (std::string(measure) == "anon" ? "anonymous RSS" : "RSS (VmRSS)") << ": "
-                << fixed(static_cast<double>(m.at("baseline_kib").as_int64()) / 1024.0)
+                << fixed(static_cast<double>(m.at("baseline_kib").as_int64()) / 1024.0, 1)
                 << " MiB at t=" << fixed(rss.at("baseline_t_s").to_number<double>(), 0) << " s, "
-                << fixed(static_cast<double>(m.at("final_kib").as_int64()) / 1024.0)
+                << fixed(static_cast<double>(m.at("final_kib").as_int64()) / 1024.0, 1)
                 << " MiB at the end: " << fixed(m.at("growth_pct").to_number<double>(), 2) << " % (peak "
                 << fixed(m.at("peak_growth_pct").to_number<double>(), 2) << " %)"
                 << (o.rss_measure == measure ? ", judged, bound " + fixed(o.max_rss_growth_pct, 2) + " %" : "") << "\n";
