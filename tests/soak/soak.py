@@ -40,7 +40,7 @@ class Soak:
         self.args = args
         self.work = args.work or tempfile.mkdtemp(prefix="sas-soak-")
         os.makedirs(self.work, exist_ok=True)
-        self.processes = []  # (name, Popen, log path)
+        self.processes = []  # (name, Popen, log path or None), stopped in reverse order
 
     def bin(self, tool):
         return os.path.join(self.args.build, "bin", tool)
@@ -53,7 +53,7 @@ class Soak:
 
     def start(self, name, argv):
         log = os.path.join(self.work, name + ".log")
-        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=open(log, "w"), start_new_session=True)
+        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=open(log, "w"))
         self.processes.append((name, process, log))
         return process
 
@@ -115,7 +115,7 @@ class Soak:
         log = self.processes[-1][2]
         self.wait_for("sas-host serve", host, log,
                       lambda: open(log).read().count("listening on") >= 2 and accepts(self.port) and accepts(self.admin_port))
-        self.host = host
+        self.host, self.host_log = host, log
 
     def load(self):
         a = self.args
@@ -133,6 +133,7 @@ class Soak:
                 "--report", a.report or os.path.join(self.work, "report.json")]
         print("soak: " + " ".join(argv), flush=True)
         load = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+        self.processes.append(("sas-sim load", load, None))
         output = []
         for line in load.stdout:  # shown as it comes: a row per sample
             print(line, end="", flush=True)
@@ -140,7 +141,7 @@ class Soak:
         code = load.wait()
         if self.host.poll() is not None:
             print("soak: sas-host exited (%d) during the load; its log:\n%s" % (
-                self.host.returncode, open(self.processes[-1][2]).read()[-4000:]), flush=True)
+                self.host.returncode, open(self.host_log).read()[-4000:]), flush=True)
             code = code or 1
         if a.expect_failure:
             # A test that the soak can fail: it passes only when the verdict fails for that reason.
@@ -176,6 +177,8 @@ def main():
     p.add_argument("--expect-failure", metavar="REGEX",
                    help="exit 0 only if the verdict fails (exit 1) with output matching REGEX (negative tests)")
     args = p.parse_args()
+    # Stopped by a timeout (ctest sends SIGTERM first): stop the servers too, through `finally`.
+    signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
     soak = Soak(args)
     code = 1
     try:
