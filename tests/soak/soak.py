@@ -158,7 +158,7 @@ def main():
     p.add_argument("--build", required=True, help="the build directory (bin/, lib/sas/plugins/)")
     p.add_argument("--ig", required=True, help="the SAS IG package (sas-sim serve validates the notifications)")
     p.add_argument("--duration", type=float, default=3600)
-    p.add_argument("--rate", type=float, default=40, help="requests per second, all kinds")
+    p.add_argument("--rate", type=float, default=30, help="requests per second, all kinds")
     p.add_argument("--mix", default="search=80,account=10,event=10")
     p.add_argument("--concurrency", type=int, default=4)
     p.add_argument("--practitioners", type=int, default=2000, help="in the generated agenda")
