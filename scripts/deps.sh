@@ -13,6 +13,8 @@ SAS_PACKAGES=(
   libsystemd-dev file lintian help2man man-db systemd adduser
   # the doctor's panel tested in a real browser (tests/panel_browser): headless Chromium and its driver
   chromium chromium-driver python3-selenium
+  # scripts/fuzz: clang 16 with its libFuzzer and sanitizer runtimes (build-fuzz/)
+  clang-16 libclang-rt-16-dev
 )
 
 sas_install_deps() {
