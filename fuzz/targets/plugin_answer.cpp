@@ -74,7 +74,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   boost::system::error_code ec;
   const json::value bundle = json::parse(text, ec);
   if (ec) sas::fuzz::finding("the Bundle is not JSON: " + ec.message() + "\n" + text);
-  const auto issues = profiles().validate_bundle(bundle);
+  auto issues = profiles().validate_bundle(bundle);
+  if (query.cpts && bundle.as_object().if_contains("entry") == nullptr) {
+    // The one documented exception (docs/cpts-search.md, "Empty answers"): an empty CPTS answer
+    // cannot have the four entries sas-cpts-bundle-aggregator asks for.
+    std::erase_if(issues, [](const sas::conformance::Issue& issue) {
+      return issue.kind == "cardinality" && issue.element_id.rfind("Bundle.entry", 0) == 0;
+    });
+  }
   sas::fuzz::note("total " + std::to_string(report.matches) + ", " + std::to_string(report.emitted) + " Slots, " +
                   std::to_string(text.size()) + " bytes");
   if (!issues.empty()) {

@@ -1,9 +1,33 @@
 #include "options.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 
 namespace sas::cli {
+
+namespace {
+
+// Boost.Program_options (1.81) writes an error's message by replacing each %name% placeholder
+// with the text it stands for (the option, the value, the line as written) for as long as the
+// placeholder is found: a text that holds its own placeholder ("%value%") never ends, and
+// `sas-host serve` hung on such a line (found by fuzz/host_config). Those texts lose their '%'
+// before what() builds the message. The substitutions are protected: reached through a
+// pointer to member named in a derived class (never instantiated).
+struct ErrorSubstitutions : po::error_with_option_name {
+  static auto member() { return &ErrorSubstitutions::m_substitutions; }
+};
+
+std::string message_of(po::error& e) {
+  if (auto* named = dynamic_cast<po::error_with_option_name*>(&e)) {
+    for (auto& substitution : named->*ErrorSubstitutions::member()) {
+      std::replace(substitution.second.begin(), substitution.second.end(), '%', '?');
+    }
+  }
+  return e.what();
+}
+
+}  // namespace
 
 void store_config_file(const std::string& file, const po::options_description& options, po::variables_map& vm,
                        const std::string& config_key) {
@@ -11,8 +35,8 @@ void store_config_file(const std::string& file, const po::options_description& o
   if (!in) throw po::error("--" + config_key + " " + file + ": cannot be read");
   try {
     po::store(po::parse_config_file(in, options, false), vm);
-  } catch (const po::error& e) {
-    throw po::error("--" + config_key + " " + file + ": " + e.what());
+  } catch (po::error& e) {
+    throw po::error("--" + config_key + " " + file + ": " + message_of(e));
   }
 }
 
@@ -38,8 +62,8 @@ std::optional<po::variables_map> parse_options(const std::string& command, const
       store_config_file(vm[config_key].as<std::string>(), options, vm, config_key);
     }
     po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << command << ": " << e.what() << "\n"
+  } catch (po::error& e) {
+    std::cerr << command << ": " << message_of(e) << "\n"
               << "usage: " << command << " " << usage << " (--help for details)\n";
     exit_code = 2;
     return std::nullopt;

@@ -44,6 +44,23 @@ void drop_trunk_zero(std::string& s) {
   if (before == "+33" || before == "0033" || before == "33") s.erase(pos, 3);
 }
 
+// The character at s[i] as written: its whole UTF-8 sequence, since one byte of it would make
+// the message (and the JSON error that carries it) invalid UTF-8 (found by fuzz/admin_settings);
+// U+FFFD for a byte that starts no sequence.
+std::string character_at(std::string_view s, std::size_t i) {
+  const auto lead = static_cast<unsigned char>(s[i]);
+  const std::size_t length = lead < 0x80           ? 1
+                             : (lead >> 5) == 0x6  ? 2
+                             : (lead >> 4) == 0xE  ? 3
+                             : (lead >> 3) == 0x1E ? 4
+                                                   : 0;
+  if (length == 0 || s.size() - i < length) return "\xEF\xBF\xBD";
+  for (std::size_t k = 1; k < length; ++k) {
+    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return "\xEF\xBF\xBD";
+  }
+  return std::string(s.substr(i, length));
+}
+
 }  // namespace
 
 std::optional<std::string> to_plus33(std::string_view raw, std::string* error) {
@@ -56,7 +73,7 @@ std::optional<std::string> to_plus33(std::string_view raw, std::string* error) {
     if (is_digit(s[i])) continue;
     if (s[i] == '+' && i == 0) continue;
     return fail(error,
-                "unexpected character '" + std::string(1, s[i]) + "' in phone number \"" + std::string(raw) + "\"");
+                "unexpected character '" + character_at(s, i) + "' in phone number \"" + std::string(raw) + "\"");
   }
   if (s == "+") return fail(error, "phone number has no digits");
 

@@ -272,6 +272,17 @@ TEST(AppointmentEventTest, JsonRoundTripAndProblems) {
   EXPECT_THAT(problems, ::testing::Contains(HasSubstr("created")));
 }
 
+// Found by fuzz/appointment_event: a URL with a space passed the check and made an Appointment
+// whose identifier.system is not a FHIR uri (fuzz/regressions/appointment_event/system-with-a-space.json).
+TEST(AppointmentEventTest, ASystemWithASpaceIsRefused) {
+  Event e = example_event(EventType::booked);
+  e.appointment_system = "https://agenda.example.fr/r dv";
+  EXPECT_THAT(check(e), ::testing::Contains(HasSubstr("appointment.system")));
+  e.appointment_system = "https://agenda.example.fr/rdv";
+  EXPECT_THAT(check(e), ::testing::IsEmpty());
+  EXPECT_THAT(profiles().validate_declared(build_resource(e)), ::testing::IsEmpty());
+}
+
 TEST(AppointmentEventTest, FromTheProtobufMessageTimesGetTheParisOffset) {
   sas::plugin::v1::AppointmentEvent m;
   m.set_type(sas::plugin::v1::APPOINTMENT_NOSHOW);

@@ -189,6 +189,17 @@ TEST_F(CheckConfig, AValueServeRefusesIsRefusedWithServesMessage) {
   EXPECT_THAT(serve.err, HasSubstr("--unset-doctors 'maybe': expected publish or withhold"));
 }
 
+// Found by fuzz/host_config: Boost.Program_options' message for a value holding "%value%" never
+// ended, and check-config and serve hung (fuzz/regressions/host_config/).
+TEST_F(CheckConfig, AValueHoldingAMessagePlaceholderIsRefusedRatherThanHanging) {
+  set("request-deadline-ms", "8%value%");
+  expect_fail("config", "the argument ('8?value?') for option 'request-deadline-ms' is invalid");
+  const auto serve =
+      run({sas::test::bin("sas-host"), "serve", "--config", write_config().string()}, std::chrono::seconds(30));
+  EXPECT_EQ(serve.exit_code, 2);
+  EXPECT_THAT(serve.err, HasSubstr("for option 'request-deadline-ms' is invalid"));
+}
+
 TEST_F(CheckConfig, AnUnknownLogFormatIsRefusedByBoth) {
   set("log-format", "xml");
   expect_fail("log-format", "--log-format 'xml': expected json or text");

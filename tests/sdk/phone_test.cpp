@@ -109,3 +109,11 @@ TEST(Phone, RejectsOtherCharacters) {
   rejection("++33123456789");
   rejection("01 (0)23 45 67 89");  // "(0)" only dropped after a country code
 }
+
+// Found by fuzz/admin_settings: the message quoted one byte of a multi-byte character, and the
+// admin API's JSON error carrying it was not UTF-8 (fuzz/regressions/admin_settings/).
+TEST(Phone, RejectsANonAsciiCharacterNamingItWhole) {
+  const std::string e = rejection("06 12 34 \u202D56 78");  // LEFT-TO-RIGHT OVERRIDE, 3 bytes
+  EXPECT_NE(e.find("'\u202D'"), std::string::npos) << e;
+  EXPECT_NE(rejection("06 12 34 56 7\xE2").find("'\xEF\xBF\xBD'"), std::string::npos);  // a truncated sequence
+}
