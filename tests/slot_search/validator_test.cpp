@@ -1,4 +1,5 @@
 // Our bundles against the IG profiles, with the SDK's profile validator (sas_fhir_validator).
+#include <algorithm>
 #include <string>
 #include <variant>
 
@@ -114,6 +115,41 @@ TEST(SlotBundleProfiles, MissingAddressIsReported) {
   const auto q = query(
       "/Slot?_include=Slot:schedule&_include:iterate=Schedule:actor&start=ge2026-01-12T00:00:00Z"
       "&start=le2026-01-14T00:00:00Z&status=free&schedule.actor:Practitioner.identifier=810100050075");
-  const json::value bundle = ss::build_search_bundle(q, r, ss::BundleOptions{"https://x/fhir", "urn:oid:1.2.3", true, {}});
-  EXPECT_FALSE(profiles().validate_bundle(bundle).empty());
+  ss::BuildReport built;
+  const json::value bundle =
+      ss::build_search_bundle(q, r, ss::BundleOptions{"https://x/fhir", "urn:oid:1.2.3", true, {}}, &built);
+  // Reported, and its slot not sent: the Bundle stays valid (APlaceWithoutACompleteAddressSendsNoSlot).
+  ASSERT_EQ(built.warnings.size(), 1u);
+  EXPECT_NE(built.warnings[0].find("\"pa\": address line, city and postal code are all required"), std::string::npos);
+  EXPECT_EQ(bundle.at("total").as_int64(), 0);
+  EXPECT_TRUE(profiles().validate_bundle(bundle).empty());
+}
+
+// Found by fuzz/plugin_answer: a place without a postal code (or city, or address line) gave a
+// Location FrLocationAgregateur refuses, and so an invalid Bundle. Its slots are not sent; the
+// other places' are, in a valid Bundle (fuzz/regressions/plugin_answer/).
+TEST(SlotBundleProfiles, APlaceWithoutACompleteAddressSendsNoSlot) {
+  pb::SearchSlotsResponse r;
+  practitioner(r, "a", "10100050075", "THOMAS", {"Sébastien"});
+  place(r, "full", "a", {"1 rue Mme DELMAS"}, "47000", "AGEN");
+  place(r, "no-postal-code", "a", {"30 rue Mme DELMAS"}, " ", "AGEN");
+  place(r, "no-line", "a", {" "}, "47000", "AGEN");
+  place(r, "no-city", "a", {"5 place X"}, "47000", "");
+  for (const char* where : {"full", "no-postal-code", "no-line", "no-city"}) {
+    slot(r, std::string("slot-") + where, where, "2026-01-13T09:00:00+01:00", "2026-01-13T09:30:00+01:00",
+         {pb::AUDIENCE_PUBLIC});
+  }
+  ss::BuildReport built;
+  const json::value bundle =
+      ss::build_search_bundle(query("/Slot?_include=Slot:schedule&_include:iterate=Schedule:actor"
+                                    "&start=ge2026-01-13&start=le2026-01-13&status=free"
+                                    "&schedule.actor:Practitioner.identifier=10100050075"),
+                              r, ss::BundleOptions{"https://x/fhir", "urn:oid:1.1.111.1.111.1.1.1", true, {}}, &built);
+  EXPECT_EQ(bundle.at("total").as_int64(), 1);
+  EXPECT_EQ(built.dropped_invalid, 3u);
+  EXPECT_EQ(std::count_if(built.warnings.begin(), built.warnings.end(),
+                          [](const std::string& w) { return w.find("its slots are not sent") != std::string::npos; }),
+            3);
+  const auto issues = profiles().validate_bundle(bundle);
+  EXPECT_TRUE(issues.empty()) << report(issues);
 }

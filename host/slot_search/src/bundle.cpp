@@ -320,6 +320,15 @@ class Builder {
         ++report_.dropped_not_requested;
         continue;
       }
+      // Its Location would break FrLocationAgregateur, and the whole Bundle with it (found by
+      // fuzz/plugin_answer): the place's slots are not sent.
+      const pb::Place& where = *place->data;
+      if (!address_complete(where.address_lines(), where.postal_code(), where.city())) {
+        ++report_.dropped_invalid;
+        warn("place \"" + where.id() +
+             "\": address line, city and postal code are all required by FrLocationAgregateur: its slots are not sent");
+        continue;
+      }
       std::string id = fhir::resource_id(s.id());
       if (!ids.insert(id).second) {
         ++report_.dropped_invalid;
@@ -435,12 +444,8 @@ class Builder {
         one(fhir::identifier(fhir::kLocationIdentifierTypeSystem, fhir::code::kIntrn, place_system_, place.id(), sp_));
     fhir::put(r, "name", trim(place.name()));
     // FrLocationAgregateur allows one address line: several vendor lines are joined.
-    bool complete = false;
-    json::object where = address(place.address_lines(), place.postal_code(), place.city(), sp_, &complete);
-    if (!complete) {
-      warn("place \"" + place.id() + "\": address line, city and postal code are all required by FrLocationAgregateur");
-    }
-    fhir::put(r, "address", std::move(where));
+    // Complete: a place without an address line, city and postal code sends no slot (collect).
+    fhir::put(r, "address", address(place.address_lines(), place.postal_code(), place.city(), sp_));
     return r;
   }
 

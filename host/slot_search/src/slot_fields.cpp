@@ -121,8 +121,14 @@ json::object address(const google::protobuf::RepeatedPtrField<std::string>& line
   }
   fhir::put(out, "city", trim(city));
   fhir::put(out, "postalCode", trim(postal_code));
-  if (complete != nullptr) *complete = !line.empty() && !trim(city).empty() && !trim(postal_code).empty();
+  if (complete != nullptr) *complete = address_complete(lines, postal_code, city);
   return out;
+}
+
+bool address_complete(const google::protobuf::RepeatedPtrField<std::string>& lines, std::string_view postal_code,
+                      std::string_view city) {
+  const bool line = std::any_of(lines.begin(), lines.end(), [](const std::string& l) { return !trim(l).empty(); });
+  return line && !trim(city).empty() && !trim(postal_code).empty();
 }
 
 }  // namespace sas::host::slot_search

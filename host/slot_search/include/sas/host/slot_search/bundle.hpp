@@ -15,8 +15,9 @@
 //
 // What never leaves, even if the plugin returned it: a slot that is not free, whose start is
 // outside the requested window, whose only audiences are the doctor's own patients (or none),
-// whose end is not after its start, a duplicate, or one that belongs to a practitioner the
-// platform did not ask for (or whose national id is invalid, or whose place is unknown).
+// whose end is not after its start, a duplicate, one whose place lacks an address line, city or
+// postal code (its Location would make the Bundle invalid), or one that belongs to a practitioner
+// the platform did not ask for (or whose national id is invalid, or whose place is unknown).
 //
 // Resource ids are the vendor ids when they are valid FHIR ids, otherwise a stable derivation
 // (sas::host::fhir::resource_id). Slot: slot.id; Practitioner: practitioner.id; Schedule and
@@ -68,7 +69,7 @@ struct BuildReport {
   std::size_t dropped_not_free = 0;        // busy or status unspecified
   std::size_t dropped_outside_window = 0;  // start before ge or after le
   std::size_t dropped_no_audience = 0;     // only the doctor's own patients, or no audience
-  std::size_t dropped_invalid = 0;         // empty id, end not after start, duplicate id
+  std::size_t dropped_invalid = 0;         // empty id, end not after start, duplicate id, place without address
   std::size_t dropped_not_requested = 0;   // unknown place/practitioner, not asked for, bad national id
   // CPTS search only: open to CPTS only, but naming no valid FINESS (so to nobody).
   std::size_t dropped_cpts_without_finess = 0;

@@ -43,4 +43,8 @@ boost::json::object appointment_type(bool walk_in, const boost::json::storage_pt
 boost::json::object address(const google::protobuf::RepeatedPtrField<std::string>& lines, std::string_view postal_code,
                             std::string_view city, const boost::json::storage_ptr& sp, bool* complete = nullptr);
 
+// Whether a place has all three: a non-blank address line, city and postal code.
+bool address_complete(const google::protobuf::RepeatedPtrField<std::string>& lines, std::string_view postal_code,
+                      std::string_view city);
+
 }  // namespace sas::host::slot_search
