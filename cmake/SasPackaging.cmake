@@ -136,9 +136,9 @@ set(CPACK_DEBIAN_SDK_DESCRIPTION "SAS integration SDK: headers and CMake package
 What a practice-agenda vendor compiles a sas-host plugin against: the C ABI
 header, the protobuf messages, the C++ plugin base class and helpers
 (libsassdk.a), the doctor's panel token for a vendor's back end
-(libsassdk_panel_token.a), the CMake package found with find_package(SasSdk CONFIG) and
-its sas_add_plugin() function, and plugin templates, one folder per flow, in
-/usr/share/sas/samples/plugin-template.")
+(libsassdk_panel_token.a), the CMake package found with
+find_package(SasSdk CONFIG) and its sas_add_plugin() function, and plugin
+templates, one folder per flow, in /usr/share/sas/samples/plugin-template.")
 
 set(CPACK_DEBIAN_CONFORMANCE_PACKAGE_NAME sas-conformance)
 set(CPACK_DEBIAN_CONFORMANCE_PACKAGE_SECTION net)
