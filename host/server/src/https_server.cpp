@@ -50,6 +50,9 @@ constexpr std::size_t kFirstRead = 4096;
 // How long after a missed header or body deadline the connection is closed if even the 408
 // cannot be written.
 constexpr auto kReadTimeoutGrace = 1s;
+// How long a closing connection keeps reading (and dropping) what its client still sends, so
+// that the client reads the last answer rather than a reset (HttpSession::do_close).
+constexpr auto kLingerTime = 5s;
 
 bool is_http_error(const beast::error_code& ec) {
   return ec.category() == http::make_error_code(http::error::bad_target).category();
@@ -268,6 +271,7 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
   void shutdown() override {
     net::post(ex_, [self = this->shared_from_this()] {
       self->closing_ = true;
+      if (self->lingering_) return self->lowest().close();  // its answer is out: no need to wait
       // Idle between requests: close now. Otherwise the current response carries
       // "Connection: close".
       if (self->reading_ && self->phase_ == Phase::idle) self->lowest().cancel();
@@ -610,14 +614,32 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
     do_read();
   }
 
+  // Closes without losing the last answer (RFC 9112, 9.6): close_notify, then our half of TCP,
+  // then what the client still sends (a refused request's body) is read and dropped until it
+  // closes or kLingerTime passes. Closing with unread bytes would make the kernel send a reset,
+  // which can destroy the answer in the client's buffer before the client reads it.
   void do_close() {
-    if constexpr (kTls) {
-      lowest().expires_after(1s);
-      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {});
-    } else {
-      beast::error_code ignored;
-      lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
-    }
+    if (lingering_) return;
+    lingering_ = true;
+    lowest().expires_after(kLingerTime);
+    if constexpr (kTls)
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) { self->drain(); });
+    else
+      drain();
+  }
+
+  void drain() {
+    if (!lowest().socket().is_open()) return;  // kLingerTime passed, or stop()
+    beast::error_code ignored;
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    drained_.resize(kFirstRead);
+    drain_more();
+  }
+
+  void drain_more() {
+    lowest().async_read_some(net::buffer(drained_), [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+      if (!ec) self->drain_more();
+    });
   }
 
   Server& server_;
@@ -653,6 +675,8 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
   bool awaiting_ = false;
   bool reading_ = false;
   bool closing_ = false;
+  bool lingering_ = false;     // do_close has begun
+  std::vector<char> drained_;  // what the client sends while lingering, dropped
 };
 
 // Reads the first bytes of a new connection to tell a TLS ClientHello from plain HTTP.
