@@ -50,7 +50,8 @@ constexpr const char* kUsage =
 int main(int argc, char** argv) {
   // A search answer is built in a few MB that are freed right after. Keep that memory in the
   // heap instead of mapping and faulting it in again for every request (measured: Bundle
-  // building 3.9 -> 2.4 ms for 25 practitioners x 7 days, docs/performance.md).
+  // building 3.9 -> 2.4 ms for 25 practitioners x 7 days, docs/performance.md). `serve` gives
+  // back what stays unused, once a minute.
   mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024);
   mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
   if (argc < 2) {

@@ -1,8 +1,10 @@
 // sas-host serve: build the host (host/runtime: store, flows, plugin), serve the SAS FHIR endpoint over mutual TLS
 // until SIGINT/SIGTERM. SIGHUP reloads the TLS material (a changed CRL is also picked up by
 // itself).
+#include <malloc.h>
 #include <signal.h>
 
+#include <cerrno>
 #include <iostream>
 #include <optional>
 #include <sas/host/admin_api/admin_endpoint.hpp>
@@ -21,6 +23,8 @@
 namespace sas::host::cli {
 
 namespace {
+
+constexpr timespec kMemoryTrimInterval{60, 0};
 
 using logging::Level;
 
@@ -135,8 +139,13 @@ int serve_with(const Args& args, std::optional<logging::Logger>& started_logger)
   systemd_notify::ready(serving, notify_log);  // Type=notify: every listener accepts connections now
 
   for (;;) {
-    int signal_number = 0;
-    sigwait(&signals, &signal_number);
+    const int signal_number = sigtimedwait(&signals, nullptr, &kMemoryTrimInterval);
+    if (signal_number < 0) {
+      // main.cpp keeps freed memory in the heap for the next answers; give back once a minute
+      // what none used, so that the resident size follows the load (docs/reliability.md, "Soak").
+      if (errno == EAGAIN) malloc_trim(0);
+      continue;
+    }
     if (signal_number == SIGHUP) {
       systemd_notify::reloading(notify_log);
       const bool reloaded = server.reload_tls();

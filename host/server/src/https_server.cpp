@@ -51,8 +51,10 @@ constexpr std::size_t kFirstRead = 4096;
 // cannot be written.
 constexpr auto kReadTimeoutGrace = 1s;
 // How long a closing connection keeps reading (and dropping) what its client still sends, so
-// that the client reads the last answer rather than a reset (HttpSession::do_close).
+// that the client reads the last answer rather than a reset (HttpSession::do_close): in all, and
+// since the client last sent something.
 constexpr auto kLingerTime = 5s;
+constexpr auto kLingerIdle = 1s;
 
 bool is_http_error(const beast::error_code& ec) {
   return ec.category() == http::make_error_code(http::error::bad_target).category();
@@ -616,20 +618,24 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
 
   // Closes without losing the last answer (RFC 9112, 9.6): close_notify, then our half of TCP,
   // then what the client still sends (a refused request's body) is read and dropped until it
-  // closes or kLingerTime passes. Closing with unread bytes would make the kernel send a reset,
-  // which can destroy the answer in the client's buffer before the client reads it.
+  // closes, falls silent for kLingerIdle, or kLingerTime passes. Closing with unread bytes would
+  // make the kernel send a reset, which can destroy the answer in the client's buffer before the
+  // client reads it.
   void do_close() {
     if (lingering_) return;
     lingering_ = true;
-    lowest().expires_after(kLingerTime);
-    if constexpr (kTls)
+    linger_until_ = std::chrono::steady_clock::now() + kLingerTime;
+    if constexpr (kTls) {
+      // OpenSSL ends the shutdown with an error at the first application data: drain takes over.
+      expire_lingering();
       stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) { self->drain(); });
-    else
+    } else {
       drain();
+    }
   }
 
   void drain() {
-    if (!lowest().socket().is_open()) return;  // kLingerTime passed, or stop()
+    if (!lowest().socket().is_open()) return;  // silent or past kLingerTime (closed), or stop()
     beast::error_code ignored;
     lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
     drained_.resize(kFirstRead);
@@ -637,9 +643,15 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
   }
 
   void drain_more() {
-    lowest().async_read_some(net::buffer(drained_), [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-      if (!ec) self->drain_more();
-    });
+    expire_lingering();
+    lowest().async_read_some(net::buffer(drained_),
+                             [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                               if (!ec) self->drain_more();
+                             });
+  }
+
+  void expire_lingering() {
+    lowest().expires_at(std::min(std::chrono::steady_clock::now() + kLingerIdle, linger_until_));
   }
 
   Server& server_;
@@ -675,7 +687,8 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
   bool awaiting_ = false;
   bool reading_ = false;
   bool closing_ = false;
-  bool lingering_ = false;     // do_close has begun
+  bool lingering_ = false;  // do_close has begun
+  std::chrono::steady_clock::time_point linger_until_;
   std::vector<char> drained_;  // what the client sends while lingering, dropped
 };
 
