@@ -36,25 +36,8 @@ int64_t paris(int hour, int minute = 0) {
 
 pb::SearchSlotsResponse agenda() {
   pb::SearchSlotsResponse r;
-  auto doctor = [&](const std::string& id, const std::string& national_id, const std::string& name) {
-    auto* p = r.add_practitioners();
-    p->set_id(id);
-    p->set_national_id(national_id);
-    p->set_family_name(name);
-    p->add_given_names("Jeanne");
-    p->add_specialties()->set_code("SM54");
-    auto* place = r.add_places();
-    place->set_id("place-" + id);
-    place->set_practitioner_id(id);
-    place->set_name("Cabinet " + name);
-    place->add_address_lines("1 rue de la Paix");
-    place->set_postal_code("75002");
-    place->set_city("Paris");
-    place->set_finess("750000001");
-    place->set_phone("01 45 67 89 01");
-  };
-  doctor("a", "10001234567", "MARTIN");
-  doctor("b", "10007654321", "DURAND");
+  sas::e2e::add_paris_doctor(r, "a", "10001234567", "MARTIN");
+  sas::e2e::add_paris_doctor(r, "b", "10007654321", "DURAND");
   auto slot = [&](const std::string& id, const std::string& doctor_id, int64_t start, pb::SlotStatus status,
                   std::vector<pb::Audience> audiences, std::vector<std::string> motives) {
     auto* s = r.add_slots();

@@ -214,4 +214,23 @@ AgendaDbReport write_sos_agenda_db(const pb::SearchSosSlotsResponse& agenda, con
   return report;
 }
 
+void add_paris_doctor(sas::plugin::v1::SearchSlotsResponse& agenda, const std::string& id,
+                      const std::string& national_id, const std::string& family_name) {
+  auto* practitioner = agenda.add_practitioners();
+  practitioner->set_id(id);
+  practitioner->set_national_id(national_id);
+  practitioner->set_family_name(family_name);
+  practitioner->add_given_names("Jeanne");
+  practitioner->add_specialties()->set_code("SM54");
+  auto* place = agenda.add_places();
+  place->set_id("place-" + id);
+  place->set_practitioner_id(id);
+  place->set_name("Cabinet " + family_name);
+  place->add_address_lines("1 rue de la Paix");
+  place->set_postal_code("75002");
+  place->set_city("Paris");
+  place->set_finess("750000001");
+  place->set_phone("01 45 67 89 01");
+}
+
 }  // namespace sas::e2e

@@ -33,4 +33,10 @@ AgendaDbReport write_agenda_db(const sas::plugin::v1::SearchSlotsResponse& agend
 AgendaDbReport write_sos_agenda_db(const sas::plugin::v1::SearchSosSlotsResponse& agenda,
                                    const std::filesystem::path& path);
 
+// Adds a doctor of the tests' hand-made agendas: practitioner `id` (national id `national_id`,
+// unprefixed as agendas store it; given name Jeanne, general medicine SM54) and one complete
+// place of theirs in Paris, "place-<id>".
+void add_paris_doctor(sas::plugin::v1::SearchSlotsResponse& agenda, const std::string& id,
+                      const std::string& national_id, const std::string& family_name);
+
 }  // namespace sas::e2e
