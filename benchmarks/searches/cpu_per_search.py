@@ -1,0 +1,237 @@
+#!/usr/bin/python3
+"""Host CPU per INT_R01 search (issue #22): the real `sas-host serve` (reference plugin over an
+agenda from `sas-sim gen-agenda`, mutual TLS with the `sas-sim pki` test PKI, as
+benchmarks/searches/compare.sh starts it) loaded by `sas-sim load` for three cases, (1 id, 48 h),
+(25 ids, 72 h) and (25 ids, 168 h). For each case: an unmeasured warm-up run, the server's CPU time
+(utime + stime from /proc, with its plugin runners under --plugin-isolation process), the measured
+run, the CPU time again; CPU-ms per search is the difference over the searches sas-sim counted.
+With --peer node, the same cases against benchmarks/node-fhir-peer (a generic FHIR server,
+@asymmetrik/node-fhir-server-core, over the same agenda and PKI), case by case in the same run.
+Every process it starts is stopped and its work directory removed. Stdlib only.
+
+  benchmarks/searches/cpu_per_search.py --build BUILD [--peer node] [--duration 25] [--concurrency 8]
+      [--warmup 3] [--case 25x72 ...] [--isolation in-process|process] [--json REPORT]
+
+docs/performance.md, "Host CPU per search, and a generic FHIR server side by side".
+"""
+import argparse
+import datetime
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+PEER_DIR = os.path.join(REPO, "benchmarks", "node-fhir-peer")
+CASES = {"1x48": (1, 48), "25x72": (25, 72), "25x168": (25, 168)}
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def stat_fields(pid):
+    """The fields of /proc/PID/stat after the command name (which may hold spaces)."""
+    with open("/proc/%d/stat" % pid) as f:
+        text = f.read()
+    return text[text.rindex(")") + 2:].split()
+
+
+def cpu_seconds(pid):
+    """utime + stime of `pid` and of its children: live ones read directly (the plugin runners),
+    waited-for ones through cutime + cstime. Fields 14-17 of proc(5), here from index 11."""
+    fields = stat_fields(pid)
+    ticks = sum(int(x) for x in fields[11:15])
+    for child in children(pid):
+        try:
+            ticks += sum(int(x) for x in stat_fields(child)[11:13])
+        except (FileNotFoundError, ProcessLookupError):
+            pass  # ended between the listing and the read
+    return ticks / TICKS
+
+
+def children(pid):
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            if int(stat_fields(int(entry))[1]) == pid:
+                found.append(int(entry))
+        except (FileNotFoundError, ProcessLookupError, ValueError, IndexError):
+            continue
+    return found + [g for c in found for g in children(c)]
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.work = tempfile.mkdtemp(prefix="sas-cpu-per-search-")
+        self.processes = []  # (name, Popen), stopped in reverse order
+
+    def bin(self, tool):
+        return os.path.join(self.args.build, "bin", tool)
+
+    def run(self, *argv):
+        result = subprocess.run(argv, capture_output=True, text=True)
+        if result.returncode != 0:
+            sys.exit("cpu_per_search: %s failed (%d):\n%s%s" % (" ".join(argv), result.returncode, result.stdout,
+                                                                 result.stderr))
+        return result.stdout
+
+    def start(self, name, argv, **popen):
+        log = open(os.path.join(self.work, name + ".log"), "w")
+        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, **popen)
+        self.processes.append((name, process))
+        return process
+
+    def wait_for_url(self, name, process, pattern, timeout=120):
+        """Waits for the line the server prints when it listens; returns the first group of `pattern`."""
+        log = os.path.join(self.work, name + ".log")
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            match = re.search(pattern, open(log).read())
+            if match:
+                return match.group(1)
+            if process.poll() is not None:
+                sys.exit("cpu_per_search: %s exited (%d) before listening:\n%s" % (name, process.returncode,
+                                                                                  open(log).read()[-4000:]))
+            time.sleep(0.1)
+        sys.exit("cpu_per_search: %s not listening after %d s:\n%s" % (name, timeout, open(log).read()[-4000:]))
+
+    def stop_all(self):
+        for name, process in reversed(self.processes):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+    def setup(self):
+        a = self.args
+        # As benchmarks/searches/compare.sh: 2,000 practitioners x 8 days from today, the test PKI.
+        self.agenda = os.path.join(self.work, "agenda.db")
+        self.run(self.bin("sas-sim"), "gen-agenda", "--out", self.agenda, "--practitioners", str(a.practitioners),
+                 "--days", "8", "--start", datetime.date.today().isoformat())
+        self.pki = os.path.join(self.work, "pki")
+        self.run(self.bin("sas-sim"), "pki", "--out", self.pki)
+        self.targets = {}  # name -> (base URL, pid)
+        host = self.start("sas-host", [
+            self.bin("sas-host"), "serve",
+            "--plugin", os.path.join(a.build, "lib", "sas", "plugins", "libsas-sqlite-agenda.so"),
+            "--plugin-config", "db=" + self.agenda, "--plugin-isolation", a.isolation,
+            "--store", "sqlite:" + os.path.join(self.work, "host.db"), "--listen", "127.0.0.1:0",
+            "--tls-cert", self.pem("server.pem"), "--tls-key", self.pem("server-key.pem"),
+            "--client-ca", self.pem("ca.pem"), "--allow-client-subject", "CN=sas.sante.fr,OU=SAS"])
+        port = self.wait_for_url("sas-host", host, r"listening on https://127\.0\.0\.1:(\d+)")
+        self.targets["sas-host"] = ("https://127.0.0.1:%s" % port, host.pid)
+        if a.peer == "node":
+            self.setup_node_peer()
+
+    def setup_node_peer(self):
+        if not os.path.isdir(os.path.join(PEER_DIR, "node_modules", "@asymmetrik", "node-fhir-server-core")):
+            sys.exit("cpu_per_search: --peer node: run `npm ci` in %s first (its README)" % PEER_DIR)
+        data = os.path.join(self.work, "peer.json")
+        self.run(sys.executable, os.path.join(PEER_DIR, "convert_agenda.py"), self.agenda, data)
+        peer = self.start("node-peer", [
+            self.args.node, os.path.join(PEER_DIR, "server.js"), "--data", data, "--listen", "127.0.0.1:0",
+            "--cert", self.pem("server.pem"), "--key", self.pem("server-key.pem"), "--ca", self.pem("ca.pem")],
+            cwd=PEER_DIR)
+        base = self.wait_for_url("node-peer", peer, r"listening on (https://\S+)")
+        self.targets["node-peer"] = (base, peer.pid)
+
+    def pem(self, name):
+        return os.path.join(self.pki, name)
+
+    def load(self, base, ids, hours, duration):
+        a = self.args
+        argv = [self.bin("sas-sim"), "load", "--base", base, "--cert", self.pem("client.pem"),
+                "--key", self.pem("client-key.pem"), "--ca", self.pem("ca.pem"), "--agenda", self.agenda,
+                "--practitioners-per-search", str(ids), "--window-hours", str(hours),
+                "--concurrency", str(a.concurrency), "--duration", str(duration)]
+        return json.loads(self.run(*argv))
+
+    def measure(self, target, case):
+        base, pid = self.targets[target]
+        ids, hours = CASES[case]
+        # A separate warm-up run: connections, caches, JIT; the CPU sample is taken once it has ended.
+        self.load(base, ids, hours, self.args.warmup)
+        before = cpu_seconds(pid)
+        result = self.load(base, ids, hours, self.args.duration)
+        used = cpu_seconds(pid) - before
+        searches = result["requests"]
+        row = {
+            "target": target, "case": case, "practitioners_per_search": ids, "window_hours": hours,
+            "concurrency": self.args.concurrency, "searches": searches, "errors": result["errors"],
+            "searches_per_s": result["searches_per_s"], "p50_ms": result["latency_ms"]["p50"],
+            "p99_ms": result["latency_ms"]["p99"], "cpu_s": round(used, 3),
+            "cpu_ms_per_search": round(used * 1000.0 / searches, 3) if searches else None,
+            "answer_kb": round(result["bytes"] / searches / 1024.0, 1) if searches else None,
+        }
+        if "first_error" in result:
+            row["first_error"] = result["first_error"]
+        print("%-9s %3d x %3d h  %6d searches  %8.1f /s  p50 %8.1f ms  p99 %8.1f ms  CPU %7.2f ms/search  "
+              "answer %6.1f KB  errors %d" % (target, ids, hours, searches, row["searches_per_s"], row["p50_ms"],
+                                               row["p99_ms"], row["cpu_ms_per_search"] or 0, row["answer_kb"] or 0,
+                                               row["errors"]), flush=True)
+        return row
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--build", default=os.path.join(REPO, "build-release"),
+                   help="a Release build directory with bin/ and lib/sas/plugins/ (default: %(default)s)")
+    p.add_argument("--duration", type=float, default=25, help="measured seconds per case and server")
+    p.add_argument("--warmup", type=float, default=3, help="seconds of the unmeasured run before each case")
+    p.add_argument("--concurrency", type=int, default=8, help="sas-sim load's kept-alive connections")
+    p.add_argument("--case", action="append", choices=sorted(CASES), help="ids x hours (repeatable; default: all three)")
+    p.add_argument("--practitioners", type=int, default=2000, help="in the generated agenda")
+    p.add_argument("--isolation", choices=("in-process", "process"), default="in-process",
+                   help="sas-host --plugin-isolation (process: the runners' CPU is counted too)")
+    p.add_argument("--peer", choices=("none", "node"), default="none",
+                   help="node: also the generic FHIR server of benchmarks/node-fhir-peer, case by case")
+    p.add_argument("--node", default="/usr/bin/node", help="the Node.js binary for --peer node")
+    p.add_argument("--json", metavar="REPORT", help="write the rows (and the peer/host ratios) as JSON here")
+    args = p.parse_args()
+    args.build = os.path.abspath(args.build)
+    for tool in ("sas-host", "sas-sim"):
+        if not os.access(os.path.join(args.build, "bin", tool), os.X_OK):
+            sys.exit("cpu_per_search: no %s in %s/bin (--build)" % (tool, args.build))
+    # Stopped by a signal: stop the servers too, through `finally`.
+    signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
+    bench = Bench(args)
+    rows, ratios = [], []
+    try:
+        bench.setup()
+        for case in args.case or list(CASES):
+            by_target = {target: bench.measure(target, case) for target in bench.targets}
+            rows.extend(by_target.values())
+            host, peer = by_target["sas-host"], by_target.get("node-peer")
+            if peer and host["cpu_ms_per_search"] and peer["cpu_ms_per_search"]:
+                ratio = {"case": case,
+                         "cpu_per_search_peer_over_host": round(peer["cpu_ms_per_search"] / host["cpu_ms_per_search"], 2),
+                         "throughput_host_over_peer": round(host["searches_per_s"] / peer["searches_per_s"], 2)}
+                ratios.append(ratio)
+                print("%-9s %s: node-peer CPU per search %.1f x sas-host's, sas-host throughput %.1f x node-peer's"
+                      % ("ratio", case, ratio["cpu_per_search_peer_over_host"], ratio["throughput_host_over_peer"]),
+                      flush=True)
+    finally:
+        bench.stop_all()
+        shutil.rmtree(bench.work, ignore_errors=True)
+    if args.json:
+        report = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+                  "build": args.build, "duration_s": args.duration, "warmup_s": args.warmup,
+                  "concurrency": args.concurrency, "isolation": args.isolation, "cpus": os.cpu_count(),
+                  "load_average": os.getloadavg(), "rows": rows, "ratios": ratios}
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=2)
+    sys.exit(1 if any(r["errors"] or not r["searches"] for r in rows) else 0)
+
+
+if __name__ == "__main__":
+    main()
