@@ -6,7 +6,8 @@ benchmarks/searches/compare.sh starts it) loaded by `sas-sim load` for three cas
 (utime + stime from /proc, with its plugin runners under --plugin-isolation process), the measured
 run, the CPU time again; CPU-ms per search is the difference over the searches sas-sim counted.
 With --peer node, the same cases against benchmarks/node-fhir-peer (a generic FHIR server,
-@asymmetrik/node-fhir-server-core, over the same agenda and PKI), case by case in the same run.
+@asymmetrik/node-fhir-server-core, over the same agenda and PKI), case by case in the same run,
+after a check that both answer one search of each case with the same entries.
 Every process it starts is stopped and its work directory removed. Stdlib only.
 
   benchmarks/searches/cpu_per_search.py --build BUILD [--peer node] [--duration 25] [--concurrency 8]
@@ -16,15 +17,19 @@ docs/performance.md, "Host CPU per search, and a generic FHIR server side by sid
 """
 import argparse
 import datetime
+import http.client
 import json
 import os
+import random
 import re
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -145,6 +150,51 @@ class Bench:
         base = self.wait_for_url("node-peer", peer, r"listening on (https://\S+)")
         self.targets["node-peer"] = (base, peer.pid)
 
+    def search(self, base, ids, hours):
+        """One INT_R01 search as sas-sim sends it; the answer's entries, comparable across servers."""
+        now = datetime.datetime.now(datetime.timezone.utc)
+        fmt = lambda t: t.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        target = (urllib.parse.urlsplit(base).path + "/Slot?_include=Slot:schedule&_include:iterate=Schedule:actor"
+                  "&start=ge" + fmt(now) + "&start=le" + fmt(now + datetime.timedelta(hours=hours)) +
+                  "&schedule.actor:Practitioner.identifier=" +
+                  ",".join("urn:oid:1.2.250.1.71.4.2.1|" + i for i in ids) + "&status=free")
+        context = ssl.create_default_context(cafile=self.pem("ca.pem"))
+        context.load_cert_chain(self.pem("client.pem"), self.pem("client-key.pem"))
+        context.check_hostname = False  # the test PKI's server certificate names localhost
+        url = urllib.parse.urlsplit(base)
+        connection = http.client.HTTPSConnection(url.hostname, url.port, context=context, timeout=30)
+        connection.request("GET", target, headers={"Accept": "application/fhir+json"})
+        answer = connection.getresponse()
+        body = json.loads(answer.read())
+        connection.close()
+        if answer.status != 200:
+            sys.exit("cpu_per_search: %s answered %d: %s" % (base, answer.status, json.dumps(body)[:500]))
+        entries = []
+        for entry in body.get("entry", []):
+            resource = entry["resource"]
+            if resource["resourceType"] == "PractitionerRole":  # the place identifier's system is the base
+                for location in resource.get("contained", []):
+                    for identifier in location.get("identifier", []):
+                        identifier["system"] = "BASE"
+            entries.append((entry["fullUrl"][len(base):], entry["search"]["mode"], resource))
+        return body.get("total"), entries
+
+    def check_same_answers(self, case):
+        """The comparison is fair only if both servers answer the same: one search of the case, same draw."""
+        sys.path.insert(0, PEER_DIR)
+        from convert_agenda import practitioner_id
+        import sqlite3
+        with sqlite3.connect("file:%s?mode=ro" % self.agenda, uri=True) as db:
+            everyone = [practitioner_id(r[0]) for r in db.execute("SELECT national_id FROM practitioner ORDER BY id")]
+        ids, hours = CASES[case]
+        drawn = random.Random(case).sample([i for i in everyone if i], ids)
+        answers = {target: self.search(base, drawn, hours) for target, (base, _) in self.targets.items()}
+        host, peer = answers["sas-host"], answers["node-peer"]
+        if host != peer:
+            sys.exit("cpu_per_search: %s: sas-host and node-peer answer differently (%d and %d entries)"
+                     % (case, len(host[1]), len(peer[1])))
+        print("%-9s %s: same answer from both (%d entries)" % ("check", case, len(host[1])), flush=True)
+
     def pem(self, name):
         return os.path.join(self.pki, name)
 
@@ -209,6 +259,8 @@ def main():
     try:
         bench.setup()
         for case in args.case or list(CASES):
+            if "node-peer" in bench.targets:
+                bench.check_same_answers(case)
             by_target = {target: bench.measure(target, case) for target in bench.targets}
             rows.extend(by_target.values())
             host, peer = by_target["sas-host"], by_target.get("node-peer")
