@@ -6,7 +6,7 @@
 // (the cheapest store a vendor could have: the comparison favours the peer on data access).
 //
 //   node server.js --data PEER.json --cert server.pem --key server-key.pem --ca ca.pem \
-//     [--listen 127.0.0.1:0] [--allow-client-subject "CN=sas.sante.fr,OU=SAS"]
+//     [--listen 127.0.0.1:0] [--allow-client-subject "CN=sas.sante.fr,OU=SAS"] [--resource-classes yes|no]
 // Prints "listening on https://127.0.0.1:PORT/4_0_1" on stdout when ready; stops on SIGTERM/SIGINT.
 'use strict';
 
@@ -19,7 +19,7 @@ const VERSION = '4_0_1';
 const PRACTITIONER_SYSTEM = 'urn:oid:1.2.250.1.71.4.2.1';
 
 function parseArgs(argv) {
-  const args = { listen: '127.0.0.1:0', 'allow-client-subject': 'CN=sas.sante.fr,OU=SAS' };
+  const args = { listen: '127.0.0.1:0', 'allow-client-subject': 'CN=sas.sante.fr,OU=SAS', 'resource-classes': 'yes' };
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, '');
     if (!argv[i].startsWith('--') || i + 1 >= argv.length) throw new Error('usage: see the head of server.js');
@@ -77,7 +77,7 @@ function badRequest(text) {
   });
 }
 
-function slotService(store, baseUrl) {
+function slotService(store, baseUrl, useClasses) {
   const Bundle = FHIRServer.resolveSchema(VERSION, 'bundle');
   const BundleEntry = FHIRServer.resolveSchema(VERSION, 'bundleentry');
   const classes = {
@@ -86,12 +86,17 @@ function slotService(store, baseUrl) {
     Practitioner: FHIRServer.resolveSchema(VERSION, 'practitioner'),
     PractitionerRole: FHIRServer.resolveSchema(VERSION, 'practitionerrole'),
   };
-  const entry = (resource, mode) =>
-    new BundleEntry({
-      fullUrl: `${baseUrl}/${resource.resourceType}/${resource.id}`,
-      resource: new classes[resource.resourceType](resource),
-      search: { mode },
-    });
+  // The core's way (its examples build every resource and the Bundle from its classes), or, with
+  // --resource-classes no, plain objects: what Node, Express and JSON.stringify cost without them.
+  const entry = useClasses
+    ? (resource, mode) =>
+        new BundleEntry({
+          fullUrl: `${baseUrl}/${resource.resourceType}/${resource.id}`,
+          resource: new classes[resource.resourceType](resource),
+          search: { mode },
+        })
+    : (resource, mode) => ({ fullUrl: `${baseUrl}/${resource.resourceType}/${resource.id}`, resource, search: { mode } });
+  const bundle = useClasses ? (fields) => new Bundle(fields) : (fields) => ({ resourceType: 'Bundle', ...fields });
 
   return {
     // The chained parameter is read from the query itself (the core's sanitizer knows Slot's own
@@ -149,7 +154,7 @@ function slotService(store, baseUrl) {
         include(place.practitioner.resource);
         include(place.role);
       }
-      return new Bundle({
+      return bundle({
         meta: { profile: ['http://sas.fr/fhir/StructureDefinition/BundleAgregateur'] },
         type: 'searchset',
         total: matches.length,
@@ -198,7 +203,7 @@ function main() {
   httpsServer.listen(Number(port), host, () => {
     const baseUrl = `https://${host}:${httpsServer.address().port}/${VERSION}`;
     for (const place of store.places.values()) place.role.contained[0].identifier[0].system = baseUrl;
-    const service = slotService(store, baseUrl);
+    const service = slotService(store, baseUrl, args['resource-classes'] !== 'no');
     FHIRServer.initialize({
       profiles: { Slot: { service, versions: [VERSION] } },
       logging: { level: 'error' },

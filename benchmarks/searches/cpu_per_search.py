@@ -10,7 +10,7 @@ With --peer node, the same cases against benchmarks/node-fhir-peer (a generic FH
 after a check that both answer one search of each case with the same entries.
 Every process it starts is stopped and its work directory removed. Stdlib only.
 
-  benchmarks/searches/cpu_per_search.py --build BUILD [--peer node] [--duration 25] [--concurrency 8]
+  benchmarks/searches/cpu_per_search.py --build BUILD [--peer node [--peer node-plain]] [--duration 25] [--concurrency 8]
       [--warmup 3] [--case 25x72 ...] [--isolation in-process|process] [--json REPORT]
 
 docs/performance.md, "Host CPU per search, and a generic FHIR server side by side".
@@ -35,6 +35,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 PEER_DIR = os.path.join(REPO, "benchmarks", "node-fhir-peer")
 CASES = {"1x48": (1, 48), "25x72": (25, 72), "25x168": (25, 168)}
+# --peer value -> target name: the node-fhir-server-core peer as its examples use it, and the same
+# server answering plain objects instead of the core's resource classes.
+PEERS = {"node": "node-peer", "node-plain": "node-plain"}
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -56,6 +59,18 @@ def cpu_seconds(pid):
         except (FileNotFoundError, ProcessLookupError):
             pass  # ended between the listing and the read
     return ticks / TICKS
+
+
+def resident_mib(pid):
+    """VmRSS of `pid` and of its children (the plugin runners), MiB."""
+    total = 0
+    for p in [pid] + children(pid):
+        try:
+            with open("/proc/%d/status" % p) as f:
+                total += next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+        except (FileNotFoundError, ProcessLookupError, StopIteration):
+            pass
+    return round(total / 1024.0)
 
 
 def children(pid):
@@ -135,20 +150,21 @@ class Bench:
             "--client-ca", self.pem("ca.pem"), "--allow-client-subject", "CN=sas.sante.fr,OU=SAS"])
         port = self.wait_for_url("sas-host", host, r"listening on https://127\.0\.0\.1:(\d+)")
         self.targets["sas-host"] = ("https://127.0.0.1:%s" % port, host.pid)
-        if a.peer == "node":
-            self.setup_node_peer()
+        for peer in a.peer or []:
+            self.setup_node_peer(PEERS[peer], peer == "node")
 
-    def setup_node_peer(self):
+    def setup_node_peer(self, name, resource_classes):
         if not os.path.isdir(os.path.join(PEER_DIR, "node_modules", "@asymmetrik", "node-fhir-server-core")):
-            sys.exit("cpu_per_search: --peer node: run `npm ci` in %s first (its README)" % PEER_DIR)
+            sys.exit("cpu_per_search: --peer: run `npm ci` in %s first (its README)" % PEER_DIR)
         data = os.path.join(self.work, "peer.json")
-        self.run(sys.executable, os.path.join(PEER_DIR, "convert_agenda.py"), self.agenda, data)
-        peer = self.start("node-peer", [
+        if not os.path.exists(data):
+            self.run(sys.executable, os.path.join(PEER_DIR, "convert_agenda.py"), self.agenda, data)
+        peer = self.start(name, [
             self.args.node, os.path.join(PEER_DIR, "server.js"), "--data", data, "--listen", "127.0.0.1:0",
-            "--cert", self.pem("server.pem"), "--key", self.pem("server-key.pem"), "--ca", self.pem("ca.pem")],
-            cwd=PEER_DIR)
-        base = self.wait_for_url("node-peer", peer, r"listening on (https://\S+)")
-        self.targets["node-peer"] = (base, peer.pid)
+            "--cert", self.pem("server.pem"), "--key", self.pem("server-key.pem"), "--ca", self.pem("ca.pem"),
+            "--resource-classes", "yes" if resource_classes else "no"], cwd=PEER_DIR)
+        base = self.wait_for_url(name, peer, r"listening on (https://\S+)")
+        self.targets[name] = (base, peer.pid)
 
     def search(self, base, ids, hours):
         """One INT_R01 search as sas-sim sends it; the answer's entries, comparable across servers."""
@@ -189,11 +205,13 @@ class Bench:
         ids, hours = CASES[case]
         drawn = random.Random(case).sample([i for i in everyone if i], ids)
         answers = {target: self.search(base, drawn, hours) for target, (base, _) in self.targets.items()}
-        host, peer = answers["sas-host"], answers["node-peer"]
-        if host != peer:
-            sys.exit("cpu_per_search: %s: sas-host and node-peer answer differently (%d and %d entries)"
-                     % (case, len(host[1]), len(peer[1])))
-        print("%-9s %s: same answer from both (%d entries)" % ("check", case, len(host[1])), flush=True)
+        host = answers.pop("sas-host")
+        for target, peer in answers.items():
+            if host != peer:
+                sys.exit("cpu_per_search: %s: sas-host and %s answer differently (%d and %d entries)"
+                         % (case, target, len(host[1]), len(peer[1])))
+        print("%-9s %s: same answer from all %d servers (%d entries)" % ("check", case, len(answers) + 1,
+                                                                           len(host[1])), flush=True)
 
     def pem(self, name):
         return os.path.join(self.pki, name)
@@ -214,6 +232,7 @@ class Bench:
         before = cpu_seconds(pid)
         result = self.load(base, ids, hours, self.args.duration)
         used = cpu_seconds(pid) - before
+        rss_mib = resident_mib(pid)
         searches = result["requests"]
         row = {
             "target": target, "case": case, "practitioners_per_search": ids, "window_hours": hours,
@@ -222,6 +241,7 @@ class Bench:
             "p99_ms": result["latency_ms"]["p99"], "cpu_s": round(used, 3),
             "cpu_ms_per_search": round(used * 1000.0 / searches, 3) if searches else None,
             "answer_kb": round(result["bytes"] / searches / 1024.0, 1) if searches else None,
+            "rss_mib": rss_mib,
         }
         if "first_error" in result:
             row["first_error"] = result["first_error"]
@@ -243,8 +263,9 @@ def main():
     p.add_argument("--practitioners", type=int, default=2000, help="in the generated agenda")
     p.add_argument("--isolation", choices=("in-process", "process"), default="in-process",
                    help="sas-host --plugin-isolation (process: the runners' CPU is counted too)")
-    p.add_argument("--peer", choices=("none", "node"), default="none",
-                   help="node: also the generic FHIR server of benchmarks/node-fhir-peer, case by case")
+    p.add_argument("--peer", action="append", choices=sorted(PEERS),
+                   help="node: also the generic FHIR server of benchmarks/node-fhir-peer, case by case; node-plain: "
+                        "the same server answering plain objects, not the core's resource classes (repeatable)")
     p.add_argument("--node", default="/usr/bin/node", help="the Node.js binary for --peer node")
     p.add_argument("--json", metavar="REPORT", help="write the rows (and the peer/host ratios) as JSON here")
     args = p.parse_args()
@@ -256,22 +277,25 @@ def main():
     signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
     bench = Bench(args)
     rows, ratios = [], []
+    load_before = os.getloadavg()
     try:
         bench.setup()
         for case in args.case or list(CASES):
-            if "node-peer" in bench.targets:
+            if len(bench.targets) > 1:
                 bench.check_same_answers(case)
             by_target = {target: bench.measure(target, case) for target in bench.targets}
             rows.extend(by_target.values())
-            host, peer = by_target["sas-host"], by_target.get("node-peer")
-            if peer and host["cpu_ms_per_search"] and peer["cpu_ms_per_search"]:
-                ratio = {"case": case,
+            host = by_target.pop("sas-host")
+            for target, peer in by_target.items():
+                if not (host["cpu_ms_per_search"] and peer["cpu_ms_per_search"]):
+                    continue
+                ratio = {"case": case, "peer": target,
                          "cpu_per_search_peer_over_host": round(peer["cpu_ms_per_search"] / host["cpu_ms_per_search"], 2),
                          "throughput_host_over_peer": round(host["searches_per_s"] / peer["searches_per_s"], 2)}
                 ratios.append(ratio)
-                print("%-9s %s: node-peer CPU per search %.1f x sas-host's, sas-host throughput %.1f x node-peer's"
-                      % ("ratio", case, ratio["cpu_per_search_peer_over_host"], ratio["throughput_host_over_peer"]),
-                      flush=True)
+                print("%-9s %s: %s CPU per search %.1f x sas-host's, sas-host throughput %.1f x %s's"
+                      % ("ratio", case, target, ratio["cpu_per_search_peer_over_host"],
+                         ratio["throughput_host_over_peer"], target), flush=True)
     finally:
         bench.stop_all()
         shutil.rmtree(bench.work, ignore_errors=True)
@@ -279,7 +303,7 @@ def main():
         report = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
                   "build": args.build, "duration_s": args.duration, "warmup_s": args.warmup,
                   "concurrency": args.concurrency, "isolation": args.isolation, "cpus": os.cpu_count(),
-                  "load_average": os.getloadavg(), "rows": rows, "ratios": ratios}
+                  "load_average_before": load_before, "load_average_after": os.getloadavg(), "rows": rows, "ratios": ratios}
         with open(args.json, "w") as f:
             json.dump(report, f, indent=2)
     sys.exit(1 if any(r["errors"] or not r["searches"] for r in rows) else 0)
