@@ -70,6 +70,15 @@ TEST(FhirBuilders, IdentifierWithoutValueHasNoEmptyMembers) {
   EXPECT_EQ(json::serialize(id), R"({"system":"sys"})");
 }
 
+// The code type's regex in the FHIR R4 specification: [^\s]+( [^\s]+)*; and no control character.
+TEST(FhirBuilders, CodesAreWhatTheFhirCodeTypeAllows) {
+  for (const std::string& code : std::vector<std::string>{"SM54", "a", "Médecine générale", "x y z", "urn:oid:1.2|3"})
+    EXPECT_TRUE(fhir::is_valid_code(code)) << code;
+  for (const std::string& code : std::vector<std::string>{"", " ", " SM54", "SM54 ", "SM  54", "SM\t54", "SM\r54",
+                                                          "SM\n", "SM\x7f", std::string("SM\0", 3)})
+    EXPECT_FALSE(fhir::is_valid_code(code)) << code;
+}
+
 TEST(FhirBuilders, ResourceIdsAreValidStableAndDistinct) {
   EXPECT_EQ(fhir::resource_id("abc-1.2"), "abc-1.2");
   EXPECT_TRUE(fhir::is_valid_id("A"));

@@ -153,3 +153,41 @@ TEST(SlotBundleProfiles, APlaceWithoutACompleteAddressSendsNoSlot) {
   const auto issues = profiles().validate_bundle(bundle);
   EXPECT_TRUE(issues.empty()) << report(issues);
 }
+
+// Found by fuzz/plugin_answer: a specialty code with a control character in it made Slot.specialty
+// invalid (the FHIR code type), and so the whole Bundle. Such a specialty is sent as text (its
+// label, else the code), never dropped (FAQ error 3), and reported; valid codes stay codings.
+TEST(SlotBundleProfiles, ASpecialtyCodeThatIsNoFhirCodeIsSentAsText) {
+  pb::SearchSlotsResponse r;
+  auto& a = practitioner(r, "a", "10100050075", "THOMAS", {"Sébastien"});
+  specialty(a, "SM54", "Médecine générale");
+  specialty(a, "SM\r41", "Pneumologie");
+  specialty(a, std::string("SM41\0", 5));
+  specialty(a, "SM  05");
+  place(r, "pa", "a", {"1 rue Mme DELMAS"}, "47000", "AGEN");
+  auto& own = slot(r, "own", "pa", "2026-01-13T10:00:00+01:00", "2026-01-13T10:30:00+01:00", {pb::AUDIENCE_PUBLIC});
+  slot_specialty(own, "SM\t54");
+  slot(r, "inherited", "pa", "2026-01-13T09:00:00+01:00", "2026-01-13T09:30:00+01:00", {pb::AUDIENCE_PUBLIC});
+  ss::BuildReport built;
+  const json::value bundle =
+      ss::build_search_bundle(query("/Slot?_include=Slot:schedule&_include:iterate=Schedule:actor"
+                                    "&start=ge2026-01-13&start=le2026-01-13&status=free"
+                                    "&schedule.actor:Practitioner.identifier=10100050075"),
+                              r, ss::BundleOptions{"https://x/fhir", "urn:oid:1.1.111.1.111.1.1.1", true, {}}, &built);
+  ASSERT_EQ(bundle.at("total").as_int64(), 2);
+  const auto issues = profiles().validate_bundle(bundle);
+  EXPECT_TRUE(issues.empty()) << report(issues);
+  const auto specialty_of = [&](const std::string& id) {
+    for (const auto& e : bundle.at("entry").as_array())
+      if (e.at("resource").at("id").as_string() == id) return e.at("resource").at("specialty");
+    return json::value();
+  };
+  const json::value inherited = json::parse(
+      R"([{"coding":[{"system":"https://mos.esante.gouv.fr/NOS/TRE_R38-SpecialiteOrdinale/FHIR/TRE-R38-SpecialiteOrdinale",)"
+      R"("code":"SM54"}],"text":"Médecine générale"},{"text":"Pneumologie"},{"text":"SM41\u0000"},{"text":"SM  05"}])");
+  EXPECT_EQ(specialty_of("inherited"), inherited);
+  EXPECT_EQ(specialty_of("own"), json::parse(R"([{"text":"SM\t54"}])"));
+  EXPECT_EQ(std::count_if(built.warnings.begin(), built.warnings.end(),
+                          [](const std::string& w) { return w.find("is not a FHIR code") != std::string::npos; }),
+            2);
+}

@@ -139,6 +139,15 @@ bool is_valid_id(std::string_view id) {
   return true;
 }
 
+bool is_valid_code(std::string_view code) {
+  if (code.empty() || code.front() == ' ' || code.back() == ' ') return false;
+  for (std::size_t i = 0; i < code.size(); ++i) {
+    if (static_cast<unsigned char>(code[i]) < 0x20 || code[i] == 0x7f) return false;
+    if (code[i] == ' ' && code[i + 1] == ' ') return false;  // i + 1 < size: the last is not ' '
+  }
+  return true;
+}
+
 std::string resource_id(std::string_view vendor_id) {
   if (is_valid_id(vendor_id)) return std::string(vendor_id);
   constexpr std::size_t kReadable = 64 - 17;

@@ -30,6 +30,8 @@ namespace ids = sas::sdk::ids;
 namespace {
 
 constexpr std::string_view kContainedLocationId = "location";
+constexpr const char* kInvalidSpecialtyCode =
+    "a specialty code that is not a FHIR code (whitespace or control characters in it) is sent as text";
 // PractitionerRole.availabilityExceptions of a doctor who asked to be called first; the number
 // follows (docs/doctor-options.md).
 constexpr std::string_view kCallFirstNotice = "Appeler le médecin avant toute orientation de patient";
@@ -349,7 +351,11 @@ class Builder {
 
   json::object slot(const Match& m) {
     PractitionerInfo& p = *m.place->practitioner;
-    if (!p.specialties && m.slot->specialties().empty()) p.specialties.emplace(specialties(p.data->specialties(), sp_));
+    if (!p.specialties && m.slot->specialties().empty()) {
+      int invalid_codes = 0;
+      p.specialties.emplace(specialties(p.data->specialties(), sp_, &invalid_codes));
+      if (invalid_codes != 0) warn("practitioner \"" + p.data->id() + "\": " + kInvalidSpecialtyCode);
+    }
     json::object r(sp_);
     r.reserve(12);
     r["resourceType"] = "Slot";
@@ -365,7 +371,9 @@ class Builder {
     if (m.slot->specialties().empty()) {
       fhir::put(r, "specialty", *p.specialties);
     } else {
-      fhir::put(r, "specialty", specialties(m.slot->specialties(), sp_));
+      int invalid_codes = 0;
+      fhir::put(r, "specialty", specialties(m.slot->specialties(), sp_, &invalid_codes));
+      if (invalid_codes != 0) warn("slot \"" + m.slot->id() + "\": " + kInvalidSpecialtyCode);
     }
     r["appointmentType"] = appointment_type(m.slot->walk_in(), sp_);
     r["schedule"] = fhir::reference("Schedule", m.place->resource_id, sp_);

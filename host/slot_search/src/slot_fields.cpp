@@ -87,11 +87,17 @@ void append_motives(json::array& out, const pb::Slot& slot, const json::storage_
   }
 }
 
-json::array specialties(const google::protobuf::RepeatedPtrField<pb::Specialty>& list, const json::storage_ptr& sp) {
+json::array specialties(const google::protobuf::RepeatedPtrField<pb::Specialty>& list, const json::storage_ptr& sp,
+                        int* invalid_codes) {
   json::array out(sp);
   for (const auto& s : list) {
-    const std::string_view code = trim(s.code());
-    const std::string_view text = trim(s.text());
+    std::string_view code = trim(s.code());
+    std::string_view text = trim(s.text());
+    if (!code.empty() && !fhir::is_valid_code(code)) {
+      if (invalid_codes != nullptr) ++*invalid_codes;
+      if (text.empty()) text = code;
+      code = {};
+    }
     json::object cc =
         code.empty() ? fhir::codeable_text(text, sp) : fhir::codeable_concept(fhir::kSpecialtySystem, code, text, sp);
     if (!cc.empty() && std::find(out.begin(), out.end(), json::value(cc)) == out.end()) out.emplace_back(std::move(cc));

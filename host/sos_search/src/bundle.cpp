@@ -285,7 +285,7 @@ class Builder {
     return options_.paris_offsets ? sas::sdk::datetime::format_paris(t) : sas::sdk::datetime::format_utc(t);
   }
 
-  json::object slot(const Match& m) const {
+  json::object slot(const Match& m) {
     json::object r(sp_);
     r.reserve(12);
     r["resourceType"] = "Slot";
@@ -296,7 +296,11 @@ class Builder {
     fields::append_motives(service_types, *m.slot, sp_);
     fhir::put(r, "serviceType", std::move(service_types));
     // No practitioner is named in this search: only the slot's own specialties can be sent.
-    fhir::put(r, "specialty", fields::specialties(m.slot->specialties(), sp_));
+    int invalid_codes = 0;
+    fhir::put(r, "specialty", fields::specialties(m.slot->specialties(), sp_, &invalid_codes));
+    if (invalid_codes != 0)
+      warn("slot \"" + m.slot->id() +
+           "\": a specialty code that is not a FHIR code (whitespace or control characters in it) is sent as text");
     r["appointmentType"] = fields::appointment_type(m.slot->walk_in(), sp_);
     r["schedule"] = fhir::reference("Schedule", m.place->resource_id, sp_);
     r["status"] = "free";

@@ -57,6 +57,10 @@ boost::json::object phone_contact(std::string_view value, boost::json::storage_p
 // [A-Za-z0-9\-\.]{1,64}, the FHIR id type.
 bool is_valid_id(std::string_view id);
 
+// The FHIR code type, [^\s]+( [^\s]+)*: blank runs only as single spaces between words, and, as
+// in every FHIR string, no control character.
+bool is_valid_code(std::string_view code);
+
 // A stable, valid FHIR id for a vendor id: the vendor id itself when it is already valid;
 // otherwise its valid characters (at most 47) then '-' and 16 hex digits of a 64-bit hash of
 // the whole vendor id, so that different vendor ids stay different. Deterministic.

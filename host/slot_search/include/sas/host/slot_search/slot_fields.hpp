@@ -30,9 +30,11 @@ void append_motives(boost::json::array& service_types, const sas::plugin::v1::Sl
                     const boost::json::storage_ptr& sp);
 
 // TRE_R38 codings when coded (with the vendor's label as text), else the text alone (FAQ error
-// 3: never drop a specialty); duplicates once.
+// 3: never drop a specialty); duplicates once. A code that is not a FHIR code (whitespace or
+// control characters in it) would make the Bundle invalid: that specialty goes as text (its
+// label, else the code itself), counted in `invalid_codes`.
 boost::json::array specialties(const google::protobuf::RepeatedPtrField<sas::plugin::v1::Specialty>& list,
-                               const boost::json::storage_ptr& sp);
+                               const boost::json::storage_ptr& sp, int* invalid_codes = nullptr);
 
 // appointmentType: v2-0276 WALKIN (no appointment) or ROUTINE.
 boost::json::object appointment_type(bool walk_in, const boost::json::storage_ptr& sp);
