@@ -62,6 +62,15 @@ pb::SearchSlotsResponse full_agenda() {
   return r;
 }
 
+// The INT_R01 search of practitioner 10100050075 (THOMAS) on 13 January 2026, over `agenda`.
+json::value thomas_on_13_january(const pb::SearchSlotsResponse& agenda, ss::BuildReport& built) {
+  return ss::build_search_bundle(query("/Slot?_include=Slot:schedule&_include:iterate=Schedule:actor"
+                                       "&start=ge2026-01-13&start=le2026-01-13&status=free"
+                                       "&schedule.actor:Practitioner.identifier=10100050075"),
+                                 agenda, ss::BundleOptions{"https://x/fhir", "urn:oid:1.1.111.1.111.1.1.1", true, {}},
+                                 &built);
+}
+
 }  // namespace
 
 // Baseline: the validator accepts the official example (otherwise the checks below mean little).
@@ -140,11 +149,7 @@ TEST(SlotBundleProfiles, APlaceWithoutACompleteAddressSendsNoSlot) {
          {pb::AUDIENCE_PUBLIC});
   }
   ss::BuildReport built;
-  const json::value bundle =
-      ss::build_search_bundle(query("/Slot?_include=Slot:schedule&_include:iterate=Schedule:actor"
-                                    "&start=ge2026-01-13&start=le2026-01-13&status=free"
-                                    "&schedule.actor:Practitioner.identifier=10100050075"),
-                              r, ss::BundleOptions{"https://x/fhir", "urn:oid:1.1.111.1.111.1.1.1", true, {}}, &built);
+  const json::value bundle = thomas_on_13_january(r, built);
   EXPECT_EQ(bundle.at("total").as_int64(), 1);
   EXPECT_EQ(built.dropped_invalid, 3u);
   EXPECT_EQ(std::count_if(built.warnings.begin(), built.warnings.end(),
@@ -169,11 +174,7 @@ TEST(SlotBundleProfiles, ASpecialtyCodeThatIsNoFhirCodeIsSentAsText) {
   slot_specialty(own, "SM\t54");
   slot(r, "inherited", "pa", "2026-01-13T09:00:00+01:00", "2026-01-13T09:30:00+01:00", {pb::AUDIENCE_PUBLIC});
   ss::BuildReport built;
-  const json::value bundle =
-      ss::build_search_bundle(query("/Slot?_include=Slot:schedule&_include:iterate=Schedule:actor"
-                                    "&start=ge2026-01-13&start=le2026-01-13&status=free"
-                                    "&schedule.actor:Practitioner.identifier=10100050075"),
-                              r, ss::BundleOptions{"https://x/fhir", "urn:oid:1.1.111.1.111.1.1.1", true, {}}, &built);
+  const json::value bundle = thomas_on_13_january(r, built);
   ASSERT_EQ(bundle.at("total").as_int64(), 2);
   const auto issues = profiles().validate_bundle(bundle);
   EXPECT_TRUE(issues.empty()) << report(issues);
