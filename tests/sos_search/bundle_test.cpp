@@ -314,6 +314,23 @@ TEST(SosBundle, MissingDataIsWarnedNeverSentEmpty) {
   EXPECT_FALSE(bv::resources(b, "Location")[0]->contains("telecom"));
 }
 
+// As in INT_R01 (SlotBundleProfiles.ASpecialtyCodeThatIsNoFhirCodeIsSentAsText): a code the FHIR
+// code type refuses would make the whole Bundle invalid; the specialty goes as text, warned.
+TEST(SosBundle, ASpecialtyCodeThatIsNoFhirCodeIsSentAsTextAndWarned) {
+  auto r = one_place();
+  auto& s = slot(r, "s1", "nord", "2023-08-18T09:00:00+02:00", "2023-08-18T09:20:00+02:00");
+  auto& coded = *s.add_specialties();
+  coded.set_code("SM\t54");
+  coded.set_text("Médecine générale");
+  s.add_specialties()->set_code("SM\x01");
+  sos::SosBuildReport report;
+  const auto b = build(r, target(kRennes), &report);
+  const auto slots = bv::resources(b, "Slot");
+  ASSERT_EQ(slots.size(), 1u);
+  EXPECT_EQ(slots[0]->at("specialty"), json::parse(R"([{"text":"Médecine générale"},{"text":"SM\u0001"}])"));
+  EXPECT_TRUE(warned(report, "slot \"s1\": a specialty code that is not a FHIR code"));
+}
+
 TEST(SosBundle, VendorIdsThatAreNotFhirIdsAreDerivedStably) {
   auto r = one_place();
   (*r.mutable_places(0)).set_id("place #1 (nord)");
