@@ -30,8 +30,6 @@ namespace ids = sas::sdk::ids;
 namespace {
 
 constexpr std::string_view kContainedLocationId = "location";
-constexpr const char* kInvalidSpecialtyCode =
-    "a specialty code that is not a FHIR code (whitespace or control characters in it) is sent as text";
 // PractitionerRole.availabilityExceptions of a doctor who asked to be called first; the number
 // follows (docs/doctor-options.md).
 constexpr std::string_view kCallFirstNotice = "Appeler le médecin avant toute orientation de patient";
@@ -354,7 +352,7 @@ class Builder {
     if (!p.specialties && m.slot->specialties().empty()) {
       int invalid_codes = 0;
       p.specialties.emplace(specialties(p.data->specialties(), sp_, &invalid_codes));
-      if (invalid_codes != 0) warn("practitioner \"" + p.data->id() + "\": " + kInvalidSpecialtyCode);
+      if (invalid_codes != 0) warn("practitioner \"" + p.data->id() + "\": " + kSpecialtyCodeSentAsText);
     }
     json::object r(sp_);
     r.reserve(12);
@@ -373,7 +371,7 @@ class Builder {
     } else {
       int invalid_codes = 0;
       fhir::put(r, "specialty", specialties(m.slot->specialties(), sp_, &invalid_codes));
-      if (invalid_codes != 0) warn("slot \"" + m.slot->id() + "\": " + kInvalidSpecialtyCode);
+      if (invalid_codes != 0) warn("slot \"" + m.slot->id() + "\": " + kSpecialtyCodeSentAsText);
     }
     r["appointmentType"] = appointment_type(m.slot->walk_in(), sp_);
     r["schedule"] = fhir::reference("Schedule", m.place->resource_id, sp_);

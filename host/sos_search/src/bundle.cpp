@@ -298,9 +298,7 @@ class Builder {
     // No practitioner is named in this search: only the slot's own specialties can be sent.
     int invalid_codes = 0;
     fhir::put(r, "specialty", fields::specialties(m.slot->specialties(), sp_, &invalid_codes));
-    if (invalid_codes != 0)
-      warn("slot \"" + m.slot->id() +
-           "\": a specialty code that is not a FHIR code (whitespace or control characters in it) is sent as text");
+    if (invalid_codes != 0) warn("slot \"" + m.slot->id() + "\": " + fields::kSpecialtyCodeSentAsText);
     r["appointmentType"] = fields::appointment_type(m.slot->walk_in(), sp_);
     r["schedule"] = fhir::reference("Schedule", m.place->resource_id, sp_);
     r["status"] = "free";

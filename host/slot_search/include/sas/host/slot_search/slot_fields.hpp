@@ -35,6 +35,9 @@ void append_motives(boost::json::array& service_types, const sas::plugin::v1::Sl
 // label, else the code itself), counted in `invalid_codes`.
 boost::json::array specialties(const google::protobuf::RepeatedPtrField<sas::plugin::v1::Specialty>& list,
                                const boost::json::storage_ptr& sp, int* invalid_codes = nullptr);
+// The warning after "slot \"ID\": " (or the practitioner) when `invalid_codes` counted any.
+inline constexpr const char* kSpecialtyCodeSentAsText =
+    "a specialty code that is not a FHIR code (whitespace or control characters in it) is sent as text";
 
 // appointmentType: v2-0276 WALKIN (no appointment) or ROUTINE.
 boost::json::object appointment_type(bool walk_in, const boost::json::storage_ptr& sp);
