@@ -5,6 +5,9 @@
 // the tests and sas-conformance check it); bytes that are no SearchSlotsResponse are the
 // host's clear error (a protocol error), not a Bundle.
 //
+// The Bundle must also be, byte for byte and report included, the one the tree builder the host
+// used before issue #22 writes (tests/slot_search/oracle).
+//
 // Input: one byte of options (bit 0: the CPTS search, INT_R04; bit 1: UTC offsets rather than
 // Paris; bit 2: _count=2), then the message. The query names the answer's own practitioners
 // (those with a valid national id, at most 25), so that the builder has slots to keep, over a
@@ -15,6 +18,7 @@
 #include <vector>
 
 #include "fuzz_support.hpp"
+#include "oracle/dom_search_bundle.hpp"
 #include "sas/conformance/profile_validator.hpp"
 #include "sas/host/slot_search/bundle.hpp"
 #include "sas/host/slot_search/query.hpp"
@@ -91,5 +95,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   }
   sas::fuzz::require(bundle.at("total").as_int64() == static_cast<int64_t>(report.matches),
                      "Bundle.total is not the report's count of matches");
+  ss::BuildReport oracle_report;
+  const std::string expected = sas::test::oracle::dom_search_bundle(query, response, options, &oracle_report);
+  if (text != expected) sas::fuzz::finding("the written Bundle is not the tree builder's:\n" + expected + "\n" + text);
+  sas::fuzz::require(oracle_report.warnings == report.warnings && oracle_report.matches == report.matches &&
+                         oracle_report.emitted == report.emitted &&
+                         oracle_report.dropped_invalid == report.dropped_invalid &&
+                         oracle_report.dropped_not_requested == report.dropped_not_requested,
+                     "the written Bundle's report is not the tree builder's");
   return 0;
 }

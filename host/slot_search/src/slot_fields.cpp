@@ -7,6 +7,7 @@
 #include <sas/host/text/text.hpp>
 #include "sas/host/fhir/builders.hpp"
 #include "sas/host/fhir/constants.hpp"
+#include "sas/host/fhir/element_writers.hpp"
 
 namespace sas::host::slot_search {
 
@@ -135,6 +136,87 @@ bool address_complete(const google::protobuf::RepeatedPtrField<std::string>& lin
                       std::string_view city) {
   const bool line = std::any_of(lines.begin(), lines.end(), [](const std::string& l) { return !trim(l).empty(); });
   return line && !trim(city).empty() && !trim(postal_code).empty();
+}
+
+void write_security_labels(fhir::JsonWriter& w, unsigned types) {
+  w.begin_array("security");
+  const std::pair<unsigned, std::string_view> order[] = {{kSlotPublic, fhir::code::kSlotPublic},
+                                                         {kSlotPro, fhir::code::kSlotPro},
+                                                         {kSlotSnp, fhir::code::kSlotSnp},
+                                                         {kSlotCpts, fhir::code::kSlotCpts}};
+  for (const auto& [bit, code] : order) {
+    if (types & bit) fhir::write_coding(w, {}, fhir::kSlotTypeSystem, code);
+  }
+  w.end_array();
+}
+
+void write_consultation_modes(fhir::JsonWriter& w, const pb::Slot& slot) {
+  std::string_view seen[4];
+  std::size_t count = 0;
+  for (const int mode : slot.modes()) {
+    const std::string_view code = mode_code(mode);
+    if (code.empty() || std::find(seen, seen + count, code) != seen + count) continue;
+    seen[count++] = code;  // three codes at most
+    fhir::write_codeable_concept(w, {}, fhir::kActCodeSystem, code);
+  }
+}
+
+void write_motives(fhir::JsonWriter& w, const pb::Slot& slot) {
+  std::vector<std::string_view> seen;
+  for (const auto& motive : slot.motives()) {
+    const std::string_view text = trim(motive);
+    if (text.empty() || std::find(seen.begin(), seen.end(), text) != seen.end()) continue;
+    seen.push_back(text);
+    w.begin_object();
+    w.string("text", text);
+    w.end_object();
+  }
+}
+
+std::string specialties_json(const google::protobuf::RepeatedPtrField<pb::Specialty>& list, int* invalid_codes) {
+  std::vector<std::string> items;  // each written alone, so that duplicates are seen as such
+  for (const auto& s : list) {
+    std::string_view code = trim(s.code());
+    std::string_view text = trim(s.text());
+    if (!code.empty() && !fhir::is_valid_code(code)) {
+      if (invalid_codes != nullptr) ++*invalid_codes;
+      if (text.empty()) text = code;
+      code = {};
+    }
+    std::string item;
+    fhir::JsonWriter w(item);
+    fhir::write_codeable_concept(w, {}, fhir::kSpecialtySystem, code, text);
+    if (!item.empty() && std::find(items.begin(), items.end(), item) == items.end()) items.push_back(std::move(item));
+  }
+  std::string out;
+  fhir::JsonWriter w(out);
+  w.begin_array();
+  for (const auto& item : items) w.raw(item);
+  w.end_array();
+  return out;
+}
+
+void write_appointment_type(fhir::JsonWriter& w, bool walk_in) {
+  fhir::write_codeable_concept(w, "appointmentType", fhir::kAppointmentTypeSystem,
+                               walk_in ? fhir::code::kWalkIn : fhir::code::kRoutine);
+}
+
+void write_address(fhir::JsonWriter& w, const google::protobuf::RepeatedPtrField<std::string>& lines,
+                   std::string_view postal_code, std::string_view city) {
+  w.begin_object("address");
+  w.begin_array("line");
+  std::string line;
+  for (const auto& l : lines) {
+    const std::string_view part = trim(l);
+    if (part.empty()) continue;
+    if (!line.empty()) line += ", ";
+    line += part;
+  }
+  w.string(line);
+  w.end_array();
+  w.string("city", trim(city));
+  w.string("postalCode", trim(postal_code));
+  w.end_object();
 }
 
 }  // namespace sas::host::slot_search

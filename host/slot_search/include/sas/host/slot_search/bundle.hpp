@@ -76,20 +76,20 @@ struct BuildReport {
   std::vector<std::string> warnings;  // data problems, each once (plugin bugs, missing address...)
 };
 
-// The Bundle lives in its own arena (a monotonic resource shared by its values). Send it with
-// sas::host::fhir::serialize, which also drops any empty element that slipped through.
+// The Bundle as application/fhir+json, written straight into `out` (appended): no tree is built.
+// What the endpoint sends; `report` says what was left out and why.
+void write_search_bundle(std::string& out, const ParsedSlotQuery& query,
+                         const sas::plugin::v1::SearchSlotsResponse& response, const BundleOptions& options,
+                         BuildReport* report = nullptr);
+
+// The same, as a new string.
+std::string serialize_search_bundle(const ParsedSlotQuery& query, const sas::plugin::v1::SearchSlotsResponse& response,
+                                    const BundleOptions& options, BuildReport* report = nullptr);
+
+// The same Bundle parsed back into a tree, for callers that inspect it (tests, the conformance
+// report): exactly what is sent, nothing built aside.
 boost::json::object build_search_bundle(const ParsedSlotQuery& query,
                                         const sas::plugin::v1::SearchSlotsResponse& response,
                                         const BundleOptions& options, BuildReport* report = nullptr);
-
-// The same, with every element allocated from `storage` (which must outlive the result).
-boost::json::object build_search_bundle(const ParsedSlotQuery& query,
-                                        const sas::plugin::v1::SearchSlotsResponse& response,
-                                        const BundleOptions& options, BuildReport* report,
-                                        boost::json::storage_ptr storage);
-
-// The Bundle as application/fhir+json, built in a scratch arena: what the endpoint sends.
-std::string serialize_search_bundle(const ParsedSlotQuery& query, const sas::plugin::v1::SearchSlotsResponse& response,
-                                    const BundleOptions& options, BuildReport* report = nullptr);
 
 }  // namespace sas::host::slot_search

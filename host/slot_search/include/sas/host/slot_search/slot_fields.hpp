@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 
+#include "sas/host/fhir/json_writer.hpp"
 #include "sas/plugin/v1/plugin.pb.h"
 
 namespace sas::host::slot_search {
@@ -51,5 +52,21 @@ boost::json::object address(const google::protobuf::RepeatedPtrField<std::string
 // Whether a place has all three: a non-blank address line, city and postal code.
 bool address_complete(const google::protobuf::RepeatedPtrField<std::string>& lines, std::string_view postal_code,
                       std::string_view city);
+
+// The same elements written into a JsonWriter (the INT_R01 and INT_R04 Bundles):
+// "security": [...] of the open meta.
+void write_security_labels(sas::host::fhir::JsonWriter& w, unsigned types);
+// Items of the open serviceType array.
+void write_consultation_modes(sas::host::fhir::JsonWriter& w, const sas::plugin::v1::Slot& slot);
+void write_motives(sas::host::fhir::JsonWriter& w, const sas::plugin::v1::Slot& slot);
+// The specialty array as JSON ("" when there is none), to be written with JsonWriter::raw: a
+// practitioner's is written once and repeated on each of their slots.
+std::string specialties_json(const google::protobuf::RepeatedPtrField<sas::plugin::v1::Specialty>& list,
+                             int* invalid_codes = nullptr);
+// "appointmentType": {...}.
+void write_appointment_type(sas::host::fhir::JsonWriter& w, bool walk_in);
+// "address": {...}.
+void write_address(sas::host::fhir::JsonWriter& w, const google::protobuf::RepeatedPtrField<std::string>& lines,
+                   std::string_view postal_code, std::string_view city);
 
 }  // namespace sas::host::slot_search

@@ -1,0 +1,158 @@
+#include "sas/host/fhir/json_writer.hpp"
+
+#include <cassert>
+#include <charconv>
+#include <cstring>
+
+namespace sas::host::fhir {
+
+namespace {
+
+// Boost.JSON's escapes: the two-character forms it has, \u00XX (lower-case hex) for the other
+// control characters, nothing else (not '/', not DEL, not non-ASCII bytes).
+bool needs_escape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+
+void append_escaped(std::string& out, unsigned char c) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '\\';
+  switch (c) {
+    case '"':
+      out += '"';
+      return;
+    case '\\':
+      out += '\\';
+      return;
+    case '\b':
+      out += 'b';
+      return;
+    case '\t':
+      out += 't';
+      return;
+    case '\n':
+      out += 'n';
+      return;
+    case '\f':
+      out += 'f';
+      return;
+    case '\r':
+      out += 'r';
+      return;
+    default:
+      out += "u00";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+  }
+}
+
+// The length of the prefix of [p, end) that needs no escape, eight bytes at a time: a byte
+// below 0x20, '"' or '\\' stops it (the bit tricks of "Bit Twiddling Hacks", haszero/hasless).
+std::size_t plain_prefix(const char* p, const char* end) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+  const char* const start = p;
+  while (end - p >= 8) {
+    std::uint64_t word;
+    std::memcpy(&word, p, 8);
+    const std::uint64_t quote = word ^ (kOnes * '"');
+    const std::uint64_t backslash = word ^ (kOnes * '\\');
+    // hasless(word, 0x20) | haszero(quote) | haszero(backslash); a false alarm (a borrow) only
+    // hands the rest to the byte loop below.
+    const std::uint64_t flags =
+        (((word - kOnes * 0x20) & ~word) | ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash)) & kHighs;
+    if (flags != 0) break;
+    p += 8;
+  }
+  while (p != end && !needs_escape(static_cast<unsigned char>(*p))) ++p;
+  return static_cast<std::size_t>(p - start);
+}
+
+}  // namespace
+
+JsonWriter::JsonWriter(std::string& out) : out_(out) {
+  levels_.reserve(16);
+  levels_.push_back(Level{out_.size(), false});
+}
+
+void JsonWriter::append_quoted(std::string& out, std::string_view value) {
+  out += '"';
+  const char* p = value.data();
+  const char* const end = p + value.size();
+  while (p != end) {
+    const std::size_t plain = plain_prefix(p, end);
+    out.append(p, plain);
+    p += plain;
+    if (p == end) break;
+    append_escaped(out, static_cast<unsigned char>(*p));
+    ++p;
+  }
+  out += '"';
+}
+
+void JsonWriter::separator(std::string_view key) {
+  Level& level = levels_.back();
+  if (level.has_items) out_ += ',';
+  level.has_items = true;
+  if (key.empty()) return;
+  char text[32];  // ,"key": in one append (keys are short names)
+  if (key.size() + 4 > sizeof text) {
+    out_.append("\"").append(key).append("\":");
+    return;
+  }
+  text[0] = '"';
+  std::memcpy(text + 1, key.data(), key.size());
+  text[key.size() + 1] = '"';
+  text[key.size() + 2] = ':';
+  out_.append(text, key.size() + 3);
+}
+
+void JsonWriter::open(std::string_view key, char bracket) {
+  const Level level{out_.size(), levels_.back().has_items};
+  separator(key);
+  out_ += bracket;
+  levels_.push_back(level);
+}
+
+bool JsonWriter::close(char bracket) {
+  assert(levels_.size() > 1 && "close without open");
+  const Level level = levels_.back();
+  levels_.pop_back();
+  if (!level.has_items) {
+    out_.resize(level.mark);
+    levels_.back().has_items = level.parent_had;
+    return false;
+  }
+  out_ += bracket;
+  return true;
+}
+
+void JsonWriter::string(std::string_view key, std::string_view value) {
+  if (value.empty()) return;
+  separator(key);
+  append_quoted(out_, value);
+}
+
+void JsonWriter::number(std::string_view key, std::int64_t value) {
+  separator(key);
+  char digits[24];
+  const auto result = std::to_chars(digits, digits + sizeof digits, value);
+  out_.append(digits, result.ptr);
+}
+
+void JsonWriter::begin_object(std::string_view key) { open(key, '{'); }
+void JsonWriter::begin_array(std::string_view key) { open(key, '['); }
+
+void JsonWriter::raw(std::string_view key, std::string_view json) {
+  if (json.empty()) return;
+  separator(key);
+  out_ += json;
+}
+
+void JsonWriter::string(std::string_view value) { string({}, value); }
+void JsonWriter::begin_object() { open({}, '{'); }
+void JsonWriter::begin_array() { open({}, '['); }
+void JsonWriter::raw(std::string_view json) { raw({}, json); }
+
+bool JsonWriter::end_object() { return close('}'); }
+bool JsonWriter::end_array() { return close(']'); }
+
+}  // namespace sas::host::fhir
