@@ -6,7 +6,7 @@
 // host's clear error (a protocol error), not a Bundle.
 //
 // The Bundle must also be, byte for byte and report included, the one the tree builder the host
-// used before issue #22 writes (tests/slot_search/oracle).
+// used before issue #22 writes (tests/bundle_oracle).
 //
 // Input: one byte of options (bit 0: the CPTS search, INT_R04; bit 1: UTC offsets rather than
 // Paris; bit 2: _count=2), then the message. The query names the answer's own practitioners
@@ -17,8 +17,8 @@
 #include <variant>
 #include <vector>
 
+#include "bundle_oracle/dom_search_bundle.hpp"
 #include "fuzz_support.hpp"
-#include "oracle/dom_search_bundle.hpp"
 #include "sas/conformance/profile_validator.hpp"
 #include "sas/host/slot_search/bundle.hpp"
 #include "sas/host/slot_search/query.hpp"

@@ -6,7 +6,7 @@
 // - the Bundle over real agendas: sas-sim's generated agendas read by the real sqlite-agenda
 //   plugin, every practitioner in batches of 25 over 48 h, 72 h and 168 h, INT_R01 and CPTS;
 // - the Bundle over random plugin answers full of what agendas get wrong.
-// The expectation is the tree builder as it was (oracle/dom_search_bundle.cpp), report included.
+// The expectation is the tree builder as it was (tests/bundle_oracle), report included.
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -17,7 +17,7 @@
 #include <variant>
 #include <vector>
 
-#include "oracle/dom_search_bundle.hpp"
+#include "bundle_oracle/dom_search_bundle.hpp"
 #include "sas/host/fhir/json.hpp"
 #include "sas/host/fhir/json_writer.hpp"
 #include "sas/host/plugin_loader/plugin.hpp"

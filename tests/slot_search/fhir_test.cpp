@@ -188,9 +188,15 @@ TEST(WarningsLoggedOnce, WithoutALogNothingIsRemembered) {
 }
 
 TEST(SearchsetEntry, HasFullUrlResourceAndSearchMode) {
-  json::object resource{{"resourceType", "Slot"}, {"id", "s1"}};
-  const json::object e = fhir::searchset_entry("https://v.example/fhir/", "Slot", "s1", resource, "match", {});
+  std::string out;
+  fhir::JsonWriter w(out);
+  w.begin_array();
+  fhir::begin_searchset_entry(w, "https://v.example/fhir/", "Slot", "s1");
+  w.string("status", "free");
+  fhir::end_searchset_entry(w, "match");
+  w.end_array();
+  const json::value e = json::parse(out).at(0);
   EXPECT_EQ(e.at("fullUrl"), "https://v.example/fhir/Slot/s1");
-  EXPECT_EQ(e.at("resource"), json::value(resource));
+  EXPECT_EQ(e.at("resource"), (json::object{{"resourceType", "Slot"}, {"id", "s1"}, {"status", "free"}}));
   EXPECT_EQ(e.at("search").at("mode"), "match");
 }

@@ -70,20 +70,4 @@ void write_phone_contact(JsonWriter& w, std::string_view key, std::string_view v
   w.end_object();
 }
 
-void begin_searchset_entry(JsonWriter& w, std::string_view base, std::string_view type, std::string_view id) {
-  w.begin_object();
-  w.string("fullUrl", full_url(base, type, id));
-  w.begin_object("resource");
-  w.string("resourceType", type);
-  w.string("id", id);
-}
-
-void end_searchset_entry(JsonWriter& w, std::string_view mode) {
-  w.end_object();  // resource
-  w.begin_object("search");
-  w.string("mode", mode);
-  w.end_object();
-  w.end_object();
-}
-
 }  // namespace sas::host::fhir

@@ -138,6 +138,11 @@ void JsonWriter::number(std::string_view key, std::int64_t value) {
   out_.append(digits, result.ptr);
 }
 
+void JsonWriter::boolean(std::string_view key, bool value) {
+  separator(key);
+  out_ += value ? "true" : "false";
+}
+
 void JsonWriter::begin_object(std::string_view key) { open(key, '{'); }
 void JsonWriter::begin_array(std::string_view key) { open(key, '['); }
 

@@ -6,24 +6,20 @@
 
 namespace sas::host::fhir {
 
-namespace json = boost::json;
-
-json::object searchset_entry(std::string_view base, std::string_view type, std::string_view id, json::object resource,
-                             std::string_view mode, const json::storage_ptr& sp) {
-  json::object e(sp);
-  e.reserve(3);
-  e["fullUrl"] = full_url(base, type, id);
-  e["resource"] = std::move(resource);
-  json::object search(sp);
-  search["mode"] = mode;
-  e["search"] = std::move(search);
-  return e;
+void begin_searchset_entry(JsonWriter& w, std::string_view base, std::string_view type, std::string_view id) {
+  w.begin_object();
+  w.string("fullUrl", full_url(base, type, id));
+  w.begin_object("resource");
+  w.string("resourceType", type);
+  w.string("id", id);
 }
 
-json::array single(json::value item, const json::storage_ptr& sp) {
-  json::array a(sp);
-  a.emplace_back(std::move(item));
-  return a;
+void end_searchset_entry(JsonWriter& w, std::string_view mode) {
+  w.end_object();  // resource
+  w.begin_object("search");
+  w.string("mode", mode);
+  w.end_object();
+  w.end_object();
 }
 
 void WarningsLoggedOnce::log(const Log& log, std::string_view flow, const std::vector<std::string>& warnings) {

@@ -15,6 +15,7 @@
 #include "sas/host/fhir/constants.hpp"
 #include "sas/host/fhir/element_writers.hpp"
 #include "sas/host/fhir/json_writer.hpp"
+#include "sas/host/fhir/searchset.hpp"
 #include "sas/host/slot_search/slot_fields.hpp"
 #include "sas/sdk/datetime.hpp"
 #include "sas/sdk/ids.hpp"

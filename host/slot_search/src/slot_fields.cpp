@@ -11,7 +11,6 @@
 
 namespace sas::host::slot_search {
 
-namespace json = boost::json;
 namespace fhir = sas::host::fhir;
 namespace pb = sas::plugin::v1;
 using sas::host::text::trim;
@@ -54,82 +53,6 @@ unsigned slot_types(const pb::Slot& slot) {
     }
   }
   return types;
-}
-
-json::array security_labels(unsigned types, const json::storage_ptr& sp) {
-  json::array labels(sp);
-  const std::pair<unsigned, std::string_view> order[] = {{kSlotPublic, fhir::code::kSlotPublic},
-                                                         {kSlotPro, fhir::code::kSlotPro},
-                                                         {kSlotSnp, fhir::code::kSlotSnp},
-                                                         {kSlotCpts, fhir::code::kSlotCpts}};
-  for (const auto& [bit, code] : order) {
-    if (types & bit) labels.emplace_back(fhir::coding(fhir::kSlotTypeSystem, code, {}, sp));
-  }
-  return labels;
-}
-
-void append_consultation_modes(json::array& out, const pb::Slot& slot, const json::storage_ptr& sp) {
-  std::vector<std::string_view> seen;
-  for (const int mode : slot.modes()) {
-    const std::string_view code = mode_code(mode);
-    if (code.empty() || std::find(seen.begin(), seen.end(), code) != seen.end()) continue;
-    seen.push_back(code);
-    out.emplace_back(fhir::codeable_concept(fhir::kActCodeSystem, code, {}, sp));
-  }
-}
-
-void append_motives(json::array& out, const pb::Slot& slot, const json::storage_ptr& sp) {
-  std::vector<std::string_view> seen;
-  for (const auto& motive : slot.motives()) {
-    const std::string_view text = trim(motive);
-    if (text.empty() || std::find(seen.begin(), seen.end(), text) != seen.end()) continue;
-    seen.push_back(text);
-    out.emplace_back(fhir::codeable_text(text, sp));
-  }
-}
-
-json::array specialties(const google::protobuf::RepeatedPtrField<pb::Specialty>& list, const json::storage_ptr& sp,
-                        int* invalid_codes) {
-  json::array out(sp);
-  for (const auto& s : list) {
-    std::string_view code = trim(s.code());
-    std::string_view text = trim(s.text());
-    if (!code.empty() && !fhir::is_valid_code(code)) {
-      if (invalid_codes != nullptr) ++*invalid_codes;
-      if (text.empty()) text = code;
-      code = {};
-    }
-    json::object cc =
-        code.empty() ? fhir::codeable_text(text, sp) : fhir::codeable_concept(fhir::kSpecialtySystem, code, text, sp);
-    if (!cc.empty() && std::find(out.begin(), out.end(), json::value(cc)) == out.end()) out.emplace_back(std::move(cc));
-  }
-  return out;
-}
-
-json::object appointment_type(bool walk_in, const json::storage_ptr& sp) {
-  return fhir::codeable_concept(fhir::kAppointmentTypeSystem, walk_in ? fhir::code::kWalkIn : fhir::code::kRoutine, {},
-                                sp);
-}
-
-json::object address(const google::protobuf::RepeatedPtrField<std::string>& lines, std::string_view postal_code,
-                     std::string_view city, const json::storage_ptr& sp, bool* complete) {
-  std::string line;
-  for (const auto& l : lines) {
-    const std::string_view part = trim(l);
-    if (part.empty()) continue;
-    if (!line.empty()) line += ", ";
-    line += part;
-  }
-  json::object out(sp);
-  if (!line.empty()) {
-    json::array one(sp);
-    one.emplace_back(json::string(line, sp));
-    out["line"] = std::move(one);
-  }
-  fhir::put(out, "city", trim(city));
-  fhir::put(out, "postalCode", trim(postal_code));
-  if (complete != nullptr) *complete = address_complete(lines, postal_code, city);
-  return out;
 }
 
 bool address_complete(const google::protobuf::RepeatedPtrField<std::string>& lines, std::string_view postal_code,

@@ -16,7 +16,8 @@
 #include <sas/host/text/text.hpp>
 #include "sas/host/fhir/builders.hpp"
 #include "sas/host/fhir/constants.hpp"
-#include "sas/host/fhir/json.hpp"
+#include "sas/host/fhir/element_writers.hpp"
+#include "sas/host/fhir/json_writer.hpp"
 #include "sas/host/fhir/searchset.hpp"
 #include "sas/host/slot_search/slot_fields.hpp"
 #include "sas/sdk/datetime.hpp"
@@ -98,56 +99,52 @@ struct Match {
 class Builder {
  public:
   Builder(const ParsedSosQuery& query, const pb::SearchSosSlotsResponse& response, const SosBundleOptions& options,
-          SosBuildReport& report, json::storage_ptr storage)
-      : sp_(std::move(storage)), query_(query), response_(response), options_(options), report_(report) {
+          SosBuildReport& report, std::string& out)
+      : w_(out), query_(query), response_(response), options_(options), report_(report) {
     base_ = options.base_url;
     while (!base_.empty() && base_.back() == '/') base_.pop_back();
     place_system_ = options.place_identifier_system.empty() ? base_ : options.place_identifier_system;
   }
 
-  json::object build() {
+  void write() {
     index();
     collect();
     report_.matches = matches_.size();
     keep();
     report_.emitted = matches_.size();
 
-    json::array entries(sp_);
-    entries.reserve(matches_.size() * 2);
+    w_.begin_object();
+    w_.string("resourceType", "Bundle");
+    fhir::begin_meta(w_, fhir::profile::kSosBundle);
+    w_.end_object();
+    w_.string("type", "searchset");
+    w_.number("total", static_cast<std::int64_t>(report_.matches));
+    w_.begin_array("link");
+    w_.begin_object();
+    w_.string("relation", "self");
+    w_.string("url", self_link(query_, base_));
+    w_.end_object();
+    w_.end_array();
+    w_.begin_array("entry");
     std::set<std::string, std::less<>> organizations;
     for (const Match& m : matches_) {
-      if (query_.include_slots) entries.emplace_back(entry("Slot", m.id, slot(m), "include"));
+      if (query_.include_slots) slot(m);
       PlaceInfo& place = *m.place;
       if (!place.schedule_emitted) {
         place.schedule_emitted = true;
         ++report_.schedules;
-        entries.emplace_back(entry("Schedule", place.resource_id, schedule(place), "match"));
+        schedule(place);
       }
       if (!query_.include_locations) continue;
       if (!place.location_emitted) {
         place.location_emitted = true;
-        entries.emplace_back(entry("Location", place.resource_id, location(place), "include"));
+        location(place);
       }
       // Iterated from the Locations: only with them.
-      if (query_.include_organizations && organizations.insert(place.siret).second) {
-        entries.emplace_back(entry("Organization", place.siret, organization(place), "include"));
-      }
+      if (query_.include_organizations && organizations.insert(place.siret).second) organization(place);
     }
-
-    json::object bundle(sp_);
-    bundle.reserve(6);
-    bundle["resourceType"] = "Bundle";
-    bundle["meta"] = fhir::meta(fhir::profile::kSosBundle, json::array(sp_), sp_);
-    bundle["type"] = "searchset";
-    bundle["total"] = static_cast<std::int64_t>(report_.matches);
-    json::object self(sp_);
-    self["relation"] = "self";
-    self["url"] = self_link(query_, base_);
-    json::array links(sp_);
-    links.emplace_back(std::move(self));
-    bundle["link"] = std::move(links);
-    fhir::put(bundle, "entry", std::move(entries));
-    return bundle;
+    w_.end_array();
+    w_.end_object();
   }
 
  private:
@@ -277,50 +274,46 @@ class Builder {
     });
   }
 
-  json::object entry(std::string_view type, std::string_view id, json::object resource, std::string_view mode) const {
-    return fhir::searchset_entry(base_, type, id, std::move(resource), mode, sp_);
-  }
-
   std::string when(sas::sdk::datetime::Instant t) const {
     return options_.paris_offsets ? sas::sdk::datetime::format_paris(t) : sas::sdk::datetime::format_utc(t);
   }
 
-  json::object slot(const Match& m) {
-    json::object r(sp_);
-    r.reserve(12);
-    r["resourceType"] = "Slot";
-    r["id"] = m.id;
-    r["meta"] = fhir::meta(fhir::profile::kSosSlot, fields::security_labels(m.types, sp_), sp_);
-    json::array service_types(sp_);
-    fields::append_consultation_modes(service_types, *m.slot, sp_);
-    fields::append_motives(service_types, *m.slot, sp_);
-    fhir::put(r, "serviceType", std::move(service_types));
+  void slot(const Match& m) {
+    fhir::begin_searchset_entry(w_, base_, "Slot", m.id);
+    fhir::begin_meta(w_, fhir::profile::kSosSlot);
+    fields::write_security_labels(w_, m.types);
+    w_.end_object();
+    w_.begin_array("serviceType");
+    fields::write_consultation_modes(w_, *m.slot);
+    fields::write_motives(w_, *m.slot);
+    w_.end_array();
     // No practitioner is named in this search: only the slot's own specialties can be sent.
     int invalid_codes = 0;
-    fhir::put(r, "specialty", fields::specialties(m.slot->specialties(), sp_, &invalid_codes));
+    w_.raw("specialty", fields::specialties_json(m.slot->specialties(), &invalid_codes));
     if (invalid_codes != 0) warn("slot \"" + m.slot->id() + "\": " + fields::kSpecialtyCodeSentAsText);
-    r["appointmentType"] = fields::appointment_type(m.slot->walk_in(), sp_);
-    r["schedule"] = fhir::reference("Schedule", m.place->resource_id, sp_);
-    r["status"] = "free";
-    r["start"] = when(m.start);
-    r["end"] = when(m.end);
-    fhir::put(r, "comment", trim(m.slot->booking_url()));
-    return r;
+    fields::write_appointment_type(w_, m.slot->walk_in());
+    fhir::write_reference(w_, "schedule", "Schedule", m.place->resource_id);
+    w_.string("status", "free");
+    w_.string("start", when(m.start));
+    w_.string("end", when(m.end));
+    w_.string("comment", trim(m.slot->booking_url()));
+    fhir::end_searchset_entry(w_, "include");
   }
 
-  json::object schedule(const PlaceInfo& place) const {
-    json::object r(sp_);
-    r["resourceType"] = "Schedule";
-    r["id"] = place.resource_id;
-    r["meta"] = fhir::meta(fhir::profile::kSosSchedule, json::array(sp_), sp_);
-    r["actor"] = one(fhir::reference("Location", place.resource_id, sp_));
-    return r;
+  void schedule(const PlaceInfo& place) {
+    fhir::begin_searchset_entry(w_, base_, "Schedule", place.resource_id);
+    fhir::begin_meta(w_, fhir::profile::kSosSchedule);
+    w_.end_object();
+    w_.begin_array("actor");
+    fhir::write_reference(w_, {}, "Location", place.resource_id);
+    w_.end_array();
+    fhir::end_searchset_entry(w_, "match");
   }
 
   // hoursOfOperation: each opening as the agenda gives it, days in the week's order, times as
   // FHIR times; what cannot be read is left out with a warning, never guessed.
-  json::array hours(const pb::SosPlace& place) {
-    json::array out(sp_);
+  void hours(const pb::SosPlace& place) {
+    w_.begin_array("hoursOfOperation");
     for (const auto& opening : place.opening_hours()) {
       std::array<bool, kDays.size()> open{};
       for (const auto& raw : opening.days()) {
@@ -333,16 +326,16 @@ class Builder {
         }
         open[static_cast<std::size_t>(at - kDays.begin())] = true;
       }
-      json::array days(sp_);
-      for (std::size_t d = 0; d < kDays.size(); ++d) {
-        if (open[d]) days.emplace_back(kDays[d]);
-      }
-      if (days.empty()) {
+      if (std::find(open.begin(), open.end(), true) == open.end()) {
         warn("place \"" + place.id() + "\": an opening without a valid day is left out");
         continue;
       }
-      json::object h(sp_);
-      h["daysOfWeek"] = std::move(days);
+      w_.begin_object();
+      w_.begin_array("daysOfWeek");
+      for (std::size_t d = 0; d < kDays.size(); ++d) {
+        if (open[d]) w_.string(kDays[d]);
+      }
+      w_.end_array();
       const std::string_view open_text = trim(opening.opening_time());
       const std::string_view close_text = trim(opening.closing_time());
       const auto opening_time = fhir_time(open_text);
@@ -354,65 +347,63 @@ class Builder {
         warn("place \"" + place.id() + "\": closing time \"" + std::string(close_text) + "\" is not HH:MM; left out");
       }
       if (opening_time == "00:00:00" && closing_time == "23:59:59") {
-        h["allDay"] = true;
+        w_.boolean("allDay", true);
       } else {
-        if (opening_time) h["openingTime"] = *opening_time;
-        if (closing_time) h["closingTime"] = *closing_time;
+        if (opening_time) w_.string("openingTime", *opening_time);
+        if (closing_time) w_.string("closingTime", *closing_time);
       }
-      out.emplace_back(std::move(h));
+      w_.end_object();
     }
-    return out;
+    w_.end_array();
   }
 
-  json::object location(const PlaceInfo& info) {
+  void location(const PlaceInfo& info) {
     const pb::SosPlace& place = *info.data;
-    json::object r(sp_);
-    r["resourceType"] = "Location";
-    r["id"] = info.resource_id;
-    r["meta"] = fhir::meta(fhir::profile::kSosLocation, json::array(sp_), sp_);
-    r["identifier"] =
-        one(fhir::identifier(fhir::kLocationIdentifierTypeSystem, fhir::code::kIntrn, place_system_, place.id(), sp_));
+    fhir::begin_searchset_entry(w_, base_, "Location", info.resource_id);
+    fhir::begin_meta(w_, fhir::profile::kSosLocation);
+    w_.end_object();
+    w_.begin_array("identifier");
+    fhir::write_identifier(w_, {}, fhir::kLocationIdentifierTypeSystem, fhir::code::kIntrn, place_system_, place.id());
+    w_.end_array();
     if (trim(place.name()).empty()) warn("place \"" + place.id() + "\" has no name (required by the SOS Location)");
-    fhir::put(r, "name", trim(place.name()));
+    w_.string("name", trim(place.name()));
     if (!trim(place.phone()).empty()) {
       std::string error;
       if (auto phone = sas::sdk::phone::to_plus33(place.phone(), &error)) {
-        r["telecom"] = one(fhir::phone_contact(*phone, sp_));
+        w_.begin_array("telecom");
+        fhir::write_phone_contact(w_, {}, *phone);
+        w_.end_array();
       } else {
         warn("place \"" + place.id() + "\": phone not sent: " + error);
       }
     }
-    bool complete = false;
-    json::object where = fields::address(place.address_lines(), place.postal_code(), place.city(), sp_, &complete);
-    if (!complete) {
+    if (!fields::address_complete(place.address_lines(), place.postal_code(), place.city())) {
       warn("place \"" + place.id() +
            "\": address line, city and postal code are all required by the SOS Location profile");
     }
-    fhir::put(r, "address", std::move(where));
-    r["managingOrganization"] = fhir::reference("Organization", info.siret, sp_);
-    fhir::put(r, "hoursOfOperation", hours(place));
-    return r;
+    fields::write_address(w_, place.address_lines(), place.postal_code(), place.city());
+    fhir::write_reference(w_, "managingOrganization", "Organization", info.siret);
+    hours(place);
+    fhir::end_searchset_entry(w_, "include");
   }
 
-  json::object organization(const PlaceInfo& place) {
-    json::object r(sp_);
-    r["resourceType"] = "Organization";
-    r["id"] = place.siret;
-    r["meta"] = fhir::meta(fhir::profile::kSosOrganization, json::array(sp_), sp_);
+  void organization(const PlaceInfo& place) {
+    fhir::begin_searchset_entry(w_, base_, "Organization", place.siret);
+    fhir::begin_meta(w_, fhir::profile::kSosOrganization);
+    w_.end_object();
     // The profile pins the type's system to fr-location-identifier-type (not fr-v2-0203, which
-    // fhir::structure_national_identifier uses for INT_R01's organization references).
-    r["identifier"] = one(fhir::identifier(fhir::kLocationIdentifierTypeSystem, fhir::code::kIdnst,
-                                           fhir::kStructureIdSystem, place.siret, sp_));
+    // INT_R01's organization references use).
+    w_.begin_array("identifier");
+    fhir::write_identifier(w_, {}, fhir::kLocationIdentifierTypeSystem, fhir::code::kIdnst, fhir::kStructureIdSystem,
+                           place.siret);
+    w_.end_array();
     const std::string_view name = place.association != nullptr ? trim(place.association->data->name()) : "";
     if (name.empty()) warn("association " + place.siret + " has no name in the agenda's answer: sent without one");
-    fhir::put(r, "name", name);
-    return r;
+    w_.string("name", name);
+    fhir::end_searchset_entry(w_, "include");
   }
 
-  // [item], in the bundle's storage.
-  json::array one(json::value item) const { return fhir::single(std::move(item), sp_); }
-
-  json::storage_ptr sp_;  // every element of the bundle lives here
+  fhir::JsonWriter w_;  // the answer, written as it is built
   const ParsedSosQuery& query_;
   const pb::SearchSosSlotsResponse& response_;
   const SosBundleOptions& options_;
@@ -427,26 +418,25 @@ class Builder {
 
 }  // namespace
 
-json::object build_sos_bundle(const ParsedSosQuery& query, const pb::SearchSosSlotsResponse& response,
-                              const SosBundleOptions& options, SosBuildReport* report, json::storage_ptr storage) {
+void write_sos_bundle(std::string& out, const ParsedSosQuery& query, const pb::SearchSosSlotsResponse& response,
+                      const SosBundleOptions& options, SosBuildReport* report) {
   SosBuildReport local;
-  SosBuildReport& out = report != nullptr ? *report : local;
-  out = SosBuildReport{};
-  Builder builder(query, response, options, out, std::move(storage));
-  return builder.build();
-}
-
-json::object build_sos_bundle(const ParsedSosQuery& query, const pb::SearchSosSlotsResponse& response,
-                              const SosBundleOptions& options, SosBuildReport* report) {
-  return build_sos_bundle(query, response, options, report, json::make_shared_resource<json::monotonic_resource>());
+  SosBuildReport& built = report != nullptr ? *report : local;
+  built = SosBuildReport{};
+  Builder(query, response, options, built, out).write();
 }
 
 std::string serialize_sos_bundle(const ParsedSosQuery& query, const pb::SearchSosSlotsResponse& response,
                                  const SosBundleOptions& options, SosBuildReport* report) {
-  // A non-owning pointer to a monotonic resource: Boost.JSON then skips walking the tree to free
-  // it (as slot_search does).
-  json::monotonic_resource resource(64 * 1024);
-  return fhir::serialize(build_sos_bundle(query, response, options, report, json::storage_ptr(&resource)));
+  std::string out;
+  out.reserve(1024 * static_cast<std::size_t>(response.slots_size()) + 2048);
+  write_sos_bundle(out, query, response, options, report);
+  return out;
+}
+
+json::object build_sos_bundle(const ParsedSosQuery& query, const pb::SearchSosSlotsResponse& response,
+                              const SosBundleOptions& options, SosBuildReport* report) {
+  return json::parse(serialize_sos_bundle(query, response, options, report)).as_object();
 }
 
 }  // namespace sas::host::sos_search

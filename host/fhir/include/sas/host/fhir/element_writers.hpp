@@ -26,9 +26,4 @@ void begin_meta(JsonWriter& w, std::string_view profile);
 // {"system": "phone", "value", "rank" when not 0}.
 void write_phone_contact(JsonWriter& w, std::string_view key, std::string_view value, int rank = 0);
 
-// A searchset entry around the resource the caller writes between the two:
-// {"fullUrl": base/type/id, "resource": {"resourceType": type, "id": id, ...}, "search": {"mode"}}.
-void begin_searchset_entry(JsonWriter& w, std::string_view base, std::string_view type, std::string_view id);
-void end_searchset_entry(JsonWriter& w, std::string_view mode);
-
 }  // namespace sas::host::fhir

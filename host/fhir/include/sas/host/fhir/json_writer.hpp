@@ -21,6 +21,7 @@ class JsonWriter {
   // Members of the open object. Keys are the program's own ASCII names: written unescaped.
   void string(std::string_view key, std::string_view value);  // nothing when value is empty
   void number(std::string_view key, std::int64_t value);
+  void boolean(std::string_view key, bool value);
   void begin_object(std::string_view key);
   void begin_array(std::string_view key);
   // JSON a JsonWriter wrote before (not empty), copied as it is: a fragment written once and

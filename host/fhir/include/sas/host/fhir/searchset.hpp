@@ -10,17 +10,14 @@
 #include <string_view>
 #include <vector>
 
-#include <boost/json.hpp>
+#include "sas/host/fhir/json_writer.hpp"
 
 namespace sas::host::fhir {
 
-// {"fullUrl": base/type/id, "resource": resource, "search": {"mode": mode}}, in `sp`.
-boost::json::object searchset_entry(std::string_view base, std::string_view type, std::string_view id,
-                                    boost::json::object resource, std::string_view mode,
-                                    const boost::json::storage_ptr& sp);
-
-// [item], in `sp`.
-boost::json::array single(boost::json::value item, const boost::json::storage_ptr& sp);
+// A searchset entry around the resource the caller writes between the two:
+// {"fullUrl": base/type/id, "resource": {"resourceType": type, "id": id, ...}, "search": {"mode"}}.
+void begin_searchset_entry(JsonWriter& w, std::string_view base, std::string_view type, std::string_view id);
+void end_searchset_entry(JsonWriter& w, std::string_view mode);
 
 // Logs each distinct warning about the agenda's data once per service: a bad record shows in every
 // search that returns it. Beyond `capacity` distinct warnings (an agenda whose every record is

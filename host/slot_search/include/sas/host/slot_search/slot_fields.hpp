@@ -6,8 +6,6 @@
 #include <string>
 #include <string_view>
 
-#include <boost/json.hpp>
-
 #include "sas/host/fhir/json_writer.hpp"
 #include "sas/plugin/v1/plugin.pb.h"
 
@@ -19,54 +17,41 @@ enum SlotType : unsigned { kSlotPublic = 1, kSlotPro = 2, kSlotSnp = 4, kSlotCpt
 // The types the slot's audiences give; PATIENTELE_ONLY (never leaves) and unknown values give none.
 unsigned slot_types(const sas::plugin::v1::Slot& slot);
 
-// meta.security: one TRE_R314 coding per type bit set, in the order PUBLIC, PRO, SNP, CPTS.
-boost::json::array security_labels(unsigned types, const boost::json::storage_ptr& sp);
+// Each is written into the open object or array of a JsonWriter (fhir/json_writer.hpp).
 
-// serviceType entries for the consultation modes, as v3-ActCode codings (AMB, HH, VR), each once.
-void append_consultation_modes(boost::json::array& service_types, const sas::plugin::v1::Slot& slot,
-                               const boost::json::storage_ptr& sp);
-// serviceType entries for the consultation motives, each as free text, once (FAQ error 5: modes
-// coded and motives as text, both needed).
-void append_motives(boost::json::array& service_types, const sas::plugin::v1::Slot& slot,
-                    const boost::json::storage_ptr& sp);
+// "security": one TRE_R314 coding per type bit set, in the order PUBLIC, PRO, SNP, CPTS.
+void write_security_labels(sas::host::fhir::JsonWriter& w, unsigned types);
 
-// TRE_R38 codings when coded (with the vendor's label as text), else the text alone (FAQ error
-// 3: never drop a specialty); duplicates once. A code that is not a FHIR code (whitespace or
-// control characters in it) would make the Bundle invalid: that specialty goes as text (its
-// label, else the code itself), counted in `invalid_codes`.
-boost::json::array specialties(const google::protobuf::RepeatedPtrField<sas::plugin::v1::Specialty>& list,
-                               const boost::json::storage_ptr& sp, int* invalid_codes = nullptr);
+// Items of the open serviceType array for the consultation modes, as v3-ActCode codings (AMB,
+// HH, VR), each once.
+void write_consultation_modes(sas::host::fhir::JsonWriter& w, const sas::plugin::v1::Slot& slot);
+// Items of the open serviceType array for the consultation motives, each as free text, once (FAQ
+// error 5: modes coded and motives as text, both needed).
+void write_motives(sas::host::fhir::JsonWriter& w, const sas::plugin::v1::Slot& slot);
+
+// The specialty array as JSON ("" when there is none), to be written with JsonWriter::raw (a
+// practitioner's is written once and repeated on each of their slots): TRE_R38 codings when
+// coded (with the vendor's label as text), else the text alone (FAQ error 3: never drop a
+// specialty); duplicates once. A code that is not a FHIR code (whitespace or control characters
+// in it) would make the Bundle invalid: that specialty goes as text (its label, else the code
+// itself), counted in `invalid_codes`.
+std::string specialties_json(const google::protobuf::RepeatedPtrField<sas::plugin::v1::Specialty>& list,
+                             int* invalid_codes = nullptr);
 // The warning after "slot \"ID\": " (or the practitioner) when `invalid_codes` counted any.
 inline constexpr const char* kSpecialtyCodeSentAsText =
     "a specialty code that is not a FHIR code (whitespace or control characters in it) is sent as text";
 
-// appointmentType: v2-0276 WALKIN (no appointment) or ROUTINE.
-boost::json::object appointment_type(bool walk_in, const boost::json::storage_ptr& sp);
+// "appointmentType": v2-0276 WALKIN (no appointment) or ROUTINE.
+void write_appointment_type(sas::host::fhir::JsonWriter& w, bool walk_in);
 
-// A place's address as the Location profiles want it: the vendor's lines joined into the one
-// line they allow, city, postalCode. `complete` tells whether all three were there (all are
-// required by FrLocationAgregateur and FrLocationAgregateurSOS).
-boost::json::object address(const google::protobuf::RepeatedPtrField<std::string>& lines, std::string_view postal_code,
-                            std::string_view city, const boost::json::storage_ptr& sp, bool* complete = nullptr);
+// "address" of a place as the Location profiles want it: the vendor's lines joined into the one
+// line they allow, city, postalCode (all three required by FrLocationAgregateur and
+// FrLocationAgregateurSOS: see address_complete).
+void write_address(sas::host::fhir::JsonWriter& w, const google::protobuf::RepeatedPtrField<std::string>& lines,
+                   std::string_view postal_code, std::string_view city);
 
 // Whether a place has all three: a non-blank address line, city and postal code.
 bool address_complete(const google::protobuf::RepeatedPtrField<std::string>& lines, std::string_view postal_code,
                       std::string_view city);
-
-// The same elements written into a JsonWriter (the INT_R01 and INT_R04 Bundles):
-// "security": [...] of the open meta.
-void write_security_labels(sas::host::fhir::JsonWriter& w, unsigned types);
-// Items of the open serviceType array.
-void write_consultation_modes(sas::host::fhir::JsonWriter& w, const sas::plugin::v1::Slot& slot);
-void write_motives(sas::host::fhir::JsonWriter& w, const sas::plugin::v1::Slot& slot);
-// The specialty array as JSON ("" when there is none), to be written with JsonWriter::raw: a
-// practitioner's is written once and repeated on each of their slots.
-std::string specialties_json(const google::protobuf::RepeatedPtrField<sas::plugin::v1::Specialty>& list,
-                             int* invalid_codes = nullptr);
-// "appointmentType": {...}.
-void write_appointment_type(sas::host::fhir::JsonWriter& w, bool walk_in);
-// "address": {...}.
-void write_address(sas::host::fhir::JsonWriter& w, const google::protobuf::RepeatedPtrField<std::string>& lines,
-                   std::string_view postal_code, std::string_view city);
 
 }  // namespace sas::host::slot_search

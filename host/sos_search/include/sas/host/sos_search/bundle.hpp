@@ -77,20 +77,20 @@ struct SosBuildReport {
   std::vector<std::string> warnings;       // data problems, each once
 };
 
-// The Bundle lives in its own arena (a monotonic resource shared by its values). Send it with
-// sas::host::fhir::serialize, which also drops any empty element that slipped through.
+// The Bundle as application/fhir+json, written straight into `out` (appended): no tree is built.
+// What the endpoint sends; `report` says what was left out and why.
+void write_sos_bundle(std::string& out, const ParsedSosQuery& query,
+                      const sas::plugin::v1::SearchSosSlotsResponse& response, const SosBundleOptions& options,
+                      SosBuildReport* report = nullptr);
+
+// The same, as a new string.
+std::string serialize_sos_bundle(const ParsedSosQuery& query, const sas::plugin::v1::SearchSosSlotsResponse& response,
+                                 const SosBundleOptions& options, SosBuildReport* report = nullptr);
+
+// The same Bundle parsed back into a tree, for callers that inspect it (tests): exactly what is
+// sent, nothing built aside.
 boost::json::object build_sos_bundle(const ParsedSosQuery& query,
                                      const sas::plugin::v1::SearchSosSlotsResponse& response,
                                      const SosBundleOptions& options, SosBuildReport* report = nullptr);
-
-// The same, with every element allocated from `storage` (which must outlive the result).
-boost::json::object build_sos_bundle(const ParsedSosQuery& query,
-                                     const sas::plugin::v1::SearchSosSlotsResponse& response,
-                                     const SosBundleOptions& options, SosBuildReport* report,
-                                     boost::json::storage_ptr storage);
-
-// The Bundle as application/fhir+json, built in a scratch arena: what the endpoint sends.
-std::string serialize_sos_bundle(const ParsedSosQuery& query, const sas::plugin::v1::SearchSosSlotsResponse& response,
-                                 const SosBundleOptions& options, SosBuildReport* report = nullptr);
 
 }  // namespace sas::host::sos_search

@@ -1,4 +1,5 @@
-#include "oracle/dom_search_bundle.hpp"
+#include "bundle_oracle/dom_search_bundle.hpp"
+#include "bundle_oracle/dom_slot_fields.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -14,7 +15,6 @@
 #include "sas/host/fhir/builders.hpp"
 #include "sas/host/fhir/constants.hpp"
 #include "sas/host/fhir/json.hpp"
-#include "sas/host/fhir/searchset.hpp"
 #include "sas/host/slot_search/slot_fields.hpp"
 #include "sas/sdk/datetime.hpp"
 #include "sas/sdk/ids.hpp"
@@ -40,98 +40,9 @@ namespace fhir = sas::host::fhir;
 namespace pb = sas::plugin::v1;
 namespace ids = sas::sdk::ids;
 using sas::host::text::trim;
+using namespace sas::test::oracle::fields;
 
 namespace {
-
-// The element builders of slot_fields.cpp as they were, on Boost.JSON values.
-std::string_view mode_code(int mode) {
-  switch (mode) {
-    case pb::MODE_AT_PRACTICE:
-      return fhir::code::kModeAmbulatory;
-    case pb::MODE_AT_HOME:
-      return fhir::code::kModeHome;
-    case pb::MODE_TELECONSULTATION:
-      return fhir::code::kModeVirtual;
-    default:
-      return {};
-  }
-}
-
-json::array security_labels(unsigned types, const json::storage_ptr& sp) {
-  json::array labels(sp);
-  const std::pair<unsigned, std::string_view> order[] = {{kSlotPublic, fhir::code::kSlotPublic},
-                                                         {kSlotPro, fhir::code::kSlotPro},
-                                                         {kSlotSnp, fhir::code::kSlotSnp},
-                                                         {kSlotCpts, fhir::code::kSlotCpts}};
-  for (const auto& [bit, code] : order) {
-    if (types & bit) labels.emplace_back(fhir::coding(fhir::kSlotTypeSystem, code, {}, sp));
-  }
-  return labels;
-}
-
-void append_consultation_modes(json::array& out, const pb::Slot& slot, const json::storage_ptr& sp) {
-  std::vector<std::string_view> seen;
-  for (const int mode : slot.modes()) {
-    const std::string_view code = mode_code(mode);
-    if (code.empty() || std::find(seen.begin(), seen.end(), code) != seen.end()) continue;
-    seen.push_back(code);
-    out.emplace_back(fhir::codeable_concept(fhir::kActCodeSystem, code, {}, sp));
-  }
-}
-
-void append_motives(json::array& out, const pb::Slot& slot, const json::storage_ptr& sp) {
-  std::vector<std::string_view> seen;
-  for (const auto& motive : slot.motives()) {
-    const std::string_view text = trim(motive);
-    if (text.empty() || std::find(seen.begin(), seen.end(), text) != seen.end()) continue;
-    seen.push_back(text);
-    out.emplace_back(fhir::codeable_text(text, sp));
-  }
-}
-
-json::array specialties(const google::protobuf::RepeatedPtrField<pb::Specialty>& list, const json::storage_ptr& sp,
-                        int* invalid_codes) {
-  json::array out(sp);
-  for (const auto& s : list) {
-    std::string_view code = trim(s.code());
-    std::string_view text = trim(s.text());
-    if (!code.empty() && !fhir::is_valid_code(code)) {
-      if (invalid_codes != nullptr) ++*invalid_codes;
-      if (text.empty()) text = code;
-      code = {};
-    }
-    json::object cc =
-        code.empty() ? fhir::codeable_text(text, sp) : fhir::codeable_concept(fhir::kSpecialtySystem, code, text, sp);
-    if (!cc.empty() && std::find(out.begin(), out.end(), json::value(cc)) == out.end()) out.emplace_back(std::move(cc));
-  }
-  return out;
-}
-
-json::object appointment_type(bool walk_in, const json::storage_ptr& sp) {
-  return fhir::codeable_concept(fhir::kAppointmentTypeSystem, walk_in ? fhir::code::kWalkIn : fhir::code::kRoutine, {},
-                                sp);
-}
-
-json::object address(const google::protobuf::RepeatedPtrField<std::string>& lines, std::string_view postal_code,
-                     std::string_view city, const json::storage_ptr& sp, bool* complete = nullptr) {
-  std::string line;
-  for (const auto& l : lines) {
-    const std::string_view part = trim(l);
-    if (part.empty()) continue;
-    if (!line.empty()) line += ", ";
-    line += part;
-  }
-  json::object out(sp);
-  if (!line.empty()) {
-    json::array one(sp);
-    one.emplace_back(json::string(line, sp));
-    out["line"] = std::move(one);
-  }
-  fhir::put(out, "city", trim(city));
-  fhir::put(out, "postalCode", trim(postal_code));
-  if (complete != nullptr) *complete = address_complete(lines, postal_code, city);
-  return out;
-}
 
 constexpr std::string_view kContainedLocationId = "location";
 // PractitionerRole.availabilityExceptions of a doctor who asked to be called first; the number
@@ -442,7 +353,7 @@ class Builder {
   }
 
   json::object entry(std::string_view type, std::string_view id, json::object resource, std::string_view mode) const {
-    return fhir::searchset_entry(base_, type, id, std::move(resource), mode, sp_);
+    return searchset_entry(base_, type, id, std::move(resource), mode, sp_);
   }
 
   std::string when(Instant t) const {
@@ -634,7 +545,7 @@ class Builder {
   }
 
   // [item], in the bundle's storage.
-  json::array one(json::value item) const { return fhir::single(std::move(item), sp_); }
+  json::array one(json::value item) const { return single(std::move(item), sp_); }
 
   json::storage_ptr sp_;  // every element of the bundle lives here
   const ParsedSlotQuery& query_;
