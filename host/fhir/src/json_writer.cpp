@@ -88,27 +88,32 @@ void JsonWriter::append_quoted(std::string& out, std::string_view value) {
   out += '"';
 }
 
-void JsonWriter::separator(std::string_view key) {
+void JsonWriter::separator(std::string_view key, char bracket) {
   Level& level = levels_.back();
-  if (level.has_items) out_ += ',';
+  // [,]["key":][bracket] in one append: keys are the program's short names.
+  char text[48];
+  std::size_t n = 0;
+  if (level.has_items) text[n++] = ',';
   level.has_items = true;
-  if (key.empty()) return;
-  char text[32];  // ,"key": in one append (keys are short names)
-  if (key.size() + 4 > sizeof text) {
-    out_.append("\"").append(key).append("\":");
+  if (key.size() + 5 > sizeof text) {
+    out_.append(text, n).append("\"").append(key).append("\":");
+    if (bracket != 0) out_ += bracket;
     return;
   }
-  text[0] = '"';
-  std::memcpy(text + 1, key.data(), key.size());
-  text[key.size() + 1] = '"';
-  text[key.size() + 2] = ':';
-  out_.append(text, key.size() + 3);
+  if (!key.empty()) {
+    text[n++] = '"';
+    std::memcpy(text + n, key.data(), key.size());
+    n += key.size();
+    text[n++] = '"';
+    text[n++] = ':';
+  }
+  if (bracket != 0) text[n++] = bracket;
+  out_.append(text, n);
 }
 
 void JsonWriter::open(std::string_view key, char bracket) {
   const Level level{out_.size(), levels_.back().has_items};
-  separator(key);
-  out_ += bracket;
+  separator(key, bracket);
   levels_.push_back(level);
 }
 

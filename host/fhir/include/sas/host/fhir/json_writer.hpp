@@ -49,7 +49,7 @@ class JsonWriter {
   };
   void open(std::string_view key, char bracket);
   bool close(char bracket);
-  void separator(std::string_view key);
+  void separator(std::string_view key, char bracket = 0);
 
   std::string& out_;
   std::vector<Level> levels_;  // the document's level first: never closed
