@@ -3,8 +3,30 @@
 #include <utility>
 
 #include "sas/host/fhir/builders.hpp"
+#include "sas/host/fhir/element_writers.hpp"
 
 namespace sas::host::fhir {
+
+void begin_searchset(JsonWriter& w, std::string_view profile, std::size_t total, std::string_view self_url) {
+  w.begin_object();
+  w.string("resourceType", "Bundle");
+  begin_meta(w, profile);
+  w.end_object();
+  w.string("type", "searchset");
+  w.number("total", static_cast<std::int64_t>(total));
+  w.begin_array("link");
+  w.begin_object();
+  w.string("relation", "self");
+  w.string("url", self_url);
+  w.end_object();
+  w.end_array();
+  w.begin_array("entry");
+}
+
+void end_searchset(JsonWriter& w) {
+  w.end_array();  // entry: taken out when there is none
+  w.end_object();
+}
 
 void begin_searchset_entry(JsonWriter& w, std::string_view base, std::string_view type, std::string_view id) {
   w.begin_object();

@@ -100,19 +100,8 @@ class Builder {
     const std::size_t shown = query_.count ? std::min<std::size_t>(*query_.count, matches_.size()) : matches_.size();
     report_.emitted = shown;
 
-    w_.begin_object();
-    w_.string("resourceType", "Bundle");
-    fhir::begin_meta(w_, query_.cpts ? fhir::profile::kCptsBundle : fhir::profile::kBundle);
-    w_.end_object();
-    w_.string("type", "searchset");
-    w_.number("total", static_cast<std::int64_t>(matches_.size()));
-    w_.begin_array("link");
-    w_.begin_object();
-    w_.string("relation", "self");
-    w_.string("url", self_link(query_, base_));
-    w_.end_object();
-    w_.end_array();
-    w_.begin_array("entry");
+    fhir::begin_searchset(w_, query_.cpts ? fhir::profile::kCptsBundle : fhir::profile::kBundle, matches_.size(),
+                          self_link(query_, base_));
     for (std::size_t i = 0; i < shown; ++i) {
       const Match& m = matches_[i];
       slot(m);
@@ -126,8 +115,7 @@ class Builder {
         cpts_organization(*cpts);
       }
     }
-    w_.end_array();
-    w_.end_object();
+    fhir::end_searchset(w_);
   }
 
  private:

@@ -113,19 +113,7 @@ class Builder {
     keep();
     report_.emitted = matches_.size();
 
-    w_.begin_object();
-    w_.string("resourceType", "Bundle");
-    fhir::begin_meta(w_, fhir::profile::kSosBundle);
-    w_.end_object();
-    w_.string("type", "searchset");
-    w_.number("total", static_cast<std::int64_t>(report_.matches));
-    w_.begin_array("link");
-    w_.begin_object();
-    w_.string("relation", "self");
-    w_.string("url", self_link(query_, base_));
-    w_.end_object();
-    w_.end_array();
-    w_.begin_array("entry");
+    fhir::begin_searchset(w_, fhir::profile::kSosBundle, report_.matches, self_link(query_, base_));
     std::set<std::string, std::less<>> organizations;
     for (const Match& m : matches_) {
       if (query_.include_slots) slot(m);
@@ -143,8 +131,7 @@ class Builder {
       // Iterated from the Locations: only with them.
       if (query_.include_organizations && organizations.insert(place.siret).second) organization(place);
     }
-    w_.end_array();
-    w_.end_object();
+    fhir::end_searchset(w_);
   }
 
  private:

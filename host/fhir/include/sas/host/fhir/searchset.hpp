@@ -14,6 +14,12 @@
 
 namespace sas::host::fhir {
 
+// A searchset Bundle around the entries the caller writes between the two:
+// {"resourceType": "Bundle", "meta": {"profile": [profile]}, "type": "searchset", "total",
+//  "link": [{"relation": "self", "url": self_url}], "entry": [...]}.
+void begin_searchset(JsonWriter& w, std::string_view profile, std::size_t total, std::string_view self_url);
+void end_searchset(JsonWriter& w);
+
 // A searchset entry around the resource the caller writes between the two:
 // {"fullUrl": base/type/id, "resource": {"resourceType": type, "id": id, ...}, "search": {"mode"}}.
 void begin_searchset_entry(JsonWriter& w, std::string_view base, std::string_view type, std::string_view id);
