@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
+#include <chrono>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -25,6 +27,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace {
@@ -53,6 +56,61 @@ std::vector<std::string> split(std::string_view text, char separator) {
 std::string column_text(sqlite3_stmt* statement, int column) {
   const unsigned char* text = sqlite3_column_text(statement, column);
   return text == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(text));
+}
+
+// The search's reads without copies (a search copies some 10,000 column values).
+
+// A column's text, valid until the statement steps or resets.
+std::string_view column_view(sqlite3_stmt* statement, int column) {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement, column));
+  if (text == nullptr) return {};
+  return {text, static_cast<size_t>(sqlite3_column_bytes(statement, column))};
+}
+
+// Calls `add` with each item of a list stored as text, trimmed as `split` trims, empty ones left out.
+template <typename Add>
+void for_each_item(std::string_view text, char separator, Add&& add) {
+  for (;;) {
+    const size_t end = text.find(separator);
+    std::string_view item = text.substr(0, end);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\r')) item.remove_suffix(1);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    if (!item.empty()) add(item);
+    if (end == std::string_view::npos) return;
+    text.remove_prefix(end + 1);
+  }
+}
+
+// Copies `value` into a string field (`mutable_field` of `message`) in one allocation at most. An
+// empty value leaves the field unset, which proto3 sends the same way.
+template <typename Message>
+void set_text(Message& message, std::string* (Message::*mutable_field)(), std::string_view value) {
+  if (!value.empty()) (message.*mutable_field)()->assign(value.data(), value.size());
+}
+
+// Keys as a JSON array of strings, for json_each(?): one statement for a whole list of keys.
+std::string json_string_array(const std::vector<std::string_view>& keys) {
+  std::string out = "[";
+  for (const std::string_view key : keys) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (const char c : key) {
+      if (c == '"' || c == '\\') {
+        out += '\\';
+        out += c;
+      } else if (static_cast<unsigned char>(c) < 0x20) {
+        static constexpr char kDigits[] = "0123456789abcdef";
+        out += "\\u00";
+        out += kDigits[(c >> 4) & 0xF];
+        out += kDigits[c & 0xF];
+      } else {
+        out += c;
+      }
+    }
+    out += '"';
+  }
+  out += ']';
+  return out;
 }
 
 class Statement {
@@ -85,6 +143,11 @@ class Query {
   }
   Query& bind(int index, const std::string& text) {
     sqlite3_bind_text(statement_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  // Without a copy: `text` must outlive the query.
+  Query& bind_unowned(int index, std::string_view text) {
+    sqlite3_bind_text(statement_, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
     return *this;
   }
   Query& bind(int index, int64_t value) {
@@ -213,13 +276,27 @@ class Connection {
     // of a large file (measured: plugin search time -30 % on a 50,000-practitioner agenda).
     sqlite3_exec(db_, "PRAGMA mmap_size = 1073741824", nullptr, nullptr, nullptr);
     try {
-      practitioner_by_national_id_ = Statement(
-          db_, "SELECT id, national_id, family_name, given_names, phone FROM practitioner WHERE national_id = ?");
-      specialties_ =
-          Statement(db_, "SELECT code, label FROM practitioner_specialty WHERE practitioner_id = ? ORDER BY rowid");
+      // INT_R01 reads each table once per search, for all the requested practitioners: the keys
+      // come as a JSON array, and json_each's key (the position in it) tells whose each row is.
+      practitioners_ = Statement(db_,
+                                 "SELECT p.id, p.national_id, p.family_name, p.given_names, p.phone "
+                                 "FROM json_each(?1) AS wanted JOIN practitioner AS p ON p.national_id = wanted.value");
+      specialties_ = Statement(db_,
+                               "SELECT wanted.key, s.code, s.label FROM json_each(?1) AS wanted "
+                               "JOIN practitioner_specialty AS s ON s.practitioner_id = wanted.value "
+                               "ORDER BY wanted.key, s.rowid");
+      // No ORDER BY for places and slots: the host indexes places by id and sorts the slots.
       places_ = Statement(db_,
-                          "SELECT id, name, address, postal_code, city, finess, siret, rpps_rang, phone, booking_url "
-                          "FROM place WHERE practitioner_id = ? ORDER BY id");
+                          "SELECT wanted.key, p.id, p.name, p.address, p.postal_code, p.city, p.finess, p.siret, "
+                          "p.rpps_rang, p.phone, p.booking_url "
+                          "FROM json_each(?1) AS wanted JOIN place AS p ON p.practitioner_id = wanted.value");
+      free_slots_of_places_ =
+          Statement(db_,
+                    "SELECT wanted.key, s.id, s.start_utc, s.end_utc, s.audiences, s.cpts, s.modes, s.motives, "
+                    "s.walk_in, s.booking_url, s.specialties "
+                    "FROM json_each(?1) AS wanted JOIN slot AS s ON s.place_id = wanted.value "
+                    "WHERE s.start_utc BETWEEN ?2 AND ?3 AND s.status = 'free'");
+      // SOS Médecins: one place at a time.
       free_slots_ =
           Statement(db_,
                     "SELECT id, start_utc, end_utc, audiences, cpts, modes, motives, walk_in, booking_url, specialties "
@@ -285,6 +362,26 @@ class Connection {
       sqlite3_free(error);
       throw std::runtime_error("cannot add the cpts table: " + message);
     }
+  }
+
+  // The INT_R01 searches' index of free slots (schema.sql, slot_free_by_place_start) came within
+  // version 1: added to an older file, once (measured: 1.4 s for 2.8 million slots). Returns false
+  // when it was there already; throws when the file cannot be changed (read-only), and the
+  // searches then read through slot_by_place_start, with the same answers.
+  bool ensure_free_slot_index() {
+    Statement check(db_,
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'slot_free_by_place_start'");
+    {
+      Query query(check);
+      if (query.next() && sqlite3_column_int(query.row(), 0) == 1) return false;
+    }
+    char* error = nullptr;
+    if (sqlite3_exec(db_, sas::sqlite_agenda::schema_sql(), nullptr, nullptr, &error) != SQLITE_OK) {
+      std::string message = error != nullptr ? error : "unknown error";
+      sqlite3_free(error);
+      throw std::runtime_error("cannot add the index slot_free_by_place_start: " + message);
+    }
+    return true;
   }
 
   // Takes or renews the reporter lease for `holder` until `expires_at_ms`; false while another
@@ -559,15 +656,15 @@ class Connection {
     // One read transaction for the whole search: a consistent snapshot of the agenda, and one
     // file lock instead of one per query.
     ReadTransaction transaction(db_);
+    // Each stored form once: a practitioner row has one national_id, so it then comes once.
+    std::vector<std::string> forms;
     for (const std::string& wanted : request.practitioner_national_ids()) {
-      for (const std::string& form : sas::sdk::ids::stored_forms(wanted)) {
-        Query practitioners(practitioner_by_national_id_);
-        practitioners.bind(1, form);
-        while (practitioners.next()) {
-          if (context.should_stop()) return Status::deadline_exceeded("search stopped at the host's deadline");
-          add_practitioner(practitioners.row(), request, response);
-        }
+      for (std::string& form : sas::sdk::ids::stored_forms(wanted)) {
+        if (std::find(forms.begin(), forms.end(), form) == forms.end()) forms.push_back(std::move(form));
       }
+    }
+    if (!forms.empty() && !add_practitioners({forms.begin(), forms.end()}, request, response, context)) {
+      return Status::deadline_exceeded("search stopped at the host's deadline");
     }
     if (request.cpts_search()) add_cpts(response);
     return Status::ok();
@@ -675,9 +772,10 @@ class Connection {
   }
 
   void close() {
-    practitioner_by_national_id_ = Statement();
+    practitioners_ = Statement();
     specialties_ = Statement();
     places_ = Statement();
+    free_slots_of_places_ = Statement();
     free_slots_ = Statement();
     sos_association_ = Statement();
     sos_places_ = Statement();
@@ -763,39 +861,101 @@ class Connection {
     int64_t now_;
   };
 
-  void add_practitioner(sqlite3_stmt* row, const v1::SearchSlotsRequest& request, v1::SearchSlotsResponse& response) {
-    v1::Practitioner& practitioner = *response.add_practitioners();
-    practitioner.set_id(column_text(row, 0));
-    practitioner.set_national_id(column_text(row, 1));
-    practitioner.set_family_name(column_text(row, 2));
-    for (auto& given : split(column_text(row, 3), '\n')) practitioner.add_given_names(std::move(given));
-    practitioner.set_phone(column_text(row, 4));
+  // INT_R01: the practitioners stored under `forms`, their specialties, their places and the
+  // places' free slots in the window, in four statements however many there are (a statement
+  // per practitioner and per place cost twice the CPU). False when the host's deadline passed.
+  bool add_practitioners(const std::vector<std::string_view>& forms, const v1::SearchSlotsRequest& request,
+                         v1::SearchSlotsResponse& response, const sas::sdk::CallContext& context) {
+    std::vector<v1::Practitioner*> practitioners;
+    std::vector<std::string_view> keys;  // of the next statement
     {
-      Query specialties(specialties_);
-      specialties.bind(1, practitioner.id());
-      while (specialties.next()) {
-        v1::Specialty& specialty = *practitioner.add_specialties();
-        specialty.set_code(column_text(specialties.row(), 0));
-        specialty.set_text(column_text(specialties.row(), 1));
+      const std::string wanted = json_string_array(forms);
+      Query rows(practitioners_);
+      rows.bind_unowned(1, wanted);
+      while (rows.next()) {
+        sqlite3_stmt* row = rows.row();
+        v1::Practitioner& practitioner = *response.add_practitioners();
+        set_text(practitioner, &v1::Practitioner::mutable_id, column_view(row, 0));
+        set_text(practitioner, &v1::Practitioner::mutable_national_id, column_view(row, 1));
+        set_text(practitioner, &v1::Practitioner::mutable_family_name, column_view(row, 2));
+        for_each_item(column_view(row, 3), '\n',
+                      [&](std::string_view given) { practitioner.add_given_names(given.data(), given.size()); });
+        set_text(practitioner, &v1::Practitioner::mutable_phone, column_view(row, 4));
+        practitioners.push_back(&practitioner);
+        keys.push_back(practitioner.id());
       }
     }
-    Query places(places_);
-    places.bind(1, practitioner.id());
-    while (places.next()) {
-      sqlite3_stmt* p = places.row();
-      v1::Place& place = *response.add_places();
-      place.set_id(column_text(p, 0));
-      place.set_practitioner_id(practitioner.id());
-      place.set_name(column_text(p, 1));
-      for (auto& line : split(column_text(p, 2), '\n')) place.add_address_lines(std::move(line));
-      place.set_postal_code(column_text(p, 3));
-      place.set_city(column_text(p, 4));
-      place.set_finess(column_text(p, 5));
-      place.set_siret(column_text(p, 6));
-      place.set_rpps_rang(column_text(p, 7));
-      place.set_phone(column_text(p, 8));
-      add_slots(place, column_text(p, 9), request, response);
+    if (practitioners.empty()) return true;
+    if (context.should_stop()) return false;
+    const std::string practitioner_ids = json_string_array(keys);
+    {
+      Query rows(specialties_);
+      rows.bind_unowned(1, practitioner_ids);
+      while (rows.next()) {
+        sqlite3_stmt* row = rows.row();
+        v1::Specialty& specialty = *practitioners[static_cast<size_t>(sqlite3_column_int64(row, 0))]->add_specialties();
+        set_text(specialty, &v1::Specialty::mutable_code, column_view(row, 1));
+        set_text(specialty, &v1::Specialty::mutable_text, column_view(row, 2));
+      }
     }
+    if (context.should_stop()) return false;
+    struct PlaceOfSlots {
+      const std::string* id;
+      std::string booking_url;  // the slots' unless they have their own
+    };
+    std::vector<PlaceOfSlots> places;
+    keys.clear();
+    {
+      Query rows(places_);
+      rows.bind_unowned(1, practitioner_ids);
+      while (rows.next()) {
+        sqlite3_stmt* row = rows.row();
+        v1::Place& place = *response.add_places();
+        set_text(place, &v1::Place::mutable_id, column_view(row, 1));
+        place.set_practitioner_id(practitioners[static_cast<size_t>(sqlite3_column_int64(row, 0))]->id());
+        set_text(place, &v1::Place::mutable_name, column_view(row, 2));
+        for_each_item(column_view(row, 3), '\n',
+                      [&](std::string_view line) { place.add_address_lines(line.data(), line.size()); });
+        set_text(place, &v1::Place::mutable_postal_code, column_view(row, 4));
+        set_text(place, &v1::Place::mutable_city, column_view(row, 5));
+        set_text(place, &v1::Place::mutable_finess, column_view(row, 6));
+        set_text(place, &v1::Place::mutable_siret, column_view(row, 7));
+        set_text(place, &v1::Place::mutable_rpps_rang, column_view(row, 8));
+        set_text(place, &v1::Place::mutable_phone, column_view(row, 9));
+        places.push_back({&place.id(), std::string(column_view(row, 10))});
+        keys.push_back(place.id());
+      }
+    }
+    if (places.empty()) return true;
+    if (context.should_stop()) return false;
+    const std::string place_ids = json_string_array(keys);
+    Query rows(free_slots_of_places_);
+    rows.bind_unowned(1, place_ids).bind(2, request.start_from()).bind(3, request.start_to());
+    for (size_t count = 1; rows.next(); ++count) {
+      if (count % 256 == 0 && context.should_stop()) return false;
+      sqlite3_stmt* row = rows.row();
+      const PlaceOfSlots& place = places[static_cast<size_t>(sqlite3_column_int64(row, 0))];
+      v1::Slot& slot = *response.add_slots();
+      char id[24];
+      const auto id_end = std::to_chars(std::begin(id), std::end(id), sqlite3_column_int64(row, 1)).ptr;
+      slot.mutable_id()->assign(id, id_end);
+      set_text(slot, &v1::Slot::mutable_place_id, *place.id);
+      slot.set_start(sqlite3_column_int64(row, 2));
+      slot.set_end(sqlite3_column_int64(row, 3));
+      slot.set_status(v1::SLOT_FREE);
+      for_each_item(column_view(row, 4), ',', [&](std::string_view code) { slot.add_audiences(parse_audience(code)); });
+      for_each_item(column_view(row, 5), ',',
+                    [&](std::string_view finess) { slot.add_cpts_finess(finess.data(), finess.size()); });
+      for_each_item(column_view(row, 6), ',', [&](std::string_view code) { slot.add_modes(parse_mode(code)); });
+      for_each_item(column_view(row, 7), '\n',
+                    [&](std::string_view motive) { slot.add_motives(motive.data(), motive.size()); });
+      slot.set_walk_in(sqlite3_column_int(row, 8) != 0);
+      const std::string_view booking_url = column_view(row, 9);
+      set_text(slot, &v1::Slot::mutable_booking_url, booking_url.empty() ? place.booking_url : booking_url);
+      for_each_item(column_view(row, 10), '\n',
+                    [&](std::string_view specialty) { set_specialty(*slot.add_specialties(), specialty); });
+    }
+    return true;
   }
 
   // INT_R04: the CPTS the returned slots name, each once, from the cpts table (matched whatever
@@ -854,14 +1014,14 @@ class Connection {
   }
 
   // A line that looks like a TRE_R38 code (SM + digits) is a code, anything else free text.
-  static void set_specialty(v1::Specialty& specialty, const std::string& line) {
+  static void set_specialty(v1::Specialty& specialty, std::string_view line) {
     const bool coded = line.size() > 2 && line.compare(0, 2, "SM") == 0 &&
-                       line.find_first_not_of("0123456789", 2) == std::string::npos;
-    (coded ? specialty.set_code(line) : specialty.set_text(line));
+                       line.find_first_not_of("0123456789", 2) == std::string_view::npos;
+    set_text(specialty, coded ? &v1::Specialty::mutable_code : &v1::Specialty::mutable_text, line);
   }
 
   // Unknown codes map to UNSPECIFIED, which the host never publishes: safe by default.
-  static v1::Audience parse_audience(const std::string& code) {
+  static v1::Audience parse_audience(std::string_view code) {
     if (code == "PUBLIC") return v1::AUDIENCE_PUBLIC;
     if (code == "PRO") return v1::AUDIENCE_PROFESSIONALS;
     if (code == "SNP") return v1::AUDIENCE_SNP;
@@ -869,7 +1029,7 @@ class Connection {
     if (code == "PATIENTELE") return v1::AUDIENCE_PATIENTELE_ONLY;
     return v1::AUDIENCE_UNSPECIFIED;
   }
-  static v1::ConsultationMode parse_mode(const std::string& code) {
+  static v1::ConsultationMode parse_mode(std::string_view code) {
     if (code == "AMB") return v1::MODE_AT_PRACTICE;
     if (code == "HH") return v1::MODE_AT_HOME;
     if (code == "VR") return v1::MODE_TELECONSULTATION;
@@ -877,10 +1037,11 @@ class Connection {
   }
 
   sqlite3* db_ = nullptr;
-  Statement practitioner_by_national_id_;
+  Statement practitioners_;
   Statement specialties_;
   Statement places_;
-  Statement free_slots_;
+  Statement free_slots_of_places_;
+  Statement free_slots_;  // of one place
   // SOS Médecins: prepared on the first SOS search, once the file has the SOS tables.
   bool sos_statements_ready_ = false;
   Statement sos_association_;
@@ -920,6 +1081,18 @@ class SqliteAgendaPlugin final : public sas::sdk::AgendaPlugin {
       if (version != kSchemaVersion) {
         return Status::invalid_argument("agenda database " + path_ + " has schema version " + std::to_string(version) +
                                         ", this plugin reads version " + std::to_string(kSchemaVersion));
+      }
+      try {
+        const auto started = std::chrono::steady_clock::now();
+        if (connection->ensure_free_slot_index()) {
+          const auto took =
+              std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+          host.log(sas::sdk::LogLevel::info, "added the free-slot index slot_free_by_place_start to " + path_ + " in " +
+                                                 std::to_string(took.count()) + " ms");
+        }
+      } catch (const std::exception& e) {
+        host.log(sas::sdk::LogLevel::warning,
+                 std::string(e.what()) + ": searches read the slot table itself, with the same answers (more CPU)");
       }
       if (host.has_host_calls() && report_interval_.count() > 0) {
         connection->ensure_host_call_tables();
