@@ -88,54 +88,6 @@ void JsonWriter::append_quoted(std::string& out, std::string_view value) {
   out += '"';
 }
 
-void JsonWriter::separator(std::string_view key, char bracket) {
-  Level& level = levels_.back();
-  // [,]["key":][bracket] in one append: keys are the program's short names.
-  char text[48];
-  std::size_t n = 0;
-  if (level.has_items) text[n++] = ',';
-  level.has_items = true;
-  if (key.size() + 5 > sizeof text) {
-    out_.append(text, n).append("\"").append(key).append("\":");
-    if (bracket != 0) out_ += bracket;
-    return;
-  }
-  if (!key.empty()) {
-    text[n++] = '"';
-    std::memcpy(text + n, key.data(), key.size());
-    n += key.size();
-    text[n++] = '"';
-    text[n++] = ':';
-  }
-  if (bracket != 0) text[n++] = bracket;
-  out_.append(text, n);
-}
-
-void JsonWriter::open(std::string_view key, char bracket) {
-  const Level level{out_.size(), levels_.back().has_items};
-  separator(key, bracket);
-  levels_.push_back(level);
-}
-
-bool JsonWriter::close(char bracket) {
-  assert(levels_.size() > 1 && "close without open");
-  const Level level = levels_.back();
-  levels_.pop_back();
-  if (!level.has_items) {
-    out_.resize(level.mark);
-    levels_.back().has_items = level.parent_had;
-    return false;
-  }
-  out_ += bracket;
-  return true;
-}
-
-void JsonWriter::string(std::string_view key, std::string_view value) {
-  if (value.empty()) return;
-  separator(key);
-  append_quoted(out_, value);
-}
-
 void JsonWriter::number(std::string_view key, std::int64_t value) {
   separator(key);
   char digits[24];
@@ -148,21 +100,17 @@ void JsonWriter::boolean(std::string_view key, bool value) {
   out_ += value ? "true" : "false";
 }
 
-void JsonWriter::begin_object(std::string_view key) { open(key, '{'); }
-void JsonWriter::begin_array(std::string_view key) { open(key, '['); }
-
 void JsonWriter::raw(std::string_view key, std::string_view json) {
   if (json.empty()) return;
   separator(key);
   out_ += json;
 }
 
-void JsonWriter::string(std::string_view value) { string({}, value); }
-void JsonWriter::begin_object() { open({}, '{'); }
-void JsonWriter::begin_array() { open({}, '['); }
 void JsonWriter::raw(std::string_view json) { raw({}, json); }
 
-bool JsonWriter::end_object() { return close('}'); }
-bool JsonWriter::end_array() { return close(']'); }
+std::string_view JsonWriter::members_of(std::string_view object_json) {
+  if (object_json.size() < 2) return {};  // an empty object was not written at all
+  return object_json.substr(1, object_json.size() - 2);
+}
 
 }  // namespace sas::host::fhir

@@ -59,6 +59,7 @@ struct PlaceInfo {
   const pb::Place* data = nullptr;
   PractitionerInfo* practitioner = nullptr;  // null: unknown practitioner
   std::string resource_id;                   // Schedule and PractitionerRole
+  std::string schedule_reference;            // its slots' Slot.schedule, written on first use
   bool schedule_emitted = false;
   bool role_emitted = false;
 };
@@ -85,7 +86,12 @@ class Builder {
  public:
   Builder(const ParsedSlotQuery& query, const pb::SearchSlotsResponse& response, const BundleOptions& options,
           BuildReport& report, std::string& out)
-      : w_(out), query_(query), response_(response), options_(options), report_(report) {
+      : w_(out),
+        query_(query),
+        response_(response),
+        options_(options),
+        report_(report),
+        fragments_(query.cpts ? fhir::profile::kCptsSlot : fhir::profile::kSlot) {
     base_ = options.base_url;
     while (!base_.empty() && base_.back() == '/') base_.pop_back();
     place_system_ = options.place_identifier_system.empty() ? base_ : options.place_identifier_system;
@@ -334,12 +340,10 @@ class Builder {
       if (invalid_codes != 0) warn("practitioner \"" + p.data->id() + "\": " + kSpecialtyCodeSentAsText);
     }
     fhir::begin_searchset_entry(w_, base_, "Slot", m.id);
-    fhir::begin_meta(w_, query_.cpts ? fhir::profile::kCptsSlot : fhir::profile::kSlot);
-    write_security_labels(w_, m.types);
-    w_.end_object();
+    w_.raw(fragments_.meta(m.types));
     // Modes as v3-ActCode codings, then each CPTS, then each motive as text (the IG's order).
     w_.begin_array("serviceType");
-    write_consultation_modes(w_, *m.slot);
+    w_.raw(fragments_.consultation_modes(*m.slot));
     for (const CptsInfo* cpts : m.cpts) cpts_service_type(*cpts);
     write_motives(w_, *m.slot);
     w_.end_array();
@@ -350,13 +354,24 @@ class Builder {
       w_.raw("specialty", specialties_json(m.slot->specialties(), &invalid_codes));
       if (invalid_codes != 0) warn("slot \"" + m.slot->id() + "\": " + kSpecialtyCodeSentAsText);
     }
-    write_appointment_type(w_, m.slot->walk_in());
-    fhir::write_reference(w_, "schedule", "Schedule", m.place->resource_id);
+    w_.raw(fragments_.appointment_type(m.slot->walk_in()));
+    w_.raw(schedule_reference(*m.place));
     w_.string("status", "free");
     w_.string("start", when(m.start));
     w_.string("end", when(m.end));
     w_.string("comment", trim(m.slot->booking_url()));
     fhir::end_searchset_entry(w_, "match");
+  }
+
+  // "schedule": {"reference": "Schedule/<place>"}, as members: written once per place.
+  std::string_view schedule_reference(PlaceInfo& place) {
+    if (place.schedule_reference.empty()) {
+      fhir::JsonWriter w(place.schedule_reference);
+      w.begin_object();
+      fhir::write_reference(w, "schedule", "Schedule", place.resource_id);
+      w.end_object();
+    }
+    return fhir::JsonWriter::members_of(place.schedule_reference);
   }
 
   void schedule(const PlaceInfo& place) {
@@ -527,6 +542,7 @@ class Builder {
   const pb::SearchSlotsResponse& response_;
   const BundleOptions& options_;
   BuildReport& report_;
+  SlotFragments fragments_;
   std::string base_;
   std::string place_system_;
   std::unordered_map<std::string_view, PractitionerInfo> practitioners_;

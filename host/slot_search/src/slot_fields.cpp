@@ -17,6 +17,20 @@ using sas::host::text::trim;
 
 namespace {
 
+// 1, 2, 3 for the three codes, 0 for none: two bits of a set of modes.
+int mode_index(int mode) {
+  switch (mode) {
+    case pb::MODE_AT_PRACTICE:
+      return 1;
+    case pb::MODE_AT_HOME:
+      return 2;
+    case pb::MODE_TELECONSULTATION:
+      return 3;
+    default:
+      return 0;
+  }
+}
+
 std::string_view mode_code(int mode) {
   switch (mode) {
     case pb::MODE_AT_PRACTICE:
@@ -140,6 +154,49 @@ void write_address(fhir::JsonWriter& w, const google::protobuf::RepeatedPtrField
   w.string("city", trim(city));
   w.string("postalCode", trim(postal_code));
   w.end_object();
+}
+
+std::string_view SlotFragments::meta(unsigned types) {
+  std::string& text = meta_[types & 15];
+  if (text.empty()) {
+    fhir::JsonWriter w(text);
+    w.begin_object();
+    fhir::begin_meta(w, profile_);
+    write_security_labels(w, types & 15);
+    w.end_object();
+    w.end_object();
+  }
+  return fhir::JsonWriter::members_of(text);
+}
+
+std::string_view SlotFragments::consultation_modes(const pb::Slot& slot) {
+  unsigned key = 0;
+  unsigned seen = 0;  // bit per index
+  for (const int mode : slot.modes()) {
+    const int index = mode_index(mode);
+    if (index == 0 || (seen & (1U << index)) != 0) continue;
+    seen |= 1U << index;
+    key = key * 4 + static_cast<unsigned>(index);  // at most three codes: under 64
+  }
+  std::string& text = modes_[key];
+  if (text.empty() && key != 0) {
+    fhir::JsonWriter w(text);
+    w.begin_array();
+    write_consultation_modes(w, slot);
+    w.end_array();
+  }
+  return text.empty() ? std::string_view() : std::string_view(text).substr(1, text.size() - 2);
+}
+
+std::string_view SlotFragments::appointment_type(bool walk_in) {
+  std::string& text = appointment_type_[walk_in ? 1 : 0];
+  if (text.empty()) {
+    fhir::JsonWriter w(text);
+    w.begin_object();
+    write_appointment_type(w, walk_in);
+    w.end_object();
+  }
+  return fhir::JsonWriter::members_of(text);
 }
 
 }  // namespace sas::host::slot_search

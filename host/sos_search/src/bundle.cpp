@@ -267,18 +267,16 @@ class Builder {
 
   void slot(const Match& m) {
     fhir::begin_searchset_entry(w_, base_, "Slot", m.id);
-    fhir::begin_meta(w_, fhir::profile::kSosSlot);
-    fields::write_security_labels(w_, m.types);
-    w_.end_object();
+    w_.raw(fragments_.meta(m.types));
     w_.begin_array("serviceType");
-    fields::write_consultation_modes(w_, *m.slot);
+    w_.raw(fragments_.consultation_modes(*m.slot));
     fields::write_motives(w_, *m.slot);
     w_.end_array();
     // No practitioner is named in this search: only the slot's own specialties can be sent.
     int invalid_codes = 0;
     w_.raw("specialty", fields::specialties_json(m.slot->specialties(), &invalid_codes));
     if (invalid_codes != 0) warn("slot \"" + m.slot->id() + "\": " + fields::kSpecialtyCodeSentAsText);
-    fields::write_appointment_type(w_, m.slot->walk_in());
+    w_.raw(fragments_.appointment_type(m.slot->walk_in()));
     fhir::write_reference(w_, "schedule", "Schedule", m.place->resource_id);
     w_.string("status", "free");
     w_.string("start", when(m.start));
@@ -395,6 +393,7 @@ class Builder {
   const pb::SearchSosSlotsResponse& response_;
   const SosBundleOptions& options_;
   SosBuildReport& report_;
+  fields::SlotFragments fragments_{fhir::profile::kSosSlot};
   std::string base_;
   std::string place_system_;
   std::unordered_map<std::string, AssociationInfo> associations_;  // by prefixed SIRET

@@ -3,6 +3,7 @@
 // appointment, and the one-line address of a place. Each builder omits what it was given empty.
 #pragma once
 
+#include <array>
 #include <string>
 #include <string_view>
 
@@ -49,6 +50,27 @@ void write_appointment_type(sas::host::fhir::JsonWriter& w, bool walk_in);
 // FrLocationAgregateurSOS: see address_complete).
 void write_address(sas::host::fhir::JsonWriter& w, const google::protobuf::RepeatedPtrField<std::string>& lines,
                    std::string_view postal_code, std::string_view city);
+
+// The parts of a Slot resource that repeat from one slot to the next, each written once per
+// Bundle and then copied (JsonWriter::raw): the meta for each set of slot types, the serviceType
+// items of each set of consultation modes, the appointmentType. Byte for byte what the write_
+// functions above give.
+class SlotFragments {
+ public:
+  explicit SlotFragments(std::string_view profile) : profile_(profile) {}
+  // "meta": {"profile": [profile], "security": [...]}, as members.
+  std::string_view meta(unsigned types);
+  // The serviceType items of the slot's consultation modes.
+  std::string_view consultation_modes(const sas::plugin::v1::Slot& slot);
+  // "appointmentType": {...}, as members.
+  std::string_view appointment_type(bool walk_in);
+
+ private:
+  std::string_view profile_;
+  std::string meta_[16];             // by type bits
+  std::string modes_[64];            // by the codes in their order, two bits each
+  std::string appointment_type_[2];  // by walk_in
+};
 
 // Whether a place has all three: a non-blank address line, city and postal code.
 bool address_complete(const google::protobuf::RepeatedPtrField<std::string>& lines, std::string_view postal_code,
