@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "bundle_oracle/dom_search_bundle.hpp"
+#include "bundle_oracle/first_difference.hpp"
 #include "sas/host/fhir/json.hpp"
 #include "sas/host/fhir/json_writer.hpp"
 #include "sas/host/plugin_loader/plugin.hpp"
@@ -172,11 +173,7 @@ bool same_bundle(const ss::ParsedSlotQuery& query, const pb::SearchSlotsResponse
   expect_same_reports(written_report, oracle_report);
   if (bytes != nullptr) *bytes = written.size();
   if (written == expected) return true;
-  std::size_t at = 0;
-  while (at < written.size() && at < expected.size() && written[at] == expected[at]) ++at;
-  const std::size_t from = at < 120 ? 0 : at - 120;
-  ADD_FAILURE() << query.query << "\nfirst difference at byte " << at << " of " << expected.size() << "\nexpected: ..."
-                << expected.substr(from, 240) << "\nwritten:  ..." << written.substr(from, 240);
+  ADD_FAILURE() << query.query << "\n" << sas::test::oracle::first_difference(expected, written);
   return false;
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "bundle_oracle/dom_sos_bundle.hpp"
+#include "bundle_oracle/first_difference.hpp"
 #include "sas/host/plugin_loader/plugin.hpp"
 #include "sas/host/sos_search/bundle.hpp"
 #include "sas/host/sos_search/query.hpp"
@@ -59,11 +60,7 @@ bool same_bundle(const sos::ParsedSosQuery& query, const pb::SearchSosSlotsRespo
   EXPECT_EQ(a.warnings, b.warnings);
   if (bytes != nullptr) *bytes = written.size();
   if (written == expected) return true;
-  std::size_t at = 0;
-  while (at < written.size() && at < expected.size() && written[at] == expected[at]) ++at;
-  const std::size_t from = at < 120 ? 0 : at - 120;
-  ADD_FAILURE() << query.query << "\nfirst difference at byte " << at << " of " << expected.size() << "\nexpected: ..."
-                << expected.substr(from, 240) << "\nwritten:  ..." << written.substr(from, 240);
+  ADD_FAILURE() << query.query << "\n" << sas::test::oracle::first_difference(expected, written);
   return false;
 }
 
