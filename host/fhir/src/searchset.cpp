@@ -28,12 +28,16 @@ void end_searchset(JsonWriter& w) {
   w.end_object();
 }
 
-void begin_searchset_entry(JsonWriter& w, std::string_view base, std::string_view type, std::string_view id) {
+void begin_searchset_entry(JsonWriter& w, std::string_view base, std::string_view type, std::string_view id,
+                           std::string_view profile) {
   w.begin_object();
   w.string("fullUrl", full_url(base, type, id));
   w.begin_object("resource");
   w.string("resourceType", type);
   w.string("id", id);
+  if (profile.empty()) return;
+  begin_meta(w, profile);
+  w.end_object();
 }
 
 void end_searchset_entry(JsonWriter& w, std::string_view mode) {

@@ -375,9 +375,7 @@ class Builder {
   }
 
   void schedule(const PlaceInfo& place) {
-    fhir::begin_searchset_entry(w_, base_, "Schedule", place.resource_id);
-    fhir::begin_meta(w_, fhir::profile::kSchedule);
-    w_.end_object();
+    fhir::begin_searchset_entry(w_, base_, "Schedule", place.resource_id, fhir::profile::kSchedule);
     w_.begin_array("actor");
     fhir::write_reference(w_, {}, "Practitioner", place.practitioner->resource_id);
     fhir::write_reference(w_, {}, "PractitionerRole", place.resource_id);
@@ -386,9 +384,7 @@ class Builder {
   }
 
   void practitioner_resource(const PractitionerInfo& p) {
-    fhir::begin_searchset_entry(w_, base_, "Practitioner", p.resource_id);
-    fhir::begin_meta(w_, fhir::profile::kPractitioner);
-    w_.end_object();
+    fhir::begin_searchset_entry(w_, base_, "Practitioner", p.resource_id, fhir::profile::kPractitioner);
     w_.begin_array("identifier");
     fhir::write_identifier(w_, {}, fhir::kIdentifierTypeSystem, fhir::code::kIdnps, fhir::kPractitionerIdSystem,
                            p.national_id);
@@ -449,9 +445,7 @@ class Builder {
   }
 
   void role(const PlaceInfo& place) {
-    fhir::begin_searchset_entry(w_, base_, "PractitionerRole", place.resource_id);
-    fhir::begin_meta(w_, fhir::profile::kPractitionerRole);
-    w_.end_object();
+    fhir::begin_searchset_entry(w_, base_, "PractitionerRole", place.resource_id, fhir::profile::kPractitionerRole);
     w_.begin_array("contained");
     location(*place.data);
     w_.end_array();
@@ -504,17 +498,14 @@ class Builder {
   }
 
   void healthcare_service(const CptsInfo& cpts) {
-    fhir::begin_searchset_entry(w_, base_, "HealthcareService", cpts.resource_id);
-    fhir::begin_meta(w_, fhir::profile::kCptsHealthcareService);
-    w_.end_object();
+    fhir::begin_searchset_entry(w_, base_, "HealthcareService", cpts.resource_id,
+                                fhir::profile::kCptsHealthcareService);
     fhir::write_reference(w_, "providedBy", "Organization", cpts.resource_id);
     fhir::end_searchset_entry(w_, "include");
   }
 
   void cpts_organization(const CptsInfo& cpts) {
-    fhir::begin_searchset_entry(w_, base_, "Organization", cpts.resource_id);
-    fhir::begin_meta(w_, fhir::profile::kCptsOrganization);
-    w_.end_object();
+    fhir::begin_searchset_entry(w_, base_, "Organization", cpts.resource_id, fhir::profile::kCptsOrganization);
     w_.begin_array("identifier");
     fhir::write_identifier(w_, {}, fhir::kFrCoreIdentifierTypeSystem, fhir::code::kIdnst, fhir::kStructureIdSystem,
                            cpts.finess);

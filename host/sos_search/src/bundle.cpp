@@ -286,9 +286,7 @@ class Builder {
   }
 
   void schedule(const PlaceInfo& place) {
-    fhir::begin_searchset_entry(w_, base_, "Schedule", place.resource_id);
-    fhir::begin_meta(w_, fhir::profile::kSosSchedule);
-    w_.end_object();
+    fhir::begin_searchset_entry(w_, base_, "Schedule", place.resource_id, fhir::profile::kSosSchedule);
     w_.begin_array("actor");
     fhir::write_reference(w_, {}, "Location", place.resource_id);
     w_.end_array();
@@ -344,9 +342,7 @@ class Builder {
 
   void location(const PlaceInfo& info) {
     const pb::SosPlace& place = *info.data;
-    fhir::begin_searchset_entry(w_, base_, "Location", info.resource_id);
-    fhir::begin_meta(w_, fhir::profile::kSosLocation);
-    w_.end_object();
+    fhir::begin_searchset_entry(w_, base_, "Location", info.resource_id, fhir::profile::kSosLocation);
     w_.begin_array("identifier");
     fhir::write_identifier(w_, {}, fhir::kLocationIdentifierTypeSystem, fhir::code::kIntrn, place_system_, place.id());
     w_.end_array();
@@ -373,9 +369,7 @@ class Builder {
   }
 
   void organization(const PlaceInfo& place) {
-    fhir::begin_searchset_entry(w_, base_, "Organization", place.siret);
-    fhir::begin_meta(w_, fhir::profile::kSosOrganization);
-    w_.end_object();
+    fhir::begin_searchset_entry(w_, base_, "Organization", place.siret, fhir::profile::kSosOrganization);
     // The profile pins the type's system to fr-location-identifier-type (not fr-v2-0203, which
     // INT_R01's organization references use).
     w_.begin_array("identifier");

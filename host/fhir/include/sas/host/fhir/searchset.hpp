@@ -21,8 +21,10 @@ void begin_searchset(JsonWriter& w, std::string_view profile, std::size_t total,
 void end_searchset(JsonWriter& w);
 
 // A searchset entry around the resource the caller writes between the two:
-// {"fullUrl": base/type/id, "resource": {"resourceType": type, "id": id, ...}, "search": {"mode"}}.
-void begin_searchset_entry(JsonWriter& w, std::string_view base, std::string_view type, std::string_view id);
+// {"fullUrl": base/type/id, "resource": {"resourceType": type, "id": id, "meta": {"profile":
+// [profile]}, ...}, "search": {"mode"}}; no profile: the caller writes the meta.
+void begin_searchset_entry(JsonWriter& w, std::string_view base, std::string_view type, std::string_view id,
+                           std::string_view profile = {});
 void end_searchset_entry(JsonWriter& w, std::string_view mode);
 
 // Logs each distinct warning about the agenda's data once per service: a bad record shows in every
