@@ -33,7 +33,7 @@ namespace json = boost::json;
 namespace fhir = sas::host::fhir;
 namespace pb = sas::plugin::v1;
 namespace ids = sas::sdk::ids;
-namespace fields = sas::test::oracle::fields;
+// fields: sas::test::oracle::fields, the Slot elements as they were built (dom_slot_fields.hpp).
 using sas::host::text::trim;
 
 namespace {
