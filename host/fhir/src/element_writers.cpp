@@ -38,18 +38,13 @@ void write_identifier(JsonWriter& w, std::string_view key, std::string_view type
 
 void write_reference(JsonWriter& w, std::string_view key, std::string_view resource_type, std::string_view id) {
   w.begin_object(key);
-  if (!resource_type.empty() && !id.empty()) {
-    std::string reference;
-    reference.reserve(resource_type.size() + 1 + id.size());
-    reference.append(resource_type).append("/").append(id);
-    w.string("reference", reference);
-  }
+  if (!resource_type.empty() && !id.empty()) w.string("reference", {resource_type, "/", id});
   w.end_object();
 }
 
 void write_contained_reference(JsonWriter& w, std::string_view key, std::string_view id) {
   w.begin_object(key);
-  if (!id.empty()) w.string("reference", "#" + std::string(id));
+  if (!id.empty()) w.string("reference", {"#", id});
   w.end_object();
 }
 

@@ -1,5 +1,6 @@
 #include "sas/host/fhir/json_writer.hpp"
 
+#include <algorithm>
 #include <cassert>
 #include <charconv>
 #include <cstring>
@@ -12,7 +13,7 @@ namespace {
 // control characters, nothing else (not '/', not DEL, not non-ASCII bytes).
 bool needs_escape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
 
-void append_escaped(std::string& out, unsigned char c) {
+void append_escape(std::string& out, unsigned char c) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '\\';
   switch (c) {
@@ -73,8 +74,7 @@ JsonWriter::JsonWriter(std::string& out) : out_(out) {
   levels_.push_back(Level{out_.size(), false});
 }
 
-void JsonWriter::append_quoted(std::string& out, std::string_view value) {
-  out += '"';
+void JsonWriter::append_escaped(std::string& out, std::string_view value) {
   const char* p = value.data();
   const char* const end = p + value.size();
   while (p != end) {
@@ -82,10 +82,23 @@ void JsonWriter::append_quoted(std::string& out, std::string_view value) {
     out.append(p, plain);
     p += plain;
     if (p == end) break;
-    append_escaped(out, static_cast<unsigned char>(*p));
+    append_escape(out, static_cast<unsigned char>(*p));
     ++p;
   }
+}
+
+void JsonWriter::append_quoted(std::string& out, std::string_view value) {
   out += '"';
+  append_escaped(out, value);
+  out += '"';
+}
+
+void JsonWriter::string(std::string_view key, std::initializer_list<std::string_view> parts) {
+  if (std::all_of(parts.begin(), parts.end(), [](std::string_view part) { return part.empty(); })) return;
+  separator(key);
+  out_ += '"';
+  for (const std::string_view part : parts) append_escaped(out_, part);
+  out_ += '"';
 }
 
 void JsonWriter::number(std::string_view key, std::int64_t value) {

@@ -100,8 +100,13 @@ class Builder {
   void write() {
     index();
     collect();
-    std::sort(matches_.begin(), matches_.end(),
-              [](const Match& a, const Match& b) { return a.start != b.start ? a.start < b.start : a.id < b.id; });
+    // Sorted by pointer: a Match holds strings and a vector, costly to swap.
+    std::vector<const Match*> sorted;
+    sorted.reserve(matches_.size());
+    for (const Match& m : matches_) sorted.push_back(&m);
+    std::sort(sorted.begin(), sorted.end(), [](const Match* a, const Match* b) {
+      return a->start != b->start ? a->start < b->start : a->id < b->id;
+    });
     report_.matches = matches_.size();
     const std::size_t shown = query_.count ? std::min<std::size_t>(*query_.count, matches_.size()) : matches_.size();
     report_.emitted = shown;
@@ -109,7 +114,7 @@ class Builder {
     fhir::begin_searchset(w_, query_.cpts ? fhir::profile::kCptsBundle : fhir::profile::kBundle, matches_.size(),
                           self_link(query_, base_));
     for (std::size_t i = 0; i < shown; ++i) {
-      const Match& m = matches_[i];
+      const Match& m = *sorted[i];
       slot(m);
       if (query_.include_schedule) include_place(*m.place);
       // CPTS search: each HealthcareService, then its Organization (providedBy 1..1 must resolve,

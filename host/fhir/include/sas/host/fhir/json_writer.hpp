@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +22,9 @@ class JsonWriter {
 
   // Members of the open object. Keys are the program's own ASCII names: written unescaped.
   void string(std::string_view key, std::string_view value);  // nothing when value is empty
+  // The parts joined into one string, without building it first (a fullUrl, a reference); nothing
+  // when they are all empty.
+  void string(std::string_view key, std::initializer_list<std::string_view> parts);
   void number(std::string_view key, std::int64_t value);
   void boolean(std::string_view key, bool value);
   void begin_object(std::string_view key);
@@ -46,6 +50,8 @@ class JsonWriter {
 
   // A string as a JSON string literal, quotes included, escaped as Boost.JSON escapes.
   static void append_quoted(std::string& out, std::string_view value);
+  // The same without the quotes.
+  static void append_escaped(std::string& out, std::string_view value);
 
  private:
   struct Level {
