@@ -137,6 +137,36 @@ TEST(JsonWriter, SaysWhetherWhatItClosedWasKept) {
   EXPECT_EQ(out, R"({"id":"x","meta":{"rank":1}})");
 }
 
+TEST(JsonWriter, WritesPartsLongKeysAndCopiedFragmentsAsBoostJsonWould) {
+  std::string fragment;
+  {
+    fhir::JsonWriter w(fragment);
+    w.begin_object();
+    w.string("a", "x\"y");
+    w.number("b", -7);
+    w.end_object();
+  }
+  std::string out;
+  fhir::JsonWriter w(out);
+  w.begin_object();
+  const std::string long_key(60, 'k');  // past the writer's one-append buffer
+  w.string(long_key, "v");
+  w.string("url", {"https://x/fhir", "/", "Slot", "/", "a\\b"});
+  w.string("none", {"", ""});
+  w.raw(fhir::JsonWriter::members_of(fragment));
+  w.raw(fhir::JsonWriter::members_of("{}"));
+  w.raw("empty", "");
+  w.boolean("allDay", true);
+  w.end_object();
+  json::object expected;
+  expected[long_key] = "v";
+  expected["url"] = "https://x/fhir/Slot/a\\b";
+  expected["a"] = "x\"y";
+  expected["b"] = -7;
+  expected["allDay"] = true;
+  EXPECT_EQ(out, json::serialize(expected));
+}
+
 // ---- The Bundle over generated agendas, through the real plugin ----------------------------
 
 constexpr sys_days kFirstDay{year_month_day(year(2026), month(11), day(23))};
