@@ -1,7 +1,6 @@
 #include "sas/host/fhir/json_writer.hpp"
 
 #include <algorithm>
-#include <cassert>
 #include <charconv>
 #include <cstring>
 

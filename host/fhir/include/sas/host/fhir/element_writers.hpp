@@ -18,8 +18,9 @@ void write_codeable_concept(JsonWriter& w, std::string_view key, std::string_vie
 // {"type": {"coding": [{type_system, type_code}]}, "system", "value"}.
 void write_identifier(JsonWriter& w, std::string_view key, std::string_view type_system, std::string_view type_code,
                       std::string_view system, std::string_view value);
-// {"reference": "Type/id"}; {"reference": "#id"} for a contained resource (type empty).
+// {"reference": "Type/id"}.
 void write_reference(JsonWriter& w, std::string_view key, std::string_view resource_type, std::string_view id);
+// {"reference": "#id"}: a resource contained in the referring one.
 void write_contained_reference(JsonWriter& w, std::string_view key, std::string_view id);
 // "meta": {"profile": [profile] and what the caller adds (security)}: leaves meta open.
 void begin_meta(JsonWriter& w, std::string_view profile);

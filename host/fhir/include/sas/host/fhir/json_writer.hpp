@@ -5,6 +5,7 @@
 // a tree). The bytes are those of fhir::serialize on the same tree: same escapes, same order.
 #pragma once
 
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -100,6 +101,7 @@ inline void JsonWriter::open(std::string_view key, char bracket) {
 }
 
 inline bool JsonWriter::close(char bracket) {
+  assert(levels_.size() > 1 && "end_object or end_array without its begin");
   const Level level = levels_.back();
   levels_.pop_back();
   if (!level.has_items) {
