@@ -60,6 +60,7 @@ struct PlaceInfo {
   PractitionerInfo* practitioner = nullptr;  // null: unknown practitioner
   std::string resource_id;                   // Schedule and PractitionerRole
   std::string schedule_reference;            // its slots' Slot.schedule, written on first use
+  bool address_complete = false;             // line, city and postal code (else no slot leaves)
   bool schedule_emitted = false;
   bool role_emitted = false;
 };
@@ -189,6 +190,7 @@ class Builder {
     }
     for (auto& [id, info] : places_) {
       info.resource_id = fhir::resource_id(id);
+      info.address_complete = address_complete(info.data->address_lines(), info.data->postal_code(), info.data->city());
       const auto it = practitioners_.find(info.data->practitioner_id());
       if (it != practitioners_.end()) info.practitioner = &it->second;
     }
@@ -317,7 +319,7 @@ class Builder {
       // Its Location would break FrLocationAgregateur, and the whole Bundle with it (found by
       // fuzz/plugin_answer): the place's slots are not sent.
       const pb::Place& where = *place->data;
-      if (!address_complete(where.address_lines(), where.postal_code(), where.city())) {
+      if (!place->address_complete) {
         ++report_.dropped_invalid;
         warn("place \"" + where.id() +
              "\": address line, city and postal code are all required by FrLocationAgregateur: its slots are not sent");
