@@ -283,6 +283,22 @@ TEST(AppointmentEventTest, ASystemWithASpaceIsRefused) {
   EXPECT_THAT(profiles().validate_declared(build_resource(e)), ::testing::IsEmpty());
 }
 
+// Found by fuzz/appointment_event: an appointment id of spaces alone passed the check and made an
+// Appointment whose identifier.value FHIR reads as empty
+// (fuzz/regressions/appointment_event/appointment-id-of-spaces.json); the regulator's id the same.
+TEST(AppointmentEventTest, AnIdOfSpacesAloneIsRefused) {
+  Event e = example_event(EventType::booked);
+  e.appointment_id = std::string(48, ' ');
+  EXPECT_THAT(check(e), ::testing::Contains(HasSubstr("appointment.value")));
+  e = example_event(EventType::booked);
+  e.regulator_id = "   ";
+  EXPECT_THAT(check(e), ::testing::Contains(HasSubstr("regulator.value")));
+  e = example_event(EventType::booked);
+  e.appointment_id = "rdv 42";  // a space inside is still an id
+  EXPECT_THAT(check(e), ::testing::IsEmpty());
+  EXPECT_THAT(profiles().validate_declared(build_resource(e)), ::testing::IsEmpty());
+}
+
 TEST(AppointmentEventTest, FromTheProtobufMessageTimesGetTheParisOffset) {
   sas::plugin::v1::AppointmentEvent m;
   m.set_type(sas::plugin::v1::APPOINTMENT_NOSHOW);

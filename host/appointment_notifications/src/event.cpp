@@ -73,6 +73,9 @@ bool has_control_or_bar(std::string_view s) {
 // Identifier.system is a FHIR uri, which holds no whitespace (found by fuzz/appointment_event).
 bool has_space(std::string_view s) { return s.find(' ') != std::string_view::npos; }
 
+// Spaces alone: an Identifier.value FHIR reads as empty (found by fuzz/appointment_event).
+bool is_blank(std::string_view s) { return s.find_first_not_of(' ') == std::string_view::npos; }
+
 }  // namespace
 
 std::vector<std::string> check(Event& e) {
@@ -81,10 +84,11 @@ std::vector<std::string> check(Event& e) {
     problems.push_back("appointment.system: '" + e.appointment_system +
                        "' is not an identifier system (the vendor's OID as urn:oid:..., or a URL)");
   }
-  if (e.appointment_id.empty() || e.appointment_id.size() > 128 || has_control_or_bar(e.appointment_id)) {
-    problems.push_back("appointment.value: the technical id (e.g. a UUID) must be 1 to 128 characters, without '|'");
+  if (is_blank(e.appointment_id) || e.appointment_id.size() > 128 || has_control_or_bar(e.appointment_id)) {
+    problems.push_back(
+        "appointment.value: the technical id (e.g. a UUID) must be 1 to 128 characters, not only spaces, without '|'");
   }
-  if (e.regulator_id.empty() || has_control_or_bar(e.regulator_id)) {
+  if (is_blank(e.regulator_id) || has_control_or_bar(e.regulator_id)) {
     problems.push_back("regulator.value: the regulator's IDNPS or INTRN identifier is required");
   }
   std::string reason;
