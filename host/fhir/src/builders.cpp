@@ -165,8 +165,13 @@ std::string resource_id(std::string_view vendor_id) {
   return out;
 }
 
-std::string full_url(std::string_view base, std::string_view resource_type, std::string_view id) {
+std::string_view without_trailing_slashes(std::string_view base) {
   while (!base.empty() && base.back() == '/') base.remove_suffix(1);
+  return base;
+}
+
+std::string full_url(std::string_view base, std::string_view resource_type, std::string_view id) {
+  base = without_trailing_slashes(base);
   std::string url;
   url.reserve(base.size() + resource_type.size() + id.size() + 2);
   url.append(base).append("/").append(resource_type).append("/").append(id);

@@ -31,8 +31,7 @@ void end_searchset(JsonWriter& w) {
 void begin_searchset_entry(JsonWriter& w, std::string_view base, std::string_view type, std::string_view id,
                            std::string_view profile) {
   w.begin_object();
-  while (!base.empty() && base.back() == '/') base.remove_suffix(1);  // as full_url
-  w.string("fullUrl", {base, "/", type, "/", id});
+  w.string("fullUrl", {without_trailing_slashes(base), "/", type, "/", id});
   w.begin_object("resource");
   w.string("resourceType", type);
   w.string("id", id);

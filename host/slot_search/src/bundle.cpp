@@ -93,8 +93,7 @@ class Builder {
         options_(options),
         report_(report),
         fragments_(query.cpts ? fhir::profile::kCptsSlot : fhir::profile::kSlot) {
-    base_ = options.base_url;
-    while (!base_.empty() && base_.back() == '/') base_.pop_back();
+    base_ = fhir::without_trailing_slashes(options.base_url);
     place_system_ = options.place_identifier_system.empty() ? base_ : options.place_identifier_system;
   }
 

@@ -31,17 +31,11 @@ int mode_index(int mode) {
   }
 }
 
+// The v3-ActCode code of a mode, by mode_index ("" for none).
 std::string_view mode_code(int mode) {
-  switch (mode) {
-    case pb::MODE_AT_PRACTICE:
-      return fhir::code::kModeAmbulatory;
-    case pb::MODE_AT_HOME:
-      return fhir::code::kModeHome;
-    case pb::MODE_TELECONSULTATION:
-      return fhir::code::kModeVirtual;
-    default:
-      return {};
-  }
+  static constexpr std::string_view kCodes[] = {
+      {}, fhir::code::kModeAmbulatory, fhir::code::kModeHome, fhir::code::kModeVirtual};
+  return kCodes[mode_index(mode)];
 }
 
 }  // namespace

@@ -101,8 +101,7 @@ class Builder {
   Builder(const ParsedSosQuery& query, const pb::SearchSosSlotsResponse& response, const SosBundleOptions& options,
           SosBuildReport& report, std::string& out)
       : w_(out), query_(query), response_(response), options_(options), report_(report) {
-    base_ = options.base_url;
-    while (!base_.empty() && base_.back() == '/') base_.pop_back();
+    base_ = fhir::without_trailing_slashes(options.base_url);
     place_system_ = options.place_identifier_system.empty() ? base_ : options.place_identifier_system;
   }
 

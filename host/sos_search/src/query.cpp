@@ -5,6 +5,7 @@
 #include <utility>
 
 #include <sas/host/text/text.hpp>
+#include "sas/host/fhir/builders.hpp"
 #include "sas/host/fhir/constants.hpp"
 #include "sas/host/fhir/json.hpp"
 #include "sas/host/fhir/search_query.hpp"
@@ -200,7 +201,7 @@ std::string sos_query_target(const std::vector<std::string>& association_sirets,
 }
 
 std::string self_link(const ParsedSosQuery& query, std::string_view base_url) {
-  while (!base_url.empty() && base_url.back() == '/') base_url.remove_suffix(1);
+  base_url = fhir::without_trailing_slashes(base_url);
   std::string link(base_url);
   link += "/Schedule";
   if (!query.query.empty()) link.append("?").append(query.query);

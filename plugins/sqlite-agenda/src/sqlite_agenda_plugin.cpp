@@ -38,21 +38,6 @@ using sas::sdk::Status;
 constexpr int kSchemaVersion = 1;
 constexpr std::string_view kIntrnSystem = "urn:oid:1.2.250.1.213.3.6";  // INTRN: SAS technical ids
 
-std::vector<std::string> split(std::string_view text, char separator) {
-  std::vector<std::string> items;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find(separator, start);
-    if (end == std::string_view::npos) end = text.size();
-    std::string item(text.substr(start, end - start));
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\r')) item.pop_back();
-    while (!item.empty() && item.front() == ' ') item.erase(item.begin());
-    if (!item.empty()) items.push_back(std::move(item));
-    start = end + 1;
-  }
-  return items;
-}
-
 std::string column_text(sqlite3_stmt* statement, int column) {
   const unsigned char* text = sqlite3_column_text(statement, column);
   return text == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(text));
@@ -67,7 +52,8 @@ std::string_view column_view(sqlite3_stmt* statement, int column) {
   return {text, static_cast<size_t>(sqlite3_column_bytes(statement, column))};
 }
 
-// Calls `add` with each item of a list stored as text, trimmed as `split` trims, empty ones left out.
+// Calls `add` with each item of a list stored as text: spaces trimmed on both sides (and a
+// trailing '\r'), empty ones left out.
 template <typename Add>
 void for_each_item(std::string_view text, char separator, Add&& add) {
   for (;;) {
@@ -79,6 +65,13 @@ void for_each_item(std::string_view text, char separator, Add&& add) {
     if (end == std::string_view::npos) return;
     text.remove_prefix(end + 1);
   }
+}
+
+// The items of a list stored as text, as `for_each_item` gives them.
+std::vector<std::string> split(std::string_view text, char separator) {
+  std::vector<std::string> items;
+  for_each_item(text, separator, [&](std::string_view item) { items.emplace_back(item); });
+  return items;
 }
 
 // Copies `value` into a string field (`mutable_field` of `message`) in one allocation at most. An

@@ -66,6 +66,9 @@ bool is_valid_code(std::string_view code);
 // the whole vendor id, so that different vendor ids stay different. Deterministic.
 std::string resource_id(std::string_view vendor_id);
 
+// A FHIR base as links are built from it: its trailing '/'s taken off.
+std::string_view without_trailing_slashes(std::string_view base);
+
 // base + "/" + type + "/" + id, without doubling a trailing '/' of base.
 std::string full_url(std::string_view base, std::string_view resource_type, std::string_view id);
 

@@ -86,8 +86,8 @@ void write_search_bundle(std::string& out, const ParsedSlotQuery& query,
 std::string serialize_search_bundle(const ParsedSlotQuery& query, const sas::plugin::v1::SearchSlotsResponse& response,
                                     const BundleOptions& options, BuildReport* report = nullptr);
 
-// The same Bundle parsed back into a tree, for callers that inspect it (tests, the conformance
-// report): exactly what is sent, nothing built aside.
+// The same Bundle parsed back into a tree, for callers that inspect it (the tests): exactly what
+// is sent, nothing built aside.
 boost::json::object build_search_bundle(const ParsedSlotQuery& query,
                                         const sas::plugin::v1::SearchSlotsResponse& response,
                                         const BundleOptions& options, BuildReport* report = nullptr);
