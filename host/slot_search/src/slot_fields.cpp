@@ -38,6 +38,34 @@ std::string_view mode_code(int mode) {
   return kCodes[mode_index(mode)];
 }
 
+void write_security_labels(fhir::JsonWriter& w, unsigned types) {
+  w.begin_array("security");
+  const std::pair<unsigned, std::string_view> order[] = {{kSlotPublic, fhir::code::kSlotPublic},
+                                                         {kSlotPro, fhir::code::kSlotPro},
+                                                         {kSlotSnp, fhir::code::kSlotSnp},
+                                                         {kSlotCpts, fhir::code::kSlotCpts}};
+  for (const auto& [bit, code] : order) {
+    if (types & bit) fhir::write_coding(w, {}, fhir::kSlotTypeSystem, code);
+  }
+  w.end_array();
+}
+
+void write_consultation_modes(fhir::JsonWriter& w, const pb::Slot& slot) {
+  std::string_view seen[4];
+  std::size_t count = 0;
+  for (const int mode : slot.modes()) {
+    const std::string_view code = mode_code(mode);
+    if (code.empty() || std::find(seen, seen + count, code) != seen + count) continue;
+    seen[count++] = code;  // three codes at most
+    fhir::write_codeable_concept(w, {}, fhir::kActCodeSystem, code);
+  }
+}
+
+void write_appointment_type(fhir::JsonWriter& w, bool walk_in) {
+  fhir::write_codeable_concept(w, "appointmentType", fhir::kAppointmentTypeSystem,
+                               walk_in ? fhir::code::kWalkIn : fhir::code::kRoutine);
+}
+
 }  // namespace
 
 unsigned slot_types(const pb::Slot& slot) {
@@ -67,29 +95,6 @@ bool address_complete(const google::protobuf::RepeatedPtrField<std::string>& lin
                       std::string_view city) {
   const bool line = std::any_of(lines.begin(), lines.end(), [](const std::string& l) { return !trim(l).empty(); });
   return line && !trim(city).empty() && !trim(postal_code).empty();
-}
-
-void write_security_labels(fhir::JsonWriter& w, unsigned types) {
-  w.begin_array("security");
-  const std::pair<unsigned, std::string_view> order[] = {{kSlotPublic, fhir::code::kSlotPublic},
-                                                         {kSlotPro, fhir::code::kSlotPro},
-                                                         {kSlotSnp, fhir::code::kSlotSnp},
-                                                         {kSlotCpts, fhir::code::kSlotCpts}};
-  for (const auto& [bit, code] : order) {
-    if (types & bit) fhir::write_coding(w, {}, fhir::kSlotTypeSystem, code);
-  }
-  w.end_array();
-}
-
-void write_consultation_modes(fhir::JsonWriter& w, const pb::Slot& slot) {
-  std::string_view seen[4];
-  std::size_t count = 0;
-  for (const int mode : slot.modes()) {
-    const std::string_view code = mode_code(mode);
-    if (code.empty() || std::find(seen, seen + count, code) != seen + count) continue;
-    seen[count++] = code;  // three codes at most
-    fhir::write_codeable_concept(w, {}, fhir::kActCodeSystem, code);
-  }
 }
 
 void write_motives(fhir::JsonWriter& w, const pb::Slot& slot) {
@@ -125,11 +130,6 @@ std::string specialties_json(const google::protobuf::RepeatedPtrField<pb::Specia
   for (const auto& item : items) w.raw(item);
   w.end_array();
   return out;
-}
-
-void write_appointment_type(fhir::JsonWriter& w, bool walk_in) {
-  fhir::write_codeable_concept(w, "appointmentType", fhir::kAppointmentTypeSystem,
-                               walk_in ? fhir::code::kWalkIn : fhir::code::kRoutine);
 }
 
 void write_address(fhir::JsonWriter& w, const google::protobuf::RepeatedPtrField<std::string>& lines,

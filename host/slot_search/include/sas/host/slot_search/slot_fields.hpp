@@ -20,12 +20,6 @@ unsigned slot_types(const sas::plugin::v1::Slot& slot);
 
 // Each is written into the open object or array of a JsonWriter (fhir/json_writer.hpp).
 
-// "security": one TRE_R314 coding per type bit set, in the order PUBLIC, PRO, SNP, CPTS.
-void write_security_labels(sas::host::fhir::JsonWriter& w, unsigned types);
-
-// Items of the open serviceType array for the consultation modes, as v3-ActCode codings (AMB,
-// HH, VR), each once.
-void write_consultation_modes(sas::host::fhir::JsonWriter& w, const sas::plugin::v1::Slot& slot);
 // Items of the open serviceType array for the consultation motives, each as free text, once (FAQ
 // error 5: modes coded and motives as text, both needed).
 void write_motives(sas::host::fhir::JsonWriter& w, const sas::plugin::v1::Slot& slot);
@@ -42,9 +36,6 @@ std::string specialties_json(const google::protobuf::RepeatedPtrField<sas::plugi
 inline constexpr const char* kSpecialtyCodeSentAsText =
     "a specialty code that is not a FHIR code (whitespace or control characters in it) is sent as text";
 
-// "appointmentType": v2-0276 WALKIN (no appointment) or ROUTINE.
-void write_appointment_type(sas::host::fhir::JsonWriter& w, bool walk_in);
-
 // "address" of a place as the Location profiles want it: the vendor's lines joined into the one
 // line they allow, city, postalCode (all three required by FrLocationAgregateur and
 // FrLocationAgregateurSOS: see address_complete).
@@ -52,17 +43,17 @@ void write_address(sas::host::fhir::JsonWriter& w, const google::protobuf::Repea
                    std::string_view postal_code, std::string_view city);
 
 // The parts of a Slot resource that repeat from one slot to the next, each written once per
-// Bundle and then copied (JsonWriter::raw): the meta for each set of slot types, the serviceType
-// items of each set of consultation modes, the appointmentType. Byte for byte what the write_
-// functions above give.
+// Bundle and then copied with JsonWriter::raw.
 class SlotFragments {
  public:
   explicit SlotFragments(std::string_view profile) : profile_(profile) {}
-  // "meta": {"profile": [profile], "security": [...]}, as members.
+  // "meta": {"profile": [profile], "security": one TRE_R314 coding per type bit set, in the order
+  // PUBLIC, PRO, SNP, CPTS}, as members.
   std::string_view meta(unsigned types);
-  // The serviceType items of the slot's consultation modes.
+  // The serviceType items of the slot's consultation modes: v3-ActCode codings (AMB, HH, VR),
+  // each once, in the slot's order.
   std::string_view consultation_modes(const sas::plugin::v1::Slot& slot);
-  // "appointmentType": {...}, as members.
+  // "appointmentType": v2-0276 WALKIN (no appointment) or ROUTINE, as members.
   std::string_view appointment_type(bool walk_in);
 
  private:
