@@ -3,7 +3,6 @@
 // appointment, and the one-line address of a place. Each builder omits what it was given empty.
 #pragma once
 
-#include <array>
 #include <string>
 #include <string_view>
 
