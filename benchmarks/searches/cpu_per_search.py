@@ -8,10 +8,14 @@ run, the CPU time again; CPU-ms per search is the difference over the searches s
 With --peer node, the same cases against benchmarks/node-fhir-peer (a generic FHIR server,
 @asymmetrik/node-fhir-server-core, over the same agenda and PKI), case by case in the same run,
 after a check that both answer one search of each case with the same entries.
+With --baseline, a second sas-host from another build (the commit before a change) on its own copy
+of the agenda, checked the same way, and --rounds N alternates the servers N times per case: on a
+shared machine whose speed drifts by tens of percent from one minute to the next, the change is
+read round by round (each round's two runs shared the same minutes) and reported as their median.
 Every process it starts is stopped and its work directory removed. Stdlib only.
 
-  benchmarks/searches/cpu_per_search.py --build BUILD [--peer node [--peer node-plain]] [--duration 25] [--concurrency 8]
-      [--warmup 3] [--case 25x72 ...] [--isolation in-process|process] [--json REPORT]
+  benchmarks/searches/cpu_per_search.py --build BUILD [--baseline BUILD --rounds N] [--peer node [--peer node-plain]]
+      [--duration 25] [--concurrency 8] [--warmup 3] [--case 25x72 ...] [--isolation in-process|process] [--json REPORT]
 
 docs/performance.md, "Host CPU per search, and a generic FHIR server side by side".
 """
@@ -41,6 +45,14 @@ PEERS = {"node": "node-peer", "node-plain": "node-plain"}
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def median(values):
+    values = sorted(v for v in values if v)
+    if not values:
+        return None
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
+
 def stat_fields(pid):
     """The fields of /proc/PID/stat after the command name (which may hold spaces)."""
     with open("/proc/%d/stat" % pid) as f:
@@ -49,16 +61,19 @@ def stat_fields(pid):
 
 
 def cpu_seconds(pid):
-    """utime + stime of `pid` and of its children: live ones read directly (the plugin runners),
-    waited-for ones through cutime + cstime. Fields 14-17 of proc(5), here from index 11."""
+    """(user, system) CPU seconds of `pid` and of its children: live ones read directly (the plugin
+    runners), waited-for ones through cutime + cstime. Fields 14-17 of proc(5), here from index 11."""
     fields = stat_fields(pid)
-    ticks = sum(int(x) for x in fields[11:15])
+    user = int(fields[11]) + int(fields[13])
+    system = int(fields[12]) + int(fields[14])
     for child in children(pid):
         try:
-            ticks += sum(int(x) for x in stat_fields(child)[11:13])
+            child_fields = stat_fields(child)
+            user += int(child_fields[11])
+            system += int(child_fields[12])
         except (FileNotFoundError, ProcessLookupError):
             pass  # ended between the listing and the read
-    return ticks / TICKS
+    return user / TICKS, system / TICKS
 
 
 def resident_mib(pid):
@@ -141,17 +156,27 @@ class Bench:
         self.pki = os.path.join(self.work, "pki")
         self.run(self.bin("sas-sim"), "pki", "--out", self.pki)
         self.targets = {}  # name -> (base URL, pid)
-        host = self.start("sas-host", [
-            self.bin("sas-host"), "serve",
-            "--plugin", os.path.join(a.build, "lib", "sas", "plugins", "libsas-sqlite-agenda.so"),
-            "--plugin-config", "db=" + self.agenda, "--plugin-isolation", a.isolation,
-            "--store", "sqlite:" + os.path.join(self.work, "host.db"), "--listen", "127.0.0.1:0",
-            "--tls-cert", self.pem("server.pem"), "--tls-key", self.pem("server-key.pem"),
-            "--client-ca", self.pem("ca.pem"), "--allow-client-subject", "CN=sas.sante.fr,OU=SAS"])
-        port = self.wait_for_url("sas-host", host, r"listening on https://127\.0\.0\.1:(\d+)")
-        self.targets["sas-host"] = ("https://127.0.0.1:%s" % port, host.pid)
+        # The baseline gets its own copy of the agenda: a newer plugin may add an index to its file
+        # at start-up, which an older plugin would then use too.
+        if a.baseline:
+            shutil.copyfile(self.agenda, os.path.join(self.work, "baseline-agenda.db"))
+        self.start_host("sas-host", a.build, self.agenda)
+        if a.baseline:
+            self.start_host("baseline", a.baseline, os.path.join(self.work, "baseline-agenda.db"))
         for peer in a.peer or []:
             self.setup_node_peer(PEERS[peer], peer == "node")
+
+    def start_host(self, name, build, agenda):
+        a = self.args
+        host = self.start(name, [
+            os.path.join(build, "bin", "sas-host"), "serve",
+            "--plugin", os.path.join(build, "lib", "sas", "plugins", "libsas-sqlite-agenda.so"),
+            "--plugin-config", "db=" + agenda, "--plugin-isolation", a.isolation,
+            "--store", "sqlite:" + os.path.join(self.work, name + ".db"), "--listen", "127.0.0.1:0",
+            "--tls-cert", self.pem("server.pem"), "--tls-key", self.pem("server-key.pem"),
+            "--client-ca", self.pem("ca.pem"), "--allow-client-subject", "CN=sas.sante.fr,OU=SAS"])
+        port = self.wait_for_url(name, host, r"listening on https://127\.0\.0\.1:(\d+)")
+        self.targets[name] = ("https://127.0.0.1:%s" % port, host.pid)
 
     def setup_node_peer(self, name, resource_classes):
         if not os.path.isdir(os.path.join(PEER_DIR, "node_modules", "@asymmetrik", "node-fhir-server-core")):
@@ -229,9 +254,11 @@ class Bench:
         ids, hours = CASES[case]
         # A separate warm-up run: connections, caches, JIT; the CPU sample is taken once it has ended.
         self.load(base, ids, hours, self.args.warmup)
-        before = cpu_seconds(pid)
+        user_before, system_before = cpu_seconds(pid)
         result = self.load(base, ids, hours, self.args.duration)
-        used = cpu_seconds(pid) - before
+        user_after, system_after = cpu_seconds(pid)
+        used = (user_after - user_before) + (system_after - system_before)
+        system = system_after - system_before
         rss_mib = resident_mib(pid)
         searches = result["requests"]
         row = {
@@ -240,15 +267,17 @@ class Bench:
             "searches_per_s": result["searches_per_s"], "p50_ms": result["latency_ms"]["p50"],
             "p99_ms": result["latency_ms"]["p99"], "cpu_s": round(used, 3),
             "cpu_ms_per_search": round(used * 1000.0 / searches, 3) if searches else None,
+            "system_cpu_ms_per_search": round(system * 1000.0 / searches, 3) if searches else None,
             "answer_kb": round(result["bytes"] / searches / 1024.0, 1) if searches else None,
             "rss_mib": rss_mib,
         }
         if "first_error" in result:
             row["first_error"] = result["first_error"]
-        print("%-9s %3d x %3d h  %6d searches  %8.1f /s  p50 %8.1f ms  p99 %8.1f ms  CPU %7.2f ms/search  "
-              "answer %6.1f KB  errors %d" % (target, ids, hours, searches, row["searches_per_s"], row["p50_ms"],
-                                               row["p99_ms"], row["cpu_ms_per_search"] or 0, row["answer_kb"] or 0,
-                                               row["errors"]), flush=True)
+        print("%-9s %3d x %3d h  %6d searches  %8.1f /s  p50 %8.1f ms  p99 %8.1f ms  CPU %7.2f ms/search "
+              "(kernel %.2f)  answer %6.1f KB  errors %d"
+              % (target, ids, hours, searches, row["searches_per_s"], row["p50_ms"], row["p99_ms"],
+                 row["cpu_ms_per_search"] or 0, row["system_cpu_ms_per_search"] or 0, row["answer_kb"] or 0,
+                 row["errors"]), flush=True)
         return row
 
 
@@ -267,12 +296,23 @@ def main():
                    help="node: also the generic FHIR server of benchmarks/node-fhir-peer, case by case; node-plain: "
                         "the same server answering plain objects, not the core's resource classes (repeatable)")
     p.add_argument("--node", default="/usr/bin/node", help="the Node.js binary for --peer node")
+    p.add_argument("--baseline", metavar="BUILD",
+                   help="also a second sas-host from this build (e.g. the commit before a change), on its own "
+                        "copy of the agenda; reports the change of CPU per search round by round")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="measured runs per case and server, the servers' order alternating (default: %(default)s)")
     p.add_argument("--json", metavar="REPORT", help="write the rows (and the peer/host ratios) as JSON here")
     args = p.parse_args()
     args.build = os.path.abspath(args.build)
     for tool in ("sas-host", "sas-sim"):
         if not os.access(os.path.join(args.build, "bin", tool), os.X_OK):
             sys.exit("cpu_per_search: no %s in %s/bin (--build)" % (tool, args.build))
+    if args.baseline:
+        args.baseline = os.path.abspath(args.baseline)
+        if not os.access(os.path.join(args.baseline, "bin", "sas-host"), os.X_OK):
+            sys.exit("cpu_per_search: no sas-host in %s/bin (--baseline)" % args.baseline)
+    if args.rounds < 1:
+        sys.exit("cpu_per_search: --rounds must be at least 1")
     # Stopped by a signal: stop the servers too, through `finally`.
     signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
     bench = Bench(args)
@@ -283,15 +323,41 @@ def main():
         for case in args.case or list(CASES):
             if len(bench.targets) > 1:
                 bench.check_same_answers(case)
-            by_target = {target: bench.measure(target, case) for target in bench.targets}
-            rows.extend(by_target.values())
+            # Rounds alternate the servers' order, so that a slower or faster minute of a shared
+            # machine falls on each of them in turn.
+            by_target = {target: [] for target in bench.targets}
+            order = list(bench.targets)
+            for round_index in range(args.rounds):
+                for target in order if round_index % 2 == 0 else reversed(order):
+                    row = bench.measure(target, case)
+                    row["round"] = round_index + 1
+                    by_target[target].append(row)
+            rows.extend(row for runs in by_target.values() for row in runs)
             host = by_target.pop("sas-host")
-            for target, peer in by_target.items():
-                if not (host["cpu_ms_per_search"] and peer["cpu_ms_per_search"]):
+            host_cpu = median(r["cpu_ms_per_search"] for r in host)
+            host_rate = median(r["searches_per_s"] for r in host)
+            baseline = by_target.pop("baseline", None)
+            if baseline:
+                # Per round, then the median: each round's two runs shared the same minutes.
+                changes = [h["cpu_ms_per_search"] / b["cpu_ms_per_search"] - 1 for h, b in zip(host, baseline)
+                           if h["cpu_ms_per_search"] and b["cpu_ms_per_search"]]
+                ratio = {"case": case, "peer": "baseline", "host_cpu_ms_median": host_cpu,
+                         "baseline_cpu_ms_median": median(r["cpu_ms_per_search"] for r in baseline),
+                         "cpu_per_search_change_by_round": [round(c, 3) for c in changes],
+                         "cpu_per_search_change_median": round(median(changes), 3) if changes else None}
+                ratios.append(ratio)
+                print("%-9s %s: sas-host %.2f ms, baseline %.2f ms per search (medians); change per round %s, "
+                      "median %+.0f %%" % ("change", case, host_cpu, ratio["baseline_cpu_ms_median"],
+                                           " ".join("%+.0f%%" % (100 * c) for c in changes),
+                                           100 * (ratio["cpu_per_search_change_median"] or 0)), flush=True)
+            for target, runs in by_target.items():
+                peer_cpu = median(r["cpu_ms_per_search"] for r in runs)
+                peer_rate = median(r["searches_per_s"] for r in runs)
+                if not (host_cpu and peer_cpu):
                     continue
                 ratio = {"case": case, "peer": target,
-                         "cpu_per_search_peer_over_host": round(peer["cpu_ms_per_search"] / host["cpu_ms_per_search"], 2),
-                         "throughput_host_over_peer": round(host["searches_per_s"] / peer["searches_per_s"], 2)}
+                         "cpu_per_search_peer_over_host": round(peer_cpu / host_cpu, 2),
+                         "throughput_host_over_peer": round(host_rate / peer_rate, 2)}
                 ratios.append(ratio)
                 print("%-9s %s: %s CPU per search %.1f x sas-host's, sas-host throughput %.1f x %s's"
                       % ("ratio", case, target, ratio["cpu_per_search_peer_over_host"],
@@ -302,6 +368,7 @@ def main():
     if args.json:
         report = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
                   "build": args.build, "duration_s": args.duration, "warmup_s": args.warmup,
+                  "baseline": args.baseline, "rounds": args.rounds,
                   "concurrency": args.concurrency, "isolation": args.isolation, "cpus": os.cpu_count(),
                   "load_average_before": load_before, "load_average_after": os.getloadavg(), "rows": rows, "ratios": ratios}
         with open(args.json, "w") as f:

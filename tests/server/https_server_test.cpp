@@ -221,9 +221,20 @@ class HttpsServerTest : public ::testing::Test {
     if (r.target == "/slow") std::this_thread::sleep_for(1500ms);
     if (r.target == "/throw") throw std::runtime_error("boom");
     Response res;
+    if (r.target == "/large") {
+      res.body = large_body();
+      return res;
+    }
     res.body = R"({"resourceType":"CapabilityStatement"})";
     res.headers = {{"Location", "/Practitioner/1/_history/1"}};
     return res;
+  }
+
+  // An answer of many TLS records, not a multiple of the record size, no two records alike.
+  static std::string large_body() {
+    std::string body(1024 * 1024 + 4321, ' ');
+    for (std::size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('!' + (i * 7 + i / 16384) % 90);
+    return body;
   }
 
   std::string logs() {
@@ -472,6 +483,37 @@ TEST_F(HttpsServerTest, Tls12AndTls13Accepted) {
     EXPECT_THAT(r.received, HasSubstr("HTTP/1.1 200 OK"));
   }
   EXPECT_EQ(calls_, 2);
+}
+
+// The server encrypts a whole answer itself and sends it in one write: a large answer must
+// arrive intact under both TLS versions, and the connection must go on decrypting after it.
+TEST_F(HttpsServerTest, ALargeAnswerArrivesWholeAndTheConnectionGoesOn) {
+  const uint16_t port = start(config());
+  const std::string expected = large_body();
+  for (int version : {TLS1_2_VERSION, TLS1_3_VERSION}) {
+    SCOPED_TRACE(version == TLS1_2_VERSION ? "TLS 1.2" : "TLS 1.3");
+    TlsOptions options;
+    options.min_version = version;
+    options.max_version = version;
+    TlsClient c(pki(), port, options);
+    ASSERT_TRUE(c.handshake()) << c.error();
+    for (int round = 0; round < 2; ++round) {
+      ASSERT_TRUE(c.send("GET /large HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+      const std::string large = c.receive_response();
+      ASSERT_THAT(large, HasSubstr("Content-Length: " + std::to_string(expected.size()) + "\r\n"));
+      const auto header_end = large.find("\r\n\r\n");
+      ASSERT_NE(header_end, std::string::npos);
+      EXPECT_TRUE(large.compare(header_end + 4, std::string::npos, expected) == 0) << "round " << round;
+      ASSERT_TRUE(c.send("GET /metadata HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+      EXPECT_THAT(c.receive_response(), HasSubstr(R"({"resourceType":"CapabilityStatement"})"));
+    }
+    // HEAD: the GET's headers, Content-Length included, and not one byte of body.
+    ASSERT_TRUE(c.send("HEAD /large HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"));
+    const std::string head = c.receive();
+    EXPECT_THAT(head, HasSubstr("Content-Length: " + std::to_string(expected.size()) + "\r\n"));
+    EXPECT_TRUE(head.ends_with("\r\n\r\n")) << head.size() << " bytes";
+  }
+  EXPECT_EQ(calls_, 10);
 }
 
 TEST_F(HttpsServerTest, NobodyAllowedWithEmptyAllowList) {

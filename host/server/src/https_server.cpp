@@ -595,10 +595,37 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
       res_.prepare_payload();
     }
     lowest().expires_after(config_.request_deadline);
+    if constexpr (kTls) {
+      if (!res_.chunked()) return write_sealed();
+    }
     http::async_write(stream_, res_, beast::bind_front_handler(&HttpSession::on_write, this->shared_from_this()));
   }
 
+  // The whole answer encrypted at once and sent in one socket write: through Asio's TLS stream,
+  // each 16 KB record is its own write and its own trip through the event loop.
+  void write_sealed() {
+    std::string head;
+    http::response_serializer<http::string_body> serializer{res_};
+    serializer.split(true);
+    beast::error_code ec;
+    while (!ec && !serializer.is_header_done()) {
+      serializer.next(ec, [&](beast::error_code&, const auto& buffers) {
+        for (const auto buffer : beast::buffers_range_ref(buffers))
+          head.append(static_cast<const char*>(buffer.data()), buffer.size());
+        serializer.consume(beast::buffer_bytes(buffers));
+      });
+    }
+    sealed_.clear();
+    if (ec || !seal_application_data(stream_.native_handle(), head, res_.body(), sealed_)) {
+      server_.log("could not encrypt the answer to " + remote_ + "; closing the connection");
+      return on_write(ec ? ec : beast::error_code(net::error::fault), 0);
+    }
+    net::async_write(lowest(), net::buffer(sealed_),
+                     beast::bind_front_handler(&HttpSession::on_write, this->shared_from_this()));
+  }
+
   void on_write(beast::error_code ec, std::size_t) {
+    if (sealed_.capacity() > kKeptSealedCapacity) sealed_ = std::string();
     Exchange exchange;
     exchange.id = exchange_.id;
     exchange.route = exchange_.route;
@@ -680,6 +707,8 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
   std::optional<LimitRefusal> timed_out_;  // set by the read timer before it cancels the read
   uint64_t read_timer_armed_ = 0;
   http::response<http::string_body> res_;
+  std::string sealed_;  // the encrypted answer (write_sealed); kept between answers up to:
+  static constexpr std::size_t kKeptSealedCapacity = 256 * 1024;
   uint64_t seq_ = 0;
   unsigned version_ = 11;
   bool head_ = false;  // the request being answered is a HEAD

@@ -295,5 +295,74 @@ std::vector<FileState> tls_file_states(const ServerConfig& config) {
   return out;
 }
 
+namespace {
+
+// A write-only BIO appending to the std::string set as its data.
+int append_write(BIO* bio, const char* data, int size) {
+  if (size <= 0) return 0;
+  try {
+    static_cast<std::string*>(BIO_get_data(bio))->append(data, static_cast<std::size_t>(size));
+  } catch (...) {
+    return -1;  // no exception through OpenSSL's frames; SSL_write then fails
+  }
+  return size;
+}
+
+long append_ctrl(BIO*, int command, long, void*) { return command == BIO_CTRL_FLUSH ? 1 : 0; }
+
+int append_create(BIO* bio) {
+  BIO_set_init(bio, 1);
+  return 1;
+}
+
+const BIO_METHOD* append_method() {
+  static BIO_METHOD* const method = [] {
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "sas answer buffer");
+    if (m == nullptr || BIO_meth_set_write(m, append_write) != 1 || BIO_meth_set_ctrl(m, append_ctrl) != 1 ||
+        BIO_meth_set_create(m, append_create) != 1)
+      throw std::runtime_error("BIO_meth_new failed");
+    return m;
+  }();
+  return method;
+}
+
+// Asio sets SSL_MODE_ENABLE_PARTIAL_WRITE: each SSL_write_ex may stop after one record.
+bool write_all(SSL* ssl, std::string_view data) {
+  while (!data.empty()) {
+    std::size_t written = 0;
+    if (SSL_write_ex(ssl, data.data(), data.size(), &written) != 1 || written == 0) return false;
+    data.remove_prefix(written);
+  }
+  return true;
+}
+
+}  // namespace
+
+bool seal_application_data(SSL* ssl, std::string_view head, std::string_view body, std::string& out) {
+  BIO* sink = BIO_new(append_method());
+  if (sink == nullptr) return false;
+  BIO_set_data(sink, &out);
+  BIO* original = SSL_get_wbio(ssl);
+  // SSL_set0_wbio takes one reference and drops the SSL's reference to the BIO it replaces:
+  // ours keeps Asio's BIO alive and goes back to the SSL with it; the sink is freed on return.
+  BIO_up_ref(original);
+  SSL_set0_wbio(ssl, sink);
+  // A first record as full as the ones after it: the head and the start of the body together.
+  constexpr std::size_t kRecord = 16 * 1024;
+  bool ok;
+  if (head.size() < kRecord && !body.empty()) {
+    const std::size_t first = std::min(body.size(), kRecord - head.size());
+    std::string record;
+    record.reserve(head.size() + first);
+    record.append(head).append(body.substr(0, first));
+    ok = write_all(ssl, record) && write_all(ssl, body.substr(first));
+  } else {
+    ok = write_all(ssl, head) && write_all(ssl, body);
+  }
+  SSL_set0_wbio(ssl, original);
+  if (!ok) ERR_clear_error();
+  return ok;
+}
+
 }  // namespace detail
 }  // namespace sas::host::server

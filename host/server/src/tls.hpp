@@ -42,6 +42,14 @@ std::optional<ClientSubject> peer_subject(SSL* ssl, const std::vector<AllowedSub
 // failed: the verification result the verify callback left on `ssl`, else the error's reason.
 HandshakeFailure classify_handshake_failure(SSL* ssl, unsigned long openssl_error);
 
+// Encrypts `head` then `body` as TLS application data of the established connection `ssl`,
+// appending the records to `out` instead of handing them to the connection's own write BIO, so
+// that a whole answer leaves in one socket write rather than one per 16 KB record. The records
+// are the ones SSL_write would have sent (the first one carries `head` and the start of `body`).
+// The connection must have no other write in progress. False if OpenSSL refused: the
+// connection's TLS state is then unknown and it must be closed.
+bool seal_application_data(SSL* ssl, std::string_view head, std::string_view body, std::string& out);
+
 // Modification time and size of each TLS file, to notice a change.
 struct FileState {
   bool exists = false;
