@@ -615,7 +615,6 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
         serializer.consume(beast::buffer_bytes(buffers));
       });
     }
-    sealed_.clear();
     if (ec || !seal_application_data(stream_.native_handle(), head, res_.body(), sealed_)) {
       server_.log("could not encrypt the answer to " + remote_ + "; closing the connection");
       return on_write(ec ? ec : beast::error_code(net::error::fault), 0);
@@ -625,7 +624,7 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
   }
 
   void on_write(beast::error_code ec, std::size_t) {
-    if (sealed_.capacity() > kKeptSealedCapacity) sealed_ = std::string();
+    sealed_ = std::string();  // kept buffers (per connection or pooled) measured no faster
     Exchange exchange;
     exchange.id = exchange_.id;
     exchange.route = exchange_.route;
@@ -707,8 +706,7 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
   std::optional<LimitRefusal> timed_out_;  // set by the read timer before it cancels the read
   uint64_t read_timer_armed_ = 0;
   http::response<http::string_body> res_;
-  std::string sealed_;  // the encrypted answer (write_sealed); kept between answers up to:
-  static constexpr std::size_t kKeptSealedCapacity = 256 * 1024;
+  std::string sealed_;  // the encrypted answer being written (write_sealed)
   uint64_t seq_ = 0;
   unsigned version_ = 11;
   bool head_ = false;  // the request being answered is a HEAD

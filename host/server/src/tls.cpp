@@ -339,6 +339,20 @@ bool write_all(SSL* ssl, std::string_view data) {
 }  // namespace
 
 bool seal_application_data(SSL* ssl, std::string_view head, std::string_view body, std::string& out) {
+  constexpr std::size_t kRecord = 16 * 1024;
+  constexpr std::size_t kRecordOverhead = 64;  // header, tag, content type and padding: 22 to 29 bytes
+  // Everything that allocates is done before the SSL's write BIO is swapped.
+  const std::size_t plain = head.size() + body.size();
+  out.reserve(out.size() + plain + (plain / kRecord + 2) * kRecordOverhead);
+  // A first record as full as the ones after it: the head and the start of the body together.
+  std::string first_record;
+  if (head.size() < kRecord) {
+    const std::size_t taken = std::min(body.size(), kRecord - head.size());
+    first_record.reserve(head.size() + taken);
+    first_record.append(head).append(body.substr(0, taken));
+    head = first_record;
+    body.remove_prefix(taken);
+  }
   BIO* sink = BIO_new(append_method());
   if (sink == nullptr) return false;
   BIO_set_data(sink, &out);
@@ -347,18 +361,7 @@ bool seal_application_data(SSL* ssl, std::string_view head, std::string_view bod
   // ours keeps Asio's BIO alive and goes back to the SSL with it; the sink is freed on return.
   BIO_up_ref(original);
   SSL_set0_wbio(ssl, sink);
-  // A first record as full as the ones after it: the head and the start of the body together.
-  constexpr std::size_t kRecord = 16 * 1024;
-  bool ok;
-  if (head.size() < kRecord && !body.empty()) {
-    const std::size_t first = std::min(body.size(), kRecord - head.size());
-    std::string record;
-    record.reserve(head.size() + first);
-    record.append(head).append(body.substr(0, first));
-    ok = write_all(ssl, record) && write_all(ssl, body.substr(first));
-  } else {
-    ok = write_all(ssl, head) && write_all(ssl, body);
-  }
+  const bool ok = write_all(ssl, head) && write_all(ssl, body);
   SSL_set0_wbio(ssl, original);
   if (!ok) ERR_clear_error();
   return ok;
