@@ -315,12 +315,16 @@ int append_create(BIO* bio) {
   return 1;
 }
 
+// Null if OpenSSL could not make it (out of memory): BIO_new then fails, and so does the seal.
 const BIO_METHOD* append_method() {
-  static BIO_METHOD* const method = [] {
+  static BIO_METHOD* const method = []() -> BIO_METHOD* {
     BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "sas answer buffer");
-    if (m == nullptr || BIO_meth_set_write(m, append_write) != 1 || BIO_meth_set_ctrl(m, append_ctrl) != 1 ||
-        BIO_meth_set_create(m, append_create) != 1)
-      throw std::runtime_error("BIO_meth_new failed");
+    if (m == nullptr) return nullptr;
+    if (BIO_meth_set_write(m, append_write) != 1 || BIO_meth_set_ctrl(m, append_ctrl) != 1 ||
+        BIO_meth_set_create(m, append_create) != 1) {
+      BIO_meth_free(m);
+      return nullptr;
+    }
     return m;
   }();
   return method;
@@ -353,7 +357,8 @@ bool seal_application_data(SSL* ssl, std::string_view head, std::string_view bod
     head = first_record;
     body.remove_prefix(taken);
   }
-  BIO* sink = BIO_new(append_method());
+  const BIO_METHOD* method = append_method();
+  BIO* sink = method != nullptr ? BIO_new(method) : nullptr;
   if (sink == nullptr) return false;
   BIO_set_data(sink, &out);
   BIO* original = SSL_get_wbio(ssl);
