@@ -46,7 +46,7 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def median(values):
-    values = sorted(v for v in values if v)
+    values = sorted(v for v in values if v is not None)  # a change of 0.0 counts too
     if not values:
         return None
     middle = len(values) // 2
